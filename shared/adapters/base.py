@@ -1,0 +1,103 @@
+"""The one interface every generation's adapter implements, and the retry-safety rules they share.
+
+Retry safety (Tencent: a create retried within 3 s, or repeated, can record twice):
+- nothing here, and nothing in the SDK, retries a create after it may have reached Tencent;
+- ``RequestLimitExceeded`` is a refusal (nothing was created), so it is retried with bounded backoff;
+- a transport failure *before* the request left (connection refused, DNS, connect timeout) is
+  :class:`TencentUnavailable`; one *after* (read timeout, reset, a gateway's 5xx) on a create is
+  :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.config import LiveApi
+from shared.errors import InvalidRequest
+from shared.models import CreatedTask, RecordingPlan, TaskPage, TaskQuery
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """What an adapter puts on the wire for one call, before signing: the action and its parameters
+    in the order the seed documents them. Pure data, so tests can compare it with the seeds."""
+
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for ``RequestLimitExceeded`` only: the request was refused, so a retry cannot duplicate."""
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 2.0
+
+    def delays(self) -> Iterator[float]:
+        for n in range(self.attempts - 1):
+            yield min(self.max_delay, self.base_delay * 2**n)
+
+
+class LiveAdapter(Protocol):
+    api: LiveApi
+
+    def build_create(self, plan: RecordingPlan) -> WireRequest: ...
+
+    def create(self, plan: RecordingPlan) -> CreatedTask: ...
+
+    def stop(self, task_id: str, stream: str | None = None) -> None: ...
+
+    def delete(self, task_id: str, stream: str | None = None) -> None: ...
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage: ...
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when a transport error proves the request never reached the server.
+
+    Walks the exception chain by class name so that ``requests``/``urllib3`` need not be imported here.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ConnectionRefusedError) or type(e).__name__ in _NOT_SENT_NAMES:
+            return True
+        for nxt in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args):
+            if isinstance(nxt, BaseException):
+                stack.append(nxt)
+    return False
+
+
+_NOT_SENT_NAMES = frozenset(
+    {"NewConnectionError", "ConnectTimeout", "NameResolutionError", "gaierror", "ConnectionRefusedError"}
+)
+
+
+def numeric_task_id(task_id: str) -> int:
+    """fcgi, v2 and CreateLiveRecord number their tasks (uint64); CreateRecordTask's ids are strings."""
+    text = task_id.strip()
+    if not text.isdigit() or int(text) >= 2**64:
+        raise InvalidRequest(
+            f"task_id={task_id!r} is not a task id of this API (a 64-bit number)", field="task_id"
+        )
+    return int(text)
+
+
+def require_stream(stream: str | None, api: LiveApi, action: str) -> str:
+    if not stream:
+        raise InvalidRequest(f"{action} ({api.value}) needs the stream the task records", field="stream")
+    return stream
+
+
+def backoff_sleep(delay: float, sleep: Sleep = time.sleep) -> None:
+    sleep(delay)

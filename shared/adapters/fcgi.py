@@ -1,0 +1,86 @@
+"""``LIVE_API=fcgi``: ``fcgi.video.qcloud.com/common_access`` Live_Tape_Start / Live_Tape_Stop (seeds 000, 001).
+
+``sign = md5(key + t)`` where ``t`` is the request's expiry; China Standard Time strings;
+``Param.n.task_sub_type=1`` for real-time; 64-bit integer task ids. This family has no delete, and its
+listing call (``Live_Tape_GetFilelist``) lists recorded files, not tasks, so it is not offered as a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.adapters.query import QueryTransport
+from shared.config import LiveApi, Settings
+from shared.errors import TencentError, UnsupportedOperation
+from shared.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
+from shared.signing import fcgi_sign
+from shared.timeutil import Clock, format_cst
+
+DEFAULT_BASE = "http://fcgi.video.qcloud.com"
+PATH = "/common_access"
+# How long a signed request stays valid (``t`` is an expiry time, not the sending time).
+VALIDITY_SECONDS = 300
+
+
+class FcgiAdapter:
+    api = LiveApi.FCGI
+
+    def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
+        assert settings.fcgi_appid is not None and settings.fcgi_key is not None  # noqa: S101 - Settings guarantees
+        self._settings = settings
+        self._clock = clock
+        self._transport = QueryTransport(self.api, settings.endpoint or DEFAULT_BASE, PATH, settings.timeout)
+
+    def build_create(self, plan: RecordingPlan) -> WireRequest:
+        # Seed 001 marks start_time required even in real-time mode (where it is ignored): send "now".
+        params: dict[str, Any] = {
+            "Param.s.channel_id": plan.stream,
+            "Param.s.start_time": format_cst(plan.start),
+            "Param.s.end_time": format_cst(plan.end),
+        }
+        if plan.mode is Mode.REALTIME:
+            params["Param.n.task_sub_type"] = 1
+        if plan.file_format:
+            params["Param.s.file_format"] = plan.file_format
+        if plan.record_type:
+            params["Param.s.record_type"] = plan.record_type
+        return WireRequest("Live_Tape_Start", params)
+
+    def signed_pairs(self, wire: WireRequest, *, t: int) -> list[tuple[str, str]]:
+        assert self._settings.fcgi_appid is not None and self._settings.fcgi_key is not None  # noqa: S101
+        pairs = [("appid", str(self._settings.fcgi_appid)), ("interface", wire.action)]
+        pairs += [(k, str(v)) for k, v in wire.params.items()]
+        pairs += [("t", str(t)), ("sign", fcgi_sign(self._settings.fcgi_key, t))]
+        return pairs
+
+    def _call(self, wire: WireRequest, *, creates: bool) -> dict[str, Any]:
+        pairs = self.signed_pairs(wire, t=int(self._clock()) + VALIDITY_SECONDS)
+        data = self._transport.send(wire.action, pairs, creates=creates)
+        ret = data.get("ret")
+        if ret != 0:
+            # Tencent documents only "non-zero is a failure" for fcgi; the code is passed through as is.
+            raise TencentError(
+                str(ret), str(data.get("message") or ""), api=self.api.value, action=wire.action
+            )
+        return data
+
+    def create(self, plan: RecordingPlan) -> CreatedTask:
+        data = self._call(self.build_create(plan), creates=True)
+        output = data.get("output") or {}
+        return CreatedTask(task_id=str(output["task_id"]), api=self.api, request_id=None, plan=plan)
+
+    def stop(self, task_id: str, stream: str | None = None) -> None:
+        channel = require_stream(stream, self.api, "Live_Tape_Stop")
+        wire = WireRequest(
+            "Live_Tape_Stop", {"Param.s.channel_id": channel, "Param.n.task_id": numeric_task_id(task_id)}
+        )
+        self._call(wire, creates=False)
+
+    def delete(self, task_id: str, stream: str | None = None) -> None:
+        raise UnsupportedOperation("the fcgi Live_Tape_* family has no delete call; stop the task instead")
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage:
+        raise UnsupportedOperation(
+            "the fcgi family cannot list tasks (Live_Tape_GetFilelist lists recorded files, not tasks)"
+        )

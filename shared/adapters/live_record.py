@@ -1,0 +1,71 @@
+"""``LIVE_API=live-record``: CreateLiveRecord / StopLiveRecord / DeleteLiveRecord (seed 002).
+
+China Standard Time strings; ``Highlight=1`` is the real-time mode; integer task ids. Region is not sent
+(seed 002: "本接口不需要传递此参数"). There is no listing call in this family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from shared.adapters.api3 import Api3Client
+from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.config import LiveApi, Settings
+from shared.errors import UnsupportedOperation
+from shared.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
+from shared.timeutil import Clock, format_cst
+
+
+class LiveRecordAdapter:
+    api = LiveApi.LIVE_RECORD
+
+    def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
+        self._client = Api3Client(settings, self.api, region="", sleep=sleep, retry=retry)
+
+    def build_create(self, plan: RecordingPlan) -> WireRequest:
+        params: dict[str, Any] = {}
+        if plan.app:
+            params["AppName"] = plan.app
+        if plan.domain:
+            params["DomainName"] = plan.domain
+        params["StreamName"] = plan.stream
+        if plan.send_start:
+            params["StartTime"] = format_cst(plan.start)
+        params["EndTime"] = format_cst(plan.end)
+        params["RecordType"] = plan.record_type or "video"
+        params["FileFormat"] = plan.file_format or "flv"
+        params["Highlight"] = 1 if plan.mode is Mode.REALTIME else 0
+        params["MixStream"] = 1 if plan.stream_type == 1 else 0
+        stream_param = {
+            k: v
+            for k, v in (("record_interval", plan.record_interval), ("storage_time", plan.storage_time))
+            if v
+        }
+        if stream_param:
+            # The value is itself a query string; the JSON body carries it as such and Tencent decodes it.
+            params["StreamParam"] = urlencode(stream_param)
+        return WireRequest("CreateLiveRecord", params)
+
+    def create(self, plan: RecordingPlan) -> CreatedTask:
+        wire = self.build_create(plan)
+        response = self._client.call(wire.action, wire.params, creates=True)
+        return CreatedTask(
+            task_id=str(response["TaskId"]), api=self.api, request_id=response.get("RequestId"), plan=plan
+        )
+
+    def stop(self, task_id: str, stream: str | None = None) -> None:
+        self._call_on_task("StopLiveRecord", task_id, stream)
+
+    def delete(self, task_id: str, stream: str | None = None) -> None:
+        # Seed: DeleteLiveRecord only deletes the task record; it does not stop a running recording.
+        self._call_on_task("DeleteLiveRecord", task_id, stream)
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage:
+        raise UnsupportedOperation(
+            "the CreateLiveRecord family has no call that lists tasks; use LIVE_API=record-task to list"
+        )
+
+    def _call_on_task(self, action: str, task_id: str, stream: str | None) -> None:
+        params = {"StreamName": require_stream(stream, self.api, action), "TaskId": numeric_task_id(task_id)}
+        self._client.call(action, params, creates=False)

@@ -1,0 +1,186 @@
+"""Configuration from the environment only: validated once, lazily, with secrets as ``SecretStr``.
+
+Nothing is read at import time. ``get_settings()`` validates on first use and caches; tests call
+``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from shared.errors import ConfigError
+
+
+class LiveApi(StrEnum):
+    """The one Tencent API generation a deployment speaks (the two API 3.0 families are never mixed)."""
+
+    RECORD_TASK = "record-task"  # API 3.0 CreateRecordTask family (current)
+    LIVE_RECORD = "live-record"  # API 3.0 CreateLiveRecord family
+    V2 = "v2"  # live.api.qcloud.com/v2/index.php CreateRecord family
+    FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
+
+
+# The regions seed 004 lists for CreateRecordTask.
+RECORD_TASK_REGIONS = frozenset(
+    {
+        "ap-bangkok",
+        "ap-guangzhou",
+        "ap-hongkong",
+        "ap-jakarta",
+        "ap-mumbai",
+        "ap-seoul",
+        "ap-singapore",
+        "ap-tokyo",
+        "eu-frankfurt",
+        "na-ashburn",
+        "na-siliconvalley",
+        "na-toronto",
+        "sa-saopaulo",
+    }
+)
+
+# Environment variable -> settings field. The table in README.md is this mapping.
+ENV_FIELDS: dict[str, str] = {
+    "LIVE_API": "api",
+    "TENCENTCLOUD_SECRET_ID": "secret_id",
+    "TENCENTCLOUD_SECRET_KEY": "secret_key",
+    "LIVE_REGION": "region",
+    "LIVE_FCGI_APPID": "fcgi_appid",
+    "LIVE_FCGI_KEY": "fcgi_key",
+    "LIVE_DOMAIN": "domain",
+    "LIVE_APP": "app",
+    "LIVE_CALLBACK_KEY": "callback_key",
+    "LIVE_ENDPOINT": "endpoint",
+    "LIVE_TIMEOUT": "timeout",
+}
+_FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api: LiveApi = LiveApi.RECORD_TASK
+    secret_id: NonEmpty | None = None
+    secret_key: SecretStr | None = None
+    region: NonEmpty = "ap-guangzhou"
+    fcgi_appid: Annotated[int, Field(gt=0)] | None = None
+    fcgi_key: SecretStr | None = None
+    domain: NonEmpty | None = None
+    app: NonEmpty | None = None
+    callback_key: SecretStr | None = None
+    endpoint: str | None = None
+    # Tencent: the client timeout must be above 3 s, or a retry may record twice.
+    timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a base URL such as http://127.0.0.1:9100")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
+        return value.rstrip("/")
+
+    @field_validator("secret_key", "fcgi_key", "callback_key")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_for_api(self) -> Self:
+        needed: dict[str, object]
+        if self.api is LiveApi.FCGI:
+            needed = {"fcgi_appid": self.fcgi_appid, "fcgi_key": self.fcgi_key}
+        else:
+            needed = {"secret_id": self.secret_id, "secret_key": self.secret_key}
+        for name, value in needed.items():
+            if value is None:
+                raise ValueError(f"{_FIELD_TO_ENV[name]} is required when LIVE_API={self.api.value}")
+        if self.api is LiveApi.RECORD_TASK and self.region not in RECORD_TASK_REGIONS:
+            raise ValueError(
+                f"LIVE_REGION={self.region} is not a region CreateRecordTask supports "
+                f"({', '.join(sorted(RECORD_TASK_REGIONS))})"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build from an environment mapping (``os.environ`` by default); raise one clear ConfigError."""
+        source = os.environ if env is None else env
+        raw: dict[str, Any] = {}
+        for var, name in ENV_FIELDS.items():
+            value = source.get(var)
+            if value is not None and value.strip() != "":
+                raw[name] = value.strip()
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+
+    def describe(self) -> dict[str, Any]:
+        """A log-safe summary: which settings are present, never a secret's value."""
+        return {
+            "api": self.api.value,
+            "region": self.region,
+            "endpoint": self.endpoint or "(tencent)",
+            "secret_id": _mask(self.secret_id),
+            "secret_key": "set" if self.secret_key else None,
+            "fcgi_appid": self.fcgi_appid,
+            "fcgi_key": "set" if self.fcgi_key else None,
+            "callback_key": "set" if self.callback_key else None,
+            "domain": self.domain,
+            "app": self.app,
+            "timeout": self.timeout,
+        }
+
+
+def _mask(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value[:4] + "…" if len(value) > 8 else "…"
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    err = exc.errors(include_url=False, include_input=False)[0]
+    loc = err.get("loc") or ()
+    var = _FIELD_TO_ENV.get(str(loc[0])) if loc else None
+    msg = str(err.get("msg", "invalid"))
+    msg = msg.removeprefix("Value error, ")
+    if var is None:
+        # model-level errors already name the variable in their message
+        return ConfigError(f"invalid configuration: {msg}", field=_first_env_name(msg))
+    return ConfigError(f"{var}: {msg}", field=var)
+
+
+def _first_env_name(message: str) -> str | None:
+    """The variable a model-level message names first (its subject)."""
+    found = [(message.find(var), var) for var in ENV_FIELDS if var in message]
+    return min(found)[1] if found else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, validated on first use (not at import)."""
+    return Settings.from_env()
