@@ -54,7 +54,7 @@ Name = Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
 
 
 class _RecordingInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     stream: Name
     domain: Name | None = None
