@@ -34,6 +34,7 @@ class Mode(StrEnum):
 
 DEFAULT_REALTIME_DURATION = 300
 MAX_STREAM_NAME = 256  # our sanity bound; Tencent states none for stream names
+MAX_DURATION = 30 * 86400  # far above every generation's cap; bounds the arithmetic on caller input
 
 
 def _time(value: object, info: Any) -> datetime:
@@ -61,7 +62,7 @@ class _RecordingInput(BaseModel):
     app: Name | None = None
     start: TimeInput | None = None
     end: TimeInput | None = None
-    duration: Annotated[StrictInt, Field(gt=0)] | None = None
+    duration: Annotated[StrictInt, Field(gt=0, le=MAX_DURATION)] | None = None
     format: FileFormat | None = None
     record_type: RecordType | None = None
     template_id: Annotated[StrictInt, Field(ge=0)] | None = None
