@@ -1,0 +1,1 @@
+"""Local-only tooling (the Tencent Live emulator, later the local gateway). Never deployed."""
