@@ -431,6 +431,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(400, {"error": "bad Content-Length"}))
             return
         if length > MAX_BODY:
+            # Drain (bounded) so the client reads our 413 instead of a reset while it is still sending.
+            remaining = min(length, 16 * MAX_BODY)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
             self.close_connection = True
             self._send(Reply(413, {"error": "body too large"}))
             return
