@@ -10,18 +10,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.adapters.base import RetryPolicy, Sleep, never_sent
+from shared.adapters.base import RetryPolicy, Sleep, WireRequest, never_sent, no_answer
 from shared.config import LiveApi, Settings
 from shared.errors import (
     LimitExceeded,
     LiverecError,
-    OutcomeUnknown,
     RateLimited,
     TaskNotFound,
     TencentAuthError,
     TencentError,
     TencentUnavailable,
 )
+from shared.models import CreatedTask, RecordingPlan
 
 API_VERSION = "2018-08-01"
 SERVICE = "live"
@@ -73,7 +73,9 @@ class Api3Client:
                 raise self._translate(exc, code, action, params, creates=creates) from None
             response = body.get("Response") if isinstance(body, dict) else None
             if not isinstance(response, dict):
-                raise self._unknown_or_unavailable(action, params, creates, "a response without Response")
+                raise no_answer(
+                    self.api, action, creates=creates, why="a response without Response", params=params
+                )
             error = response.get("Error")
             if isinstance(error, dict):  # the SDK skips its own check when Content-Type is unusual
                 raise classify(
@@ -85,6 +87,12 @@ class Api3Client:
                 )
             return response
 
+    def create(self, wire: WireRequest, plan: RecordingPlan) -> CreatedTask:
+        response = self.call(wire.action, wire.params, creates=True)
+        return CreatedTask(
+            task_id=str(response["TaskId"]), api=self.api, request_id=response.get("RequestId"), plan=plan
+        )
+
     def _translate(
         self, exc: Exception, code: str, action: str, params: dict[str, Any], *, creates: bool
     ) -> LiverecError:
@@ -93,25 +101,13 @@ class Api3Client:
         if code == "ClientNetworkError":
             if never_sent(exc):
                 return TencentUnavailable(f"could not reach Tencent Live for {action}: {_short(message)}")
-            return self._unknown_or_unavailable(
-                action, params, creates, f"transport error: {_short(message)}"
-            )
+            why = f"transport error: {_short(message)}"
+            return no_answer(self.api, action, creates=creates, why=why, params=params)
         if code == "ServerNetworkError":  # a non-200 HTTP answer, e.g. a gateway's 502
-            return self._unknown_or_unavailable(action, params, creates, f"HTTP error: {_short(message)}")
-        return classify(code, message, request_id, self.api, action)
-
-    def _unknown_or_unavailable(
-        self, action: str, params: dict[str, Any], creates: bool, why: str
-    ) -> LiverecError:
-        if creates:
-            return OutcomeUnknown(
-                f"{action} was sent but no usable answer came back ({why}); the task may exist: "
-                "reconcile before creating again",
-                api=self.api.value,
-                action=action,
-                params=params,
+            return no_answer(
+                self.api, action, creates=creates, why=f"HTTP error: {_short(message)}", params=params
             )
-        return TencentUnavailable(f"{action} failed ({why})")
+        return classify(code, message, request_id, self.api, action)
 
 
 def classify(code: str, message: str, request_id: object, api: LiveApi, action: str) -> TencentError:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.config import LiveApi
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, LiverecError, OutcomeUnknown, TencentUnavailable
 from shared.models import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
@@ -81,6 +81,20 @@ def never_sent(exc: BaseException) -> bool:
 _NOT_SENT_NAMES = frozenset(
     {"NewConnectionError", "ConnectTimeout", "NameResolutionError", "gaierror", "ConnectionRefusedError"}
 )
+
+
+def no_answer(api: LiveApi, action: str, *, creates: bool, why: str, params: dict[str, Any]) -> LiverecError:
+    """The request may have reached Tencent but no usable answer came back: for a create the outcome is
+    unknown (reconcile, never retry blindly); anything else is merely unavailable."""
+    if creates:
+        return OutcomeUnknown(
+            f"{action} was sent but no usable answer came back ({why}); the task may exist: "
+            "reconcile before creating again",
+            api=api.value,
+            action=action,
+            params=params,
+        )
+    return TencentUnavailable(f"{action} failed ({why})")
 
 
 def numeric_task_id(task_id: str) -> int:

@@ -48,11 +48,7 @@ class LiveRecordAdapter:
         return WireRequest("CreateLiveRecord", params)
 
     def create(self, plan: RecordingPlan) -> CreatedTask:
-        wire = self.build_create(plan)
-        response = self._client.call(wire.action, wire.params, creates=True)
-        return CreatedTask(
-            task_id=str(response["TaskId"]), api=self.api, request_id=response.get("RequestId"), plan=plan
-        )
+        return self._client.create(self.build_create(plan), plan)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._call_on_task("StopLiveRecord", task_id, stream)

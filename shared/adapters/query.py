@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.adapters.base import no_answer
 from shared.adapters.legacy_http import LegacyHttp, NoAnswer, NotSent, encode_query
 from shared.config import LiveApi
-from shared.errors import LiverecError, OutcomeUnknown, TencentUnavailable
+from shared.errors import LiverecError, TencentUnavailable
 
 
 class QueryTransport:
@@ -40,16 +41,8 @@ class QueryTransport:
         return data
 
     def _no_answer(self, action: str, pairs: list[tuple[str, str]], creates: bool, why: str) -> LiverecError:
-        if creates:
-            safe = {k: v for k, v in pairs if k not in _SECRET_PARAMS}
-            return OutcomeUnknown(
-                f"{action} was sent but no usable answer came back ({why}); the task may exist: "
-                "reconcile before creating again",
-                api=self.api.value,
-                action=action,
-                params=safe,
-            )
-        return TencentUnavailable(f"{action} failed ({why})")
+        safe = {k: v for k, v in pairs if k not in _SECRET_PARAMS}
+        return no_answer(self.api, action, creates=creates, why=why, params=safe)
 
 
 # Signatures are not secrets, but they are replayable until they expire: keep them out of errors and logs.
