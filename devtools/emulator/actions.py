@@ -147,6 +147,73 @@ def _find(ctx: Context, api: str, task_id: str, stream: str | None = None) -> Ta
     return task
 
 
+Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
+
+
+def _stopped(ctx: Context) -> dict[str, Any]:
+    return {"stopped_at": ctx.now}
+
+
+def _deleted(ctx: Context) -> dict[str, Any]:
+    return {"deleted": True}
+
+
+def _on_task(
+    api: str, id_names: tuple[str, ...], stream_name: str | None, change: Callable[[Context], dict[str, Any]]
+) -> Handler:
+    """A stop or delete: find the task by id (and stream, where the family names one), then change it.
+    CreateRecordTask ids are strings; the other families' are integers."""
+
+    def handler(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+        stream = _str(p, stream_name) if stream_name else None
+        raw = next((p[n] for n in id_names if p.get(n) not in (None, "")), None)
+        if api == "record-task":
+            task_id = _str({id_names[0]: raw}, id_names[0]) or ""
+        else:
+            task_id = str(_int({id_names[0]: raw}, id_names[0], required=True, code="InvalidParameterValue"))
+        ctx.state.update(_find(ctx, api, task_id, stream), **change(ctx))
+        return {}
+
+    return handler
+
+
+def _create_cst_task(
+    ctx: Context,
+    *,
+    api: str,
+    stream: str,
+    start: float | None,
+    end: float | None,
+    realtime: bool,
+    params: dict[str, Any],
+    names: tuple[str, str],
+    max_span: int | None,
+    domain: str | None = None,
+    app: str | None = None,
+) -> int:
+    """The CST-string families (CreateLiveRecord, v2, fcgi): real-time clamp, scheduled rules, caps."""
+    start_name, end_name = names
+    if realtime:
+        begin, finish, mode = ctx.now, _realtime_end(end, ctx.now), "realtime"
+    else:
+        if start is None:
+            raise missing(start_name)
+        if end is None:
+            raise missing(end_name)
+        if end <= start:
+            raise invalid(end_name, "must be later than the start time")
+        if max_span is not None and end - start > max_span:
+            raise invalid(end_name, "the recording may last at most one day")
+        if end <= ctx.now:
+            raise invalid(end_name, "must be later than the current time")
+        _caps(ctx, api, start, end)
+        begin, finish, mode = start, end, "scheduled"
+    task_id = ctx.state.numeric_id()
+    _store(ctx, api=api, task_id=str(task_id), stream=stream, domain=domain, app=app, start=begin, end=finish,
+           mode=mode, params=dict(params))  # fmt: skip
+    return task_id
+
+
 # --- API 3.0: CreateRecordTask family -----------------------------------------------------------------
 
 
@@ -189,18 +256,6 @@ def create_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         end=float(end), mode=mode, params=dict(p), template_id=template,
     )  # fmt: skip
     return {"TaskId": task_id}
-
-
-def stop_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    task = _find(ctx, "record-task", _str(p, "TaskId") or "")
-    ctx.state.update(task, stopped_at=ctx.now)
-    return {}
-
-
-def delete_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    task = _find(ctx, "record-task", _str(p, "TaskId") or "")
-    ctx.state.update(task, deleted=True)
-    return {}
 
 
 def describe_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -291,87 +346,25 @@ def create_live_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     _choice(p, "RecordType", {"video", "audio"}, "video")
     _choice(p, "FileFormat", {"flv", "hls", "mp4", "aac", "mp3"}, "flv")
     _stream_param(_str(p, "StreamParam", required=False))
-    start, end = _cst(p, "StartTime"), _cst(p, "EndTime")
-    if highlight:
-        begin, finish, mode = ctx.now, _realtime_end(end, ctx.now), "realtime"
-    else:
-        if start is None:
-            raise missing("StartTime")
-        if end is None:
-            raise missing("EndTime")
-        if end <= start:
-            raise invalid("EndTime", "must be later than StartTime")
-        if end <= ctx.now:
-            raise invalid("EndTime", "must be later than the current time")
-        _caps(ctx, "live-record", start, end)
-        begin, finish, mode = start, end, "scheduled"
-    task_id = ctx.state.numeric_id()
-    _store(ctx, api="live-record", task_id=str(task_id), stream=stream, domain=domain, app=app,
-           start=begin, end=finish, mode=mode, params=dict(p))  # fmt: skip
+    task_id = _create_cst_task(
+        ctx, api="live-record", stream=stream, start=_cst(p, "StartTime"), end=_cst(p, "EndTime"),
+        realtime=highlight == 1, params=p, names=("StartTime", "EndTime"), max_span=None, domain=domain, app=app,
+    )  # fmt: skip
     return {"TaskId": task_id}
 
 
-def _live_record_task(ctx: Context, p: dict[str, Any]) -> TaskRecord:
-    stream = _str(p, "StreamName")
-    task_id = _int(p, "TaskId", required=True, code="InvalidParameterValue")
-    return _find(ctx, "live-record", str(task_id), stream)
-
-
-def stop_live_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.state.update(_live_record_task(ctx, p), stopped_at=ctx.now)
-    return {}
-
-
-def delete_live_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.state.update(_live_record_task(ctx, p), deleted=True)
-    return {}
-
-
-API3_ACTIONS: dict[str, Callable[[Context, dict[str, Any]], dict[str, Any]]] = {
+API3_ACTIONS: dict[str, Handler] = {
     "CreateRecordTask": create_record_task,
-    "StopRecordTask": stop_record_task,
-    "DeleteRecordTask": delete_record_task,
+    "StopRecordTask": _on_task("record-task", ("TaskId",), None, _stopped),
+    "DeleteRecordTask": _on_task("record-task", ("TaskId",), None, _deleted),
     "DescribeRecordTask": describe_record_task,
     "CreateLiveRecord": create_live_record,
-    "StopLiveRecord": stop_live_record,
-    "DeleteLiveRecord": delete_live_record,
+    "StopLiveRecord": _on_task("live-record", ("TaskId",), "StreamName", _stopped),
+    "DeleteLiveRecord": _on_task("live-record", ("TaskId",), "StreamName", _deleted),
 }
 
 
 # --- v2 -------------------------------------------------------------------------------------------------
-
-
-def _legacy_create(
-    ctx: Context,
-    *,
-    api: str,
-    stream: str,
-    start: float | None,
-    end: float | None,
-    realtime: bool,
-    params: dict[str, Any],
-    start_name: str,
-    end_name: str,
-) -> int:
-    if realtime:
-        begin, finish, mode = ctx.now, _realtime_end(end, ctx.now), "realtime"
-    else:
-        if start is None:
-            raise missing(start_name)
-        if end is None:
-            raise missing(end_name)
-        if end <= start:
-            raise invalid(end_name, "must be later than the start time")
-        if end - start > DAY:
-            raise invalid(end_name, "the recording may last at most one day")
-        if end <= ctx.now:
-            raise invalid(end_name, "must be later than the current time")
-        _caps(ctx, api, start, end)
-        begin, finish, mode = start, end, "scheduled"
-    task_id = ctx.state.numeric_id()
-    _store(ctx, api=api, task_id=str(task_id), stream=stream, domain=None, app=None, start=begin, end=finish,
-           mode=mode, params=dict(params))  # fmt: skip
-    return task_id
 
 
 def v2_create_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -380,27 +373,11 @@ def v2_create_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     tape = _int(p, "tapeType", code="InvalidParameterValue") or 0
     if tape not in (0, 1):
         raise invalid("tapeType", "must be 0 or 1")
-    task_id = _legacy_create(
+    task_id = _create_cst_task(
         ctx, api="v2", stream=stream, start=_cst(p, "startTime"), end=_cst(p, "endTime"), realtime=tape == 1,
-        params=p, start_name="startTime", end_name="endTime",
+        params=p, names=("startTime", "endTime"), max_span=DAY,
     )  # fmt: skip
     return {"task_id": task_id}
-
-
-def _v2_task(ctx: Context, p: dict[str, Any]) -> TaskRecord:
-    stream = _str(p, "channelId")
-    task_id = _int(p, "taskId", required=True, code="InvalidParameterValue")
-    return _find(ctx, "v2", str(task_id), stream)
-
-
-def v2_stop_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.state.update(_v2_task(ctx, p), stopped_at=ctx.now)
-    return {}
-
-
-def v2_delete_record(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.state.update(_v2_task(ctx, p), deleted=True)
-    return {}
 
 
 def v2_describe_record_list(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -439,10 +416,10 @@ def v2_describe_record_list(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-V2_ACTIONS: dict[str, Callable[[Context, dict[str, Any]], dict[str, Any]]] = {
+V2_ACTIONS: dict[str, Handler] = {
     "CreateRecord": v2_create_record,
-    "StopRecord": v2_stop_record,
-    "DeleteRecord": v2_delete_record,
+    "StopRecord": _on_task("v2", ("taskId",), "channelId", _stopped),
+    "DeleteRecord": _on_task("v2", ("taskId",), "channelId", _deleted),
     "DescribeRecordList": v2_describe_record_list,
 }
 
@@ -463,23 +440,17 @@ def fcgi_tape_start(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     fmt = _choice(p, "Param.s.file_format", FCGI_AUDIO_FORMATS | FCGI_VIDEO_FORMATS, "flv")
     if rtype == "video" and fmt not in FCGI_VIDEO_FORMATS:
         raise invalid("Param.s.file_format", f"{fmt} cannot record video (video: flv, hls, mp4)")
-    task_id = _legacy_create(
+    task_id = _create_cst_task(
         ctx, api="fcgi", stream=stream, start=_cst(p, "Param.s.start_time"), end=_cst(p, "Param.s.end_time"),
-        realtime=sub == 1, params=p, start_name="Param.s.start_time", end_name="Param.s.end_time",
+        realtime=sub == 1, params=p, names=("Param.s.start_time", "Param.s.end_time"), max_span=DAY,
     )  # fmt: skip
     return {"output": {"task_id": task_id}}
 
 
-def fcgi_tape_stop(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    stream = _str(p, "Param.s.channel_id")
-    raw = p.get("Param.n.task_id") or p.get("Param.s.task_id")
-    task_id = _int({"Param.n.task_id": raw}, "Param.n.task_id", required=True, code="InvalidParameterValue")
-    task = _find(ctx, "fcgi", str(task_id), stream)
-    ctx.state.update(task, stopped_at=ctx.now)
-    return {}
-
-
-FCGI_ACTIONS: dict[str, Callable[[Context, dict[str, Any]], dict[str, Any]]] = {
+FCGI_ACTIONS: dict[str, Handler] = {
     "Live_Tape_Start": fcgi_tape_start,
-    "Live_Tape_Stop": fcgi_tape_stop,
+    # the doc's table says Param.s.task_id, its example Param.n.task_id: accept both
+    "Live_Tape_Stop": _on_task(
+        "fcgi", ("Param.n.task_id", "Param.s.task_id"), "Param.s.channel_id", _stopped
+    ),
 }
