@@ -42,6 +42,12 @@ stream_names = st.one_of(
     st.text(max_size=30), st.sampled_from(["直播-测试", "🎥live", "a b&c=d", "8888_test123"])
 )
 timestamps = st.integers(min_value=0, max_value=4_102_444_800)  # 1970 .. 2100
+# 00:00-08:00 China Standard Time: the CST date is a day ahead of the UTC date (a CST signer fails here)
+cst_small_hours = st.builds(
+    lambda day, seconds: int(datetime(day.year, day.month, day.day, tzinfo=CST).timestamp()) + seconds,
+    st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2099, 12, 31).date()),
+    st.integers(min_value=0, max_value=8 * 3600 - 1),
+)
 
 
 def in_cst_small_hours(day: datetime) -> int:
@@ -72,7 +78,9 @@ def sdk_tc3(
 
 
 @settings(max_examples=150, deadline=None)
-@given(secret_id=secret_ids, key=keys, host=hosts, stream=stream_names, ts=timestamps)
+@given(
+    secret_id=secret_ids, key=keys, host=hosts, stream=stream_names, ts=st.one_of(timestamps, cst_small_hours)
+)
 @example(
     secret_id="AKIDexample",
     key="密钥",
@@ -101,6 +109,12 @@ def test_tc3_matches_the_sdk(secret_id: str, key: str, host: str, stream: str, t
 @given(ts=timestamps)
 def test_tc3_date_is_the_utc_date(ts: int) -> None:
     assert tc3_date(ts) == datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d")
+
+
+@given(ts=cst_small_hours)
+def test_in_the_cst_small_hours_the_utc_date_is_the_day_before(ts: int) -> None:
+    cst_day = datetime.fromtimestamp(ts, tz=CST).date()
+    assert tc3_date(ts) == str(cst_day - timedelta(days=1))
 
 
 @pytest.mark.parametrize("day", [datetime(2026, 5, 21), datetime(2026, 1, 1), datetime(2024, 2, 29)])
