@@ -67,6 +67,7 @@ ENV_FIELDS: dict[str, str] = {
     "LIVE_CALLBACK_KEY": "callback_key",
     "LIVE_ENDPOINT": "endpoint",
     "LIVE_TIMEOUT": "timeout",
+    "LIVEREC_API_TOKENS": "api_tokens",
 }
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
@@ -88,6 +89,18 @@ class Settings(BaseModel):
     endpoint: str | None = None
     # Tencent: the client timeout must be above 3 s, or a retry may record twice.
     timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
+    # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated).
+    api_tokens: tuple[SecretStr, ...] = ()
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            tokens = tuple(t.strip() for t in value.split(",") if t.strip())
+            if any(len(t) < 16 for t in tokens):
+                raise ValueError("each token must be at least 16 characters")
+            return tokens
+        return value
 
     @field_validator("endpoint")
     @classmethod
@@ -153,6 +166,7 @@ class Settings(BaseModel):
             "domain": self.domain,
             "app": self.app,
             "timeout": self.timeout,
+            "api_tokens": len(self.api_tokens),
         }
 
 

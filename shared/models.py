@@ -54,7 +54,9 @@ RecordType = Annotated[Literal["video", "audio"], BeforeValidator(_lower)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
 
 
-class _RecordingInput(BaseModel):
+class RecordingInput(BaseModel):
+    """The body fields both modes share."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stream: Name
@@ -78,13 +80,13 @@ class _RecordingInput(BaseModel):
         return value
 
 
-class ScheduledRecordingInput(_RecordingInput):
+class ScheduledRecordingInput(RecordingInput):
     """``POST /recordings/scheduled``: a window given by ``start`` and ``end`` (or ``duration``)."""
 
     start: TimeInput
 
 
-class RealtimeRecordingInput(_RecordingInput):
+class RealtimeRecordingInput(RecordingInput):
     """``POST /recordings/realtime``: start now, for ``duration`` seconds (default 300) or until ``end``."""
 
 
@@ -197,7 +199,7 @@ def invalid_from_validation(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(text, field=name)
 
 
-def to_request(data: _RecordingInput, mode: Mode) -> RecordingRequest:
+def to_request(data: RecordingInput, mode: Mode) -> RecordingRequest:
     return RecordingRequest(
         mode=mode,
         stream=data.stream,

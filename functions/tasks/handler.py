@@ -1,0 +1,61 @@
+"""Task management: ``GET /recordings``, ``POST /recordings/{task_id}/stop``, ``DELETE /recordings/{task_id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.http import make_app, service
+from shared.models import TaskQuery
+from shared.observability import logger, metrics
+from shared.timeutil import parse_time
+
+app = make_app(
+    {r"/recordings": {"GET"}, r"/recordings/[^/]+/stop": {"POST"}, r"/recordings/[^/]+": {"DELETE"}}
+)
+
+Stream = Annotated[str | None, Query(max_length=256)]
+
+
+@app.get("/recordings")
+def list_recordings(
+    *,
+    stream: Stream = None,
+    domain: Annotated[str | None, Query(max_length=256)] = None,
+    app_name: Annotated[str | None, Query(alias="app", max_length=256)] = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: Annotated[str | None, Query()] = None,
+    next_token: Annotated[str | None, Query(alias="next", max_length=2048)] = None,
+) -> dict[str, Any]:
+    query = TaskQuery(
+        stream=stream,
+        domain=domain,
+        app=app_name,
+        start=parse_time(from_, "from") if from_ else None,
+        end=parse_time(to, "to") if to else None,
+        page_token=next_token,
+    )
+    return service().list(query)
+
+
+@app.post("/recordings/<task_id>/stop")
+def stop_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
+    service().stop(task_id, stream)
+    logger.info("recording stopped", extra={"task_id": task_id, "stream": stream})
+    return Response(204, "application/json", "")
+
+
+@app.delete("/recordings/<task_id>")
+def delete_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
+    service().delete(task_id, stream)
+    logger.info("recording deleted", extra={"task_id": task_id, "stream": stream})
+    return Response(204, "application/json", "")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

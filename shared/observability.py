@@ -1,0 +1,26 @@
+"""The one place the powertools Logger and Metrics are created (JSON logs, EMF metrics).
+
+Log fields carry stream, task id, API and mode; never a secret (settings are logged only through
+``Settings.describe()``).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+SERVICE = "liverec"
+NAMESPACE = "Liverec"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def count(name: str, **dimensions: str) -> None:
+    """One EMF count. Dimensions vary per metric (mode, api, code), so each such count is its own blob."""
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
