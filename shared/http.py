@@ -10,8 +10,8 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import threading
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -78,12 +78,30 @@ def status_for(exc: LiverecError) -> int:
     return 500  # ConfigError and anything else of ours: the deployment, not the caller
 
 
-@lru_cache(maxsize=1)
+_service: RecordingService | None = None
+_service_lock = threading.Lock()
+
+
 def service() -> RecordingService:
-    """Built on first use, then reused across warm invocations (one SDK client, one connection pool)."""
-    settings = get_settings()
-    logger.info("liverec configured", extra={"settings": settings.describe()})
-    return RecordingService(settings=settings, adapter=get_adapter(settings), store=MemoryStore())
+    """Built once on first use (under a lock: concurrent first calls must share one idempotency store),
+    then reused across warm invocations (one SDK client, one connection pool)."""
+    global _service  # noqa: PLW0603 - the per-container singleton
+    if _service is None:
+        with _service_lock:
+            if _service is None:
+                settings = get_settings()
+                logger.info("liverec configured", extra={"settings": settings.describe()})
+                _service = RecordingService(
+                    settings=settings, adapter=get_adapter(settings), store=MemoryStore()
+                )
+    return _service
+
+
+def reset_service() -> None:
+    """Forget the built service (tests, or after the configuration changed)."""
+    global _service  # noqa: PLW0603
+    with _service_lock:
+        _service = None
 
 
 def authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:

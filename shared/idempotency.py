@@ -55,6 +55,9 @@ class IdempotencyStore(Protocol):
 
     def release(self, key: str) -> None: ...
 
+    def reclaim(self, key: str, now: float) -> bool:
+        """Atomically turn an ``unknown`` record back into this caller's ``in_progress`` claim."""
+
 
 def fingerprint(payload: Any) -> str:
     """A stable digest of the request body (key order does not matter)."""
@@ -100,6 +103,14 @@ class MemoryStore:
     def release(self, key: str) -> None:
         with self._lock:
             self._records.pop(key, None)
+
+    def reclaim(self, key: str, now: float) -> bool:
+        with self._lock:
+            old = self._records.get(key)
+            if old is None or old.state != "unknown":
+                return False
+            self._records[key] = Record("in_progress", old.fingerprint, old.result, now + self.ttl, now)
+            return True
 
 
 def wait_for_result(

@@ -212,8 +212,15 @@ def _format(req: RecordingRequest, api: LiveApi) -> tuple[str | None, str | None
 
 def check_task_query(query: TaskQuery, api: LiveApi, now: datetime) -> tuple[datetime, datetime]:
     """DescribeRecordTask's window rules; returns the effective (start, end) window."""
-    end = query.end or now
-    start = query.start or (end - DESCRIBE_WINDOW)
+    # Default window: the last day and the 6-day creation horizon, so upcoming recordings are listed too.
+    if query.start is None and query.end is None:
+        start, end = now - timedelta(days=1), now + RECORD_TASK_HORIZON
+    elif query.start is None:
+        end = query.end  # type: ignore[assignment]
+        start = end - DESCRIBE_WINDOW
+    else:
+        start = query.start
+        end = query.end or start + DESCRIBE_WINDOW
     if end <= start:
         raise InvalidRequest("to must be after from", field="to")
     if api is LiveApi.RECORD_TASK:

@@ -12,7 +12,7 @@ from typing import Any
 from shared.adapters import LiveAdapter
 from shared.config import LiveApi, Settings
 from shared.errors import LiverecError, OutcomeUnknown
-from shared.idempotency import IdempotencyStore, fingerprint, wait_for_result
+from shared.idempotency import IdempotencyInProgress, IdempotencyStore, fingerprint, wait_for_result
 from shared.models import CreatedTask, Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
 from shared.rules import plan_recording
 from shared.timeutil import Clock, from_unix, isoformat, parse_time, system_clock
@@ -59,6 +59,9 @@ def task_view(task: TaskInfo) -> dict[str, Any]:
     }
 
 
+_MAX_ROUNDS = 5
+
+
 @dataclass
 class Outcome:
     body: dict[str, Any]
@@ -86,17 +89,23 @@ class RecordingService:
         if idempotency_key is None or self.store is None:
             return Outcome(result_of(self.adapter.create(self.plan(data, mode))))
         fp = fingerprint({"mode": mode.value, "body": data.model_dump(mode="json", exclude_unset=True)})
-        record = wait_for_result(self.store, idempotency_key, fp, self.clock)
-        if record is not None and record.state == "completed" and record.result is not None:
-            return Outcome(record.result, replayed=True)
-        if record is not None:  # an earlier attempt's outcome is unknown: reconcile before creating again
+        for _ in range(_MAX_ROUNDS):
+            record = wait_for_result(self.store, idempotency_key, fp, self.clock)
+            if record is None:
+                break  # ours to create
+            if record.state == "completed" and record.result is not None:
+                return Outcome(record.result, replayed=True)
+            # an earlier attempt's outcome is unknown: reconcile before creating again
             found = self._reconcile(record.result or {})
             if found is not None:
                 self.store.complete(idempotency_key, found, self.clock())
                 return Outcome(found, replayed=True)
-            if self.store.begin(idempotency_key, fp, self.clock()) is not None:
-                # still not ours: someone else re-claimed it meanwhile
-                return self.create(data, mode, idempotency_key)
+            if self.store.reclaim(idempotency_key, self.clock()):
+                break  # nothing was created: ours to create again
+        else:
+            raise IdempotencyInProgress(
+                "this Idempotency-Key is contended; retry shortly", field="Idempotency-Key"
+            )
         plan = self.plan(data, mode)
         try:
             created = self.adapter.create(plan)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from shared.config import LiveApi, Settings
 
 SECRET_ID = "AKIDtestsecretid0000"
@@ -42,3 +46,48 @@ def make_settings() -> Callable[..., Settings]:
         return Settings.from_env(env)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """A real Tencent Live emulator on 127.0.0.1 (ephemeral port), started once, stopped at the end."""
+    emu = Emulator(
+        EmulatorConfig(
+            credentials=Credentials(
+                secret_id=SECRET_ID, secret_key=SECRET_KEY, fcgi_appid=FCGI_APPID, fcgi_key=FCGI_KEY
+            ),
+        )
+    )
+    with emu.running(host="127.0.0.1", port=0):
+        yield emu
+
+
+@pytest.fixture
+def fresh_emulator(emulator: Emulator) -> Iterator[Emulator]:
+    emulator.reset()
+    yield emulator
+    emulator.faults.clear()
+    assert emulator.wait_idle(), "a request was still being handled after the test"
+    emulator.reset()
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "liverec-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:ap-east-1:123456789012:function:liverec-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """``events/<name>.json``: the same files ``serverless invoke local -p`` uses."""
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    return data

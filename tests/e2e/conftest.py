@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from devtools.emulator import Credentials, Emulator, EmulatorConfig
+from devtools.emulator import Emulator
 from shared.adapters import LiveAdapter, RetryPolicy, get_adapter
 from shared.config import LiveApi, Settings
-from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
-
-
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(
-        EmulatorConfig(
-            credentials=Credentials(
-                secret_id=SECRET_ID, secret_key=SECRET_KEY, fcgi_appid=FCGI_APPID, fcgi_key=FCGI_KEY
-            ),
-        )
-    )
-    with emu.running(host="127.0.0.1", port=0):
-        yield emu
 
 
 @pytest.fixture(autouse=True)
-def _fresh_emulator(emulator: Emulator) -> Iterator[None]:
-    emulator.reset()
-    yield
-    emulator.faults.clear()
-    assert emulator.wait_idle(), "a request was still being handled after the test"
-    emulator.reset()
+def _fresh_emulator(fresh_emulator: Emulator) -> None:
+    """Every e2e test starts from an empty emulator."""
 
 
 class Sleeps(list[float]):

@@ -352,7 +352,9 @@ def test_body_must_be_an_object() -> None:
 
 def test_describe_window_rules(now: datetime) -> None:
     start, end = check_task_query(TaskQuery(), LiveApi.RECORD_TASK, now)
-    assert end == now and end - start == timedelta(weeks=1)
+    assert (start, end) == (now - timedelta(days=1), now + timedelta(days=6))  # upcoming tasks included
+    start, end = check_task_query(TaskQuery(start=now), LiveApi.RECORD_TASK, now)
+    assert end - start == timedelta(weeks=1)
     too_wide = TaskQuery(start=now - timedelta(days=8), end=now)
     assert _query_error(too_wide, now).field == "to"
     too_old = TaskQuery(start=now - timedelta(days=91), end=now - timedelta(days=88))

@@ -1,0 +1,312 @@
+"""Every route x every generation through the real handlers; auth fails closed; errors are clean."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devtools.emulator import Emulator
+from functions.realtime import handler as realtime
+from functions.scheduled import handler as scheduled
+from functions.tasks import handler as tasks
+from tests.conftest import FakeLambdaContext
+from tests.functional.conftest import http_event, parse
+
+APIS = ["record-task", "live-record", "v2", "fcgi"]
+Configure = Callable[..., None]
+
+
+def call(module: Any, event: dict[str, Any], ctx: FakeLambdaContext) -> tuple[int, Any]:
+    return parse(module.lambda_handler(event, ctx))
+
+
+def scheduled_body(stream: str = "livetest", offset: int = 600, length: int = 1800) -> dict[str, Any]:
+    now = int(time.time())
+    return {"stream": stream, "start": now + offset, "end": now + offset + length}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_create_scheduled_for_every_generation(
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(api)
+    body = scheduled_body()
+    status, data = call(scheduled, http_event("POST", "/recordings/scheduled", body), lambda_context)
+    assert status == 201, data
+    assert data["api"] == api and data["mode"] == "scheduled" and data["stream"] == "livetest"
+    assert data["warnings"] == [] and data["start"].endswith("Z")
+    [task] = fresh_emulator.tasks()
+    assert task.task_id == data["task_id"] and int(task.start) == body["start"]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_create_realtime_reports_the_effective_window(
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(api)
+    status, data = call(
+        realtime,
+        http_event("POST", "/recordings/realtime", {"stream": "livetest", "duration": 3600}),
+        lambda_context,
+    )
+    assert status == 201, data
+    assert data["mode"] == "realtime"
+    if api == "record-task":
+        assert data["warnings"] == []
+    else:
+        assert any("30 min" in w for w in data["warnings"])
+    assert len(fresh_emulator.tasks()) == 1
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_stop_and_delete_for_every_generation(
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(api)
+    _, data = call(scheduled, http_event("POST", "/recordings/scheduled", scheduled_body()), lambda_context)
+    task_id = data["task_id"]
+    status, _ = call(
+        tasks, http_event("POST", f"/recordings/{task_id}/stop", query={"stream": "livetest"}), lambda_context
+    )
+    assert status == 204
+    assert fresh_emulator.tasks()[0].stopped_at is not None
+    status, body = call(
+        tasks, http_event("DELETE", f"/recordings/{task_id}", query={"stream": "livetest"}), lambda_context
+    )
+    if api == "fcgi":
+        assert status == 400 and body["error"]["code"] == "UnsupportedOperation"
+    else:
+        assert status == 204 and fresh_emulator.tasks()[0].deleted
+
+
+@pytest.mark.parametrize(
+    ("api", "listable"), [("record-task", True), ("live-record", False), ("v2", True), ("fcgi", False)]
+)
+def test_list_where_the_generation_can(
+    api: str, listable: bool, configure: Configure, lambda_context: FakeLambdaContext
+) -> None:
+    configure(api)
+    ids = {
+        call(scheduled, http_event("POST", "/recordings/scheduled", scheduled_body()), lambda_context)[1][
+            "task_id"
+        ]
+        for _ in range(2)
+    }
+    status, data = call(tasks, http_event("GET", "/recordings", query={"stream": "livetest"}), lambda_context)
+    if listable:
+        assert status == 200 and {t["task_id"] for t in data["tasks"]} == ids
+    else:
+        assert status == 400 and data["error"]["code"] == "UnsupportedOperation"
+
+
+def test_stop_unknown_task_is_404_with_tencents_code(
+    configure: Configure, lambda_context: FakeLambdaContext
+) -> None:
+    status, data = call(tasks, http_event("POST", "/recordings/nope/stop"), lambda_context)
+    assert status == 404 and data["error"]["code"] == "ResourceNotFound.TaskId"
+
+
+# --- auth fails closed -----------------------------------------------------------------------------------------
+
+
+def test_no_token_configured_and_no_authorizer_refuses_everything(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(LIVEREC_API_TOKENS="")
+    status, data = call(
+        scheduled, http_event("POST", "/recordings/scheduled", scheduled_body()), lambda_context
+    )
+    assert status == 401 and data["error"]["code"] == "Unauthorized"
+    assert fresh_emulator.requests() == []
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-0123456789", ""])
+def test_missing_or_wrong_bearer_is_401(
+    token: str | None, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    status, _ = call(
+        realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}, token=token), lambda_context
+    )
+    assert status == 401 and fresh_emulator.tasks() == []
+
+
+def test_an_api_gateway_authorizer_verdict_is_enough(
+    configure: Configure, lambda_context: FakeLambdaContext
+) -> None:
+    configure(LIVEREC_API_TOKENS="")
+    event = http_event("POST", "/recordings/realtime", {"stream": "s"}, token=None)
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "u1"}, "scopes": ["recordings"]}}
+    assert call(realtime, event, lambda_context)[0] == 201
+
+
+# --- bad input never 500 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code", "field"),
+    [
+        ("{not json", 400, "InvalidJson", None),
+        ("[1, 2]", 400, "InvalidBody", None),
+        ('{"start": 1, "end": 2}', 422, "MissingField", "stream"),
+        ('{"stream": "s", "start": "2026-01-01T00:00:00", "end": 1}', 422, "InvalidRequest", "start"),
+        ('{"stream": "s", "start": 1700000000000, "end": 1}', 422, "InvalidRequest", "start"),
+        ('{"stream": "s", "start": 1, "end": 2, "colour": "red"}', 422, "UnknownField", "colour"),
+        ('{"stream": "s", "start": 1, "end": 2}', 422, "InvalidRequest", "end"),
+    ],
+)
+def test_bad_bodies_get_a_clear_4xx(
+    raw: str,
+    status: int,
+    code: str,
+    field: str | None,
+    configure: Configure,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    got, data = call(scheduled, http_event("POST", "/recordings/scheduled", raw_body=raw), lambda_context)
+    assert (got, data["error"]["code"], data["error"]["field"]) == (status, code, field)
+    assert data["error"]["message"]
+
+
+def test_unknown_paths_and_methods(configure: Configure, lambda_context: FakeLambdaContext) -> None:
+    status, data = call(scheduled, http_event("GET", "/recordings/scheduled"), lambda_context)
+    assert status == 405 and data["error"]["code"] == "MethodNotAllowed"
+    assert call(scheduled, http_event("OPTIONS", "/recordings/scheduled"), lambda_context)[0] == 204
+    assert call(tasks, http_event("GET", "/elsewhere"), lambda_context)[0] == 404
+
+
+def test_tencent_rate_limit_that_persists_is_429(
+    configure: Configure,
+    fresh_emulator: Emulator,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    fresh_emulator.faults.rate_limit(count=10)
+    status, data = call(realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}), lambda_context)
+    assert status == 429 and data["error"]["code"] == "RequestLimitExceeded"
+
+
+def test_dropped_create_is_504_outcome_unknown(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    fresh_emulator.faults.drop_after_store(count=1)
+    status, data = call(realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}), lambda_context)
+    assert status == 504 and data["error"]["code"] == "OutcomeUnknown"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: (
+            st.lists(c, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["stream", "start", "end", "duration", "format", "x"]), c, max_size=4
+            )
+        ),
+        max_leaves=8,
+    )
+)
+def test_fuzzed_bodies_never_500(body: Any, configure: Configure, lambda_context: FakeLambdaContext) -> None:
+    for module, path in ((scheduled, "/recordings/scheduled"), (realtime, "/recordings/realtime")):
+        status, data = call(module, http_event("POST", path, body), lambda_context)
+        assert status < 500, data
+
+
+# --- idempotency --------------------------------------------------------------------------------------------------
+
+
+def test_same_key_same_body_returns_the_first_result(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    body = scheduled_body()
+    first = scheduled.lambda_handler(
+        http_event("POST", "/recordings/scheduled", body, headers={"Idempotency-Key": "k-1"}), lambda_context
+    )
+    again = scheduled.lambda_handler(
+        http_event("POST", "/recordings/scheduled", body, headers={"Idempotency-Key": "k-1"}), lambda_context
+    )
+    assert parse(first) == parse(again)
+    assert again["headers"].get("Idempotent-Replayed") == "true"
+    assert len(fresh_emulator.tasks()) == 1
+
+
+def test_same_key_different_body_is_409(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    call(
+        scheduled,
+        http_event("POST", "/recordings/scheduled", scheduled_body(), headers={"Idempotency-Key": "k-2"}),
+        lambda_context,
+    )
+    status, data = call(
+        scheduled,
+        http_event(
+            "POST",
+            "/recordings/scheduled",
+            scheduled_body(stream="other"),
+            headers={"Idempotency-Key": "k-2"},
+        ),
+        lambda_context,
+    )
+    assert status == 409 and data["error"]["code"] == "IdempotencyConflict"
+    assert len(fresh_emulator.tasks()) == 1
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_concurrent_duplicates_create_exactly_one_task(
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(api)
+    fresh_emulator.faults.latency(0.2, count=1)  # the first create is slow; the others arrive meanwhile
+    event = http_event(
+        "POST",
+        "/recordings/realtime",
+        {"stream": "s", "duration": 60},
+        headers={"Idempotency-Key": f"storm-{api}"},
+    )
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: call(realtime, event, lambda_context), range(16)))
+    assert {status for status, _ in results} == {201}
+    assert len({data["task_id"] for _, data in results}) == 1
+    assert len(fresh_emulator.tasks()) == 1
+
+
+def test_outcome_unknown_is_reconciled_not_recreated(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    body = scheduled_body()
+    headers = {"Idempotency-Key": "k-unknown"}
+    fresh_emulator.faults.drop_after_store(count=1)
+    assert (
+        call(scheduled, http_event("POST", "/recordings/scheduled", body, headers=headers), lambda_context)[0]
+        == 504
+    )
+    # the retry finds the task the unanswered create made (DescribeRecordTask) instead of creating another
+    status, data = call(
+        scheduled, http_event("POST", "/recordings/scheduled", body, headers=headers), lambda_context
+    )
+    assert status == 201 and data["task_id"] == fresh_emulator.tasks()[0].task_id
+    assert len(fresh_emulator.tasks()) == 1 and any("reconciled" in w for w in data["warnings"])
+
+
+def test_outcome_unknown_without_a_task_creates_on_retry(
+    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    body = scheduled_body()
+    headers = {"Idempotency-Key": "k-unknown-2"}
+    fresh_emulator.faults.http_error(status=502, count=1)  # nothing stored at Tencent
+    assert (
+        call(scheduled, http_event("POST", "/recordings/scheduled", body, headers=headers), lambda_context)[0]
+        == 504
+    )
+    status, _ = call(
+        scheduled, http_event("POST", "/recordings/scheduled", body, headers=headers), lambda_context
+    )
+    assert status == 201 and len(fresh_emulator.tasks()) == 1
