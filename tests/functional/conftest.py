@@ -14,6 +14,7 @@ from shared.http import reset_service
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
 TOKEN = "test-token-0123456789abcdef"
+EVENTS_TOKEN = "local-dev-token-0123456789"  # the token the events/ samples carry
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def configure(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
             "LIVE_FCGI_KEY": FCGI_KEY,
             "LIVE_DOMAIN": "5000.live.push.com",
             "LIVE_APP": "live",
-            "LIVEREC_API_TOKENS": TOKEN,
+            "LIVEREC_API_TOKENS": f"{TOKEN},{EVENTS_TOKEN}",
             "POWERTOOLS_METRICS_NAMESPACE": "LiverecTest",
         }
         env.update(extra)
