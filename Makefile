@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv test lint format emulator clean
+.PHONY: venv test lint format emulator package clean
 
 venv: $(STAMP)
 
@@ -27,8 +27,20 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The deployable artifact, built offline with the pinned Serverless v3 (npm), then checked: handlers
+# present; tests, local tooling, node_modules and boto3/botocore absent.
+export SLS_TELEMETRY_DISABLED := 1
+export SLS_NOTIFICATIONS_MODE := off
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+package: $(STAMP) node_modules/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx serverless package
+	$(PY) -m devtools.check_package .serverless/liverec.zip
+
 emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules .serverless
