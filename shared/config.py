@@ -68,6 +68,7 @@ ENV_FIELDS: dict[str, str] = {
     "LIVE_ENDPOINT": "endpoint",
     "LIVE_TIMEOUT": "timeout",
     "LIVEREC_API_TOKENS": "api_tokens",
+    "LIVEREC_IDEMPOTENCY_TABLE": "idempotency_table",
 }
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
@@ -91,6 +92,8 @@ class Settings(BaseModel):
     timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
     # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated).
     api_tokens: tuple[SecretStr, ...] = ()
+    # DynamoDB table for idempotency across containers; unset = in-process store (tests, local run).
+    idempotency_table: NonEmpty | None = None
 
     @field_validator("api_tokens", mode="before")
     @classmethod
@@ -167,6 +170,7 @@ class Settings(BaseModel):
             "app": self.app,
             "timeout": self.timeout,
             "api_tokens": len(self.api_tokens),
+            "idempotency_table": self.idempotency_table,
         }
 
 

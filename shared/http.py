@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.adapters import get_adapter
-from shared.config import get_settings
+from shared.config import Settings, get_settings
 from shared.errors import (
     ConfigError,
     InvalidRequest,
@@ -33,7 +33,7 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.idempotency import IdempotencyConflict, IdempotencyInProgress, MemoryStore
+from shared.idempotency import IdempotencyConflict, IdempotencyInProgress, IdempotencyStore, MemoryStore
 from shared.models import Mode
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
@@ -92,9 +92,17 @@ def service() -> RecordingService:
                 settings = get_settings()
                 logger.info("liverec configured", extra={"settings": settings.describe()})
                 _service = RecordingService(
-                    settings=settings, adapter=get_adapter(settings), store=MemoryStore()
+                    settings=settings, adapter=get_adapter(settings), store=_store(settings)
                 )
     return _service
+
+
+def _store(settings: Settings) -> IdempotencyStore:
+    if settings.idempotency_table:
+        from shared.idempotency_dynamodb import DynamoDBStore  # loads boto3: only when configured
+
+        return DynamoDBStore(settings.idempotency_table)
+    return MemoryStore()
 
 
 def reset_service() -> None:

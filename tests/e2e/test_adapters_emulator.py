@@ -132,10 +132,10 @@ def test_numbered_generations_need_the_stream_and_a_numeric_id_to_stop(
 
 
 def test_record_task_list_pages_through_scroll_tokens(
-    emulator: Emulator, adapter_for: AdapterFor, make_settings: Callable[..., Settings]
+    emulator: Emulator, adapter_for: AdapterFor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     adapter = adapter_for(LiveApi.RECORD_TASK)
-    emulator.config.describe_page_size = 2
+    monkeypatch.setattr(emulator.config, "describe_page_size", 2)  # the emulator is shared by the session
     created = {adapter.create(make_plan(LiveApi.RECORD_TASK, emulator)).task_id for _ in range(5)}
     adapter.create(make_plan(LiveApi.RECORD_TASK, emulator, stream="other"))
     now = from_unix(emulator.clock.now())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +36,10 @@ def test_http_samples(
     api: str, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
 ) -> None:
     configure(api)
-    status, created = invoke("scheduled_create", lambda_context)
+    now = time.time()  # render the sample's {{now+N}} once: a retry sends the very same body
+    status, created = invoke("scheduled_create", lambda_context, now=now)
     assert status == 201 and created["mode"] == "scheduled"
-    assert invoke("scheduled_create", lambda_context)[1] == created  # the sample carries an Idempotency-Key
+    assert invoke("scheduled_create", lambda_context, now=now)[1] == created  # it carries an Idempotency-Key
 
     status, error = invoke("scheduled_bad_body", lambda_context)
     assert status == 422 and error["error"]["field"] == "start"

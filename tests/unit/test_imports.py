@@ -47,3 +47,33 @@ def test_api3_uses_the_common_sdk_without_the_generated_models(api: str) -> None
 def test_query_generations_load_no_sdk_at_all(api: str) -> None:
     mods = loaded(api)
     assert not any(mods.values()), mods
+
+
+HANDLER_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
+    from shared.http import service
+    service()
+    names = ("boto3", "botocore.session", "botocore.client")
+    print(json.dumps({name: name in sys.modules for name in names}))
+    """
+)
+
+
+def test_handlers_without_an_idempotency_table_never_load_boto3() -> None:
+    env = {
+        **os.environ,
+        "LIVE_API": "v2",
+        "TENCENTCLOUD_SECRET_ID": "AKIDprobe0000",
+        "TENCENTCLOUD_SECRET_KEY": "k",
+        "LIVEREC_API_TOKENS": "probe-token-0123456789",
+    }
+    env.pop("LIVEREC_IDEMPOTENCY_TABLE", None)
+    out = subprocess.run(
+        [sys.executable, "-c", HANDLER_PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    # powertools imports the bare botocore package for its user-agent hook when it is importable (it is
+    # in the Lambda runtime); boto3 and botocore's client machinery must stay unloaded.
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == {"boto3": False, "botocore.session": False, "botocore.client": False}
