@@ -69,6 +69,8 @@ ENV_FIELDS: dict[str, str] = {
     "LIVE_TIMEOUT": "timeout",
     "LIVEREC_API_TOKENS": "api_tokens",
     "LIVEREC_IDEMPOTENCY_TABLE": "idempotency_table",
+    "LIVEREC_PROGRAMS": "programs",
+    "LIVEREC_ROLLOUT_HORIZON": "rollout_horizon",
 }
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
@@ -94,6 +96,10 @@ class Settings(BaseModel):
     api_tokens: tuple[SecretStr, ...] = ()
     # DynamoDB table for idempotency across containers; unset = in-process store (tests, local run).
     idempotency_table: NonEmpty | None = None
+    # Recurring programs (a JSON list) for timer ticks that carry no input of their own.
+    programs: NonEmpty | None = None
+    # How far ahead a tick books, in seconds, for the generations without CreateRecordTask's 6-day rule.
+    rollout_horizon: Annotated[int, Field(ge=3600, le=30 * 86400)] = 86400
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -137,7 +137,7 @@ class RecordingService:
             start=start - timedelta(minutes=5),
             end=end + timedelta(minutes=5),
         )
-        for task in self._all_tasks(query):
+        for task in self.all_tasks(query):
             same_end = task.end is not None and abs((task.end - end).total_seconds()) <= 1
             same_start = not planned.get("send_start") or (
                 task.start is not None and abs((task.start - start).total_seconds()) <= 1
@@ -152,7 +152,7 @@ class RecordingService:
                 }
         return None
 
-    def _all_tasks(self, query: TaskQuery) -> list[TaskInfo]:
+    def all_tasks(self, query: TaskQuery) -> list[TaskInfo]:
         tasks: list[TaskInfo] = []
         token: str | None = None
         for _ in range(50):  # bounded paging

@@ -1,0 +1,193 @@
+"""Recurring programs on a timer: horizon, >24 h split, CST and a DST zone, idempotent ticks, rate limit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devtools.emulator import Emulator
+from devtools.events import load_event
+from functions.scheduled import handler as scheduled
+from shared.adapters import get_adapter
+from shared.config import LiveApi, Settings
+from shared.idempotency import MemoryStore
+from shared.rollout import Program, TokenBucket, tick
+from shared.service import RecordingService
+from tests.conftest import FakeLambdaContext
+
+Factory = Callable[..., RecordingService]
+
+
+@pytest.fixture
+def at(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Freeze the emulator, and the SDK's signing clock with it, at a chosen instant."""
+
+    def travel(when: datetime) -> None:
+        fresh_emulator.clock.freeze(when.timestamp())
+        import tencentcloud.common.abstract_client as sdk
+
+        monkeypatch.setattr(sdk, "time", SimpleNamespace(time=fresh_emulator.clock.now))
+
+    return travel
+
+
+@pytest.fixture
+def make_service(fresh_emulator: Emulator, make_settings: Callable[..., Settings]) -> Iterator[Factory]:
+    def build(api: LiveApi = LiveApi.RECORD_TASK) -> RecordingService:
+        settings = make_settings(api, endpoint=fresh_emulator.base_url)
+        clock = fresh_emulator.clock.now
+        return RecordingService(settings, get_adapter(settings, clock=clock), MemoryStore(), clock)
+
+    yield build
+
+
+def local_starts(emu: Emulator, zone: str) -> list[str]:
+    return sorted(
+        datetime.fromtimestamp(t.start, tz=ZoneInfo(zone)).strftime("%a %H:%M") for t in emu.tasks()
+    )
+
+
+def test_cst_weekday_program_fills_the_six_day_horizon(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    # Given Monday 2026-11-23 10:00 China time, a weekday 20:00 program of an hour
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="news", cron="0 20 * * MON-FRI", timezone="Asia/Shanghai", duration=3600)
+    report = tick(make_service(), [program])
+    # Then Mon..Fri of this week (start <= now + 6 days), every one at 20:00 CST, none at the weekend
+    assert report.failed == [] and len(report.created) == 5
+    assert local_starts(fresh_emulator, "Asia/Shanghai") == sorted(
+        f"{d} 20:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")
+    )
+    assert all(t.end - t.start == 3600 for t in fresh_emulator.tasks())
+
+
+def test_dst_zone_keeps_local_wall_time_across_the_switch(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    # Europe/Berlin springs forward on 2026-03-29: 01:30 local is 00:30Z before, 23:30Z (previous day) after
+    at(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
+    program = Program(stream="radio", cron="30 1 * * *", timezone="Europe/Berlin", duration=1800)
+    report = tick(make_service(), [program])
+    assert report.failed == [] and len(report.created) == 6
+    starts = sorted(t.start for t in fresh_emulator.tasks())
+    assert {datetime.fromtimestamp(s, tz=ZoneInfo("Europe/Berlin")).strftime("%H:%M") for s in starts} == {
+        "01:30"
+    }
+    gaps = {starts[i + 1] - starts[i] for i in range(len(starts) - 1)}
+    assert gaps == {86400, 82800}  # one 23-hour day: the switch
+
+
+def test_windows_longer_than_a_day_are_split_into_consecutive_tasks(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="marathon", cron="0 8 * * SAT", timezone="Asia/Shanghai", duration=30 * 3600)
+    report = tick(make_service(), [program])
+    assert report.failed == []
+    tasks = sorted(fresh_emulator.tasks(), key=lambda t: t.start)
+    assert [t.end - t.start for t in tasks] == [86400, 6 * 3600]
+    assert tasks[0].end == tasks[1].start
+
+
+@pytest.mark.parametrize("api", [LiveApi.RECORD_TASK, LiveApi.V2, LiveApi.FCGI, LiveApi.LIVE_RECORD])
+def test_two_ticks_create_nothing_twice(
+    api: LiveApi, at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    svc = make_service(api)
+    first = tick(svc, [program], horizon=timedelta(days=3))
+    second = tick(svc, [program], horizon=timedelta(days=3))  # the same container, e.g. Lambda's retry
+    assert first.created and second.created == [] and second.existing == first.occurrences
+    assert len(fresh_emulator.tasks()) == len(first.created)
+
+
+@pytest.mark.parametrize("api", [LiveApi.RECORD_TASK, LiveApi.V2])
+def test_a_tick_in_another_container_finds_the_booked_tasks(
+    api: LiveApi, at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    first = tick(make_service(api), [program], horizon=timedelta(days=3))
+    other = tick(make_service(api), [program], horizon=timedelta(days=3))  # fresh in-process store
+    assert other.created == [] and len(fresh_emulator.tasks()) == len(first.created)
+
+
+def test_the_emulator_rate_limit_is_never_surfaced(make_service: Factory, fresh_emulator: Emulator) -> None:
+    # 48 occurrences against CreateRecordTask's 20 requests per second (real time, real bucket)
+    program = Program(stream="hourly", cron="0 */3 * * *", timezone="UTC", duration=600)
+    report = tick(make_service(), [program])
+    assert report.failed == [] and len(report.created) == report.occurrences >= 40
+    limited = [
+        r
+        for r in fresh_emulator.requests()
+        if r.response and "RequestLimitExceeded" in json.dumps(r.response)
+    ]
+    assert limited == []  # the token bucket kept under the limit; backoff was not even needed
+
+
+def test_a_failed_occurrence_is_reported_and_booked_on_the_next_tick(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    svc = make_service()
+    fresh_emulator.faults.http_error(status=502, count=1, action="CreateRecordTask")
+    first = tick(svc, [program], horizon=timedelta(days=2))
+    assert len(first.failed) == 1 and first.failed[0]["error"]["code"] == "OutcomeUnknown"
+    second = tick(svc, [program], horizon=timedelta(days=2))
+    assert second.failed == [] and len(second.created) == 1
+    assert len(fresh_emulator.tasks()) == first.occurrences
+
+
+def test_token_bucket_paces_to_its_rate() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    bucket = TokenBucket(20, clock=lambda: now[0], sleep=sleep)
+    for _ in range(41):
+        bucket.take()
+    assert now[0] == pytest.approx(2.0, abs=0.05)  # 41 takes at 20/s from one token: two seconds
+    assert max(slept) <= 1 / 20 + 1e-9  # evenly paced, never a burst
+
+
+# --- through the function -------------------------------------------------------------------------------
+
+
+def test_timer_event_with_programs(
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    result = scheduled.lambda_handler(load_event("scheduled_timer_programs"), lambda_context)
+    assert result["failed"] == [] and result["created"]
+    assert {t.stream for t in fresh_emulator.tasks()} == {"livetest", "marathon"}
+    again = scheduled.lambda_handler(load_event("scheduled_timer_programs"), lambda_context)
+    assert again["created"] == [] and len(fresh_emulator.tasks()) == len(result["created"])
+
+
+def test_bare_scheduled_event_reads_programs_from_config(
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    programs = [{"stream": "cfg", "cron": "0 12 * * *", "timezone": "Asia/Shanghai", "duration": 600}]
+    configure(LIVEREC_PROGRAMS=json.dumps(programs))
+    result = scheduled.lambda_handler(load_event("scheduled_timer_bare"), lambda_context)
+    assert result["failed"] == [] and {t.stream for t in fresh_emulator.tasks()} == {"cfg"}
+
+
+def test_bad_programs_are_refused_visibly(
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    result = scheduled.lambda_handler(load_event("scheduled_timer_bad_programs"), lambda_context)
+    assert result["error"]["field"] == "programs.0.cron" and "cron" in result["error"]["message"]
+    configure(LIVEREC_PROGRAMS="")
+    bare = scheduled.lambda_handler(load_event("scheduled_timer_bare"), lambda_context)
+    assert bare["error"]["field"] == "programs" and fresh_emulator.tasks() == []
