@@ -119,6 +119,10 @@ class Settings(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be a base URL such as http://127.0.0.1:9100")
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError:
+            raise ValueError("has a port that is not a number from 0 to 65535") from None
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
         return value.rstrip("/")

@@ -60,7 +60,8 @@ def parse_time(value: object, field: str) -> datetime:
         if not value.is_integer():
             raise InvalidRequest(f"{field} must be whole UNIX seconds, got a fraction", field=field)
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        # isascii: "²" and "①" are digits to str.isdigit() but not to int()
         value = int(value.strip())
     if isinstance(value, int):
         if value < 0:
@@ -89,5 +90,10 @@ def parse_time(value: object, field: str) -> datetime:
             )
         if parsed.microsecond:
             parsed = parsed.replace(microsecond=0)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC instant in datetime's range
+            raise InvalidRequest(
+                f"{field}={value!r} is outside the supported range of times", field=field
+            ) from None
     raise InvalidRequest(f"{field} must be an ISO-8601 time with an offset or UNIX seconds", field=field)

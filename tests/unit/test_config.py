@@ -205,11 +205,6 @@ def test_a_rejected_secret_is_not_echoed() -> None:
     assert "tooshort-秘密" not in shown and API_TOKEN not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG shared/config.py Settings._endpoint_is_base_url: urlsplit() is never asked for .port, so a "
-    "non-numeric or out-of-range port passes validation and only fails later, at connect time",
-)
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:notaport", "http://127.0.0.1:99999"])
 def test_endpoint_with_an_invalid_port_is_rejected(endpoint: str) -> None:
     assert config_error({**API3, "LIVE_ENDPOINT": endpoint}).field == "LIVE_ENDPOINT"
