@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv test lint format emulator package clean
+.PHONY: venv run test lint format emulator package clean
 
 venv: $(STAMP)
 
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The functions behind a local gateway on 127.0.0.1:3000 with the embedded emulator; ARGS=--once replays
+# the samples and exits.
+run: $(STAMP)
+	$(PY) -m devtools.run $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -119,6 +119,8 @@ class Settings(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be a base URL such as http://127.0.0.1:9100")
+        if parts.username or parts.password:
+            raise ValueError("must not carry credentials (user:password@); they would be logged")
         try:
             parts.port  # noqa: B018 - urlsplit checks the port only when asked
         except ValueError:

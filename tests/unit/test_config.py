@@ -210,6 +210,11 @@ def test_endpoint_with_an_invalid_port_is_rejected(endpoint: str) -> None:
     assert config_error({**API3, "LIVE_ENDPOINT": endpoint}).field == "LIVE_ENDPOINT"
 
 
+def test_endpoint_with_credentials_is_rejected_without_echoing_them() -> None:
+    err = config_error({**API3, "LIVE_ENDPOINT": "http://user:hunter2-secret@127.0.0.1:9100"})
+    assert err.field == "LIVE_ENDPOINT" and "hunter2-secret" not in str(err)
+
+
 def test_empty_strings_are_unset_and_values_are_trimmed() -> None:
     s = Settings.from_env(
         {
