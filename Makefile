@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run test lint format emulator package clean
+.PHONY: venv run test lint format emulator package invoke-local clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,10 @@ node_modules/.installed: package.json package-lock.json
 package: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx serverless package
 	$(PY) -m devtools.check_package .serverless/liverec.zip
+
+# Each events/ sample through `serverless invoke local` against the emulator.
+invoke-local: $(STAMP) node_modules/.installed
+	bash devtools/invoke_local.sh
 
 emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)

@@ -94,8 +94,15 @@ class Settings(BaseModel):
     timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
     # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated).
     api_tokens: tuple[SecretStr, ...] = ()
-    # DynamoDB table for idempotency across containers; unset = in-process store (tests, local run).
+    # DynamoDB table for idempotency across containers; unset or "memory" = in-process store (tests,
+    # local runs, `serverless invoke local` without AWS).
     idempotency_table: NonEmpty | None = None
+
+    @field_validator("idempotency_table")
+    @classmethod
+    def _memory_means_none(cls, value: str | None) -> str | None:
+        return None if value == "memory" else value
+
     # Recurring programs (a JSON list) for timer ticks that carry no input of their own.
     programs: NonEmpty | None = None
     # How far ahead a tick books, in seconds, for the generations without CreateRecordTask's 6-day rule.

@@ -33,7 +33,13 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.idempotency import IdempotencyConflict, IdempotencyInProgress, IdempotencyStore, MemoryStore
+from shared.idempotency import (
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    IdempotencyStore,
+    IdempotencyStoreUnavailable,
+    MemoryStore,
+)
 from shared.models import Mode
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
@@ -71,6 +77,8 @@ def status_for(exc: LiverecError) -> int:
         return 429
     if isinstance(exc, OutcomeUnknown):
         return 504
+    if isinstance(exc, IdempotencyStoreUnavailable):
+        return 503
     if isinstance(exc, TencentAuthError | TencentUnavailable):
         return 502
     if isinstance(exc, TencentError):

@@ -36,6 +36,12 @@ class IdempotencyInProgress(LiverecError):
     code = "IdempotencyInProgress"
 
 
+class IdempotencyStoreUnavailable(LiverecError):
+    """The store cannot be read or written: refuse to create (a duplicate could follow), try later."""
+
+    code = "IdempotencyStoreUnavailable"
+
+
 @dataclass(frozen=True)
 class Record:
     state: State

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.idempotency import DEFAULT_TTL, IN_PROGRESS_TTL, Record
+from shared.idempotency import DEFAULT_TTL, IN_PROGRESS_TTL, IdempotencyStoreUnavailable, Record
 
 
 class DynamoDBStore:
@@ -30,15 +30,29 @@ class DynamoDBStore:
             import boto3  # only on this path: the one that really talks to AWS
 
             client = boto3.client("dynamodb")
+        from botocore.exceptions import BotoCoreError, ClientError
+
         self._client = client
+        self._aws_errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
         self._table = table_name
         self._conditional_failed = client.exceptions.ConditionalCheckFailedException
         self.ttl = ttl
         self.in_progress_ttl = in_progress_ttl
 
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except self._conditional_failed:
+            raise
+        except self._aws_errors as exc:
+            raise IdempotencyStoreUnavailable(
+                f"the idempotency table {self._table} is unavailable ({type(exc).__name__}); nothing was created"
+            ) from exc
+
     def begin(self, key: str, fingerprint: str, now: float) -> Record | None:
         try:
-            self._client.put_item(
+            self._call(
+                "put_item",
                 TableName=self._table,
                 Item={
                     "id": {"S": key},
@@ -59,7 +73,7 @@ class DynamoDBStore:
             return None
         except self._conditional_failed:
             pass
-        item = self._client.get_item(TableName=self._table, Key={"id": {"S": key}}, ConsistentRead=True).get(
+        item = self._call("get_item", TableName=self._table, Key={"id": {"S": key}}, ConsistentRead=True).get(
             "Item"
         )
         if item is None:  # deleted in between: try once more
@@ -81,7 +95,8 @@ class DynamoDBStore:
             update += ", #r = :r"
             names["#r"] = "result"
             values[":r"] = {"S": json.dumps(result, ensure_ascii=False)}
-        self._client.update_item(
+        self._call(
+            "update_item",
             TableName=self._table,
             Key={"id": {"S": key}},
             UpdateExpression=update,
@@ -96,11 +111,12 @@ class DynamoDBStore:
         self._set(key, "unknown", planned, now)
 
     def release(self, key: str) -> None:
-        self._client.delete_item(TableName=self._table, Key={"id": {"S": key}})
+        self._call("delete_item", TableName=self._table, Key={"id": {"S": key}})
 
     def reclaim(self, key: str, now: float) -> bool:
         try:
-            self._client.update_item(
+            self._call(
+                "update_item",
                 TableName=self._table,
                 Key={"id": {"S": key}},
                 UpdateExpression="SET #s = :ip, claimed_at = :now",

@@ -94,3 +94,35 @@ def test_functions_use_dynamodb_when_configured(
     assert len(fresh_emulator.tasks()) == 1
     item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "ddb-1"}})["Item"]
     assert item["state"]["S"] == "completed" and int(item["expiration"]["N"]) > now
+
+
+def test_an_unreachable_table_refuses_to_create(
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a table the function cannot reach (no AWS credentials at all, no moto)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-east-1")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "k"})
+    from functions.realtime import handler as realtime
+
+    status, body = parse(realtime.lambda_handler(event, lambda_context))
+    # Then it answers 503 and creates nothing (it cannot promise there is no duplicate)
+    assert status == 503 and body["error"]["code"] == "IdempotencyStoreUnavailable"
+    assert fresh_emulator.tasks() == []
+
+
+def test_memory_selects_the_in_process_store(
+    configure: Callable[..., None], lambda_context: FakeLambdaContext
+) -> None:
+    from shared.http import service
+
+    configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
+    assert isinstance(service().store, MemoryStore)
