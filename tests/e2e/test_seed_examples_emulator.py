@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,19 +17,6 @@ from shared.rules import plan_recording
 from shared.timeutil import parse_cst
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def at(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
-    """Move the emulator, and the SDK's signing clock with it, to a seed's date."""
-
-    def travel(when: datetime) -> None:
-        emulator.clock.freeze(when.timestamp())
-        import tencentcloud.common.abstract_client as sdk
-
-        monkeypatch.setattr(sdk, "time", SimpleNamespace(time=emulator.clock.now))
-
-    return travel
 
 
 def create(adapter: LiveAdapter, api: LiveApi, mode: Mode, body: dict[str, Any], now: datetime) -> None:

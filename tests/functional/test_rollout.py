@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,19 +20,6 @@ from shared.service import RecordingService
 from tests.conftest import FakeLambdaContext
 
 Factory = Callable[..., RecordingService]
-
-
-@pytest.fixture
-def at(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
-    """Freeze the emulator, and the SDK's signing clock with it, at a chosen instant."""
-
-    def travel(when: datetime) -> None:
-        fresh_emulator.clock.freeze(when.timestamp())
-        import tencentcloud.common.abstract_client as sdk
-
-        monkeypatch.setattr(sdk, "time", SimpleNamespace(time=fresh_emulator.clock.now))
-
-    return travel
 
 
 @pytest.fixture
