@@ -12,11 +12,15 @@ from types import FrameType
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 
+ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
+
 
 def credentials_from_env() -> Credentials:
     """The same variables the functions read; development defaults where unset."""
     defaults = Credentials()
     appid = os.environ.get("LIVE_FCGI_APPID") or str(defaults.fcgi_appid)
+    if not appid.isascii() or not appid.isdigit():
+        raise ValueError("LIVE_FCGI_APPID must be a decimal integer")
     return Credentials(
         secret_id=os.environ.get("TENCENTCLOUD_SECRET_ID") or defaults.secret_id,
         secret_key=os.environ.get("TENCENTCLOUD_SECRET_KEY") or defaults.secret_key,
@@ -28,28 +32,44 @@ def credentials_from_env() -> Credentials:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "9100")))
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("EMULATOR_PORT") or 9100),
+        help="port to listen on, 0 for any free one (default $EMULATOR_PORT or 9100)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request (never secrets)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(message)s"
     )
+    try:
+        credentials = credentials_from_env()
+    except ValueError as exc:
+        parser.error(str(exc))
 
-    emulator = Emulator(EmulatorConfig(credentials=credentials_from_env()))
-    emulator.start(args.host, args.port)
-    print(
-        f"Tencent Live emulator listening on {emulator.base_url} (secret id {emulator.config.credentials.secret_id}, fcgi appid {emulator.config.credentials.fcgi_appid})",
-        flush=True,
-    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # installed before the "listening" line: whoever waits for it may send SIGTERM at once
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    stop.wait()
-    emulator.stop()
+    emulator = Emulator(EmulatorConfig(credentials=credentials))
+    try:
+        emulator.start(args.host, args.port)
+    except (OSError, ValueError) as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print(f"Tencent Live emulator listening on {emulator.base_url}", flush=True)
+    unset = [name for name in ENV_NAMES if not os.environ.get(name)]
+    if unset:  # names only, never values
+        print(f"development defaults in use for: {', '.join(unset)}", file=sys.stderr, flush=True)
+    try:
+        stop.wait()
+    finally:
+        emulator.stop()
     return 0
 
 
