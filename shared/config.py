@@ -71,6 +71,11 @@ ENV_FIELDS: dict[str, str] = {
     "LIVEREC_IDEMPOTENCY_TABLE": "idempotency_table",
     "LIVEREC_PROGRAMS": "programs",
     "LIVEREC_ROLLOUT_HORIZON": "rollout_horizon",
+    "LIVEREC_CALLBACK_RULES": "callback_rules",
+    "LIVEREC_HOOK_SECRETS": "hook_secrets",
+    "LIVEREC_WEBHOOK_URLS": "webhook_urls",
+    "LIVEREC_WEBHOOK_SECRET": "webhook_secret",
+    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
 }
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
@@ -108,14 +113,45 @@ class Settings(BaseModel):
     # How far ahead a tick books, in seconds, for the generations without CreateRecordTask's 6-day rule.
     rollout_horizon: Annotated[int, Field(ge=3600, le=30 * 86400)] = 86400
 
-    @field_validator("api_tokens", mode="before")
+    # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
+    callback_rules: NonEmpty | None = None
+    # Inbound signed hooks (POST /hooks/highlight): every secret listed is accepted (rotation).
+    hook_secrets: tuple[SecretStr, ...] = ()
+    # Outbound: subscribers of record-file (100) and record-status (332) events, and the secret we sign with.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: SecretStr | None = None
+    # Deliveries tried before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
+    webhook_max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+
+    @field_validator("api_tokens", "hook_secrets", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):
             tokens = tuple(t.strip() for t in value.split(",") if t.strip())
             if any(len(t) < 16 for t in tokens):
-                raise ValueError("each token must be at least 16 characters")
+                raise ValueError("each secret must be at least 16 characters")
             return tokens
+        return value
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        urls = tuple(u.strip() for u in value.split(",") if u.strip())
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url[:60]!r} is not an http(s) URL")
+            if parts.username or parts.password:
+                raise ValueError("a subscriber URL must not carry credentials (they would be logged)")
+        return urls
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
         return value
 
     @field_validator("endpoint")
@@ -136,7 +172,7 @@ class Settings(BaseModel):
             raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
         return value.rstrip("/")
 
-    @field_validator("secret_key", "fcgi_key", "callback_key")
+    @field_validator("secret_key", "fcgi_key", "callback_key", "webhook_secret")
     @classmethod
     def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value():
@@ -153,6 +189,8 @@ class Settings(BaseModel):
         for name, value in needed.items():
             if value is None:
                 raise ValueError(f"{_FIELD_TO_ENV[name]} is required when LIVE_API={self.api.value}")
+        if self.webhook_urls and self.webhook_secret is None:
+            raise ValueError("LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set")
         if self.api is LiveApi.RECORD_TASK and self.region not in RECORD_TASK_REGIONS:
             raise ValueError(
                 f"LIVE_REGION={self.region} is not a region CreateRecordTask supports "
@@ -190,7 +228,17 @@ class Settings(BaseModel):
             "timeout": self.timeout,
             "api_tokens": len(self.api_tokens),
             "idempotency_table": self.idempotency_table,
+            "callback_rules": "set" if self.callback_rules else None,
+            "hook_secrets": len(self.hook_secrets),
+            "webhook_urls": [_origin(u) for u in self.webhook_urls],
+            "webhook_secret": "set" if self.webhook_secret else None,
         }
+
+
+def _origin(url: str) -> str:
+    """Scheme and host only: a subscriber's path or query may carry a token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _mask(value: str | None) -> str | None:

@@ -37,6 +37,18 @@ class InvalidRequest(LiverecError):
     code = "InvalidRequest"
 
 
+class MalformedBody(InvalidRequest):
+    """The body is not JSON, or not a JSON object (HTTP 400)."""
+
+    code = "InvalidJson"
+
+
+class PayloadTooLarge(LiverecError):
+    """The body is over the route's limit (HTTP 413)."""
+
+    code = "PayloadTooLarge"
+
+
 class UnsupportedOperation(LiverecError):
     """The selected API generation has no such operation (e.g. listing with ``live-record``)."""
 

@@ -19,13 +19,16 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.adapters import get_adapter
+from shared.callbacks import CallbackService, parse_rules
 from shared.config import Settings, get_settings
 from shared.errors import (
     ConfigError,
     InvalidRequest,
     LimitExceeded,
     LiverecError,
+    MalformedBody,
     OutcomeUnknown,
+    PayloadTooLarge,
     RateLimited,
     TaskNotFound,
     TencentAuthError,
@@ -33,6 +36,7 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
+from shared.forwarding import Forwarder
 from shared.idempotency import (
     IdempotencyConflict,
     IdempotencyInProgress,
@@ -43,6 +47,9 @@ from shared.idempotency import (
 from shared.models import Mode
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
+from shared.signing import CallbackAuthError
+from shared.state import MemoryState, StateStore
+from shared.webhooks import WebhookAuthError
 
 JSON = "application/json"
 
@@ -63,8 +70,12 @@ _TENCENT_INPUT_CODES = ("InvalidParameter", "InvalidParameterValue", "MissingPar
 
 
 def status_for(exc: LiverecError) -> int:
-    if isinstance(exc, Unauthorized):
+    if isinstance(exc, Unauthorized | CallbackAuthError | WebhookAuthError):
         return 401
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    if isinstance(exc, MalformedBody):
+        return 400
     if isinstance(exc, InvalidRequest):
         return 422
     if isinstance(exc, UnsupportedOperation):
@@ -87,7 +98,9 @@ def status_for(exc: LiverecError) -> int:
 
 
 _service: RecordingService | None = None
-_service_lock = threading.Lock()
+_state: StateStore | None = None
+_callbacks: CallbackService | None = None
+_service_lock = threading.RLock()
 
 
 def service() -> RecordingService:
@@ -105,6 +118,48 @@ def service() -> RecordingService:
     return _service
 
 
+def callbacks() -> CallbackService:
+    """The callback logic, built on first use from the same settings, store and service."""
+    global _callbacks  # noqa: PLW0603 - the per-container singleton
+    if _callbacks is None:
+        with _service_lock:
+            if _callbacks is None:
+                settings = get_settings()
+                _callbacks = CallbackService(
+                    recordings=service(),
+                    state=state(),
+                    forwarder=forwarder(),
+                    rules=parse_rules(settings.callback_rules),
+                )
+    return _callbacks
+
+
+def forwarder() -> Forwarder:
+    settings = get_settings()
+    return Forwarder(
+        urls=settings.webhook_urls,
+        secret=settings.webhook_secret,
+        state=state(),
+        max_attempts=settings.webhook_max_attempts,
+    )
+
+
+def state() -> StateStore:
+    """The webhook state (active-task notes, the outbox): the idempotency table, or in-process."""
+    global _state  # noqa: PLW0603 - the per-container singleton
+    if _state is None:
+        with _service_lock:
+            if _state is None:
+                settings = get_settings()
+                if settings.idempotency_table:
+                    from shared.state_dynamodb import DynamoDBState  # loads boto3: only when configured
+
+                    _state = DynamoDBState(settings.idempotency_table)
+                else:
+                    _state = MemoryState()
+    return _state
+
+
 def _store(settings: Settings) -> IdempotencyStore:
     if settings.idempotency_table:
         from shared.idempotency_dynamodb import DynamoDBStore  # loads boto3: only when configured
@@ -115,9 +170,11 @@ def _store(settings: Settings) -> IdempotencyStore:
 
 def reset_service() -> None:
     """Forget the built service (tests, or after the configuration changed)."""
-    global _service  # noqa: PLW0603
+    global _service, _state, _callbacks  # noqa: PLW0603
     with _service_lock:
         _service = None
+        _state = None
+        _callbacks = None
 
 
 def authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -144,11 +201,13 @@ def authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> R
     return next_middleware(app)
 
 
-def make_app(routes: dict[str, set[str]]) -> APIGatewayHttpResolver:
+def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> APIGatewayHttpResolver:
     """A resolver with validation, auth and the error mapping. ``routes`` (path regex -> methods) lets
-    unknown methods on known paths answer 405 instead of 404."""
+    unknown methods on known paths answer 405 instead of 404. ``bearer=False`` is for routes that verify a
+    signature of their own (webhooks): they must do so before anything else."""
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[authorize])
+    if bearer:
+        app.use(middlewares=[authorize])
 
     def _domain(exc: LiverecError) -> Response[str]:
         status = status_for(exc)

@@ -1,0 +1,57 @@
+"""Systems that call us.
+
+- ``POST /callbacks/tencent``: Tencent Live callbacks, verified by ``sign == md5(LIVE_CALLBACK_KEY + t)``
+  and answered ``{"code":0}`` (HTTP 200) once handled, so Tencent stops redelivering. A failure a
+  redelivery could fix (Tencent unreachable, rate limited) answers non-200 on purpose: Tencent retries,
+  and the idempotency key keeps its 13 deliveries to one task.
+- ``POST /hooks/highlight``: a signed hook (``Liverec-Signature``, HMAC-SHA256 with one of
+  ``LIVEREC_HOOK_SECRETS``) starts a highlight (real-time) recording.
+- A timer tick retries the webhook forwards that are due (the outbox).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.config import get_settings
+from shared.http import callbacks, created, forwarder, make_app, service
+from shared.inbound import callback_body, hook_input
+from shared.models import Mode
+from shared.observability import logger, metrics
+
+app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}}, bearer=False)
+ACK = '{"code":0}'
+
+
+@app.post("/callbacks/tencent")
+def tencent_callback() -> Response[str]:
+    body = callback_body(app.current_event.raw_event, get_settings().callback_key, time.time())
+    callbacks().handle(body)
+    return Response(200, "application/json", ACK)
+
+
+@app.post("/hooks/highlight")
+def highlight_hook(
+    signature: Annotated[str | None, Header(alias="Liverec-Signature", max_length=1024)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+) -> Response[str]:
+    settings = get_settings()
+    data, key = hook_input(
+        app.current_event.raw_event, signature, idempotency_key, settings.hook_secrets, time.time()
+    )
+    return created(service().create(data, Mode.REALTIME, key))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "http" in (event.get("requestContext") or {}):
+        return app.resolve(event, context)
+    result = forwarder().drain()  # a timer tick
+    logger.info("webhook outbox drained", extra=result)
+    return result

@@ -1,0 +1,334 @@
+"""Tencent Live callbacks (``POST /callbacks/tencent``) and signed highlight hooks, as logic without HTTP.
+
+- event 1 (stream begin): the first rule in ``LIVEREC_CALLBACK_RULES`` whose globs match the stream starts
+  a recording. The create goes through the idempotency store under a key made of the event's identity
+  (domain/app/stream, ``sequence``, ``event_time``), so Tencent's 13 deliveries of one event create one task;
+- event 0 (stream end): if that rule says ``stop_on_end``, the task it started is stopped;
+- events 100 (record file) and 332 (record status): validated, logged, counted, forwarded (signed);
+- anything else is acknowledged and logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+
+from shared.errors import ConfigError, InvalidRequest, LiverecError, TaskNotFound, TencentError
+from shared.forwarding import Forwarder
+from shared.models import (
+    MAX_DURATION,
+    FileFormat,
+    Mode,
+    Name,
+    RealtimeRecordingInput,
+    RecordingInput,
+    ScheduledRecordingInput,
+    invalid_from_validation,
+    parse_input,
+)
+from shared.observability import count, logger
+from shared.service import Outcome, RecordingService
+from shared.state import StateStore
+from shared.timeutil import Clock, system_clock
+
+ACTIVE_TTL_EXTRA = 86400  # an "active task" note outlives its recording by a day
+UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.timeutil: larger means milliseconds
+
+
+class CallbackRule(BaseModel):
+    """Which pushed streams to record, and how. Globs (``*``, ``?``, ``[...]``) match case-sensitively."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    domain: str = "*"
+    app: str = "*"
+    stream: str = "*"
+    mode: Mode = Mode.REALTIME
+    # realtime: record this long from now; scheduled: the window [event_time, event_time + duration]
+    duration: Annotated[StrictInt, Field(gt=0, le=MAX_DURATION)] = 1800
+    format: FileFormat | None = None
+    template_id: Annotated[StrictInt, Field(ge=0)] | None = None
+    stop_on_end: StrictBool = False
+
+    def matches(self, domain: str, app: str, stream: str) -> bool:
+        return (
+            fnmatchcase(domain, self.domain)
+            and fnmatchcase(app, self.app)
+            and fnmatchcase(stream, self.stream)
+        )
+
+
+def parse_rules(raw: str | None) -> tuple[CallbackRule, ...]:
+    """``LIVEREC_CALLBACK_RULES`` (a JSON list), with errors naming the variable, the rule and the field."""
+    if not raw:
+        return ()
+    var = "LIVEREC_CALLBACK_RULES"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"{var} is not JSON", field=var) from None
+    if not isinstance(data, list):
+        raise ConfigError(f"{var} must be a JSON list of rules", field=var)
+    rules = []
+    for index, item in enumerate(data):
+        try:
+            rules.append(CallbackRule.model_validate(item))
+        except ValidationError as exc:
+            problem = invalid_from_validation(exc)
+            raise ConfigError(f"{var}[{index}]: {problem.message}", field=var) from None
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{var}: rule names must be unique", field=var)
+    return tuple(rules)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class StreamEvent(_Event):
+    """Event 0 (stream end) and 1 (stream begin). Tencent's ``app`` is the push domain, ``appname`` the path."""
+
+    event_type: Literal[0, 1]
+    app: Name
+    appname: Name
+    stream_id: Name
+    event_time: UnixSeconds
+    sequence: str | int | None = None
+
+
+class RecordFileEvent(_Event):
+    """Event 100: a recording file is ready."""
+
+    event_type: Literal[100]
+    stream_id: Name
+    file_id: Annotated[str, Field(min_length=1, max_length=256)]
+    video_url: Annotated[str, Field(min_length=1, max_length=2048)]
+    start_time: UnixSeconds
+    end_time: UnixSeconds
+    task_id: str | int | None = None
+
+
+class RecordStatusEvent(_Event):
+    """Event 332: a recording task changed state (``record_event``: record_start_succeeded, record_ended, ...)."""
+
+    event_type: Literal[332]
+    stream_id: Name
+    record_event: Annotated[str, Field(min_length=1, max_length=64)]
+    session_id: str | None = None
+    seq: str | int | None = None
+    event_time: UnixSeconds | None = None
+
+
+FORWARDED: dict[int, tuple[str, type[_Event]]] = {
+    100: ("record.file_ready", RecordFileEvent),
+    332: ("record.status", RecordStatusEvent),
+}
+KNOWN_IGNORED = {200: "screenshot"}
+
+
+def event_type_of(body: dict[str, Any]) -> int:
+    value = body.get("event_type")
+    if value is None:
+        raise InvalidRequest("event_type: required", field="event_type", code="MissingField")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not str(value).isascii()
+        or not str(value).lstrip("-").isdigit()
+    ):
+        raise InvalidRequest("event_type: must be an integer", field="event_type")
+    return int(value)
+
+
+def permanent(exc: LiverecError) -> bool:
+    """Errors a redelivery of the same callback cannot fix (the rule or the stream is refused)."""
+    if isinstance(exc, InvalidRequest):
+        return True
+    return isinstance(exc, TencentError) and exc.code.split(".")[0] in (
+        "InvalidParameter",
+        "InvalidParameterValue",
+        "MissingParameter",
+        "UnsupportedOperation",
+        "4000",
+        "1001",
+    )
+
+
+def stream_key(event: StreamEvent) -> str:
+    return f"{event.app}/{event.appname}/{event.stream_id}"
+
+
+def begin_key(event: StreamEvent) -> str:
+    """One idempotency key per stream-begin event, shared by all its redeliveries (not by ``t``/``sign``)."""
+    identity = (
+        f"{stream_key(event)}|{event.sequence if event.sequence is not None else ''}|{event.event_time}"
+    )
+    return "tencent-begin:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+
+
+def payload_id(event_type: int, body: dict[str, Any]) -> str:
+    """A stable id per Tencent event, so a redelivered callback is forwarded (and deduplicated) once."""
+    identity = {k: v for k, v in body.items() if k not in ("t", "sign")}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode("utf-8")).hexdigest()[
+        :32
+    ]
+    return f"tencent-{event_type}-{digest}"
+
+
+@dataclass
+class CallbackService:
+    recordings: RecordingService
+    state: StateStore
+    forwarder: Forwarder
+    rules: tuple[CallbackRule, ...]
+    clock: Clock = system_clock
+
+    def handle(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Act on one verified callback body; returns a summary for the log (Tencent gets ``{"code":0}``)."""
+        kind = event_type_of(body)
+        if kind == 1:
+            return self.stream_begin(parse_input(StreamEvent, body))
+        if kind == 0:
+            return self.stream_end(parse_input(StreamEvent, body))
+        if kind in FORWARDED:
+            name, model = FORWARDED[kind]
+            event: _Event = parse_input(model, body)
+            return self.forward(kind, name, event, body)
+        logger.info(
+            "callback acknowledged, not handled",
+            extra={
+                "event_type": kind,
+                "kind": KNOWN_IGNORED.get(kind, "unknown"),
+                "stream": body.get("stream_id"),
+            },
+        )
+        count("CallbacksIgnored", event_type=str(kind))
+        return {"action": "ignored", "event_type": kind}
+
+    def rule_for(self, event: StreamEvent) -> CallbackRule | None:
+        return next((r for r in self.rules if r.matches(event.app, event.appname, event.stream_id)), None)
+
+    def stream_begin(self, event: StreamEvent) -> dict[str, Any]:
+        rule = self.rule_for(event)
+        where = {
+            "stream": event.stream_id,
+            "domain": event.app,
+            "app": event.appname,
+            "event_time": event.event_time,
+        }
+        if rule is None:
+            logger.info("stream began; no callback rule matches", extra=where)
+            count("CallbacksIgnored", event_type="1")
+            return {"action": "no_rule", **where}
+        try:
+            data = self._input(rule, event)
+            outcome: Outcome = self.recordings.create(data, rule.mode, begin_key(event))
+        except (InvalidRequest, TencentError) as exc:
+            if not permanent(exc):
+                raise  # not 200: Tencent redelivers, and the idempotency key keeps it to one task
+            # a redelivery cannot fix this: acknowledge, and say so loudly
+            count("CallbackRecordingsRefused", rule=rule.name, code=exc.code)
+            logger.error(
+                "stream began but the rule's recording was refused; fix the rule",
+                extra=where | {"rule": rule.name, "error": exc.to_dict()},
+            )
+            return {"action": "refused", "rule": rule.name, "error": exc.to_dict()}
+        task_id = outcome.body.get("task_id")
+        self._remember(event, rule, str(task_id))
+        count("CallbackRecordings" if not outcome.replayed else "CallbackRedeliveries", rule=rule.name)
+        logger.info(
+            "stream began: recording" if not outcome.replayed else "stream-begin redelivered: same recording",
+            extra=where | {"rule": rule.name, "task_id": task_id, "mode": rule.mode.value},
+        )
+        return {"action": "recording", "rule": rule.name, "replayed": outcome.replayed, "task": outcome.body}
+
+    @staticmethod
+    def _input(rule: CallbackRule, event: StreamEvent) -> RecordingInput:
+        common: dict[str, Any] = {
+            "stream": event.stream_id,
+            "domain": event.app,
+            "app": event.appname,
+            "format": rule.format,
+            "template_id": rule.template_id,
+        }
+        common = {k: v for k, v in common.items() if v is not None}
+        if rule.mode is Mode.SCHEDULED:  # bounded by the rule, from the moment the push began
+            return ScheduledRecordingInput(
+                **common, start=event.event_time, end=event.event_time + rule.duration
+            )
+        return RealtimeRecordingInput(**common, duration=rule.duration)
+
+    def _active_key(self, event: StreamEvent) -> str:
+        return "active:" + hashlib.sha256(stream_key(event).encode("utf-8")).hexdigest()[:40]
+
+    def _remember(self, event: StreamEvent, rule: CallbackRule, task_id: str) -> None:
+        key = self._active_key(event)
+        now = self.clock()
+        current = self.state.get(key, now)
+        if current is not None and (
+            current["event_time"] > event.event_time or current.get("ended_at", -1) >= event.event_time
+        ):
+            return  # a late redelivery of an older session: keep the newer note
+        self.state.put(
+            key,
+            {
+                "task_id": task_id,
+                "rule": rule.name,
+                "stream": event.stream_id,
+                "event_time": event.event_time,
+                "stop_on_end": rule.stop_on_end,
+            },
+            now,
+            rule.duration + ACTIVE_TTL_EXTRA,
+        )
+
+    def stream_end(self, event: StreamEvent) -> dict[str, Any]:
+        where = {
+            "stream": event.stream_id,
+            "domain": event.app,
+            "app": event.appname,
+            "event_time": event.event_time,
+        }
+        key = self._active_key(event)
+        now = self.clock()
+        active = self.state.get(key, now)
+        if active is None or "ended_at" in active or active["event_time"] > event.event_time:
+            logger.info("stream ended; no recording of ours to stop", extra=where)
+            return {"action": "none", **where}
+        if not active.get("stop_on_end"):
+            self.state.put(key, active | {"ended_at": event.event_time}, now, ACTIVE_TTL_EXTRA)
+            logger.info(
+                "stream ended; rule keeps recording to its end", extra=where | {"rule": active["rule"]}
+            )
+            return {"action": "kept", "task_id": active["task_id"], **where}
+        try:
+            self.recordings.stop(active["task_id"], event.stream_id)
+            stopped = True
+        except TaskNotFound:
+            stopped = False  # already over: nothing to stop
+        self.state.put(key, active | {"ended_at": event.event_time}, now, ACTIVE_TTL_EXTRA)
+        count("CallbackStops", rule=str(active["rule"]))
+        logger.info(
+            "stream ended: recording stopped" if stopped else "stream ended: recording already over",
+            extra=where | {"rule": active["rule"], "task_id": active["task_id"]},
+        )
+        return {"action": "stopped" if stopped else "already_over", "task_id": active["task_id"], **where}
+
+    def forward(self, kind: int, name: str, event: BaseModel, body: dict[str, Any]) -> dict[str, Any]:
+        pid = payload_id(kind, body)
+        data = {k: v for k, v in body.items() if k not in ("t", "sign")}
+        fields = event.model_dump(exclude_none=True)
+        logger.info(
+            f"callback {name}",
+            extra={"payload_id": pid, **{k: fields[k] for k in fields if k != "video_url"}},
+        )
+        count("CallbacksReceived", event_type=str(kind))
+        result = self.forwarder.publish(pid, name, data)
+        return {"action": "forwarded", "payload_id": pid, **result}

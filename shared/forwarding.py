@@ -1,0 +1,177 @@
+"""Outbound webhooks: record-file (100) and record-status (332) events forwarded to subscribers, signed.
+
+Nothing is dropped silently:
+
+1. ``publish`` writes one outbox item per subscriber (keyed by the event's id, so Tencent's redeliveries
+   of the same callback add nothing), then tries each at once within a time budget, so the answer to
+   Tencent is never held up beyond it;
+2. a failed delivery stays in the outbox, due again after a backoff (30 s, doubling, at most 1 h);
+   the timer tick (``drain``) retries whatever is due, under a lease so two runs never send one item
+   together;
+3. after ``LIVEREC_WEBHOOK_MAX_ATTEMPTS`` failures, or at once for a permanent 4xx, the item becomes a
+   dead letter: kept 14 days in the store, logged at ERROR with the payload id, the subscriber's origin
+   and the reason, and counted in the ``WebhooksDeadLettered`` metric.
+
+Delivery is at least once: a subscriber deduplicates on the ``Liverec-Delivery`` header (the payload id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from shared.observability import count, logger
+from shared.state import StateStore
+from shared.timeutil import Clock, system_clock
+from shared.webhooks import HEADER, sign_header
+
+PREFIX = "outbox#"
+PENDING_TTL = 7 * 86400
+DEAD_TTL = 14 * 86400
+BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencent (which waits 20 s)
+ATTEMPT_TIMEOUT = 2.0
+USER_AGENT = "liverec-webhooks/1"
+
+# (url, body, headers, timeout) -> HTTP status; raises OSError / http.client.HTTPException when unreachable
+Sender = Callable[[str, bytes, dict[str, str], float], int]
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failures: 30, 60, 120, ... at most 3600."""
+    return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def origin(url: str) -> str:
+    """Scheme and host only, for logs: a subscriber URL's path or query may carry a token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+
+
+def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """One POST with the standard library; no redirects followed, no retries here."""
+    parts = urlsplit(url)
+    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read(64 * 1024)
+        return response.status
+    finally:
+        conn.close()
+
+
+@dataclass
+class Forwarder:
+    urls: tuple[str, ...]
+    secret: SecretStr | None
+    state: StateStore
+    max_attempts: int = 8
+    send: Sender = http_send
+    clock: Clock = system_clock
+    budget: float = BUDGET
+    attempt_timeout: float = ATTEMPT_TIMEOUT
+    _monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.urls) and self.secret is not None
+
+    def publish(self, payload_id: str, kind: str, data: dict[str, Any]) -> dict[str, int]:
+        """Queue ``data`` for every subscriber, then try the new items within the budget."""
+        if not self.enabled:
+            logger.info(
+                "no webhook subscribers configured: event not forwarded", extra={"payload_id": payload_id}
+            )
+            return {"queued": 0}
+        now = self.clock()
+        fresh: list[str] = []
+        for url in self.urls:
+            key = f"{PREFIX}{payload_id}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+            item = {
+                "id": payload_id,
+                "type": kind,
+                "url": url,
+                "data": data,
+                "created": int(now),
+                "attempts": 0,
+            }
+            if self.state.add(key, item, now, PENDING_TTL, due=now):
+                fresh.append(key)
+        outcome = self._attempt_all(fresh)
+        return {"queued": len(fresh), **outcome}
+
+    def drain(self, limit: int = 100) -> dict[str, int]:
+        """The timer tick: retry every due item (bounded by ``limit`` and the budget)."""
+        return self._attempt_all(self.state.due(PREFIX, self.clock(), limit), budget=25.0)
+
+    def _attempt_all(self, keys: list[str], budget: float | None = None) -> dict[str, int]:
+        tally = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
+        deadline = self._monotonic() + (self.budget if budget is None else budget)
+        for key in keys:
+            remaining = deadline - self._monotonic()
+            if remaining < 0.2:
+                tally["retrying"] += 1  # left due: the next tick sends it
+                continue
+            tally[self._attempt(key, min(self.attempt_timeout, remaining))] += 1
+        return tally
+
+    def _attempt(self, key: str, timeout: float) -> str:
+        now = self.clock()
+        item = self.state.lease(key, now, timeout + 30)
+        if item is None:
+            return "skipped"  # delivered, or being delivered by someone else
+        timestamp = int(now)
+        body = json.dumps(
+            {"id": item["id"], "type": item["type"], "created": item["created"], "data": item["data"]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        if self.secret is None:  # publish refuses when disabled; a drain after the secret was removed
+            return "skipped"
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            HEADER: sign_header([self.secret], timestamp, body),
+            "Liverec-Delivery": item["id"],
+            "Liverec-Event": item["type"],
+        }
+        status: int | None = None
+        try:
+            status = self.send(item["url"], body, headers, timeout)
+            error = f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:120]}"
+        attempts = int(item["attempts"]) + 1
+        log = {"payload_id": item["id"], "subscriber": origin(item["url"]), "attempts": attempts}
+        if status is not None and 200 <= status < 300:
+            self.state.delete(key)
+            count("WebhooksDelivered", type=item["type"])
+            logger.info("webhook delivered", extra=log)
+            return "delivered"
+        permanent = status is not None and 400 <= status < 500 and status not in (408, 425, 429)
+        now = self.clock()
+        if permanent or attempts >= self.max_attempts:
+            reason = f"{error} (permanent)" if permanent else f"{error} after {attempts} attempts"
+            self.state.put(
+                key, item | {"attempts": attempts, "state": "dead", "last_error": reason}, now, DEAD_TTL
+            )
+            count("WebhooksDeadLettered", type=item["type"])
+            logger.error("webhook dead-lettered", extra=log | {"reason": reason, "payload": item["data"]})
+            return "dead"
+        due = now + backoff(attempts)
+        self.state.put(key, item | {"attempts": attempts, "last_error": error}, now, PENDING_TTL, due=due)
+        count("WebhooksRetried", type=item["type"])
+        logger.warning(
+            "webhook delivery failed; will retry", extra=log | {"error": error, "next_attempt_in": due - now}
+        )
+        return "retrying"

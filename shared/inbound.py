@@ -1,0 +1,73 @@
+"""Reading what webhook callers send: the raw body (size-capped), JSON, and the signature checks, in that
+order, so an unauthenticated body is never validated field by field."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import SecretStr
+
+from shared.errors import MalformedBody, PayloadTooLarge
+from shared.models import RealtimeRecordingInput, parse_input
+from shared.signing import CallbackAuthError, verify_callback
+from shared.webhooks import delivery_digest, verify
+
+MAX_BODY = 64 * 1024  # bytes: Tencent's callbacks and a highlight hook are well under 4 KiB
+
+
+def raw_body(event: dict[str, Any], limit: int = MAX_BODY) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        if len(body) > limit * 4 // 3 + 4:
+            raise PayloadTooLarge(f"the body is over {limit} bytes")
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedBody("the body is not valid base64") from None
+    else:
+        raw = body.encode("utf-8")
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
+    return raw
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError:  # includes UnicodeDecodeError
+        raise MalformedBody("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedBody("the body must be a JSON object", code="InvalidBody")
+    return data
+
+
+def callback_body(event: dict[str, Any], key: SecretStr | None, now: float) -> dict[str, Any]:
+    """A Tencent callback body, verified: ``sign == md5(key + t)`` and ``now <= t``."""
+    body = json_object(raw_body(event))
+    if key is None:
+        raise CallbackAuthError(
+            "LIVE_CALLBACK_KEY is not configured: every callback is refused", code="CallbacksDisabled"
+        )
+    verify_callback(body, key, now)
+    return body
+
+
+def hook_input(
+    event: dict[str, Any],
+    signature: str | None,
+    idempotency_key: str | None,
+    secrets: Iterable[SecretStr],
+    now: float,
+) -> tuple[RealtimeRecordingInput, str]:
+    """A verified highlight hook: its recording input, and the idempotency key that makes a replay (same
+    timestamp and body, whichever secret signed it) or a retry with the same ``Idempotency-Key`` answer
+    with the first result instead of recording twice."""
+    raw = raw_body(event)
+    timestamp = verify(signature, raw, secrets, now)
+    data = parse_input(RealtimeRecordingInput, json_object(raw))
+    key = f"hook-key:{idempotency_key}" if idempotency_key else f"hook:{delivery_digest(timestamp, raw)}"
+    return data, key

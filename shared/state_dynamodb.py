@@ -1,0 +1,119 @@
+"""The webhook state on DynamoDB: the idempotency table, items under their own key prefixes.
+
+Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set. Attributes: ``id`` (S), ``value`` (S, JSON),
+``expiration`` (N, the table's TTL), and for outbox items ``due`` (N) and ``lease_until`` (N).
+``due`` lists with a filtered Scan: fine for an outbox that is empty almost always (forwards are sent at
+once; only failed ones wait here), not for a table of millions of idempotency keys; add a sparse GSI on
+``due`` if yours grows that large.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.idempotency import IdempotencyStoreUnavailable
+
+
+class DynamoDBState:
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        if client is None:
+            import boto3  # only on this path
+
+            client = boto3.client("dynamodb")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._client = client
+        self._table = table_name
+        self._aws_errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+        self._conditional_failed = client.exceptions.ConditionalCheckFailedException
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(TableName=self._table, **kwargs)
+        except self._conditional_failed:
+            raise
+        except self._aws_errors as exc:
+            raise IdempotencyStoreUnavailable(
+                f"the state table {self._table} is unavailable ({type(exc).__name__})"
+            ) from exc
+
+    @staticmethod
+    def _item(key: str, value: dict[str, Any], now: float, ttl: float, due: float | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": {"S": key},
+            "value": {"S": json.dumps(value, ensure_ascii=False)},
+            "expiration": {"N": str(int(now + ttl))},
+            "lease_until": {"N": "0"},
+        }
+        if due is not None:
+            item["due"] = {"N": repr(float(due))}
+        return item
+
+    def add(
+        self, key: str, value: dict[str, Any], now: float, ttl: float, *, due: float | None = None
+    ) -> bool:
+        try:
+            self._call(
+                "put_item",
+                Item=self._item(key, value, now, ttl, due),
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now))}},
+            )
+            return True
+        except self._conditional_failed:
+            return False
+
+    def put(
+        self, key: str, value: dict[str, Any], now: float, ttl: float, *, due: float | None = None
+    ) -> None:
+        self._call("put_item", Item=self._item(key, value, now, ttl, due))
+
+    def get(self, key: str, now: float) -> dict[str, Any] | None:
+        item = self._call("get_item", Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
+        if item is None or float(item["expiration"]["N"]) <= now:
+            return None
+        value: dict[str, Any] = json.loads(item["value"]["S"])
+        return value
+
+    def delete(self, key: str) -> None:
+        self._call("delete_item", Key={"id": {"S": key}})
+
+    def due(self, prefix: str, now: float, limit: int) -> list[str]:
+        keys: list[tuple[float, str]] = []
+        start: dict[str, Any] | None = None
+        for _ in range(20):  # bounded paging
+            kwargs: dict[str, Any] = {
+                "FilterExpression": "begins_with(id, :p) AND #d <= :now AND lease_until <= :now AND expiration > :now",
+                "ExpressionAttributeNames": {"#d": "due"},
+                "ExpressionAttributeValues": {":p": {"S": prefix}, ":now": {"N": repr(float(now))}},
+                "ProjectionExpression": "id, #d",
+                "ConsistentRead": True,
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self._call("scan", **kwargs)
+            keys += [(float(i["due"]["N"]), i["id"]["S"]) for i in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if not start or len(keys) >= limit:
+                break
+        return [key for _, key in sorted(keys)[:limit]]
+
+    def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
+        try:
+            item = self._call(
+                "update_item",
+                Key={"id": {"S": key}},
+                UpdateExpression="SET lease_until = :until",
+                ConditionExpression="attribute_exists(id) AND #d <= :now AND lease_until <= :now AND expiration > :now",
+                ExpressionAttributeNames={"#d": "due"},
+                ExpressionAttributeValues={
+                    ":now": {"N": repr(float(now))},
+                    ":until": {"N": repr(float(now + seconds))},
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._conditional_failed:
+            return None
+        value: dict[str, Any] = json.loads(item["value"]["S"])
+        return value
