@@ -13,6 +13,7 @@ from types import FrameType
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 
 ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
+# LIVE_CALLBACK_KEY (default "emulator-callback-key") signs callbacks when --callback-url is given
 
 
 def credentials_from_env() -> Credentials:
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("EMULATOR_PORT") or 9100),
         help="port to listen on, 0 for any free one (default $EMULATOR_PORT or 9100)",
     )
+    parser.add_argument(
+        "--callback-url",
+        help="send Tencent-style callbacks here (loopback), signed with $LIVE_CALLBACK_KEY",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request (never secrets)")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -62,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    if args.callback_url:
+        try:
+            emulator.callbacks.configure(
+                args.callback_url, os.environ.get("LIVE_CALLBACK_KEY") or "emulator-callback-key"
+            )
+        except ValueError as exc:
+            emulator.stop()
+            parser.error(str(exc))
     print(f"Tencent Live emulator listening on {emulator.base_url}", flush=True)
     unset = [name for name in ENV_NAMES if not os.environ.get(name)]
     if unset:  # names only, never values

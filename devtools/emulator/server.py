@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.emulator import actions, auth
+from devtools.emulator.callbacks import Callbacks
 from devtools.emulator.core import (
     FAULT_KINDS,
     Clock,
@@ -103,6 +104,7 @@ class Emulator:
         self.clock = Clock()
         self.faults = Faults()
         self.state = State()
+        self.callbacks = Callbacks(self)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._inflight = 0
@@ -128,6 +130,7 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop serving and close every open connection (kept-alive ones included)."""
+        self.callbacks.stop()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -194,6 +197,7 @@ class Emulator:
         self.state.reset()
         self.faults.clear()
         self.clock.reset()
+        self.callbacks.reset()
 
     # --- request handling ----------------------------------------------------------------------------
 
@@ -446,6 +450,9 @@ class Emulator:
             "reset": "POST",
             "clock": "POST",
             "faults": "POST",
+            "callbacks": "POST",
+            "push": "POST",
+            "deliveries": "GET",
         }
         if name not in wanted:
             return Reply(404, {"error": f"no control endpoint {req.path}"})
@@ -466,9 +473,22 @@ class Emulator:
         if name == "reset":
             self.reset()
             return Reply(body={"ok": True})
+        if name == "deliveries":
+            return Reply(body={"deliveries": [d.to_json() for d in self.callbacks.deliveries()]})
         try:
             if name == "clock":
                 return self._control_clock(body)
+            if name == "callbacks":
+                self.callbacks.configure(
+                    body.get("url"),
+                    body.get("key"),
+                    retry_interval=body.get("retry_interval"),
+                    max_redeliveries=body.get("max_redeliveries"),
+                    timeout=body.get("timeout"),
+                )
+                return Reply(body={"ok": True})
+            if name == "push":
+                return self._control_push(body)
             return self._control_faults(body)
         except (TypeError, ValueError) as exc:
             return Reply(400, {"error": str(exc)})
@@ -488,6 +508,18 @@ class Emulator:
                 {"error": 'send one of {"set": ts}, {"advance": s}, {"freeze": ts|true}, {"reset": true}'},
             )
         return Reply(body={"ok": True, "now": self.clock.now(), "frozen": self.clock.frozen})
+
+    def _control_push(self, body: dict[str, Any]) -> Reply:
+        names = [body.get(k) for k in ("domain", "app", "stream")]
+        if not all(isinstance(n, str) and n for n in names):
+            return Reply(400, {"error": 'send {"domain", "app", "stream", "action": "begin"|"end"}'})
+        domain, app, stream = (str(n) for n in names)
+        action = body.get("action", "begin")
+        if action == "begin":
+            return Reply(body={"ok": True, "callback": self.callbacks.push_begin(domain, app, stream)})
+        if action == "end":
+            return Reply(body={"ok": True, "callback": self.callbacks.push_end(domain, app, stream)})
+        return Reply(400, {"error": 'action must be "begin" or "end"'})
 
     def _control_faults(self, body: dict[str, Any]) -> Reply:
         kind = body.pop("kind", None)

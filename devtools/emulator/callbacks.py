@@ -1,0 +1,350 @@
+"""Tencent-style callbacks: simulated pushes and task progress, POSTed to a configured URL, redelivered.
+
+- ``push_begin`` / ``push_end`` simulate an encoder pushing a stream: callbacks 1 (stream begin) and 0
+  (stream end);
+- while a stream is pushed, a task of that stream that starts running gets 332 ``record_start_succeeded``;
+  when it stops running (stopped, deleted, its window over, or the push ended) it gets 332 ``record_ended``
+  and 100 (the recording file), once;
+- every body carries ``t`` (now + 10 min on the emulator's clock) and ``sign = md5(key + t)``, computed at
+  each attempt; an answer other than HTTP 200 within ``timeout`` is redelivered ``max_redeliveries`` times
+  (Tencent: 12), ``retry_interval`` apart (Tencent: 60 s; tests use less).
+
+Standard library only; nothing from ``shared``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devtools.emulator.server import Emulator
+
+log = logging.getLogger("liverec.emulator.callbacks")
+SIGN_VALIDITY = 600  # Tencent: t defaults to now + 10 minutes
+
+
+@dataclass
+class Push:
+    domain: str
+    app: str
+    stream: str
+    began: float
+    sequence: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to deliver one callback."""
+
+    event_type: int
+    attempt: int  # 1 = first delivery, 2.. = redeliveries
+    status: int  # 0 when no HTTP answer (refused, timed out)
+    body: dict[str, Any]
+    at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_type": self.event_type,
+            "attempt": self.attempt,
+            "status": self.status,
+            "body": self.body,
+            "at": self.at,
+        }
+
+
+@dataclass(order=True)
+class _Queued:
+    due: float
+    seq: int
+    fields: dict[str, Any] = field(compare=False)
+    attempt: int = field(default=1, compare=False)
+
+
+class Callbacks:
+    """The callback side of one emulator. Idle (sends nothing) until :meth:`configure` gives a URL and key."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emu = emulator
+        self.url: str | None = None
+        self._key: str | None = None
+        self.appid = 1234567890
+        self.retry_interval = 60.0
+        self.max_redeliveries = 12
+        self.timeout = 20.0
+        self.pushes: dict[tuple[str, str, str], Push] = {}
+        self._started: set[str] = set()  # task ids with record_start_succeeded sent
+        self._finished: set[str] = set()  # task ids with record_ended + 100 sent
+        self._queue: list[_Queued] = []
+        self._seq = itertools.count(1)
+        self._deliveries: list[Delivery] = []
+        self._lock = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._inflight = 0
+        self._progress_lock = threading.Lock()
+
+    # --- configuration and inspection ------------------------------------------------------------------
+
+    def configure(
+        self,
+        url: str | None,
+        key: str | None,
+        *,
+        retry_interval: float | None = None,
+        max_redeliveries: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        if url is not None and not url.startswith(("http://127.0.0.1", "http://localhost")):
+            raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")
+        if (url is None) != (key is None) or (key is not None and not key):
+            raise ValueError("give both url and a non-empty key (or neither, to turn callbacks off)")
+        for name, value in (("retry_interval", retry_interval), ("timeout", timeout)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise ValueError(f"{name} must be a positive number of seconds")
+        if max_redeliveries is not None and (
+            isinstance(max_redeliveries, bool)
+            or not isinstance(max_redeliveries, int)
+            or max_redeliveries < 0
+        ):
+            raise ValueError("max_redeliveries must be a non-negative integer")
+        with self._lock:
+            self.url, self._key = url, key
+            if retry_interval is not None:
+                self.retry_interval = float(retry_interval)
+            if max_redeliveries is not None:
+                self.max_redeliveries = max_redeliveries
+            if timeout is not None:
+                self.timeout = float(timeout)
+        if url is not None:
+            self._ensure_thread()
+
+    def deliveries(self, event_type: int | None = None) -> list[Delivery]:
+        with self._lock:
+            return [d for d in self._deliveries if event_type is None or d.event_type == event_type]
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Until nothing is queued or being sent (redeliveries included)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._queue and self._inflight == 0, timeout)
+
+    def reset(self) -> None:
+        """Forget pushes, queued callbacks and deliveries; callbacks are turned off."""
+        with self._lock:
+            self.url, self._key = None, None
+            self.pushes.clear()
+            self._started.clear()
+            self._finished.clear()
+            self._queue.clear()
+            self._deliveries.clear()
+            self.retry_interval, self.max_redeliveries, self.timeout = 60.0, 12, 20.0
+            self._lock.notify_all()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+        self._stopping = False
+
+    # --- simulated pushes --------------------------------------------------------------------------------
+
+    def push_begin(self, domain: str, app: str, stream: str) -> dict[str, Any]:
+        now = self._emu.clock.now()
+        push = Push(domain, app, stream, now, sequence=str(next(self._seq) * 1000 + int(now) % 1000))
+        with self._lock:
+            self.pushes[(domain, app, stream)] = push
+        fields = self._stream_fields(push, 1, now)
+        self._enqueue(fields)
+        return fields
+
+    def push_end(self, domain: str, app: str, stream: str) -> dict[str, Any]:
+        now = self._emu.clock.now()
+        with self._lock:
+            push = self.pushes.pop((domain, app, stream), None)
+        if push is None:
+            raise ValueError(f"{domain}/{app}/{stream} is not being pushed")
+        fields = self._stream_fields(push, 0, now) | {"push_duration": str(int((now - push.began) * 1000))}
+        self._enqueue(fields)
+        self._progress(ended_push=push)
+        return fields
+
+    def _stream_fields(self, push: Push, event_type: int, now: float) -> dict[str, Any]:
+        return {
+            "appid": self.appid,
+            "app": push.domain,
+            "appname": push.app,
+            "stream_id": push.stream,
+            "channel_id": push.stream,
+            "event_type": event_type,
+            "event_time": int(push.began if event_type == 1 else now),
+            "sequence": push.sequence if event_type == 1 else f"{push.sequence}-end",
+            "node": "127.0.0.1",
+            "user_ip": "127.0.0.1",
+            "stream_param": "",
+            "errcode": 0,
+            "errmsg": "ok",
+        }
+
+    # --- task progress -----------------------------------------------------------------------------------
+
+    def _progress(self, ended_push: Push | None = None) -> None:
+        """Compare tasks with pushes: start and end notices, and the file when a recording ends."""
+        if self.url is None and ended_push is None:
+            return
+        with self._progress_lock:
+            self._compare(ended_push)
+
+    def _compare(self, ended_push: Push | None) -> None:
+        now = self._emu.clock.now()
+        for task in self._emu.tasks():
+            push = self._push_for(task.domain, task.app, task.stream)
+            if (
+                ended_push is not None
+                and task.stream == ended_push.stream
+                and _same(task.domain, ended_push.domain)
+                and _same(task.app, ended_push.app)
+            ):
+                push = None  # this push just ended
+                pushed_since: float | None = ended_push.began
+            else:
+                pushed_since = push.began if push else None
+            recording = task.running and push is not None
+            if recording and task.task_id not in self._started:
+                self._started.add(task.task_id)
+                self._enqueue(self._status(task, "record_start_succeeded", now))
+            elif not recording and task.task_id in self._started and task.task_id not in self._finished:
+                self._finished.add(task.task_id)
+                self._enqueue(self._status(task, "record_ended", now))
+                self._enqueue(self._file(task, pushed_since, now))
+
+    def _push_for(self, domain: str | None, app: str | None, stream: str) -> Push | None:
+        with self._lock:
+            for (p_domain, p_app, p_stream), push in self.pushes.items():
+                if p_stream == stream and _same(domain, p_domain) and _same(app, p_app):
+                    return push
+        return None
+
+    def _status(self, task: Any, event: str, now: float) -> dict[str, Any]:
+        return {
+            "appid": self.appid,
+            "domain": task.domain,
+            "appname": task.app,
+            "stream_id": task.stream,
+            "event_type": 332,
+            "event_time": int(now),
+            "record_event": event,
+            "seq": f"{task.task_id}-{event}",
+            "session_id": task.task_id,
+            "record_detail": json.dumps({"file_format": 3, "start_model": 5}),
+        }
+
+    def _file(self, task: Any, pushed_since: float | None, now: float) -> dict[str, Any]:
+        start = max(task.start, pushed_since or task.start)
+        end = min(now, task.stopped_at or task.end, task.end)
+        fmt = str(task.params.get("file_format") or task.params.get("FileFormat") or "flv").lower()
+        file_id = "5285890" + hashlib.sha256(task.task_id.encode()).hexdigest()[:12]
+        return {
+            "appid": self.appid,
+            "app": task.domain,
+            "appname": task.app,
+            "stream_id": task.stream,
+            "channel_id": task.stream,
+            "event_type": 100,
+            "task_id": task.task_id,
+            "file_id": file_id,
+            "record_file_id": file_id,
+            "file_format": fmt,
+            "video_url": f"http://127.0.0.1/vod/{file_id}.{fmt}",
+            "start_time": int(start),
+            "end_time": int(max(end, start)),
+            "duration": int(max(end - start, 0)),
+            "file_size": int(max(end - start, 0)) * 250_000,
+            "callback_ext": "{}",
+        }
+
+    # --- delivery ----------------------------------------------------------------------------------------
+
+    def _enqueue(self, fields: dict[str, Any]) -> None:
+        with self._lock:
+            if self.url is None:
+                return  # not configured: nothing is sent (the push itself is still tracked)
+            heapq.heappush(self._queue, _Queued(time.monotonic(), next(self._seq), fields))
+            self._lock.notify_all()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="emulator-callbacks", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                item = None
+                if self._queue and self._queue[0].due <= time.monotonic():
+                    item = heapq.heappop(self._queue)
+                    self._inflight += 1
+                    url, key = self.url, self._key
+                else:
+                    wait = min(self._queue[0].due - time.monotonic(), 0.1) if self._queue else 0.1
+                    self._lock.wait(max(wait, 0.0))
+            if item is None:
+                try:
+                    self._progress()
+                except Exception:  # the monitor must keep running; the emulator logs why
+                    log.exception("callback progress check failed")
+                continue
+            try:
+                if url is not None and key is not None:
+                    self._deliver(item, url, key)
+            finally:
+                with self._lock:
+                    self._inflight -= 1
+                    self._lock.notify_all()
+
+    def _deliver(self, item: _Queued, url: str, key: str) -> None:
+        t = int(self._emu.clock.now()) + SIGN_VALIDITY
+        body = item.fields | {"t": t, "sign": hashlib.md5((key + str(t)).encode()).hexdigest()}
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        request = urllib.request.Request(  # noqa: S310 - configure() allows loopback http only
+            url, data=data, method="POST", headers={"Content-Type": "application/json"}
+        )
+        status = 0
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback only
+                status = response.status
+                response.read()
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (OSError, ValueError) as exc:
+            log.info("callback to %s failed: %s", url, type(exc).__name__)
+        with self._lock:
+            self._deliveries.append(
+                Delivery(item.fields["event_type"], item.attempt, status, body, time.time())
+            )
+            if status != 200 and item.attempt <= self.max_redeliveries and self.url is not None:
+                heapq.heappush(
+                    self._queue,
+                    _Queued(time.monotonic() + self.retry_interval, item.seq, item.fields, item.attempt + 1),
+                )
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    """Task and push name the same domain/app (a task that does not say matches any)."""
+    return a is None or b is None or a == b
