@@ -36,6 +36,7 @@ from shared.webhooks import HEADER, sign_header
 PREFIX = "outbox#"
 PENDING_TTL = 7 * 86400
 DEAD_TTL = 14 * 86400
+DELIVERED_TTL = 86400  # Tencent redelivers for 12 minutes; a day is plenty
 BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencent (which waits 20 s)
 ATTEMPT_TIMEOUT = 2.0
 USER_AGENT = "liverec-webhooks/1"
@@ -154,7 +155,10 @@ class Forwarder:
         attempts = int(item["attempts"]) + 1
         log = {"payload_id": item["id"], "subscriber": origin(item["url"]), "attempts": attempts}
         if status is not None and 200 <= status < 300:
-            self.state.delete(key)
+            # kept (not due) so that Tencent's redeliveries of the same callback are not forwarded again
+            self.state.put(
+                key, item | {"attempts": attempts, "state": "delivered"}, self.clock(), DELIVERED_TTL
+            )
             count("WebhooksDelivered", type=item["type"])
             logger.info("webhook delivered", extra=log)
             return "delivered"

@@ -1,0 +1,241 @@
+"""The outbox: a subscriber that is down still gets the webhook once it is back, or a dead letter says why.
+Both state stores (in-process and DynamoDB under moto) behave the same."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from pydantic import SecretStr
+
+from shared.forwarding import Forwarder, backoff
+from shared.state import MemoryState
+from shared.state_dynamodb import DynamoDBState
+from shared.webhooks import verify
+
+SECRET = SecretStr("forward-secret-0123456789abcdef")
+TABLE = "liverec-test-state"
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FlakySubscriber:
+    """A real HTTP subscriber on loopback that can be taken down and brought back on the same port."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._handler = Handler
+        self.server: ThreadingHTTPServer | None = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self._serve()
+
+    def _serve(self) -> None:
+        assert self.server is not None
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def up(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self._serve()
+
+
+@pytest.fixture
+def subscriber() -> Iterator[FlakySubscriber]:
+    sub = FlakySubscriber()
+    yield sub
+    sub.down()
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def state(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    if request.param == "memory":
+        yield MemoryState()
+        return
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ap-east-1",
+    }.items():
+        monkeypatch.setenv(var, value)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="ap-east-1")
+        client.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        yield DynamoDBState(TABLE, client=client)
+
+
+def forwarder(state: Any, url: str, clock: FakeClock, **kwargs: Any) -> Forwarder:
+    return Forwarder(urls=(url,), secret=SECRET, state=state, clock=clock, **kwargs)
+
+
+DATA = {"event_type": 100, "stream_id": "s", "file_id": "f1", "video_url": "http://v/f1.mp4"}
+
+
+def test_backoff_doubles_from_30s_and_caps_at_an_hour() -> None:
+    assert [backoff(n) for n in range(1, 9)] == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert backoff(20) == 3600
+
+
+def test_subscriber_down_for_a_while_gets_the_webhook_once_it_is_back(
+    state: Any, subscriber: FlakySubscriber
+) -> None:
+    clock = FakeClock()
+    fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)
+    # Given the subscriber is down
+    subscriber.down()
+    # When the record-file event is published, and the tick runs twice while it is still down
+    assert fwd.publish("evt-1", "record.file_ready", DATA) == {
+        "queued": 1,
+        "delivered": 0,
+        "retrying": 1,
+        "dead": 0,
+        "skipped": 0,
+    }
+    clock.now += 29
+    assert fwd.drain()["retrying"] == 0  # not due before its 30 s backoff
+    clock.now += 1
+    assert fwd.drain()["retrying"] == 1  # second attempt, still down
+    # Then once it is back, the next due tick delivers it, signed, exactly once
+    subscriber.up()
+    clock.now += backoff(2)
+    assert fwd.drain()["delivered"] == 1
+    clock.now += 3600
+    assert fwd.drain() == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
+    ((headers, body),) = subscriber.received
+    verify(headers["liverec-signature"], body, [SECRET], now=clock.now - 3600)
+    payload = json.loads(body)
+    assert payload["id"] == "evt-1" == headers["liverec-delivery"]
+    assert payload["data"] == DATA
+    # and publishing the same event again (Tencent's redelivery) forwards nothing new
+    assert fwd.publish("evt-1", "record.file_ready", DATA)["queued"] == 0
+
+
+def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
+    state: Any, subscriber: FlakySubscriber, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    fwd = forwarder(state, subscriber.url, clock, max_attempts=3, attempt_timeout=0.5)
+    subscriber.down()
+    with caplog.at_level(logging.WARNING):
+        fwd.publish("evt-dead", "record.file_ready", DATA)
+        for _ in range(5):
+            clock.now += 3600
+            fwd.drain()
+    dead = [r for r in caplog.records if r.getMessage() == "webhook dead-lettered"]
+    assert len(dead) == 1
+    record = dead[0].__dict__
+    assert record["payload_id"] == "evt-dead" and record["attempts"] == 3
+    assert "after 3 attempts" in record["reason"] and record["payload"] == DATA
+    assert record["subscriber"] == f"http://127.0.0.1:{subscriber.port}"  # origin only: no path or token
+    # the dead letter stays visible in the store, and is not retried
+    item = state.get(next(k for k in _keys(state)), clock.now)
+    assert item["state"] == "dead"
+    assert fwd.drain()["retrying"] == 0
+
+
+def _keys(state: Any) -> list[str]:
+    if isinstance(state, MemoryState):
+        return list(state._items)
+    items = state._client.scan(TableName=TABLE)["Items"]
+    return [i["id"]["S"] for i in items]
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(400, "dead"), (410, "dead"), (429, "retrying"), (503, "retrying")]
+)
+def test_permanent_refusals_dead_letter_at_once_and_transient_ones_retry(
+    state: Any, status: int, outcome: str
+) -> None:
+    sent: list[int] = []
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        sent.append(status)
+        return status
+
+    fwd = forwarder(state, "http://127.0.0.1:9/x", FakeClock(), send=send)
+    result = fwd.publish("evt", "record.status", DATA)
+    assert result[outcome] == 1 and sent == [status]
+
+
+def test_a_leased_item_is_not_sent_twice_by_overlapping_ticks(state: Any) -> None:
+    clock = FakeClock()
+    calls: list[str] = []
+    inner: Forwarder | None = None
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        calls.append(url)
+        assert inner is not None
+        assert inner.drain()["skipped"] + inner.drain()["delivered"] == 0  # a concurrent tick finds it leased
+        return 200
+
+    inner = forwarder(state, "http://127.0.0.1:9/x", clock, send=send)
+    inner.publish("evt", "record.status", DATA)
+    assert calls == ["http://127.0.0.1:9/x"]
+
+
+def test_publish_respects_its_time_budget(state: Any) -> None:
+    clock = FakeClock()
+    ticks = iter(range(100))
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        return 200
+
+    urls = tuple(f"http://127.0.0.1:9/{i}" for i in range(5))
+    fwd = Forwarder(
+        urls=urls,
+        secret=SECRET,
+        state=state,
+        clock=clock,
+        send=send,
+        budget=3.0,
+        _monotonic=lambda: float(next(ticks)),
+    )
+    result = fwd.publish("evt", "record.status", DATA)
+    # the monotonic clock advances 1 s per look: two sends fit in the 3 s budget, the rest wait for the tick
+    assert result["delivered"] == 2 and result["retrying"] == 3
+    clock.now += 1
+    assert fwd.drain()["delivered"] == 3
+
+
+def test_state_add_is_first_writer_wins_and_expires(state: Any) -> None:
+    assert state.add("k", {"v": 1}, 1000, 60) is True
+    assert state.add("k", {"v": 2}, 1001, 60) is False
+    assert state.get("k", 1001) == {"v": 1}
+    assert state.get("k", 1061) is None
+    assert state.add("k", {"v": 3}, 1061, 60) is True

@@ -1,0 +1,486 @@
+"""The webhooks function: Tencent callbacks and signed highlight hooks, real signed bodies through the real
+handler, against the emulator. Every refusal has its status and code; nothing answers 500."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from devtools.emulator import Emulator
+from functions.webhooks import handler
+from shared.webhooks import sign_header
+from shared.webhooks import verify as verify_webhook
+from tests.conftest import FakeLambdaContext
+from tests.functional.conftest import http_event, parse
+
+CALLBACK_KEY = "test-callback-key"
+HOOK_SECRET = "hook-secret-0123456789-current"
+OLD_HOOK_SECRET = "hook-secret-0123456789-previous"
+FORWARD_SECRET = "forward-secret-0123456789abcdef"
+DOMAIN, APP = "5000.live.push.com", "live"
+RULES = [
+    {"name": "matches", "stream": "match-*", "duration": 600, "stop_on_end": True},
+    {"name": "scheduled", "stream": "sched-*", "mode": "scheduled", "duration": 3600},
+    {"name": "keep", "app": "live", "stream": "keep-*", "duration": 900},
+]
+
+
+class Subscriber:
+    """A webhook subscriber on 127.0.0.1 that verifies our signature like the README's snippet."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/liverec?token=abc"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def verified(self) -> list[dict[str, Any]]:
+        out = []
+        for headers, body in self.received:
+            verify_webhook(headers["liverec-signature"], body, [_secret(FORWARD_SECRET)], time.time())
+            out.append(json.loads(body))
+        return out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _secret(value: str) -> SecretStr:
+    return SecretStr(value)
+
+
+@pytest.fixture
+def subscriber() -> Iterator[Subscriber]:
+    sub = Subscriber()
+    yield sub
+    sub.close()
+
+
+@pytest.fixture
+def hooks(configure: Callable[..., None], subscriber: Subscriber) -> None:
+    """The webhooks function configured with a callback key, rules, hook secrets and one subscriber."""
+    configure(
+        LIVE_CALLBACK_KEY=CALLBACK_KEY,
+        LIVEREC_CALLBACK_RULES=json.dumps(RULES),
+        LIVEREC_HOOK_SECRETS=f"{HOOK_SECRET},{OLD_HOOK_SECRET}",
+        LIVEREC_WEBHOOK_URLS=subscriber.url,
+        LIVEREC_WEBHOOK_SECRET=FORWARD_SECRET,
+    )
+
+
+def signed(fields: dict[str, Any], *, key: str = CALLBACK_KEY, t: int | None = None) -> dict[str, Any]:
+    t = int(time.time()) + 600 if t is None else t
+    return fields | {"t": t, "sign": hashlib.md5(f"{key}{t}".encode()).hexdigest()}
+
+
+def begin(stream: str = "match-1", **extra: Any) -> dict[str, Any]:
+    return {
+        "appid": 12345,
+        "app": DOMAIN,
+        "appname": APP,
+        "stream_id": stream,
+        "channel_id": stream,
+        "event_type": 1,
+        "event_time": int(time.time()),
+        "sequence": "6118046720498806226",
+        "node": "127.0.0.1",
+        "user_ip": "127.0.0.1",
+    } | extra
+
+
+def record_file(**extra: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "appid": 12345,
+        "app": DOMAIN,
+        "appname": APP,
+        "stream_id": "match-1",
+        "channel_id": "match-1",
+        "event_type": 100,
+        "task_id": "task-1",
+        "file_id": "5285890800000000001",
+        "file_format": "mp4",
+        "video_url": "http://1234.vod2.myqcloud.com/file.mp4",
+        "start_time": now - 600,
+        "end_time": now,
+        "duration": 600,
+        "file_size": 1024,
+    } | extra
+
+
+def record_status(**extra: Any) -> dict[str, Any]:
+    return {
+        "appid": 12345,
+        "appname": APP,
+        "domain": DOMAIN,
+        "stream_id": "match-1",
+        "event_type": 332,
+        "event_time": int(time.time()),
+        "record_event": "record_start_succeeded",
+        "seq": "1",
+        "session_id": "task-1",
+    } | extra
+
+
+def callback(body: Any = None, *, raw: str | None = None, **kwargs: Any) -> tuple[int, Any]:
+    event = http_event("POST", "/callbacks/tencent", body, token=None, raw_body=raw, **kwargs)
+    return parse(handler.lambda_handler(event, FakeLambdaContext()))
+
+
+def hook(
+    body: Any, *, secret: str = HOOK_SECRET, t: int | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, Any]]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    t = int(time.time()) if t is None else t
+    hdrs = {"Liverec-Signature": sign_header([secret], t, raw.encode())} | (headers or {})
+    event = http_event("POST", "/hooks/highlight", raw_body=raw, token=None, headers=hdrs)
+    response = handler.lambda_handler(event, FakeLambdaContext())
+    status, data = parse(response)
+    return status, data, response.get("headers") or {}
+
+
+def live_tasks(emulator: Emulator) -> list[Any]:
+    return [t for t in emulator.tasks() if not t.deleted]
+
+
+# --- Tencent callbacks: refusals ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "code"),
+    [
+        (lambda: signed(begin(), t=int(time.time()) - 1), 401, "SignatureExpired"),
+        (lambda: signed(begin(), key="not-the-key"), 401, "InvalidSignature"),
+        (lambda: signed(begin()) | {"t": int(time.time()) + 7200}, 401, "InvalidSignature"),  # t tampered
+        (begin, 401, "MissingSignature"),
+        (lambda: signed(begin()) | {"sign": None}, 401, "MissingSignature"),
+        (lambda: signed(begin()) | {"t": "soon"}, 401, "InvalidSignature"),
+        (lambda: signed({k: v for k, v in begin().items() if k != "stream_id"}), 422, "MissingField"),
+        (lambda: signed({k: v for k, v in begin().items() if k != "event_type"}), 422, "MissingField"),
+        (lambda: signed(begin(event_time=int(time.time() * 1000))), 422, "InvalidRequest"),
+        (lambda: signed(record_file(file_id="")), 422, "InvalidRequest"),
+        (
+            lambda: signed({k: v for k, v in record_status().items() if k != "record_event"}),
+            422,
+            "MissingField",
+        ),
+        (lambda: signed(begin(event_type="one")), 422, "InvalidRequest"),
+    ],
+    ids=[
+        "expired",
+        "wrong-key",
+        "tampered-t",
+        "no-sign",
+        "null-sign",
+        "t-not-int",
+        "no-stream",
+        "no-event-type",
+        "ms-event-time",
+        "empty-file-id",
+        "no-record-event",
+        "event-type-text",
+    ],
+)
+def test_callback_refusals(hooks: Any, fresh_emulator: Emulator, make: Any, status: int, code: str) -> None:
+    got_status, body = callback(make())
+    assert (got_status, body["error"]["code"]) == (status, code)
+    assert live_tasks(fresh_emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        ("not json", 400, "InvalidJson"),
+        ("[1, 2]", 400, "InvalidBody"),
+        ("", 400, "InvalidJson"),
+        (json.dumps(signed(begin(node="x" * 70_000))), 413, "PayloadTooLarge"),
+    ],
+    ids=["non-json", "array", "empty", "oversized"],
+)
+def test_callback_malformed_bodies(hooks: Any, raw: str, status: int, code: str) -> None:
+    got_status, body = callback(raw=raw)
+    assert (got_status, body["error"]["code"]) == (status, code)
+
+
+def test_callback_key_never_logged_and_unconfigured_key_refuses(
+    configure: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    configure(LIVE_CALLBACK_KEY=CALLBACK_KEY)
+    with caplog.at_level("DEBUG"):
+        status, body = callback(signed(begin(), key="wrong"))
+    assert (status, body["error"]["code"]) == (401, "InvalidSignature")
+    logged = [str(r.__dict__) for r in caplog.records]
+    assert any("InvalidSignature" in line for line in logged)  # the refusal is logged ...
+    assert not any(CALLBACK_KEY in line for line in logged)  # ... without the key
+    configure(LIVE_CALLBACK_KEY="")
+    status, body = callback(signed(begin()))
+    assert (status, body["error"]["code"]) == (401, "CallbacksDisabled")
+
+
+def test_base64_bodies_are_read(hooks: Any, fresh_emulator: Emulator) -> None:
+    raw = base64.b64encode(json.dumps(signed(begin())).encode()).decode()
+    event = http_event("POST", "/callbacks/tencent", token=None, raw_body=raw)
+    event["isBase64Encoded"] = True
+    assert parse(handler.lambda_handler(event, FakeLambdaContext())) == (200, {"code": 0})
+    assert len(live_tasks(fresh_emulator)) == 1
+
+
+def test_only_post(hooks: Any) -> None:
+    event = http_event("GET", "/callbacks/tencent", token=None)
+    status, body = parse(handler.lambda_handler(event, FakeLambdaContext()))
+    assert (status, body["error"]["code"]) == (405, "MethodNotAllowed")
+
+
+# --- Tencent callbacks: each event type ------------------------------------------------------------------
+
+
+def test_stream_begin_matching_a_rule_records_once_over_13_sequential_deliveries(
+    hooks: Any, fresh_emulator: Emulator
+) -> None:
+    # Given one stream-begin event, When Tencent delivers it 13 times (each with a fresh t and sign)
+    event = begin()
+    answers = []
+    for i in range(13):
+        answers.append(callback(signed(event, t=int(time.time()) + 600 + i)))
+    # Then every delivery is acknowledged and exactly one real-time task of the rule's length exists
+    assert answers == [(200, {"code": 0})] * 13
+    tasks = live_tasks(fresh_emulator)
+    assert len(tasks) == 1
+    assert tasks[0].stream == "match-1" and tasks[0].domain == DOMAIN and tasks[0].app == APP
+    assert 595 <= tasks[0].end - tasks[0].start <= 605
+
+
+def test_stream_begin_13_concurrent_deliveries_create_one_task(hooks: Any, fresh_emulator: Emulator) -> None:
+    event = begin("match-concurrent")
+    barrier = threading.Barrier(13)
+    answers: list[tuple[int, Any]] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        answers.append(callback(signed(event)))
+
+    threads = [threading.Thread(target=deliver) for _ in range(13)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [(200, {"code": 0})] * 13
+    assert len(live_tasks(fresh_emulator)) == 1
+
+
+def test_a_new_push_of_the_same_stream_records_again(hooks: Any, fresh_emulator: Emulator) -> None:
+    callback(signed(begin(event_time=int(time.time()) - 60, sequence="1")))
+    callback(signed(begin(event_time=int(time.time()), sequence="2")))
+    assert len(live_tasks(fresh_emulator)) == 2
+
+
+def test_stream_begin_without_a_matching_rule_is_acknowledged_and_records_nothing(
+    hooks: Any, fresh_emulator: Emulator
+) -> None:
+    assert callback(signed(begin("other-stream"))) == (200, {"code": 0})
+    assert live_tasks(fresh_emulator) == []
+
+
+def test_scheduled_rule_bounds_the_recording_from_the_push(hooks: Any, fresh_emulator: Emulator) -> None:
+    started = int(time.time()) - 30
+    assert callback(signed(begin("sched-1", event_time=started))) == (200, {"code": 0})
+    (task,) = live_tasks(fresh_emulator)
+    assert (task.start, task.end) == (started, started + 3600)
+
+
+def test_stream_end_stops_the_task_the_rule_started(hooks: Any, fresh_emulator: Emulator) -> None:
+    callback(signed(begin()))
+    (task,) = live_tasks(fresh_emulator)
+    assert task.running
+    end = begin(event_type=0, event_time=int(time.time()) + 1, sequence="end")
+    for _ in range(3):  # redelivered: stopping again is a no-op
+        assert callback(signed(end)) == (200, {"code": 0})
+    (task,) = live_tasks(fresh_emulator)
+    assert task.stopped_at is not None and not task.running
+    assert [r.action for r in fresh_emulator.requests()].count("StopRecordTask") == 1
+
+
+def test_stream_end_leaves_recording_when_rule_does_not_stop(hooks: Any, fresh_emulator: Emulator) -> None:
+    callback(signed(begin("keep-1")))
+    assert callback(signed(begin("keep-1", event_type=0, event_time=int(time.time()) + 1))) == (
+        200,
+        {"code": 0},
+    )
+    (task,) = live_tasks(fresh_emulator)
+    assert task.stopped_at is None and task.running
+
+
+def test_stream_end_of_an_unknown_stream_is_acknowledged(hooks: Any) -> None:
+    assert callback(signed(begin("never-began", event_type=0))) == (200, {"code": 0})
+
+
+def test_a_transient_failure_answers_non_200_so_tencent_redelivers_and_still_one_task(
+    hooks: Any, fresh_emulator: Emulator
+) -> None:
+    event = begin("match-flaky")
+    fresh_emulator.faults.drop_before_store(count=1, action="CreateRecordTask")
+    status, body = callback(signed(event))
+    assert status >= 500 and body["error"]["code"]
+    assert live_tasks(fresh_emulator) == []
+    assert callback(signed(event)) == (200, {"code": 0})  # the redelivery
+    assert len(live_tasks(fresh_emulator)) == 1
+
+
+def test_a_rule_tencent_refuses_is_acknowledged_not_redelivered_forever(
+    configure: Callable[..., None], fresh_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # record-task caps a real-time recording at 24 h: a 2-day rule is refused by our rules
+    rules = [{"name": "too-long", "stream": "*", "duration": 2 * 86400}]
+    configure(LIVE_CALLBACK_KEY=CALLBACK_KEY, LIVEREC_CALLBACK_RULES=json.dumps(rules))
+    assert callback(signed(begin())) == (200, {"code": 0})
+    assert live_tasks(fresh_emulator) == []
+    assert "fix the rule" in caplog.text
+
+
+@pytest.mark.parametrize("make", [record_file, record_status], ids=["100-file", "332-status"])
+def test_record_events_are_forwarded_signed(hooks: Any, subscriber: Subscriber, make: Any) -> None:
+    fields = make()
+    for _ in range(3):  # Tencent redelivers: the subscriber still gets it once
+        assert callback(signed(fields)) == (200, {"code": 0})
+    (payload,) = subscriber.verified()
+    assert payload["data"] == fields
+    assert payload["type"] == ("record.file_ready" if fields["event_type"] == 100 else "record.status")
+    headers = subscriber.received[0][0]
+    assert headers["liverec-delivery"] == payload["id"]
+    assert "sign" not in payload["data"] and "t" not in payload["data"]
+
+
+@pytest.mark.parametrize("event_type", [200, 999, -5])
+def test_other_event_types_are_acknowledged(hooks: Any, subscriber: Subscriber, event_type: int) -> None:
+    assert callback(signed({"event_type": event_type, "stream_id": "x"})) == (200, {"code": 0})
+    assert subscriber.received == []
+
+
+def test_misconfigured_rules_name_the_variable(configure: Callable[..., None]) -> None:
+    configure(LIVE_CALLBACK_KEY=CALLBACK_KEY, LIVEREC_CALLBACK_RULES='[{"name": "x", "duration": "long"}]')
+    status, body = callback(signed(begin()))
+    assert status == 500 and body["error"]["code"] == "ConfigError"
+    assert body["error"]["field"] == "LIVEREC_CALLBACK_RULES"
+
+
+# --- signed highlight hooks --------------------------------------------------------------------------------
+
+
+def test_signed_hook_starts_a_highlight(hooks: Any, fresh_emulator: Emulator) -> None:
+    status, body, _ = hook({"stream": "scoreboard-1", "duration": 120})
+    assert status == 201 and body["mode"] == "realtime" and body["stream"] == "scoreboard-1"
+    (task,) = live_tasks(fresh_emulator)
+    assert task.task_id == body["task_id"]
+
+
+def test_replayed_hook_is_deduplicated(hooks: Any, fresh_emulator: Emulator) -> None:
+    t = int(time.time())
+    first = hook({"stream": "goal"}, t=t)
+    again = hook({"stream": "goal"}, t=t)
+    rotated = hook({"stream": "goal"}, t=t, secret=OLD_HOOK_SECRET)  # same request, other secret
+    assert first[0] == again[0] == rotated[0] == 201
+    assert first[1]["task_id"] == again[1]["task_id"] == rotated[1]["task_id"]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    assert len(live_tasks(fresh_emulator)) == 1
+
+
+def test_hook_with_a_rotated_secret_is_accepted(hooks: Any) -> None:
+    assert hook({"stream": "old-secret"}, secret=OLD_HOOK_SECRET)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "code"),
+    [
+        (lambda: hook({"stream": "s"}, secret="some-other-secret-0123456789"), 401, "InvalidSignature"),
+        (lambda: hook({"stream": "s"}, t=int(time.time()) - 301), 401, "SignatureExpired"),
+        (lambda: hook({"stream": "s"}, t=int(time.time()) + 301), 401, "SignatureExpired"),
+        (lambda: hook({"stream": "s"}, headers={"Liverec-Signature": ""}), 401, "MissingSignature"),
+        (lambda: hook({"stream": "s"}, headers={"Liverec-Signature": "v1=abc"}), 401, "MalformedSignature"),
+        (
+            lambda: hook({"stream": "s"}, headers={"Liverec-Signature": "t=1,v1=" + "0" * 64}),
+            401,
+            "InvalidSignature",
+        ),
+        (lambda: hook({"duration": 60}), 422, "MissingField"),
+        (lambda: hook({"stream": "s", "duration": 0}), 422, "InvalidRequest"),
+        (lambda: hook({"stream": "s", "colour": "red"}), 422, "UnknownField"),
+        (lambda: hook("not json"), 400, "InvalidJson"),
+        (lambda: hook(json.dumps({"stream": "s", "pad": "x" * 70_000})), 413, "PayloadTooLarge"),
+    ],
+    ids=[
+        "unknown-secret",
+        "too-old",
+        "too-new",
+        "no-header",
+        "malformed",
+        "forged",
+        "no-stream",
+        "zero-duration",
+        "unknown-field",
+        "non-json",
+        "oversized",
+    ],
+)
+def test_hook_refusals(hooks: Any, fresh_emulator: Emulator, call: Any, status: int, code: str) -> None:
+    got, body, _ = call()
+    assert (got, body["error"]["code"]) == (status, code)
+    assert live_tasks(fresh_emulator) == []
+
+
+def test_tampered_hook_body_is_refused(hooks: Any, fresh_emulator: Emulator) -> None:
+    t = int(time.time())
+    header = sign_header([HOOK_SECRET], t, b'{"stream": "a"}')
+    event = http_event(
+        "POST",
+        "/hooks/highlight",
+        raw_body='{"stream": "b"}',
+        token=None,
+        headers={"Liverec-Signature": header},
+    )
+    status, body = parse(handler.lambda_handler(event, FakeLambdaContext()))
+    assert (status, body["error"]["code"]) == (401, "InvalidSignature")
+
+
+def test_hooks_without_secrets_are_refused(configure: Callable[..., None]) -> None:
+    configure(LIVEREC_HOOK_SECRETS="")
+    status, body, _ = hook({"stream": "s"})
+    assert (status, body["error"]["code"]) == (401, "HooksDisabled")
+
+
+# --- the outbox timer tick ---------------------------------------------------------------------------------
+
+
+def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> None:
+    subscriber.status = 503
+    assert callback(signed(record_file())) == (200, {"code": 0})
+    assert len(subscriber.received) == 1  # tried at once, failed
+    subscriber.status = 200
+    result = handler.lambda_handler(
+        {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext()
+    )
+    assert result["delivered"] == 0  # not due yet: backoff 30 s
