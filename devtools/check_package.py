@@ -10,7 +10,12 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-HANDLERS = ("functions/scheduled/handler.py", "functions/realtime/handler.py", "functions/tasks/handler.py")
+HANDLERS = (
+    "functions/scheduled/handler.py",
+    "functions/realtime/handler.py",
+    "functions/tasks/handler.py",
+    "functions/webhooks/handler.py",
+)
 FORBIDDEN_TOPS = ("tests", "devtools", "node_modules", "events", "bench", "boto3", "botocore", "s3transfer")
 
 

@@ -14,6 +14,9 @@ export PATH="$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MO
 export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator TENCENTCLOUD_SECRET_KEY=emulator-secret-key
 export LIVE_DOMAIN=5000.live.push.com LIVEREC_API_TOKENS=local-dev-token-0123456789 LIVEREC_IDEMPOTENCY_TABLE=memory
 export PYTHONWARNINGS=ignore
+# the webhooks function, keyed as the events/ samples are signed (devtools/events.py's local keys)
+export LIVE_CALLBACK_KEY=local-callback-key-0123456789 LIVEREC_HOOK_SECRETS=local-hook-secret-0123456789
+export LIVEREC_CALLBACK_RULES='[{"name": "highlights", "stream": "livetest", "duration": 300, "stop_on_end": true}]'
 
 fail=0
 check() {  # function event expected-status
@@ -26,7 +29,7 @@ import json, sys
 t = sys.stdin.read()
 i = t.rfind("\n{\n")
 d = json.loads(t[i + 1 :] if i >= 0 else t[t.index("{") :])
-print(d["statusCode"] if "statusCode" in d else "error" if "error" in d else "tick" if "occurrences" in d else "?")')
+print(d["statusCode"] if "statusCode" in d else "error" if "error" in d else "tick" if "occurrences" in d else "outbox" if "delivered" in d else "?")')
   if [ "$status" = "$3" ]; then echo "ok   $1 $2 -> $status"; else echo "FAIL $1 $2 -> $status (expected $3)"; fail=1; fi
 }
 check realtime realtime_create 201
@@ -37,4 +40,16 @@ check scheduled scheduled_unauthorized 401
 check scheduled scheduled_timer_programs tick
 check scheduled scheduled_timer_bad_programs error
 check tasks tasks_list 200
+check webhooks webhooks_callback_stream_begin 200
+check webhooks webhooks_callback_stream_end 200
+check webhooks webhooks_callback_record_file 200
+check webhooks webhooks_callback_record_status 200
+check webhooks webhooks_callback_screenshot 200
+check webhooks webhooks_callback_wrong_sign 401
+check webhooks webhooks_callback_expired 401
+check webhooks webhooks_callback_missing_field 422
+check webhooks webhooks_callback_not_json 400
+check webhooks webhooks_hook_highlight 201
+check webhooks webhooks_hook_bad_signature 401
+check webhooks webhooks_timer_outbox outbox
 exit $fail

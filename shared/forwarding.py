@@ -112,7 +112,11 @@ class Forwarder:
         return {"queued": len(fresh), **outcome}
 
     def drain(self, limit: int = 100) -> dict[str, int]:
-        """The timer tick: retry every due item (bounded by ``limit`` and the budget)."""
+        """The timer tick: retry every due item (bounded by ``limit`` and the budget).
+
+        Without subscribers it reads nothing (the schedule runs every minute; the store is not scanned)."""
+        if not self.enabled:
+            return {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
         return self._attempt_all(self.state.due(PREFIX, self.clock(), limit), budget=25.0)
 
     def _attempt_all(self, keys: list[str], budget: float | None = None) -> dict[str, int]:

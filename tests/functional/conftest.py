@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -13,8 +16,33 @@ from shared.config import get_settings
 from shared.http import reset_service
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
+TABLE = "liverec-test-table"  # the idempotency table (also holds the webhook state), under moto
 TOKEN = "test-token-0123456789abcdef"
 EVENTS_TOKEN = "local-dev-token-0123456789"  # the token the events/ samples carry
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto DynamoDB with the table serverless.yml declares (partition key ``id``); yields a client.
+    boto3 and moto are imported here only: the functions' default path never loads them."""
+    import boto3
+    from moto import mock_aws
+
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ap-east-1",
+    }.items():
+        monkeypatch.setenv(var, value)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="ap-east-1")
+        client.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        yield client
 
 
 @pytest.fixture
@@ -96,3 +124,57 @@ def http_event(
 def parse(response: dict[str, Any]) -> tuple[int, Any]:
     body = response.get("body") or ""
     return response["statusCode"], (json.loads(body) if body else None)
+
+
+class Subscriber:
+    """A webhook subscriber on 127.0.0.1: records each POST, answers ``status``, and can be taken down and
+    brought back on the same port."""
+
+    def __init__(self, path: str = "/hooks?token=abc") -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._handler = Handler
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+        self.up()
+        self.url = f"http://127.0.0.1:{self.port}{path}"
+
+    def up(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return len(self.received) >= count
+
+
+@pytest.fixture
+def subscriber() -> Iterator[Subscriber]:
+    sub = Subscriber()
+    yield sub
+    sub.down()

@@ -11,13 +11,20 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from devtools.events import EVENTS, load_event
+from devtools.events import EVENTS, LOCAL_CALLBACK_KEY, LOCAL_HOOK_SECRET, load_event
 from functions.realtime import handler as realtime
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
+from functions.webhooks import handler as webhooks
 from tests.conftest import FakeLambdaContext
+from tests.functional.conftest import Subscriber
 
-HANDLERS: dict[str, Any] = {"scheduled": scheduled, "realtime": realtime, "tasks": tasks}
+HANDLERS: dict[str, Any] = {
+    "scheduled": scheduled,
+    "realtime": realtime,
+    "tasks": tasks,
+    "webhooks": webhooks,
+}
 
 
 def invoke(name: str, ctx: FakeLambdaContext, **kw: Any) -> tuple[int, Any]:
@@ -60,3 +67,54 @@ def test_http_samples(
         400 if api == "fcgi" else 204
     )
     assert len(fresh_emulator.tasks()) == 3
+
+
+def test_webhook_samples(
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+    subscriber: Subscriber,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    # Given the webhooks function configured as `make run` and `make invoke-local` configure it (the
+    # samples are signed with the same local keys)
+    configure(
+        LIVE_CALLBACK_KEY=LOCAL_CALLBACK_KEY,
+        LIVEREC_HOOK_SECRETS=LOCAL_HOOK_SECRET,
+        LIVEREC_CALLBACK_RULES=json.dumps(
+            [{"name": "highlights", "stream": "livetest", "stop_on_end": True}]
+        ),
+        LIVEREC_WEBHOOK_URLS=subscriber.url,
+        LIVEREC_WEBHOOK_SECRET="forward-secret-0123456789",
+    )
+    ack = (200, {"code": 0})
+    # When the stream-begin sample arrives (twice: one event, one task)
+    now = time.time()
+    assert invoke("webhooks_callback_stream_begin", lambda_context, now=now) == ack
+    assert invoke("webhooks_callback_stream_begin", lambda_context, now=now) == ack
+    (task,) = fresh_emulator.tasks()
+    assert task.stream == "livetest" and task.running
+    # and the record events: forwarded to the subscriber, signed
+    assert invoke("webhooks_callback_record_status", lambda_context) == ack
+    assert invoke("webhooks_callback_record_file", lambda_context) == ack
+    assert [p["type"] for p in subscriber.payloads()] == ["record.status", "record.file_ready"]
+    assert invoke("webhooks_callback_screenshot", lambda_context) == ack
+    # and the stream-end sample stops the rule's recording
+    assert invoke("webhooks_callback_stream_end", lambda_context, now=now + 1) == ack
+    (task,) = fresh_emulator.tasks()
+    assert not task.running
+    # Then every refusal has its documented status and code
+    refusals = {
+        "webhooks_callback_wrong_sign": (401, "InvalidSignature"),
+        "webhooks_callback_expired": (401, "SignatureExpired"),
+        "webhooks_callback_missing_field": (422, "MissingField"),
+        "webhooks_callback_not_json": (400, "InvalidJson"),
+        "webhooks_hook_bad_signature": (401, "InvalidSignature"),
+    }
+    for name, (status, code) in refusals.items():
+        got, body = invoke(name, lambda_context)
+        assert (got, body["error"]["code"]) == (status, code), name
+    status, created = invoke("webhooks_hook_highlight", lambda_context)
+    assert status == 201 and created["mode"] == "realtime" and created["stream"] == "livetest"
+    assert len(fresh_emulator.tasks()) == 2
+    tick = webhooks.lambda_handler(load_event("webhooks_timer_outbox"), lambda_context)
+    assert tick == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}  # nothing was left undelivered

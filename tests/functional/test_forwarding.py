@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from pydantic import SecretStr
 
 from shared.forwarding import Forwarder, backoff
 from shared.state import MemoryState
 from shared.state_dynamodb import DynamoDBState
 from shared.webhooks import verify
+from tests.functional.conftest import TABLE, Subscriber
 
 SECRET = SecretStr("forward-secret-0123456789abcdef")
-TABLE = "liverec-test-state"
 
 
 class FakeClock:
@@ -32,72 +27,11 @@ class FakeClock:
         return self.now
 
 
-class FlakySubscriber:
-    """A real HTTP subscriber on loopback that can be taken down and brought back on the same port."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._handler = Handler
-        self.server: ThreadingHTTPServer | None = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
-        self._serve()
-
-    def _serve(self) -> None:
-        assert self.server is not None
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def down(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def up(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
-        self._serve()
-
-
-@pytest.fixture
-def subscriber() -> Iterator[FlakySubscriber]:
-    sub = FlakySubscriber()
-    yield sub
-    sub.down()
-
-
 @pytest.fixture(params=["memory", "dynamodb"])
-def state(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def state(request: pytest.FixtureRequest) -> Any:
     if request.param == "memory":
-        yield MemoryState()
-        return
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="ap-east-1")
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
-        yield DynamoDBState(TABLE, client=client)
+        return MemoryState()
+    return DynamoDBState(TABLE, client=request.getfixturevalue("dynamodb"))
 
 
 def forwarder(state: Any, url: str, clock: FakeClock, **kwargs: Any) -> Forwarder:
@@ -113,7 +47,7 @@ def test_backoff_doubles_from_30s_and_caps_at_an_hour() -> None:
 
 
 def test_subscriber_down_for_a_while_gets_the_webhook_once_it_is_back(
-    state: Any, subscriber: FlakySubscriber
+    state: Any, subscriber: Subscriber
 ) -> None:
     clock = FakeClock()
     fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)
@@ -147,7 +81,7 @@ def test_subscriber_down_for_a_while_gets_the_webhook_once_it_is_back(
 
 
 def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
-    state: Any, subscriber: FlakySubscriber, caplog: pytest.LogCaptureFixture
+    state: Any, subscriber: Subscriber, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeClock()
     fwd = forwarder(state, subscriber.url, clock, max_attempts=3, attempt_timeout=0.5)
@@ -239,3 +173,12 @@ def test_state_add_is_first_writer_wins_and_expires(state: Any) -> None:
     assert state.get("k", 1001) == {"v": 1}
     assert state.get("k", 1061) is None
     assert state.add("k", {"v": 3}, 1061, 60) is True
+
+
+def test_drain_without_subscribers_reads_nothing() -> None:
+    class Untouchable(MemoryState):
+        def due(self, prefix: str, now: float, limit: int) -> list[str]:
+            raise AssertionError("the outbox was scanned with no subscribers configured")
+
+    fwd = Forwarder(urls=(), secret=None, state=Untouchable(), clock=FakeClock())
+    assert fwd.drain() == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}

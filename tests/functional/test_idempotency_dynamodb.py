@@ -4,40 +4,17 @@ abandoned claims; and the functions using it end to end."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from devtools.emulator import Emulator
 from functions.scheduled import handler as scheduled
 from shared.idempotency import MemoryStore
 from shared.idempotency_dynamodb import DynamoDBStore
 from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import http_event, parse
-
-TABLE = "liverec-test-idempotency"
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="ap-east-1")
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
-        yield client
+from tests.functional.conftest import TABLE, http_event, parse
 
 
 @pytest.fixture(params=["dynamodb", "memory"])

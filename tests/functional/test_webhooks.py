@@ -8,8 +8,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from functions.webhooks import handler
 from shared.webhooks import sign_header
 from shared.webhooks import verify as verify_webhook
 from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import http_event, parse
+from tests.functional.conftest import TABLE, Subscriber, http_event, parse
 
 CALLBACK_KEY = "test-callback-key"
 HOOK_SECRET = "hook-secret-0123456789-current"
@@ -34,51 +33,13 @@ RULES = [
 ]
 
 
-class Subscriber:
-    """A webhook subscriber on 127.0.0.1 that verifies our signature like the README's snippet."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/liverec?token=abc"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def verified(self) -> list[dict[str, Any]]:
-        out = []
-        for headers, body in self.received:
-            verify_webhook(headers["liverec-signature"], body, [_secret(FORWARD_SECRET)], time.time())
-            out.append(json.loads(body))
-        return out
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _secret(value: str) -> SecretStr:
-    return SecretStr(value)
-
-
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    yield sub
-    sub.close()
+def verified(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """The subscriber's payloads, each verified as the README's snippet does."""
+    out = []
+    for headers, body in subscriber.received:
+        verify_webhook(headers["liverec-signature"], body, [SecretStr(FORWARD_SECRET)], time.time())
+        out.append(json.loads(body))
+    return out
 
 
 @pytest.fixture
@@ -259,8 +220,22 @@ def test_only_post(hooks: Any) -> None:
 # --- Tencent callbacks: each event type ------------------------------------------------------------------
 
 
+TableKeys = Callable[[], list[str]]
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest, configure: Callable[..., None]) -> TableKeys | None:
+    """The idempotency (and webhook state) store the function uses: in-process (None), or DynamoDB under
+    moto (a function listing the table's keys)."""
+    if request.param == "memory":
+        return None
+    client = request.getfixturevalue("dynamodb")
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    return lambda: [i["id"]["S"] for i in client.scan(TableName=TABLE)["Items"]]
+
+
 def test_stream_begin_matching_a_rule_records_once_over_13_sequential_deliveries(
-    hooks: Any, fresh_emulator: Emulator
+    store: TableKeys | None, hooks: Any, fresh_emulator: Emulator
 ) -> None:
     # Given one stream-begin event, When Tencent delivers it 13 times (each with a fresh t and sign)
     event = begin()
@@ -273,9 +248,14 @@ def test_stream_begin_matching_a_rule_records_once_over_13_sequential_deliveries
     assert len(tasks) == 1
     assert tasks[0].stream == "match-1" and tasks[0].domain == DOMAIN and tasks[0].app == APP
     assert 595 <= tasks[0].end - tasks[0].start <= 605
+    assert [r.action for r in fresh_emulator.requests()].count("CreateRecordTask") == 1
+    if store is not None:  # the claim that made it one task was the table's
+        assert sum(k.startswith("tencent-begin:") for k in store()) == 1
 
 
-def test_stream_begin_13_concurrent_deliveries_create_one_task(hooks: Any, fresh_emulator: Emulator) -> None:
+def test_stream_begin_13_concurrent_deliveries_create_one_task(
+    store: TableKeys | None, hooks: Any, fresh_emulator: Emulator
+) -> None:
     event = begin("match-concurrent")
     barrier = threading.Barrier(13)
     answers: list[tuple[int, Any]] = []
@@ -291,6 +271,22 @@ def test_stream_begin_13_concurrent_deliveries_create_one_task(hooks: Any, fresh
         t.join()
     assert answers == [(200, {"code": 0})] * 13
     assert len(live_tasks(fresh_emulator)) == 1
+    assert [r.action for r in fresh_emulator.requests()].count("CreateRecordTask") == 1
+    if store is not None:
+        assert sum(k.startswith("tencent-begin:") for k in store()) == 1
+
+
+def test_stream_end_stops_the_task_with_the_dynamodb_state(
+    dynamodb: Any, configure: Callable[..., None], hooks: Any, fresh_emulator: Emulator
+) -> None:
+    # the active-task note a stream-begin leaves lives in the table, so another container can stop it
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    callback(signed(begin()))
+    keys = [i["id"]["S"] for i in dynamodb.scan(TableName=TABLE)["Items"]]
+    assert any(k.startswith("active:") for k in keys) and any(k.startswith("tencent-begin:") for k in keys)
+    callback(signed(begin(event_type=0, event_time=int(time.time()) + 1)))
+    (task,) = live_tasks(fresh_emulator)
+    assert not task.running
 
 
 def test_a_new_push_of_the_same_stream_records_again(hooks: Any, fresh_emulator: Emulator) -> None:
@@ -367,7 +363,7 @@ def test_record_events_are_forwarded_signed(hooks: Any, subscriber: Subscriber, 
     fields = make()
     for _ in range(3):  # Tencent redelivers: the subscriber still gets it once
         assert callback(signed(fields)) == (200, {"code": 0})
-    (payload,) = subscriber.verified()
+    (payload,) = verified(subscriber)
     assert payload["data"] == fields
     assert payload["type"] == ("record.file_ready" if fields["event_type"] == 100 else "record.status")
     headers = subscriber.received[0][0]
