@@ -32,6 +32,8 @@ from typing import Any
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 LOCAL_CALLBACK_KEY = "local-callback-key-0123456789"  # local runs and samples only
 LOCAL_HOOK_SECRET = "local-hook-secret-0123456789"  # noqa: S105 - local runs and samples only
+# the callback rule local runs configure: pushes of live* streams get a 5-minute highlight, stopped at stream end
+LOCAL_CALLBACK_RULES = '[{"name": "highlights", "stream": "live*", "duration": 300, "stop_on_end": true}]'
 # inside a JSON string that is itself JSON (the HTTP body), the placeholder is quoted: "\"{{now+600}}\""
 _QUOTED_NOW = re.compile(r'\\"\{\{now([+-]\d+)\}\}\\"')
 _NOW = re.compile(r'"\{\{now([+-]\d+)\}\}"')

@@ -14,9 +14,10 @@ export PATH="$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MO
 export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator TENCENTCLOUD_SECRET_KEY=emulator-secret-key
 export LIVE_DOMAIN=5000.live.push.com LIVEREC_API_TOKENS=local-dev-token-0123456789 LIVEREC_IDEMPOTENCY_TABLE=memory
 export PYTHONWARNINGS=ignore
-# the webhooks function, keyed as the events/ samples are signed (devtools/events.py's local keys)
-export LIVE_CALLBACK_KEY=local-callback-key-0123456789 LIVEREC_HOOK_SECRETS=local-hook-secret-0123456789
-export LIVEREC_CALLBACK_RULES='[{"name": "highlights", "stream": "livetest", "duration": 300, "stop_on_end": true}]'
+# the webhooks function, keyed as the events/ samples are signed, with the local rules (devtools/events.py)
+eval "$($PY -c 'from devtools import events as e; print(f"export LIVE_CALLBACK_KEY={e.LOCAL_CALLBACK_KEY} LIVEREC_HOOK_SECRETS={e.LOCAL_HOOK_SECRET}")')"
+LIVEREC_CALLBACK_RULES=$($PY -c 'from devtools.events import LOCAL_CALLBACK_RULES; print(LOCAL_CALLBACK_RULES)')
+export LIVEREC_CALLBACK_RULES
 
 fail=0
 check() {  # function event expected-status

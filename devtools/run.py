@@ -2,9 +2,11 @@
 
 Starts the Tencent Live emulator on a free loopback port (unless real credentials are set and no
 LIVE_ENDPOINT, in which case the functions talk to Tencent), a gateway on 127.0.0.1:3000 that turns
-HTTP requests into the API Gateway HTTP API (payload 2.0) events the functions receive, replays a few
-``events/`` samples so you see tasks being created, prints a curl to try, and serves until Ctrl-C.
-``--once`` replays and exits (0 when every sample gave its documented status).
+HTTP requests into the API Gateway HTTP API (payload 2.0) events the functions receive, and a local
+webhook subscriber that verifies every forward it gets. Then it replays a few ``events/`` samples so you
+see tasks being created, runs the webhook loop once (a simulated push -> Tencent-style callback ->
+recording -> file ready -> forwarded, signed webhook), prints curls to try, and serves until Ctrl-C.
+``--once`` does the same and exits (0 when every sample gave its documented status and the loop closed).
 """
 
 from __future__ import annotations
@@ -23,14 +25,26 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from devtools.events import load_event
+from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
 
 LOCAL_TOKEN = "local-dev-token-0123456789"  # noqa: S105 - the token events/ samples carry; local runs only
+LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
 LOCAL_CREDS = Credentials()
+PUSH = ("5000.live.push.com", "live", "livestage")  # the stream the loop pushes (matches the live* rule)
+REDELIVERY_INTERVAL = 10.0  # the emulator redelivers an unanswered callback after this (Tencent: 60 s)
 
 
-def configure_environment(use_emulator: bool, emulator_url: str | None) -> None:
-    defaults = {"LIVE_DOMAIN": "5000.live.push.com", "LIVE_APP": "live", "LIVEREC_API_TOKENS": LOCAL_TOKEN}
+def configure_environment(use_emulator: bool, emulator_url: str | None, subscriber_url: str) -> None:
+    defaults = {
+        "LIVE_DOMAIN": "5000.live.push.com",
+        "LIVE_APP": "live",
+        "LIVEREC_API_TOKENS": LOCAL_TOKEN,
+        "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
+        "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
+        "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
+        "LIVEREC_WEBHOOK_URLS": subscriber_url,
+        "LIVEREC_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
+    }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     if use_emulator and emulator_url:
@@ -45,6 +59,7 @@ def configure_environment(use_emulator: bool, emulator_url: str | None) -> None:
         )
     os.environ.pop("LIVEREC_IDEMPOTENCY_TABLE", None)  # the embedded (in-process) store
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines are for CloudWatch, not a terminal
 
 
 class Context:
@@ -58,12 +73,79 @@ def route(path: str) -> Any:
     from functions.realtime import handler as realtime
     from functions.scheduled import handler as scheduled
     from functions.tasks import handler as tasks
+    from functions.webhooks import handler as webhooks
 
     if path == "/recordings/scheduled":
         return scheduled
     if path == "/recordings/realtime":
         return realtime
+    if path.startswith(("/callbacks/", "/hooks/")):
+        return webhooks
     return tasks
+
+
+class Subscriber:
+    """A webhook subscriber on 127.0.0.1: verifies each forward's signature as a real subscriber would,
+    answers 204 (or 401 when the signature is wrong), and keeps what it received."""
+
+    def __init__(self, secret: str) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.verbose = False
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                from pydantic import SecretStr
+
+                from shared.errors import LiverecError
+                from shared.webhooks import HEADER, verify
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    verify(self.headers.get(HEADER), body, [SecretStr(secret)], time.time())
+                except LiverecError as exc:
+                    print(f"  subscriber: REFUSED a webhook: {exc.code}")
+                    self.send_response(401)
+                else:
+                    payload = json.loads(body)
+                    with outer._lock:
+                        outer.received.append(payload)
+                    if outer.verbose:
+                        print(f"  subscriber <- {_webhook_summary(payload)} (signature verified)")
+                    self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/liverec-webhooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def find(self, kind: str, stream: str, **data: Any) -> dict[str, Any] | None:
+        with self._lock:
+            for payload in self.received:
+                fields = payload.get("data") or {}
+                if (
+                    payload.get("type") == kind
+                    and fields.get("stream_id") == stream
+                    and all(fields.get(k) == v for k, v in data.items())
+                ):
+                    return payload
+        return None
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _webhook_summary(payload: dict[str, Any]) -> str:
+    data = payload.get("data") or {}
+    detail = data.get("record_event") or data.get("video_url") or ""
+    return f"{payload.get('type')} {data.get('stream_id')} {detail}".strip()
 
 
 def to_event(method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -101,9 +183,11 @@ def to_event(method: str, raw_path: str, headers: dict[str, str], body: bytes) -
 
 class Gateway(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    quiet = True  # no access log while the replay and the loop print their own lines
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"gateway: {format % args}\n")
+        if not Gateway.quiet:
+            sys.stderr.write(f"gateway: {format % args}\n")
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -170,6 +254,54 @@ def replay() -> bool:
     return ok
 
 
+def _wait(condition: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    return None
+
+
+def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20.0) -> bool:
+    """Push a stream on the emulator and follow it through the functions to the subscriber."""
+    domain, app, stream = PUSH
+    print(f"the webhook loop: a simulated push of {domain}/{app}/{stream}")
+    steps = [
+        "push began -> callback 1 -> the webhooks function started a recording",
+        "recording started -> callback 332 -> forwarded, signed webhook record.status",
+        "push ended -> callback 0 -> the rule's recording stopped",
+        "file ready -> callback 100 -> forwarded, signed webhook record.file_ready",
+    ]
+    emulator.callbacks.push_begin(domain, app, stream)
+    task = _wait(
+        lambda: next((t for t in emulator.tasks() if t.stream == stream and t.running), None), timeout
+    )
+    results = [task is not None]
+    results.append(
+        _wait(
+            lambda: subscriber.find("record.status", stream, record_event="record_start_succeeded"), timeout
+        )
+        is not None
+    )
+    emulator.callbacks.push_end(domain, app, stream)
+    results.append(
+        task is not None
+        and _wait(
+            lambda: any(t.task_id == task.task_id and t.stopped_at is not None for t in emulator.tasks()),
+            timeout,
+        )
+    )
+    file_ready = _wait(lambda: subscriber.find("record.file_ready", stream), timeout)
+    results.append(file_ready is not None)
+    for ok, step in zip(results, steps, strict=True):
+        print(f"  {'ok ' if ok else 'BAD'} {step}")
+    if file_ready is not None:
+        print(f"      {file_ready['data']['video_url']} (task {str(file_ready['data']['task_id'])[:16]})")
+    return all(results)
+
+
 def _summary(body: Any) -> str:
     if not isinstance(body, dict):
         return ""
@@ -186,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     # powertools warns when an invocation published no metric (error responses); noise in a terminal
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
-    parser.add_argument("--once", action="store_true", help="replay the samples and exit")
+    parser.add_argument("--once", action="store_true", help="replay the samples, run the loop, and exit")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "3000")))
     args = parser.parse_args(argv)
 
@@ -197,31 +329,63 @@ def main(argv: list[str] | None = None) -> int:
     if not real:
         emulator = Emulator(EmulatorConfig(credentials=LOCAL_CREDS))
         emulator.start("127.0.0.1", 0)
-    configure_environment(not real, emulator.base_url if emulator else None)
+    subscriber = Subscriber(os.environ.get("LIVEREC_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET)
+    configure_environment(not real, emulator.base_url if emulator else None, subscriber.url)
+    # the gateway serves in --once too (the emulator's callbacks reach the functions through it), on a
+    # free port there so a run in CI never collides with one on :3000
+    server = ThreadingHTTPServer(("127.0.0.1", 0 if args.once else args.port), Gateway)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    gateway = f"http://127.0.0.1:{server.server_address[1]}"
     target = emulator.base_url if emulator else "Tencent Cloud (real credentials, no LIVE_ENDPOINT)"
     print(
         f"liverec local run: LIVE_API={os.environ.get('LIVE_API', 'record-task')}, Tencent Live at {target}"
     )
 
-    print("replaying events/ samples:")
-    ok = replay() if emulator else True
+    ok = True
     if emulator:
+        print("replaying events/ samples:")
+        ok = replay()
         print(f"the emulator now holds {len(emulator.tasks())} tasks")
-    if args.once:
+        emulator.callbacks.configure(
+            f"{gateway}/callbacks/tencent",
+            os.environ["LIVE_CALLBACK_KEY"],
+            retry_interval=REDELIVERY_INTERVAL,
+        )
+        ok &= webhook_loop(emulator, subscriber)
+    subscriber.verbose = True
+    Gateway.quiet = False
+
+    def shutdown() -> None:
+        server.shutdown()
         if emulator:
             emulator.stop()
+        subscriber.stop()
+
+    if args.once:
+        shutdown()
         return 0 if ok else 1
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Gateway)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"\ngateway on {gateway}  (Ctrl-C to stop). Try:")
     print(
-        f"\ngateway on http://127.0.0.1:{args.port}  (Ctrl-C to stop). Try:\n"
-        f"  curl -s -X POST http://127.0.0.1:{args.port}/recordings/realtime \\\n"
+        f"  curl -s -X POST {gateway}/recordings/realtime \\\n"
         f"       -H 'Authorization: Bearer {LOCAL_TOKEN}' -H 'Content-Type: application/json' \\\n"
         f'       -H \'Idempotency-Key: try-1\' -d \'{{"stream": "livetest", "duration": 120}}\'\n'
-        f"  curl -s 'http://127.0.0.1:{args.port}/recordings?stream=livetest' -H 'Authorization: Bearer {LOCAL_TOKEN}'\n"
-        f"  curl -s -X POST http://127.0.0.1:{args.port}/_tick     # a timer tick with events/scheduled_timer_programs.json"
+        f"  curl -s '{gateway}/recordings?stream=livetest' -H 'Authorization: Bearer {LOCAL_TOKEN}'\n"
+        f"  curl -s -X POST {gateway}/_tick     # a timer tick with events/scheduled_timer_programs.json"
+    )
+    if emulator:
+        push = f"{emulator.base_url}/_emulator/push"
+        print(
+            "  # a push: Tencent-style callbacks reach the webhooks function; forwards print here\n"
+            f'  curl -s -X POST {push} -d \'{{"domain": "{PUSH[0]}", "app": "live", "stream": "livedemo"}}\'\n'
+            f'  curl -s -X POST {push} -d \'{{"domain": "{PUSH[0]}", "app": "live", "stream": "livedemo", "action": "end"}}\''
+        )
+    print(
+        "  # a signed highlight hook\n"
+        f'  body=\'{{"stream": "livetest", "duration": 60}}\'; t=$(date +%s)\n'
+        f"  sig=$(printf '%s' \"$t.$body\" | openssl dgst -sha256 -hmac {LOCAL_HOOK_SECRET} | sed 's/^.* //')\n"
+        f'  curl -s -X POST {gateway}/hooks/highlight -H "Liverec-Signature: t=$t,v1=$sig" -d "$body"'
     )
     stop = threading.Event()
 
@@ -231,9 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     stop.wait()
-    server.shutdown()
-    if emulator:
-        emulator.stop()
+    shutdown()
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 LOCAL_TOKEN = "local-dev-token-0123456789"
+LOCAL_HOOK_SECRET = "local-hook-secret-0123456789"  # what make run configures and prints
 
 
 def clean_env() -> dict[str, str]:
@@ -35,6 +38,11 @@ def test_run_once_replays_the_samples_and_exits_zero() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "BAD" not in out.stdout and out.stdout.count(" ok ") >= 5
     assert "booked" in out.stdout and "the emulator now holds" in out.stdout
+    # the webhook loop closed: push -> callback -> recording -> file ready -> forwarded, verified webhook
+    for step in ("callback 1 ->", "callback 332 ->", "callback 0 ->", "callback 100 ->"):
+        (line,) = [line for line in out.stdout.splitlines() if step in line]
+        assert line.strip().startswith("ok"), line
+    assert "/vod/" in out.stdout  # the file's URL, as the subscriber received it
 
 
 def test_gateway_serves_http_until_terminated() -> None:
@@ -63,6 +71,24 @@ def test_gateway_serves_http_until_terminated() -> None:
         with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
             body = json.loads(resp.read())
             assert resp.status == 201 and body["stream"] == "gw" and body["mode"] == "realtime"
+        # a signed highlight hook, as the printed openssl snippet signs it; the same request again is a replay
+        body = json.dumps({"stream": "gw-hook", "duration": 60}).encode()
+        t = int(time.time())
+        digest = hmac.new(LOCAL_HOOK_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        answers = []
+        for _ in range(2):
+            hook = urllib.request.Request(
+                f"http://127.0.0.1:{port}/hooks/highlight",
+                data=body,
+                headers={"Liverec-Signature": f"t={t},v1={digest}"},
+                method="POST",
+            )
+            with urllib.request.urlopen(hook, timeout=10) as resp:  # noqa: S310 - loopback
+                answers.append(
+                    (resp.status, resp.headers.get("Idempotent-Replayed"), json.loads(resp.read()))
+                )
+        assert [a[:2] for a in answers] == [(201, None), (201, "true")]
+        assert answers[0][2]["task_id"] == answers[1][2]["task_id"]
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/recordings?stream=gw", timeout=10)
         except urllib.error.HTTPError as err:  # no token: refused

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from devtools.events import EVENTS, LOCAL_CALLBACK_KEY, LOCAL_HOOK_SECRET, load_event
+from devtools.events import EVENTS, LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
 from functions.realtime import handler as realtime
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
@@ -80,9 +80,7 @@ def test_webhook_samples(
     configure(
         LIVE_CALLBACK_KEY=LOCAL_CALLBACK_KEY,
         LIVEREC_HOOK_SECRETS=LOCAL_HOOK_SECRET,
-        LIVEREC_CALLBACK_RULES=json.dumps(
-            [{"name": "highlights", "stream": "livetest", "stop_on_end": True}]
-        ),
+        LIVEREC_CALLBACK_RULES=LOCAL_CALLBACK_RULES,
         LIVEREC_WEBHOOK_URLS=subscriber.url,
         LIVEREC_WEBHOOK_SECRET="forward-secret-0123456789",
     )
