@@ -59,7 +59,8 @@ def configure_environment(use_emulator: bool, emulator_url: str | None, subscrib
         )
     os.environ.pop("LIVEREC_IDEMPOTENCY_TABLE", None)  # the embedded (in-process) store
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines are for CloudWatch, not a terminal
+    # EMF lines are for CloudWatch, not a terminal
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 class Context:

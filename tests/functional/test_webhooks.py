@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from devtools.emulator import Emulator
@@ -480,3 +482,47 @@ def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> Non
         {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext()
     )
     assert result["delivered"] == 0  # not due yet: backoff 30 s
+
+
+# --- anything signed, however odd, gets a 4xx or the ack: never a 500 ------------------------------------
+
+FIELDS = (
+    "event_type",
+    "app",
+    "appname",
+    "stream_id",
+    "event_time",
+    "sequence",
+    "file_id",
+    "video_url",
+    "start_time",
+    "end_time",
+    "task_id",
+    "record_event",
+    "seq",
+    "session_id",
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+    | st.sampled_from(["1", "0", "100", "332", "9" * 5000, "-1", "1e3", " 1", "１"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS)))
+def test_any_signed_body_is_answered_without_a_500(
+    configure: Callable[..., None], body: dict[str, Any]
+) -> None:
+    # no rules and no subscribers: this exercises parsing and validation, not Tencent
+    configure(LIVE_CALLBACK_KEY=CALLBACK_KEY)
+    status, answer = callback(signed(body))
+    assert status in (200, 400, 422), answer
+    assert status == 200 or answer["error"]["code"] in ("InvalidRequest", "MissingField", "InvalidJson")
