@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     print(f"Tencent Live emulator listening on {emulator.base_url}", flush=True)
     unset = [name for name in ENV_NAMES if not os.environ.get(name)]
+    if args.callback_url and not os.environ.get("LIVE_CALLBACK_KEY"):
+        unset.append("LIVE_CALLBACK_KEY")
     if unset:  # names only, never values
         print(f"development defaults in use for: {', '.join(unset)}", file=sys.stderr, flush=True)
     try:

@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import http.client
 import itertools
 import json
 import logging
+import math
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from devtools.emulator.server import Emulator
 
 log = logging.getLogger("liverec.emulator.callbacks")
 SIGN_VALIDITY = 600  # Tencent: t defaults to now + 10 minutes
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+# retry_interval and timeout: a larger value is a mistake (and overflows a socket timeout)
+MAX_SECONDS = 3600.0
 
 
 @dataclass
@@ -89,7 +93,8 @@ class Callbacks:
         self._deliveries: list[Delivery] = []
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._stop_event = threading.Event()  # the running sender's; each sender thread gets its own
+        self._generation = 0  # bumped by reset(): an attempt begun before it is forgotten
         self._inflight = 0
         self._progress_lock = threading.Lock()
 
@@ -104,15 +109,21 @@ class Callbacks:
         max_redeliveries: int | None = None,
         timeout: float | None = None,
     ) -> None:
-        if url is not None and not url.startswith(("http://127.0.0.1", "http://localhost")):
-            raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")
-        if (url is None) != (key is None) or (key is not None and not key):
-            raise ValueError("give both url and a non-empty key (or neither, to turn callbacks off)")
+        if url is None or key is None:
+            if url is not None or key is not None:
+                raise ValueError("give both url and a non-empty key (or neither, to turn callbacks off)")
+        else:
+            _check_url(url)
+            if not isinstance(key, str) or not key:
+                raise ValueError("key must be a non-empty string")
         for name, value in (("retry_interval", retry_interval), ("timeout", timeout)):
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or not 0 < value <= MAX_SECONDS
             ):
-                raise ValueError(f"{name} must be a positive number of seconds")
+                raise ValueError(f"{name} must be a number of seconds above 0 and at most {MAX_SECONDS:g}")
         if max_redeliveries is not None and (
             isinstance(max_redeliveries, bool)
             or not isinstance(max_redeliveries, int)
@@ -140,8 +151,10 @@ class Callbacks:
             return self._lock.wait_for(lambda: not self._queue and self._inflight == 0, timeout)
 
     def reset(self) -> None:
-        """Forget pushes, queued callbacks and deliveries; callbacks are turned off."""
-        with self._lock:
+        """Forget pushes, queued callbacks and deliveries (an attempt under way is not recorded); callbacks
+        are turned off."""
+        with self._progress_lock, self._lock:
+            self._generation += 1
             self.url, self._key = None, None
             self.pushes.clear()
             self._started.clear()
@@ -152,34 +165,41 @@ class Callbacks:
             self._lock.notify_all()
 
     def stop(self) -> None:
+        """End the sender thread (after the attempt under way, if any); :meth:`configure` starts a new one."""
         with self._lock:
-            self._stopping = True
+            thread, self._thread = self._thread, None
+            self._stop_event.set()
             self._lock.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._thread = None
-        self._stopping = False
+        if thread is not None:
+            thread.join(timeout=5)
 
     # --- simulated pushes --------------------------------------------------------------------------------
 
+    # Both hold the progress lock, so that the sender's own checks never see a push half begun or ended:
+    # the 1 is queued before any 332 it causes, and the 0 before the 332/100 of the recordings it ends.
+
     def push_begin(self, domain: str, app: str, stream: str) -> dict[str, Any]:
-        now = self._emu.clock.now()
-        push = Push(domain, app, stream, now, sequence=str(next(self._seq) * 1000 + int(now) % 1000))
-        with self._lock:
-            self.pushes[(domain, app, stream)] = push
-        fields = self._stream_fields(push, 1, now)
-        self._enqueue(fields)
+        with self._progress_lock:
+            now = self._emu.clock.now()
+            push = Push(domain, app, stream, now, sequence=str(next(self._seq) * 1000 + int(now) % 1000))
+            with self._lock:
+                self.pushes[(domain, app, stream)] = push
+            fields = self._stream_fields(push, 1, now)
+            self._enqueue(fields)
         return fields
 
     def push_end(self, domain: str, app: str, stream: str) -> dict[str, Any]:
-        now = self._emu.clock.now()
-        with self._lock:
-            push = self.pushes.pop((domain, app, stream), None)
-        if push is None:
-            raise ValueError(f"{domain}/{app}/{stream} is not being pushed")
-        fields = self._stream_fields(push, 0, now) | {"push_duration": str(int((now - push.began) * 1000))}
-        self._enqueue(fields)
-        self._progress(ended_push=push)
+        with self._progress_lock:
+            now = self._emu.clock.now()
+            with self._lock:
+                push = self.pushes.pop((domain, app, stream), None)
+            if push is None:
+                raise ValueError(f"{domain}/{app}/{stream} is not being pushed")
+            fields = self._stream_fields(push, 0, now) | {
+                "push_duration": str(int((now - push.began) * 1000))
+            }
+            self._enqueue(fields)
+            self._compare(ended_push=push)
         return fields
 
     def _stream_fields(self, push: Push, event_type: int, now: float) -> dict[str, Any]:
@@ -201,12 +221,12 @@ class Callbacks:
 
     # --- task progress -----------------------------------------------------------------------------------
 
-    def _progress(self, ended_push: Push | None = None) -> None:
+    def _progress(self) -> None:
         """Compare tasks with pushes: start and end notices, and the file when a recording ends."""
-        if self.url is None and ended_push is None:
+        if self.url is None:
             return
         with self._progress_lock:
-            self._compare(ended_push)
+            self._compare(None)
 
     def _compare(self, ended_push: Push | None) -> None:
         now = self._emu.clock.now()
@@ -255,7 +275,9 @@ class Callbacks:
     def _file(self, task: Any, pushed_since: float | None, now: float) -> dict[str, Any]:
         start = max(task.start, pushed_since or task.start)
         end = min(now, task.stopped_at or task.end, task.end)
-        fmt = str(task.params.get("file_format") or task.params.get("FileFormat") or "flv").lower()
+        params = task.params
+        fmt = params.get("FileFormat") or params.get("Param.s.file_format") or params.get("file_format")
+        fmt = str(fmt or "flv").lower()
         file_id = "5285890" + hashlib.sha256(task.task_id.encode()).hexdigest()[:12]
         return {
             "appid": self.appid,
@@ -288,19 +310,22 @@ class Callbacks:
     def _ensure_thread(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="emulator-callbacks", daemon=True)
+                self._stop_event = threading.Event()
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._stop_event,), name="emulator-callbacks", daemon=True
+                )
                 self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         while True:
             with self._lock:
-                if self._stopping:
+                if stop.is_set():
                     return
                 item = None
                 if self._queue and self._queue[0].due <= time.monotonic():
                     item = heapq.heappop(self._queue)
                     self._inflight += 1
-                    url, key = self.url, self._key
+                    url, key, generation = self.url, self._key, self._generation
                 else:
                     wait = min(self._queue[0].due - time.monotonic(), 0.1) if self._queue else 0.1
                     self._lock.wait(max(wait, 0.0))
@@ -312,29 +337,36 @@ class Callbacks:
                 continue
             try:
                 if url is not None and key is not None:
-                    self._deliver(item, url, key)
+                    self._deliver(item, url, key, generation)
             finally:
                 with self._lock:
                     self._inflight -= 1
                     self._lock.notify_all()
 
-    def _deliver(self, item: _Queued, url: str, key: str) -> None:
+    def _deliver(self, item: _Queued, url: str, key: str, generation: int) -> None:
         t = int(self._emu.clock.now()) + SIGN_VALIDITY
         body = item.fields | {"t": t, "sign": hashlib.md5((key + str(t)).encode()).hexdigest()}
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(  # noqa: S310 - configure() allows loopback http only
-            url, data=data, method="POST", headers={"Content-Type": "application/json"}
+        # http.client, not urllib: exactly this loopback address, never a proxy from the environment, and a
+        # redirect is an answer other than 200 (never followed, possibly off the loopback).
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout
         )
         status = 0
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback only
-                status = response.status
-                response.read()
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (OSError, ValueError) as exc:
+            conn.request("POST", target, body=data, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()  # the whole answer, within the timeout
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:  # refused, timed out, not HTTP
             log.info("callback to %s failed: %s", url, type(exc).__name__)
+        finally:
+            conn.close()
         with self._lock:
+            if generation != self._generation:
+                return  # reset() meanwhile: forgotten, not redelivered
             self._deliveries.append(
                 Delivery(item.fields["event_type"], item.attempt, status, body, time.time())
             )
@@ -343,6 +375,18 @@ class Callbacks:
                     self._queue,
                     _Queued(time.monotonic() + self.retry_interval, item.seq, item.fields, item.attempt + 1),
                 )
+
+
+def _check_url(url: object) -> None:
+    if not isinstance(url, str) or any(ch <= " " or ch == "\x7f" for ch in url):
+        raise ValueError("url must be a string without spaces or control characters")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsed for its ValueError
+    except ValueError:
+        raise ValueError("url has an invalid port") from None
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or parts.username is not None:
+        raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")
 
 
 def _same(a: str | None, b: str | None) -> bool:
