@@ -1,8 +1,8 @@
 """Every signature the four Tencent Live generations use, plus verification of Tencent's callbacks.
 
-- TC3-HMAC-SHA256 (API 3.0). Production API 3.0 calls are signed by the SDK; this implementation exists so
-  the rules are written down once, tested byte for byte against the SDK's ``Sign.sign_tc3`` and
-  ``AbstractClient``, and available to tooling. The credential date is the **UTC** date.
+- TC3-HMAC-SHA256 (API 3.0): what every API 3.0 call is signed with, tested byte for byte against the
+  SDK's ``Sign.sign_tc3`` and ``AbstractClient`` (the SDK itself is not deployed). The credential date is
+  the **UTC** date.
 - v1/v2 HMAC-SHA1 / HMAC-SHA256 over the sorted query (``Sign.sign`` is the reference).
 - fcgi ``md5(key + t)``.
 - Callback verification ``md5(callback_key + t)`` with expiry, in constant time.

@@ -1,7 +1,7 @@
 """One adapter per Tencent API generation, behind the :class:`LiveAdapter` interface.
 
-``get_adapter`` imports only the selected generation's module, so a v2 or fcgi deployment never loads the
-SDK, and an API 3.0 deployment loads the SDK's small common package, not the generated models.
+``get_adapter`` imports only the selected generation's module. Every generation talks to Tencent through
+one standard-library transport (``transport.py``); no deployment loads the Tencent SDK.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one interface every generation's adapter implements, and the retry-safety rules they share.
 
 Retry safety (Tencent: a create retried within 3 s, or repeated, can record twice):
-- nothing here, and nothing in the SDK, retries a create after it may have reached Tencent;
+- nothing here retries a create after it may have reached Tencent (and no SDK retryer is in the path);
 - ``RequestLimitExceeded`` is a refusal (nothing was created), so it is retried with bounded backoff;
 - a transport failure *before* the request left (connection refused, DNS, connect timeout) is
   :class:`TencentUnavailable`; one *after* (read timeout, reset, a gateway's 5xx) on a create is
@@ -56,31 +56,6 @@ class LiveAdapter(Protocol):
     def delete(self, task_id: str, stream: str | None = None) -> None: ...
 
     def list_tasks(self, query: TaskQuery) -> TaskPage: ...
-
-
-def never_sent(exc: BaseException) -> bool:
-    """True when a transport error proves the request never reached the server.
-
-    Walks the exception chain by class name so that ``requests``/``urllib3`` need not be imported here.
-    """
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ConnectionRefusedError) or type(e).__name__ in _NOT_SENT_NAMES:
-            return True
-        for nxt in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args):
-            if isinstance(nxt, BaseException):
-                stack.append(nxt)
-    return False
-
-
-_NOT_SENT_NAMES = frozenset(
-    {"NewConnectionError", "ConnectTimeout", "NameResolutionError", "gaierror", "ConnectionRefusedError"}
-)
 
 
 def no_answer(api: LiveApi, action: str, *, creates: bool, why: str, params: dict[str, Any]) -> LiverecError:

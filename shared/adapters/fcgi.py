@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
-from shared.adapters.query import QueryTransport
+from shared.adapters.transport import Transport
 from shared.config import LiveApi, Settings
 from shared.errors import TencentError, UnsupportedOperation
 from shared.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
@@ -30,7 +30,7 @@ class FcgiAdapter:
         assert settings.fcgi_appid is not None and settings.fcgi_key is not None  # noqa: S101 - Settings guarantees
         self._settings = settings
         self._clock = clock
-        self._transport = QueryTransport(self.api, settings.endpoint or DEFAULT_BASE, PATH, settings.timeout)
+        self._transport = Transport(self.api, settings.endpoint or DEFAULT_BASE, settings.timeout, PATH)
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         # Seed 001 marks start_time required even in real-time mode (where it is ignored): send "now".

@@ -21,7 +21,7 @@ class LiveRecordAdapter:
     api = LiveApi.LIVE_RECORD
 
     def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
-        self._client = Api3Client(settings, self.api, region="", sleep=sleep, retry=retry)
+        self._client = Api3Client(settings, self.api, region="", clock=clock, sleep=sleep, retry=retry)
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         params: dict[str, Any] = {}

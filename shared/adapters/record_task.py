@@ -23,7 +23,9 @@ class RecordTaskAdapter:
     def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
         self._settings = settings
         self._clock = clock
-        self._client = Api3Client(settings, self.api, region=settings.region, sleep=sleep, retry=retry)
+        self._client = Api3Client(
+            settings, self.api, region=settings.region, clock=clock, sleep=sleep, retry=retry
+        )
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         params: dict[str, Any] = {

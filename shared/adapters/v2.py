@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
-from shared.adapters.query import QueryTransport
+from shared.adapters.transport import Transport
 from shared.config import LiveApi, Settings
 from shared.errors import LimitExceeded, TencentAuthError, TencentError
 from shared.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
@@ -33,7 +33,7 @@ class V2Adapter:
         assert settings.secret_id is not None and settings.secret_key is not None  # noqa: S101 - Settings guarantees
         self._settings = settings
         self._clock = clock
-        self._transport = QueryTransport(self.api, settings.endpoint or DEFAULT_BASE, PATH, settings.timeout)
+        self._transport = Transport(self.api, settings.endpoint or DEFAULT_BASE, settings.timeout, PATH)
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         params: dict[str, Any] = {"channelId": plan.stream}

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from shared.adapters import get_adapter
 from shared.adapters.fcgi import FcgiAdapter
-from shared.adapters.legacy_http import encode_query
+from shared.adapters.transport import encode_query
 from shared.adapters.v2 import V2Adapter
 from shared.config import LiveApi, Settings
 from shared.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request

@@ -31,6 +31,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.sign import Sign
 
 from shared import signing
+from shared.adapters.api3 import Api3Client
+from shared.adapters.base import RetryPolicy
+from shared.config import LiveApi, Settings
 from shared.signing import (
     CallbackAuthError,
     fcgi_sign,
@@ -176,6 +179,43 @@ def test_tc3_authorization_matches_the_sdk(
     assert ours.authorization == req.header["Authorization"]
     assert ours.timestamp == ts
     assert ours.date == credential_date(ours.authorization) == utc_date(ts)
+
+
+@FAST
+@given(
+    secret_id=secret_ids,
+    key=secret_keys,
+    host=hosts,
+    stream=stream_names,
+    extra=extra_params,
+    ts=st.one_of(timestamps, cst_small_hours),
+)
+def test_api3_client_sends_the_headers_the_sdk_sends(
+    secret_id: str, key: str, host: str, stream: str, extra: dict[str, Any], ts: int
+) -> None:
+    # Given the SDK's own signed CreateRecordTask request
+    params = {**extra, "DomainName": "5000.live.push.com", "AppName": "live", "StreamName": stream}
+    req = sdk_tc3_request(secret_id, key, host, params, ts)
+    # When our API 3.0 client builds the headers for the same bytes, host, region and instant
+    settings = Settings.model_validate(
+        {"secret_id": secret_id, "secret_key": key, "endpoint": f"http://{host}", "region": "ap-guangzhou"}
+    )
+    client = Api3Client(
+        settings,
+        LiveApi.RECORD_TASK,
+        region="ap-guangzhou",
+        clock=lambda: ts,
+        sleep=time.sleep,
+        retry=RetryPolicy(),
+    )
+    ours = {"Host": client.host, **client.headers("CreateRecordTask", req.data.encode("utf-8"), ts)}
+    # Then every header Tencent reads is the SDK's, byte for byte (the client name and trace id are ours)
+    theirs = {
+        k: v
+        for k, v in req.header.items()
+        if k not in ("X-TC-RequestClient", "X-TC-TraceId", "X-TC-Language")
+    }
+    assert {k: v for k, v in ours.items() if k != "X-TC-RequestClient"} == theirs
 
 
 @FAST

@@ -1,0 +1,182 @@
+"""The one HTTP transport every generation uses: a small keep-alive client on the standard library's
+``http.client`` (connections are reused across warm invocations), JSON answers, and the retry-safety split.
+
+It tells the two transport failures apart, because retry safety depends on it:
+- :class:`NotSent`: the connection could not be opened; the request never left (``TencentUnavailable``);
+- :class:`NoAnswer`: the request may have reached the server, but no complete answer came back; for a
+  create that is ``OutcomeUnknown`` (reconcile, never retry blindly).
+A non-200 HTTP status or a body that is not a JSON object counts as no answer: Tencent answers its own
+errors with HTTP 200 and an error object, so anything else came from something in between.
+
+No retries here, and no third-party HTTP stack: v2 and fcgi send signed GETs, API 3.0 TC3-signed POSTs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import select
+import socket
+import threading
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from shared.adapters.base import no_answer
+from shared.config import LiveApi
+from shared.errors import LiverecError, TencentUnavailable
+
+
+class NotSent(Exception):
+    pass
+
+
+class NoAnswer(Exception):
+    pass
+
+
+_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def encode_query(pairs: list[tuple[str, str]]) -> str:
+    """Form-encode in the seeds' spelling: spaces as ``+``, escapes lowercase (``2017-05-20+10%3a00%3a00``)."""
+
+    def enc(text: str) -> str:
+        quoted = quote(text, safe="").replace("%20", "+")
+        return _ESCAPE.sub(lambda m: m.group(0).lower(), quoted)
+
+    return "&".join(f"{enc(k).replace('%2e', '.')}={enc(v)}" for k, v in pairs)
+
+
+class KeepAliveHttp:
+    def __init__(self, base_url: str, timeout: float, max_idle: int = 4) -> None:
+        parts = urlsplit(base_url)
+        self.scheme = parts.scheme
+        self.host = parts.hostname or ""
+        self.port = parts.port
+        self.netloc = parts.netloc
+        self.timeout = timeout
+        self._idle: list[http.client.HTTPConnection] = []
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+
+    def request(
+        self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """One request on a pooled connection; ``(status, body)``, or :class:`NotSent` / :class:`NoAnswer`."""
+        conn = self._acquire()
+        try:
+            conn.request(
+                method,
+                target,
+                body=body,
+                headers={"Host": self.netloc, "Connection": "keep-alive", **(headers or {})},
+            )
+            response = conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+        if response.will_close:
+            conn.close()
+        else:
+            self._release(conn)
+        return response.status, body
+
+    def _acquire(self) -> http.client.HTTPConnection:
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if _still_open(conn):
+                    return conn
+                conn.close()
+        conn = self._new()
+        try:
+            conn.connect()
+        except OSError as exc:  # refused, unreachable, DNS failure, connect timeout: nothing was sent
+            conn.close()
+            raise NotSent(f"{type(exc).__name__}: {exc}") from exc
+        return conn
+
+    def _new(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+
+def _still_open(conn: http.client.HTTPConnection) -> bool:
+    """An idle keep-alive socket the server has closed reads as ready (EOF): do not send on it."""
+    sock: socket.socket | None = conn.sock
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
+class Transport:
+    """One base URL's pooled connections, read as JSON objects, failures typed for retry safety."""
+
+    def __init__(self, api: LiveApi, base_url: str, timeout: float, path: str = "/") -> None:
+        self.api = api
+        self.path = path
+        self.http = KeepAliveHttp(base_url, timeout)
+
+    @property
+    def netloc(self) -> str:
+        return self.http.netloc
+
+    def send(self, action: str, pairs: list[tuple[str, str]], *, creates: bool) -> dict[str, Any]:
+        """A signed GET with ``pairs`` as its query (v2, fcgi)."""
+        safe = {k: v for k, v in pairs if k not in _SECRET_PARAMS}
+        target = f"{self.path}?{encode_query(pairs)}"
+        return self.exchange(action, "GET", target, None, None, creates=creates, params=safe)
+
+    def post(
+        self, action: str, payload: bytes, headers: dict[str, str], *, creates: bool, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A signed POST of ``payload`` (API 3.0); ``params`` is what errors may quote (no secrets)."""
+        return self.exchange(action, "POST", self.path, payload, headers, creates=creates, params=params)
+
+    def exchange(
+        self,
+        action: str,
+        method: str,
+        target: str,
+        body: bytes | None,
+        headers: dict[str, str] | None,
+        *,
+        creates: bool,
+        params: dict[str, Any],
+    ) -> dict[str, Any]:
+        try:
+            status, raw = self.http.request(method, target, body, headers)
+        except NotSent as exc:
+            raise TencentUnavailable(f"could not reach Tencent Live for {action}: {exc}") from None
+        except NoAnswer as exc:
+            raise self._no_answer(action, params, creates, f"transport error: {exc}") from None
+        if status != 200:
+            raise self._no_answer(action, params, creates, f"HTTP {status}")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise self._no_answer(action, params, creates, "a body that is not JSON") from None
+        if not isinstance(data, dict):
+            raise self._no_answer(action, params, creates, "a JSON body that is not an object")
+        return data
+
+    def _no_answer(self, action: str, params: dict[str, Any], creates: bool, why: str) -> LiverecError:
+        return no_answer(self.api, action, creates=creates, why=why, params=params)
+
+
+# Signatures are not secrets, but they are replayable until they expire: keep them out of errors and logs.
+_SECRET_PARAMS = frozenset({"sign", "Signature", "SecretId"})
