@@ -12,14 +12,13 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.adapters import get_adapter
-from shared.callbacks import CallbackService, parse_rules
 from shared.config import Settings, get_settings
 from shared.errors import (
     ConfigError,
@@ -36,7 +35,6 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.forwarding import Forwarder
 from shared.idempotency import (
     IdempotencyConflict,
     IdempotencyInProgress,
@@ -48,8 +46,12 @@ from shared.models import Mode
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
 from shared.signing import CallbackAuthError
-from shared.state import MemoryState, StateStore
 from shared.webhooks import WebhookAuthError
+
+if TYPE_CHECKING:  # the webhooks function's pieces load only when it builds them (not in the others' cold start)
+    from shared.callbacks import CallbackService
+    from shared.forwarding import Forwarder
+    from shared.state import StateStore
 
 JSON = "application/json"
 
@@ -105,7 +107,7 @@ _service_lock = threading.RLock()
 
 def service() -> RecordingService:
     """Built once on first use (under a lock: concurrent first calls must share one idempotency store),
-    then reused across warm invocations (one SDK client, one connection pool)."""
+    then reused across warm invocations (one adapter, one keep-alive connection pool)."""
     global _service  # noqa: PLW0603 - the per-container singleton
     if _service is None:
         with _service_lock:
@@ -122,6 +124,8 @@ def callbacks() -> CallbackService:
     """The callback logic, built on first use from the same settings, store and service."""
     global _callbacks  # noqa: PLW0603 - the per-container singleton
     if _callbacks is None:
+        from shared.callbacks import CallbackService, parse_rules
+
         with _service_lock:
             if _callbacks is None:
                 settings = get_settings()
@@ -135,6 +139,8 @@ def callbacks() -> CallbackService:
 
 
 def forwarder() -> Forwarder:
+    from shared.forwarding import Forwarder
+
     settings = get_settings()
     return Forwarder(
         urls=settings.webhook_urls,
@@ -152,17 +158,19 @@ def state() -> StateStore:
             if _state is None:
                 settings = get_settings()
                 if settings.idempotency_table:
-                    from shared.state_dynamodb import DynamoDBState  # loads boto3: only when configured
+                    from shared.state_dynamodb import DynamoDBState
 
                     _state = DynamoDBState(settings.idempotency_table)
                 else:
+                    from shared.state import MemoryState
+
                     _state = MemoryState()
     return _state
 
 
 def _store(settings: Settings) -> IdempotencyStore:
     if settings.idempotency_table:
-        from shared.idempotency_dynamodb import DynamoDBStore  # loads boto3: only when configured
+        from shared.idempotency_dynamodb import DynamoDBStore  # only when configured
 
         return DynamoDBStore(settings.idempotency_table)
     return MemoryStore()

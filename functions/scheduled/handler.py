@@ -20,7 +20,6 @@ from shared.errors import InvalidRequest, LiverecError
 from shared.http import created, make_app, service
 from shared.models import Mode, ScheduledRecordingInput
 from shared.observability import count, logger, metrics
-from shared.rollout import parse_programs, tick
 
 app = make_app({r"/recordings/scheduled": {"POST"}})
 
@@ -34,6 +33,8 @@ def create_scheduled(
 
 
 def rollout(event: dict[str, Any]) -> dict[str, Any]:
+    from shared.rollout import parse_programs, tick  # timer ticks only: HTTP cold starts skip cronsim
+
     svc = service()
     if "programs" in event:
         programs = parse_programs(event["programs"], "schedule input")
