@@ -11,6 +11,7 @@ import threading
 from types import FrameType
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
+from devtools.emulator.core import NO_LIMITS
 
 ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
 # LIVE_CALLBACK_KEY (default "emulator-callback-key") signs callbacks when --callback-url is given
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         "--callback-url",
         help="send Tencent-style callbacks here (loopback), signed with $LIVE_CALLBACK_KEY",
     )
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="no rate limits and no task caps (benchmarks that send thousands of creates)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request (never secrets)")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -61,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     # installed before the "listening" line: whoever waits for it may send SIGTERM at once
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    emulator = Emulator(EmulatorConfig(credentials=credentials))
+    config = EmulatorConfig(credentials=credentials)
+    if args.no_limits:
+        for name, value in NO_LIMITS.items():
+            setattr(config, name, value)
+    emulator = Emulator(config)
     try:
         emulator.start(args.host, args.port)
     except (OSError, ValueError) as exc:

@@ -158,8 +158,10 @@ def peak_running(tasks: Iterable[TaskRecord], lo: float, hi: float, per_stream_c
     return best
 
 
-def _running_cap(ctx: Context, api: str, start: float, end: float, cap: int) -> None:
+def _running_cap(ctx: Context, api: str, start: float, end: float, cap: int | None) -> None:
     """Refuse a new task when, at some instant of its window, ``cap`` tasks of the family already run."""
+    if cap is None:
+        return
     lo = max(start, ctx.now)
     candidates = [
         t
@@ -179,6 +181,8 @@ def _running_cap(ctx: Context, api: str, start: float, end: float, cap: int) -> 
 
 def _daily_cap(ctx: Context, api: str) -> None:
     """Scheduled tasks created per China Standard Time day (deleting one does not give it back)."""
+    if ctx.config.daily_task_cap is None:
+        return
     day = cst_day(ctx.now)
     today = sum(
         1

@@ -32,10 +32,11 @@ class EmulatorConfig:
     # DescribeRecordTask: tasks per page before a ScrollToken is returned.
     describe_page_size: int = 100
     # CreateLiveRecord / fcgi / v2 scheduled tasks: per CST day, and at once (SDK docstring: 4000 and 400).
-    daily_task_cap: int = 4000
-    running_task_cap: int = 400
+    # None: not checked (benchmarks; see NO_LIMITS).
+    daily_task_cap: int | None = 4000
+    running_task_cap: int | None = 400
     # CreateRecordTask: concurrent running tasks before LimitExceeded.MaximumRunningTask.
-    record_task_running_cap: int = 400
+    record_task_running_cap: int | None = 400
     # CreateRecordTask: at most this many overlapping tasks of one stream actually record.
     overlap_cap: int = 3
     # Requests per second, per action, on a sliding one-second window (seed 004: 20/s; seed 002: 100/s).
@@ -358,3 +359,13 @@ class State:
                 running = task.api != "record-task" or rank < overlap_cap
             out.append(replace(task, running=running))
         return out
+
+
+# For benchmarks that send thousands of creates: no rate limits, no caps (each cap check scans every stored
+# task, which would make the round trip grow with the run). Tencent has these limits; tests keep them.
+NO_LIMITS: dict[str, object] = {
+    "rate_limits": {},
+    "daily_task_cap": None,
+    "running_task_cap": None,
+    "record_task_running_cap": None,
+}
