@@ -126,13 +126,17 @@ def wait_for_result(
     clock: Callable[[], float],
     *,
     timeout: float = 10.0,
-    poll: float = 0.05,
+    poll: float = 0.005,
+    max_poll: float = 0.1,
 ) -> Record | None:
     """Claim ``key`` or, while another request holds it, wait (bounded) for that request's result.
 
-    Returns None when this caller holds the claim; a completed or unknown record otherwise.
+    Returns None when this caller holds the claim; a completed or unknown record otherwise. The wait polls
+    after ``poll`` seconds, doubling up to ``max_poll``: a duplicate gets a fast create's result within
+    milliseconds, and a slow one (Tencent takes a few hundred) costs a remote store a few reads, not dozens.
     """
     deadline = time.monotonic() + timeout
+    delay = poll
     while True:
         record = store.begin(key, fp, clock())
         if record is None:
@@ -148,4 +152,5 @@ def wait_for_result(
                 "a request with this Idempotency-Key is still being processed; retry shortly",
                 field="Idempotency-Key",
             )
-        time.sleep(poll)
+        time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+        delay = min(delay * 2, max_poll)
