@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run test lint format emulator package invoke-local clean
+.PHONY: venv run test lint format emulator package invoke-local bench bench-smoke clean
 
 venv: $(STAMP)
 
@@ -47,6 +47,15 @@ package: $(STAMP) node_modules/.installed
 # Each events/ sample through `serverless invoke local` against the emulator.
 invoke-local: $(STAMP) node_modules/.installed
 	bash devtools/invoke_local.sh
+
+# Benchmarks (bench/): cold start, warm overhead, rollout at the rate limit, package size, duplicate storm.
+# `bench` writes bench/RESULTS.md (a few minutes, loopback only); `bench-smoke` runs each at tiny sizes and
+# writes nothing (CI: so they cannot rot; no time is asserted).
+bench: $(STAMP) node_modules/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run
+
+bench-smoke: $(STAMP) node_modules/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run --smoke
 
 emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)

@@ -48,7 +48,8 @@ from shared.service import Outcome, RecordingService
 from shared.signing import CallbackAuthError
 from shared.webhooks import WebhookAuthError
 
-if TYPE_CHECKING:  # the webhooks function's pieces load only when it builds them (not in the others' cold start)
+# the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
+if TYPE_CHECKING:
     from shared.callbacks import CallbackService
     from shared.forwarding import Forwarder
     from shared.state import StateStore

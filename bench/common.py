@@ -1,0 +1,203 @@
+"""What every benchmark shares: the result shape, the machine's description, statistics, and the loopback
+servers (the Tencent Live emulator, moto's DynamoDB server) each benchmark starts and stops itself."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_TOKEN = "local-dev-token-0123456789"  # noqa: S105 - the token events/ samples carry; local only
+
+
+@dataclass
+class Goal:
+    """One goal from the issue, with the figure measured for it in this run."""
+
+    name: str
+    target: str
+    measured: str
+    met: bool | None  # None: informational, no pass/fail
+
+
+@dataclass
+class Section:
+    key: str  # cold | warm | rollout | package | storm
+    title: str
+    markdown: str  # the section body for RESULTS.md: method, table(s), notes
+    goals: list[Goal] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # raw figures, written to results.json
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_gib = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    try:
+        git = shutil.which("git") or "git"
+        commit = subprocess.run(
+            [git, "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": sys.version.split()[0],
+        "commit": commit or "unknown",
+    }
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
+    return float(ordered[rank - 1])
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@contextmanager
+def emulator(**limits: Any) -> Iterator[Any]:
+    """The Tencent Live emulator on 127.0.0.1 (a free port), with the local credentials; ``limits`` set
+    EmulatorConfig attributes (e.g. ``rate_limits``, ``record_task_running_cap``)."""
+    from devtools.emulator import Credentials, Emulator, EmulatorConfig
+
+    config = EmulatorConfig(credentials=Credentials())
+    for name, value in limits.items():
+        setattr(config, name, value)
+    emu = Emulator(config)
+    with emu.running(host="127.0.0.1", port=0):
+        yield emu
+
+
+def function_env(emulator_url: str, **extra: str) -> dict[str, str]:
+    """The environment the functions run with against the emulator (what `make run` configures)."""
+    from devtools.emulator import Credentials
+    from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET
+
+    creds = Credentials()
+    env = {
+        "LIVE_API": "record-task",
+        "LIVE_ENDPOINT": emulator_url,
+        "TENCENTCLOUD_SECRET_ID": creds.secret_id,
+        "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
+        "LIVE_DOMAIN": "5000.live.push.com",
+        "LIVE_APP": "live",
+        "LIVEREC_API_TOKENS": LOCAL_TOKEN,
+        "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
+        "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
+        "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
+        "POWERTOOLS_SERVICE_NAME": "liverec",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_NAMESPACE": "LiverecBench",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """Run the functions in this process with ``env`` (settings and the service rebuilt on entry and exit)."""
+    from shared.config import get_settings
+    from shared.http import reset_service
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    get_settings.cache_clear()
+    reset_service()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        reset_service()
+
+
+@contextmanager
+def moto_dynamodb(table: str) -> Iterator[dict[str, str]]:
+    """moto's server on 127.0.0.1 with one table shaped as serverless.yml declares it; yields the AWS
+    environment variables that point a client at it. Stopped on exit."""
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        env = {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench-secret",
+            "AWS_SESSION_TOKEN": "bench-token",
+            "AWS_REGION": "ap-east-1",
+            "AWS_DEFAULT_REGION": "ap-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": f"http://{host}:{port}",
+        }
+        client = boto3.client(
+            "dynamodb",
+            region_name="ap-east-1",
+            endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench-secret",  # noqa: S106
+        )
+        # moto's backend is per process, shared by every server started in it: start from a clean table
+        if table in client.list_tables()["TableNames"]:
+            client.delete_table(TableName=table)
+        client.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        yield env
+        client.delete_table(TableName=table)
+    finally:
+        server.stop()
+
+
+class FakeContext:
+    function_name = "liverec-bench"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-bench"
+    aws_request_id = "bench"
