@@ -1,8 +1,9 @@
 """The DynamoDB idempotency store: conditional writes make a claim atomic across Lambda containers.
 
-Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set, so the default path never loads boto3 (the Lambda
-runtime provides it; the package does not bundle it). Table: partition key ``id`` (S), TTL attribute
-``expiration`` (declared in serverless.yml).
+Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set. It talks to DynamoDB through the standard-library
+client in :mod:`shared.dynamodb` (no boto3 on any path); any failure other than a false condition is
+``IdempotencyStoreUnavailable``. Table: partition key ``id`` (S), TTL attribute ``expiration`` (declared in
+serverless.yml).
 
 Why not powertools' ``@idempotent_function``: it deletes the record when the wrapped call raises, so a
 create whose outcome is unknown (Tencent may have stored the task) could be retried blindly into a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
 from shared.idempotency import DEFAULT_TTL, IN_PROGRESS_TTL, IdempotencyStoreUnavailable, Record
 
 
@@ -22,38 +24,30 @@ class DynamoDBStore:
         self,
         table_name: str,
         *,
-        client: Any = None,
+        client: DynamoDB | None = None,
         ttl: int = DEFAULT_TTL,
         in_progress_ttl: int = IN_PROGRESS_TTL,
     ) -> None:
-        if client is None:
-            import boto3  # only on this path: the one that really talks to AWS
-
-            client = boto3.client("dynamodb")
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self._client = client
-        self._aws_errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
+        self._client = client if client is not None else default_client()
         self._table = table_name
-        self._conditional_failed = client.exceptions.ConditionalCheckFailedException
         self.ttl = ttl
         self.in_progress_ttl = in_progress_ttl
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            return getattr(self._client, operation)(**kwargs)
-        except self._conditional_failed:
+            return self._client.call(operation, TableName=self._table, **kwargs)
+        except ConditionalCheckFailed:
             raise
-        except self._aws_errors as exc:
+        except DynamoDBError as exc:
             raise IdempotencyStoreUnavailable(
-                f"the idempotency table {self._table} is unavailable ({type(exc).__name__}); nothing was created"
+                f"the idempotency table {self._table} is unavailable ({exc.code}); nothing was created"
             ) from exc
 
     def begin(self, key: str, fingerprint: str, now: float) -> Record | None:
         try:
             self._call(
-                "put_item",
-                TableName=self._table,
+                "PutItem",
                 Item={
                     "id": {"S": key},
                     "state": {"S": "in_progress"},
@@ -71,11 +65,9 @@ class DynamoDBStore:
                 },
             )
             return None
-        except self._conditional_failed:
+        except ConditionalCheckFailed:
             pass
-        item = self._call("get_item", TableName=self._table, Key={"id": {"S": key}}, ConsistentRead=True).get(
-            "Item"
-        )
+        item = self._call("GetItem", Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
         if item is None:  # deleted in between: try once more
             return self.begin(key, fingerprint, now)
         result = json.loads(item["result"]["S"]) if "result" in item else None
@@ -96,8 +88,7 @@ class DynamoDBStore:
             names["#r"] = "result"
             values[":r"] = {"S": json.dumps(result, ensure_ascii=False)}
         self._call(
-            "update_item",
-            TableName=self._table,
+            "UpdateItem",
             Key={"id": {"S": key}},
             UpdateExpression=update,
             ExpressionAttributeNames=names,
@@ -111,13 +102,12 @@ class DynamoDBStore:
         self._set(key, "unknown", planned, now)
 
     def release(self, key: str) -> None:
-        self._call("delete_item", TableName=self._table, Key={"id": {"S": key}})
+        self._call("DeleteItem", Key={"id": {"S": key}})
 
     def reclaim(self, key: str, now: float) -> bool:
         try:
             self._call(
-                "update_item",
-                TableName=self._table,
+                "UpdateItem",
                 Key={"id": {"S": key}},
                 UpdateExpression="SET #s = :ip, claimed_at = :now",
                 ConditionExpression="#s = :unknown",
@@ -129,5 +119,5 @@ class DynamoDBStore:
                 },
             )
             return True
-        except self._conditional_failed:
+        except ConditionalCheckFailed:
             return False

@@ -1,6 +1,7 @@
 """The webhook state on DynamoDB: the idempotency table, items under their own key prefixes.
 
-Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set. Attributes: ``id`` (S), ``value`` (S, JSON),
+Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB through the standard-library
+client in :mod:`shared.dynamodb` (no boto3 on any path). Attributes: ``id`` (S), ``value`` (S, JSON),
 ``expiration`` (N, the table's TTL), and for outbox items ``due`` (N) and ``lease_until`` (N).
 ``due`` lists with a filtered Scan: fine for an outbox that is empty almost always (forwards are sent at
 once; only failed ones wait here), not for a table of millions of idempotency keys; add a sparse GSI on
@@ -12,30 +13,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
 from shared.idempotency import IdempotencyStoreUnavailable
 
 
 class DynamoDBState:
-    def __init__(self, table_name: str, *, client: Any = None) -> None:
-        if client is None:
-            import boto3  # only on this path
-
-            client = boto3.client("dynamodb")
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self._client = client
+    def __init__(self, table_name: str, *, client: DynamoDB | None = None) -> None:
+        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
+        self._client = client if client is not None else default_client()
         self._table = table_name
-        self._aws_errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
-        self._conditional_failed = client.exceptions.ConditionalCheckFailedException
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            return getattr(self._client, operation)(TableName=self._table, **kwargs)
-        except self._conditional_failed:
+            return self._client.call(operation, TableName=self._table, **kwargs)
+        except ConditionalCheckFailed:
             raise
-        except self._aws_errors as exc:
+        except DynamoDBError as exc:
             raise IdempotencyStoreUnavailable(
-                f"the state table {self._table} is unavailable ({type(exc).__name__})"
+                f"the state table {self._table} is unavailable ({exc.code})"
             ) from exc
 
     @staticmethod
@@ -55,29 +50,29 @@ class DynamoDBState:
     ) -> bool:
         try:
             self._call(
-                "put_item",
+                "PutItem",
                 Item=self._item(key, value, now, ttl, due),
                 ConditionExpression="attribute_not_exists(id) OR expiration < :now",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}},
             )
             return True
-        except self._conditional_failed:
+        except ConditionalCheckFailed:
             return False
 
     def put(
         self, key: str, value: dict[str, Any], now: float, ttl: float, *, due: float | None = None
     ) -> None:
-        self._call("put_item", Item=self._item(key, value, now, ttl, due))
+        self._call("PutItem", Item=self._item(key, value, now, ttl, due))
 
     def get(self, key: str, now: float) -> dict[str, Any] | None:
-        item = self._call("get_item", Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
+        item = self._call("GetItem", Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
         if item is None or float(item["expiration"]["N"]) <= now:
             return None
         value: dict[str, Any] = json.loads(item["value"]["S"])
         return value
 
     def delete(self, key: str) -> None:
-        self._call("delete_item", Key={"id": {"S": key}})
+        self._call("DeleteItem", Key={"id": {"S": key}})
 
     def due(self, prefix: str, now: float, limit: int) -> list[str]:
         keys: list[tuple[float, str]] = []
@@ -92,7 +87,7 @@ class DynamoDBState:
             }
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            page = self._call("scan", **kwargs)
+            page = self._call("Scan", **kwargs)
             keys += [(float(i["due"]["N"]), i["id"]["S"]) for i in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
             if not start or len(keys) >= limit:
@@ -102,7 +97,7 @@ class DynamoDBState:
     def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
         try:
             item = self._call(
-                "update_item",
+                "UpdateItem",
                 Key={"id": {"S": key}},
                 UpdateExpression="SET lease_until = :until",
                 ConditionExpression="attribute_exists(id) AND #d <= :now AND lease_until <= :now AND expiration > :now",
@@ -113,7 +108,7 @@ class DynamoDBState:
                 },
                 ReturnValues="ALL_NEW",
             )["Attributes"]
-        except self._conditional_failed:
+        except ConditionalCheckFailed:
             return None
         value: dict[str, Any] = json.loads(item["value"]["S"])
         return value

@@ -16,33 +16,72 @@ from shared.config import get_settings
 from shared.http import reset_service
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
-TABLE = "liverec-test-table"  # the idempotency table (also holds the webhook state), under moto
+TABLE = "liverec-test-table"  # the idempotency table (also holds the webhook state), on moto's server
 TOKEN = "test-token-0123456789abcdef"
 EVENTS_TOKEN = "local-dev-token-0123456789"  # the token the events/ samples carry
 
 
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A moto DynamoDB with the table serverless.yml declares (partition key ``id``); yields a client.
-    boto3 and moto are imported here only: the functions' default path never loads them."""
-    import boto3
-    from moto import mock_aws
+AWS_REGION = "ap-east-1"
 
+
+@pytest.fixture(scope="session")
+def moto_dynamodb() -> Iterator[tuple[str, Any]]:
+    """moto's server on 127.0.0.1 (ephemeral port), started once and stopped at the end of the session;
+    yields its URL and a boto3 client pointed at it (boto3 and moto are test-only: the functions reach
+    the server through their own standard-library client)."""
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        client = boto3.client(
+            "dynamodb",
+            region_name=AWS_REGION,
+            endpoint_url=url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        yield url, client
+        client.close()
+    finally:
+        server.stop()
+        wsgi = getattr(server, "_server", None)
+        if wsgi is not None:
+            wsgi.server_close()  # release the listening socket now, not at garbage collection
+
+
+@pytest.fixture
+def dynamodb(moto_dynamodb: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh, empty table as serverless.yml declares it (partition key ``id``) on moto's server; the AWS
+    environment points the functions at it. Yields a boto3 client to inspect the table."""
+    url, client = moto_dynamodb
     for var, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-east-1",
+        "AWS_SESSION_TOKEN": "testing-session-token",
+        "AWS_REGION": AWS_REGION,
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_ENDPOINT_URL_DYNAMODB": url,
     }.items():
         monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="ap-east-1")
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+    if TABLE in client.list_tables()["TableNames"]:  # left over by an interrupted test
+        client.delete_table(TableName=TABLE)
+    client.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    try:
         yield client
+    finally:
+        client.delete_table(TableName=TABLE)
 
 
 @pytest.fixture

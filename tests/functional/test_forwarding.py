@@ -1,5 +1,5 @@
 """The outbox: a subscriber that is down still gets the webhook once it is back, or a dead letter says why.
-Both state stores (in-process and DynamoDB under moto) behave the same."""
+Both state stores (in-process and DynamoDB on moto's server) behave the same."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from shared.dynamodb import DynamoDB
 from shared.forwarding import Forwarder, backoff
 from shared.state import MemoryState
 from shared.state_dynamodb import DynamoDBState
@@ -31,7 +32,8 @@ class FakeClock:
 def state(request: pytest.FixtureRequest) -> Any:
     if request.param == "memory":
         return MemoryState()
-    return DynamoDBState(TABLE, client=request.getfixturevalue("dynamodb"))
+    request.getfixturevalue("dynamodb")  # the table, and the AWS environment pointing at it
+    return DynamoDBState(TABLE, client=DynamoDB.from_env())
 
 
 def forwarder(state: Any, url: str, clock: FakeClock, **kwargs: Any) -> Forwarder:

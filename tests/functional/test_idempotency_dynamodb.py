@@ -1,8 +1,9 @@
-"""The DynamoDB idempotency store under moto: claim, replay, conflict, unknown -> reclaim, TTL expiry,
-abandoned claims; and the functions using it end to end."""
+"""The DynamoDB idempotency store on moto's server (through the standard-library client): claim, replay,
+conflict, unknown -> reclaim, TTL expiry, abandoned claims; and the functions using it end to end."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from devtools.emulator import Emulator
 from functions.scheduled import handler as scheduled
+from shared.dynamodb import DynamoDB
 from shared.idempotency import MemoryStore
 from shared.idempotency_dynamodb import DynamoDBStore
 from tests.conftest import FakeLambdaContext
@@ -22,7 +24,7 @@ def store(request: pytest.FixtureRequest, dynamodb: Any) -> Any:
     """Both stores must behave the same."""
     if request.param == "memory":
         return MemoryStore(ttl=3600, in_progress_ttl=60)
-    return DynamoDBStore(TABLE, client=dynamodb, ttl=3600, in_progress_ttl=60)
+    return DynamoDBStore(TABLE, client=DynamoDB.from_env(), ttl=3600, in_progress_ttl=60)
 
 
 def test_claim_then_replay(store: Any) -> None:
@@ -74,18 +76,17 @@ def test_functions_use_dynamodb_when_configured(
 
 
 def test_an_unreachable_table_refuses_to_create(
+    dynamodb: Any,
     configure: Callable[..., None],
     fresh_emulator: Emulator,
     lambda_context: FakeLambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a table the function cannot reach (no AWS credentials at all, no moto)
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-east-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Given a table the function cannot reach (nothing listens on the endpoint's port)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port}")
     configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "k"})
     from functions.realtime import handler as realtime
@@ -93,6 +94,31 @@ def test_an_unreachable_table_refuses_to_create(
     status, body = parse(realtime.lambda_handler(event, lambda_context))
     # Then it answers 503 and creates nothing (it cannot promise there is no duplicate)
     assert status == 503 and body["error"]["code"] == "IdempotencyStoreUnavailable"
+    assert "ConnectFailed" in body["error"]["message"]
+    assert fresh_emulator.tasks() == []
+
+
+def test_a_table_without_aws_credentials_is_a_configuration_error(
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a table but no AWS credentials in the environment (profiles and metadata are not consulted)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_REGION", "ap-east-1")
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "k"})
+    from functions.realtime import handler as realtime
+
+    status, body = parse(realtime.lambda_handler(event, lambda_context))
+    # Then the deployment is to blame (500, the variable named) and nothing is created
+    assert status == 500 and body["error"] == {
+        "code": "ConfigError",
+        "message": "the function is misconfigured; see its logs",
+        "field": "AWS_ACCESS_KEY_ID",
+    }
     assert fresh_emulator.tasks() == []
 
 

@@ -72,3 +72,38 @@ def test_handlers_without_an_idempotency_table_never_load_boto3() -> None:
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == {"boto3": False, "botocore.session": False, "botocore.client": False}
 
+
+TABLE_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
+    import functions.webhooks.handler
+    from shared.http import service, state
+    from shared.idempotency_dynamodb import DynamoDBStore
+    from shared.state_dynamodb import DynamoDBState
+    assert isinstance(service().store, DynamoDBStore) and isinstance(state(), DynamoDBState)
+    names = ("boto3", "botocore.session", "botocore.client")
+    print(json.dumps({name: name in sys.modules for name in names}))
+    """
+)
+
+
+def test_handlers_with_the_dynamodb_table_never_load_boto3_either() -> None:
+    # the DynamoDB stores speak to the table through the standard-library client: boto3 is loaded on no path
+    env = {
+        **os.environ,
+        "LIVE_API": "v2",
+        "TENCENTCLOUD_SECRET_ID": "AKIDprobe0000",
+        "TENCENTCLOUD_SECRET_KEY": "k",
+        "LIVEREC_API_TOKENS": "probe-token-0123456789",
+        "LIVEREC_IDEMPOTENCY_TABLE": "liverec-probe-idempotency",
+        "AWS_ACCESS_KEY_ID": "AKIAPROBE0000000000",
+        "AWS_SECRET_ACCESS_KEY": "probe-secret",
+        "AWS_SESSION_TOKEN": "probe-token",
+        "AWS_REGION": "ap-east-1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", TABLE_PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == {"boto3": False, "botocore.session": False, "botocore.client": False}
