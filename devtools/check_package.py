@@ -5,19 +5,25 @@
 The run check unzips the artifact and serves one sample per function with ``python -S`` and nothing but the
 artifact on the path (no site-packages: not the venv's SDK, not its boto3), against the emulator on
 127.0.0.1. A runtime import of a development-only package would pass every test in the venv and fail in
-Lambda; this is where it shows.
+Lambda; this is where it shows. :func:`serve_samples` also reports which modules each run imported, which
+is what ``devtools.precompile`` compiles ahead of time.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 HANDLERS = (
     "functions/scheduled/handler.py",
@@ -26,11 +32,33 @@ HANDLERS = (
     "functions/webhooks/handler.py",
 )
 FORBIDDEN_TOPS = ("tests", "devtools", "node_modules", "events", "bench", "boto3", "botocore", "s3transfer")
+RUNTIME_TAG = "cpython-311"  # provider.runtime python3.11: bytecode for any other version is dead weight
+
+
+def trimmed_modules(serverless_yml: str) -> list[str]:
+    """The packages serverless.yml's ``slimPatterns`` leave out of the artifact (``**/pkg/sub/**`` ->
+    ``pkg.sub``); patterns for single files (assets) are not modules."""
+    found = re.findall(r'^\s*-\s*"\*\*/([A-Za-z0-9_/]+)/\*\*"\s*$', serverless_yml, flags=re.MULTILINE)
+    return [path.replace("/", ".") for path in found]
+
+
+def pyc_problem(name: str, data: bytes) -> str | None:
+    """Bytecode may ship only as the runtime's hash-checked kind: Lambda's /var/task is read-only and
+    serverless zips every file with one fixed mtime, so timestamp-checked .pyc never validate there."""
+    if "/__pycache__/" not in f"/{name}" or f".{RUNTIME_TAG}." not in name:
+        return f"must not ship: {name} (not {RUNTIME_TAG} bytecode in __pycache__)"
+    flags = int.from_bytes(data[4:8], "little")
+    if data[:4] != importlib.util.MAGIC_NUMBER and sys.version_info[:2] == (3, 11):
+        return f"must not ship: {name} (bytecode of another Python)"
+    if flags & 0b11 != 0b11:
+        return f"must not ship: {name} (timestamp-checked bytecode: stale once zipped)"
+    return None
 
 
 def problems(artifact: Path) -> tuple[list[str], dict[str, float]]:
     with zipfile.ZipFile(artifact) as z:
         infos = z.infolist()
+        pycs = [(i.filename, z.read(i.filename)[:16]) for i in infos if i.filename.endswith(".pyc")]
     names = {i.filename for i in infos}
     found: list[str] = [f"handler missing: {h}" for h in HANDLERS if h not in names]
     tops = Counter(i.filename.split("/", 1)[0] for i in infos)
@@ -39,7 +67,7 @@ def problems(artifact: Path) -> tuple[list[str], dict[str, float]]:
         for top, n in tops.items()
         if top in FORBIDDEN_TOPS or top.startswith(("boto3-", "botocore-"))
     ]
-    found += [f"must not ship: {n}" for n in names if n.endswith(".pyc") and "/__pycache__/" in n][:5]
+    found += [p for p in (pyc_problem(name, head) for name, head in pycs) if p][:5]
     sizes = {"zipped_mb": artifact.stat().st_size / 1e6, "unzipped_mb": sum(i.file_size for i in infos) / 1e6}
     return found, sizes
 
@@ -59,78 +87,100 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-artifact"
 result = importlib.import_module(sys.argv[1]).lambda_handler(event, Context())
 heavy = [m for m in ("boto3", "botocore.client", "tencentcloud", "requests") if m in sys.modules]
-print(json.dumps({"status": result.get("statusCode"), "failed": result.get("failed"), "heavy": heavy}))
+files = sorted({f for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None) or "").startswith(sys.argv[3])})
+print(json.dumps({"status": result.get("statusCode"), "failed": result.get("failed"), "heavy": heavy, "files": files}))
 """
+
+
+@contextmanager
+def emulator_url() -> Iterator[str]:
+    """The emulator in a child process on 127.0.0.1 (default limits); its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("LIVE", "TENCENTCLOUD"))},
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if "listening on" not in line:
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def serve_samples(code: Path) -> list[dict[str, Any]]:
+    """Serve every sample from the unzipped artifact in ``code`` with ``python -S`` (nothing else on the
+    path, no bytecode written). One result per sample: expected and actual status, errors, heavy modules
+    loaded, and the files under ``code`` it imported."""
+    from devtools.emulator import Credentials
+    from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
+
+    creds = Credentials()
+    results: list[dict[str, Any]] = []
+    with emulator_url() as url, tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(code),
+            "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /var/task is read-only
+            "LIVE_ENDPOINT": url,
+            "TENCENTCLOUD_SECRET_ID": creds.secret_id,
+            "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
+            "LIVE_DOMAIN": "5000.live.push.com",
+            "LIVE_APP": "live",
+            "LIVEREC_API_TOKENS": "local-dev-token-0123456789",
+            "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
+            "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
+            "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+        for function, samples in SAMPLES.items():
+            for sample, status in samples:
+                event_file = Path(tmp) / f"{sample}.json"
+                event_file.write_text(json.dumps(load_event(sample)), encoding="utf-8")
+                out = subprocess.run(  # noqa: S603 - this interpreter, our runner, our files
+                    [
+                        sys.executable,
+                        "-S",
+                        "-c",
+                        RUNNER,
+                        f"functions.{function}.handler",
+                        str(event_file),
+                        str(code),
+                    ],
+                    cwd=tmp,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                result: dict[str, Any] = {"function": function, "sample": sample, "expected": status}
+                if out.returncode != 0:
+                    result["error"] = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
+                else:
+                    result |= json.loads(out.stdout.strip().splitlines()[-1])
+                results.append(result)
+    return results
 
 
 def run_artifact(artifact: Path) -> list[str]:
     """Serve each function's samples from the unzipped artifact; the problems found."""
-    from devtools.emulator import Credentials
-    from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
-
     found: list[str] = []
-    creds = Credentials()
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp) / "task"
         with zipfile.ZipFile(artifact) as z:
             z.extractall(code)
-        emulator = subprocess.Popen(
-            [sys.executable, "-m", "devtools.emulator", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith(("LIVE", "TENCENTCLOUD"))},
-        )
-        try:
-            line = emulator.stdout.readline() if emulator.stdout else ""
-            if "listening on" not in line:
-                return [f"the emulator did not start: {line!r}"]
-            url = line.rsplit(" ", 1)[-1].strip()
-            env = {
-                "PATH": os.environ.get("PATH", ""),
-                "PYTHONPATH": str(code),
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "LIVE_ENDPOINT": url,
-                "TENCENTCLOUD_SECRET_ID": creds.secret_id,
-                "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
-                "LIVE_DOMAIN": "5000.live.push.com",
-                "LIVE_APP": "live",
-                "LIVEREC_API_TOKENS": "local-dev-token-0123456789",
-                "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
-                "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
-                "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
-                "POWERTOOLS_LOG_LEVEL": "ERROR",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-            }
-            for function, samples in SAMPLES.items():
-                for sample, status in samples:
-                    event_file = Path(tmp) / f"{sample}.json"
-                    event_file.write_text(json.dumps(load_event(sample)), encoding="utf-8")
-                    out = subprocess.run(  # noqa: S603 - this interpreter, our runner, our files
-                        [
-                            sys.executable,
-                            "-S",
-                            "-c",
-                            RUNNER,
-                            f"functions.{function}.handler",
-                            str(event_file),
-                        ],
-                        cwd=tmp,
-                        env=env,
-                        capture_output=True,
-                        text=True,
-                        timeout=60,
-                        check=False,
-                    )
-                    if out.returncode != 0:
-                        found.append(f"{function} {sample}: {out.stderr.strip().splitlines()[-1:]}")
-                        continue
-                    got = json.loads(out.stdout.strip().splitlines()[-1])
-                    if got["status"] != status or got["failed"] or got["heavy"]:
-                        found.append(f"{function} {sample} from the artifact: {got}")
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=10)
+        for r in serve_samples(code):
+            where = f"{r['function']} {r['sample']} from the artifact"
+            if "error" in r:
+                found.append(f"{where}: {r['error']}")
+            elif r["status"] != r["expected"] or r["failed"] or r["heavy"]:
+                found.append(f"{where}: status {r['status']}, failed {r['failed']}, loaded {r['heavy']}")
     return found
 
 

@@ -116,7 +116,7 @@ def test_measure_reports_sizes_largest_files_and_checks(tmp_path: Path) -> None:
     assert artifact.top_files[0].name.endswith("_pydantic_core.cpython-311-x86_64-linux-gnu.so")
     # devtools.check_package's verdict: only the bytecode the synthetic bundle carries
     assert artifact.problems == [
-        "must not ship: tencentcloud/live/v20180801/__pycache__/models.cpython-311.pyc"
+        "must not ship: tencentcloud/live/v20180801/__pycache__/models.cpython-311.pyc (bytecode of another Python)"
     ]
     assert artifact.kinds["bytecode (.pyc)"][0] == 2000
     assert artifact.kinds["native (.so)"][0] == 10240

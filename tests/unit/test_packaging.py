@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,3 +47,79 @@ def test_the_artifact_check_catches_what_must_not_ship(tmp_path: Path) -> None:
     found = " ".join(problems(bad)[0])
     for word in ("functions/realtime/handler.py", "boto3/", "tests/", "node_modules/"):
         assert word in found
+
+
+def _pyc(tmp_path: Path, mode: str) -> bytes:
+    import py_compile
+
+    source = tmp_path / "m.py"
+    source.write_text("x = 1\n")
+    target = tmp_path / "m.pyc"
+    py_compile.compile(
+        str(source), cfile=str(target), doraise=True, invalidation_mode=py_compile.PycInvalidationMode[mode]
+    )
+    return target.read_bytes()
+
+
+def test_only_hash_checked_runtime_bytecode_may_ship(tmp_path: Path) -> None:
+    import zipfile
+
+    from devtools.check_package import HANDLERS, problems
+
+    artifact = tmp_path / "a.zip"
+    with zipfile.ZipFile(artifact, "w") as z:
+        for name in HANDLERS:
+            z.writestr(name, "")
+        z.writestr("shared/__pycache__/ok.cpython-311.pyc", _pyc(tmp_path, "CHECKED_HASH"))
+        z.writestr("shared/__pycache__/stale.cpython-311.pyc", _pyc(tmp_path, "TIMESTAMP"))
+        z.writestr("shared/__pycache__/other.cpython-312.pyc", _pyc(tmp_path, "CHECKED_HASH"))
+        z.writestr("shared/loose.pyc", _pyc(tmp_path, "CHECKED_HASH"))
+    found = " ".join(problems(artifact)[0])
+    assert "ok.cpython-311" not in found
+    assert "stale.cpython-311.pyc (timestamp-checked" in found
+    assert "other.cpython-312.pyc" in found and "shared/loose.pyc" in found
+
+
+def test_precompile_adds_hash_checked_bytecode_and_keeps_everything_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import zipfile
+
+    from devtools import precompile
+
+    artifact = tmp_path / "liverec.zip"
+    with zipfile.ZipFile(artifact, "w") as z:
+        z.writestr("shared/a.py", "A = 1\n")
+        z.writestr("pydantic/b.py", "B = 2\n")
+        z.writestr("pydantic/unused.py", "C = 3\n")
+        z.writestr("pydantic_core/x.so", b"\x7fELF")
+    # Given that serving the samples imports shared/a.py and pydantic/b.py (not unused.py)
+    monkeypatch.setattr(
+        precompile,
+        "modules_to_compile",
+        lambda code: {code / "shared" / "a.py", code / "pydantic" / "b.py"},
+    )
+    # When the artifact is precompiled (twice: the second run replaces, not duplicates)
+    precompile.precompile(artifact)
+    count, _ = precompile.precompile(artifact)
+    # Then exactly those two gain hash-checked bytecode, and every original file is still there
+    with zipfile.ZipFile(artifact) as z:
+        names = z.namelist()
+        pyc = z.read("shared/__pycache__/a.cpython-311.pyc")
+    assert count == 2 and len(names) == len(set(names))
+    assert {"shared/a.py", "pydantic/b.py", "pydantic/unused.py", "pydantic_core/x.so"} <= set(names)
+    assert "pydantic/__pycache__/b.cpython-311.pyc" in names
+    assert not any("unused" in n and n.endswith(".pyc") for n in names)
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b11
+
+
+def test_modules_left_out_of_the_artifact_cannot_be_imported_by_any_test() -> None:
+    import importlib
+
+    from tests.conftest import NOT_DEPLOYED
+
+    assert "pydantic.v1" in NOT_DEPLOYED and "aws_lambda_powertools.utilities.idempotency" in NOT_DEPLOYED
+    for name in NOT_DEPLOYED:
+        with pytest.raises(ModuleNotFoundError, match="not deployed"):
+            importlib.import_module(name)
