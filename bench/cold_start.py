@@ -1,18 +1,29 @@
 """Cold start: a fresh Python process imports a handler module and serves its first request against the
-emulator on loopback. Wall time (spawn to exit) and peak RSS (the child's own ``ru_maxrss``), median of
-repeated runs, per function, with the idempotency store in-process and on DynamoDB (moto's server), side by
-side with the naive stack (bench/naive) and the floor (``python -c pass``), interleaved run by run."""
+emulator on loopback. Wall time (spawn to answer) and peak RSS, median of interleaved runs, per function,
+with the idempotency store in-process and on DynamoDB (moto's server), side by side with the naive stack
+(bench/naive) and the floor, in two settings:
+
+- as deployed: ``python -S`` with only an unzipped artifact on the path and no bytecode written, as on
+  Lambda's read-only /var/task. Ours is ``.serverless/liverec.zip`` (precompiled, see devtools/precompile);
+  the naive stack is the plain serverless-python-requirements bundle of its four packages (kept by the
+  package benchmark), with boto3 from the dev venv standing in for the Lambda runtime's, bytecode cached
+  (in the naive stack's favour);
+- in the dev venv: bytecode cached, site-packages on the path.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +31,7 @@ from bench.common import ROOT, Goal, Section, emulator, function_env, median, mo
 
 TABLE = "liverec-bench-idempotency"
 NAIVE_TABLE = "liverec-bench-naive"
+CHILD = ROOT / "bench" / "cold_child.py"  # stdlib only: run as a script, it needs nothing on the path
 # the sample each function serves first (the idempotency key or event identity is made unique per run)
 SAMPLES = {
     "realtime": "realtime_create",
@@ -27,6 +39,8 @@ SAMPLES = {
     "tasks": "tasks_list",
     "webhooks": "webhooks_callback_stream_begin",
 }
+# what the Lambda runtime provides beside the code: boto3 and what it needs (the naive stack imports it)
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 GOAL_RATIO = 0.4
 GOAL_RSS_MIB = 40.0
 
@@ -34,9 +48,10 @@ GOAL_RSS_MIB = 40.0
 @dataclass
 class Scenario:
     name: str
+    setting: str  # "deployed" | "venv" | "floor"
     argv: list[str]
     env: dict[str, str]
-    event: dict[str, Any] | None = None  # re-rendered per run by ``prepare``
+    function: str | None = None  # None: the naive stack or the floor
     expect: int | None = None
     walls: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
@@ -45,14 +60,12 @@ class Scenario:
 
 
 def _event(function: str, run: str) -> dict[str, Any]:
-    from devtools.events import load_event
+    from devtools.events import LOCAL_CALLBACK_KEY, callback_sign, load_event
 
     event = load_event(SAMPLES[function])
     if function == "webhooks":  # a new push each run: a new stream-begin identity, signed again
         body = json.loads(event["body"])
         body["sequence"] = run
-        from devtools.events import LOCAL_CALLBACK_KEY, callback_sign
-
         body["sign"] = callback_sign(LOCAL_CALLBACK_KEY, body["t"])
         event["body"] = json.dumps(body)
     elif "idempotency-key" in event["headers"]:
@@ -72,25 +85,23 @@ def _naive_event(run: str) -> dict[str, Any]:
 def _spawn(scenario: Scenario, event_file: Path | None) -> None:
     argv = list(scenario.argv) + ([str(event_file)] if event_file else [])
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("LIVE", "TENCENTCLOUD", "LIVEREC", "AWS_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LIVE", "TENCENTCLOUD", "LIVEREC", "AWS_", "PYTHON"))
     }
     env.update(scenario.env)
-    env["PYTHONPATH"] = str(ROOT)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, _ = os.wait4(proc.pid, 0)
+    out_b, err_b = proc.communicate(timeout=120)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    out, err = out_b.decode(), err_b.decode()
     if proc.returncode != 0:
         raise RuntimeError(f"{scenario.name}: exit {proc.returncode}: {err[-2000:]}")
-    scenario.walls.append(wall * 1000)
     child = json.loads(out.strip().splitlines()[-1])
+    scenario.walls.append(wall * 1000)
     scenario.rss.append(child["peak_rss_kib"] / 1024)
     if scenario.expect is not None:
-        if scenario.expect is not None and child["status"] != scenario.expect:
+        if child["status"] != scenario.expect:
             raise RuntimeError(
                 f"{scenario.name}: answered {child['status']}, expected {scenario.expect}: {err[-2000:]}"
             )
@@ -98,10 +109,92 @@ def _spawn(scenario: Scenario, event_file: Path | None) -> None:
         scenario.firsts.append(child["first_ms"])
 
 
-def measure(runs: int, functions: list[str]) -> list[Scenario]:
+def _unzip(artifact: Path, into: Path) -> Path:
+    with zipfile.ZipFile(artifact) as z:
+        z.extractall(into)
+    return into
+
+
+def _runtime_dir(into: Path) -> Path:
+    """The Lambda runtime's boto3 and friends, linked from the dev venv (bytecode cached)."""
+    into.mkdir()
+    for name in RUNTIME_PACKAGES:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (into / source.name).symlink_to(source)
+    return into
+
+
+def scenarios(
+    tmp: Path, base: dict[str, str], aws: dict[str, str], functions: list[str], plain: Path | None
+) -> list[Scenario]:
     python = sys.executable
-    child = [python, "-m", "bench.cold_child"]
-    with emulator(rate_limits={}) as emu, moto_dynamodb(TABLE) as aws, tempfile.TemporaryDirectory() as tmp:
+    venv = {"PYTHONPATH": str(ROOT)}
+    deployed_env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    naive_env = base | aws | {"NAIVE_IDEMPOTENCY_TABLE": NAIVE_TABLE}
+    dynamodb = aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE}
+    out = [Scenario("floor (the runner alone)", "floor", [python, "-S", str(CHILD)], {})]
+    ours = ROOT / ".serverless" / "liverec.zip"
+    code = _unzip(ours, tmp / "ours") if ours.exists() else None
+    if plain is not None and plain.exists():
+        naive_code = _unzip(plain, tmp / "naive")
+        shutil.copyfile(ROOT / "bench" / "naive" / "handler.py", naive_code / "naive_handler.py")
+        path = f"{naive_code}{os.pathsep}{_runtime_dir(tmp / 'runtime')}"
+        out.append(
+            Scenario(
+                "naive stack, as deployed",
+                "deployed",
+                [python, "-S", str(CHILD), "naive_handler"],
+                naive_env | deployed_env | {"PYTHONPATH": path},
+                expect=200,
+            )
+        )
+    out.append(
+        Scenario(
+            "naive stack, dev venv",
+            "venv",
+            [python, str(CHILD), "bench.naive.handler"],
+            naive_env | venv,
+            expect=200,
+        )
+    )
+    for function in functions:
+        expect = 200 if function in ("tasks", "webhooks") else 201
+        module = f"functions.{function}.handler"
+        for store, extra in (("in-process store", {}), ("DynamoDB store", dynamodb)):
+            if code is not None:
+                out.append(
+                    Scenario(
+                        f"{function}, {store}, as deployed",
+                        "deployed",
+                        [python, "-S", str(CHILD), module],
+                        base | extra | deployed_env | {"PYTHONPATH": str(code)},
+                        function,
+                        expect,
+                    )
+                )
+            out.append(
+                Scenario(
+                    f"{function}, {store}, dev venv",
+                    "venv",
+                    [python, str(CHILD), module],
+                    base | extra | venv,
+                    function,
+                    expect,
+                )
+            )
+    return out
+
+
+def measure(runs: int, functions: list[str], plain: Path | None) -> list[Scenario]:
+    with (
+        emulator(rate_limits={}) as emu,
+        moto_dynamodb(TABLE) as aws,
+        tempfile.TemporaryDirectory(prefix="liverec-cold-") as tmp_name,
+    ):
         from boto3 import client  # the naive stack's table, on the same moto server
 
         client(
@@ -116,101 +209,130 @@ def measure(runs: int, functions: list[str]) -> list[Scenario]:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         )
-        base = function_env(emu.base_url)
-        scenarios = [Scenario("floor (the runner, no import)", list(child), {})]
-        scenarios.append(
-            Scenario(
-                "naive stack (realtime)",
-                [*child, "bench.naive.handler"],
-                base | aws | {"NAIVE_IDEMPOTENCY_TABLE": NAIVE_TABLE},
-                expect=200,
-            )
-        )
-        for function in functions:
-            expect = 200 if function in ("tasks", "webhooks") else 201
-            module = f"functions.{function}.handler"
-            scenarios.append(Scenario(f"{function}, in-process store", [*child, module], base, expect=expect))
-            scenarios.append(
-                Scenario(
-                    f"{function}, DynamoDB store",
-                    [*child, module],
-                    base | aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE},
-                    expect=expect,
-                )
-            )
+        tmp = Path(tmp_name)
+        chosen = scenarios(tmp, function_env(emu.base_url), aws, functions, plain)
         for i in range(runs):  # interleaved: the machine's noise falls on every scenario alike
-            for scenario in scenarios:
+            for scenario in chosen:
                 run = f"{i}-{uuid.uuid4().hex[:8]}"
                 event_file = None
                 if scenario.expect is not None:
-                    function = scenario.name.split(",")[0].split(" ")[0]
-                    event = _naive_event(run) if scenario.name.startswith("naive") else _event(function, run)
-                    event_file = Path(tmp) / "event.json"
+                    event = _event(scenario.function, run) if scenario.function else _naive_event(run)
+                    event_file = tmp / "event.json"
                     event_file.write_text(json.dumps(event))
                 _spawn(scenario, event_file)
-    return scenarios
+    return chosen
+
+
+def import_profile(module: str, env: dict[str, str], runs: int = 5) -> list[tuple[str, float]]:
+    """``python -X importtime``: self time by package (two levels for powertools, whose event handler is
+    most of it), median of ``runs`` fresh processes, in ms."""
+    totals: dict[str, list[float]] = {}
+    for _ in range(runs):
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        per: dict[str, float] = {}
+        for line in proc.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) != 3 or not parts[0].startswith("import time:") or "self" in parts[0]:
+                continue
+            top = parts[2].strip().split(".")
+            key = ".".join(top[:3]) if top[0] == "aws_lambda_powertools" else top[0]
+            per[key] = per.get(key, 0.0) + int(parts[0].split(":")[1]) / 1000
+        for key, value in per.items():
+            totals.setdefault(key, []).append(value)
+    return sorted(((k, median(v)) for k, v in totals.items()), key=lambda kv: -kv[1])
+
+
+def _goals(chosen: list[Scenario], setting: str, label: str) -> list[Goal]:
+    naive = next((s for s in chosen if s.setting == setting and s.function is None), None)
+    ours = [s for s in chosen if s.setting == setting and s.function is not None]
+    if naive is None or not ours:
+        return [Goal(f"cold start vs naive, {label}", f"<= {GOAL_RATIO}x", "not measured", None)]
+    worst = max(ours, key=lambda s: median(s.walls))
+    ratio = median(worst.walls) / median(naive.walls)
+    heaviest = max(median(s.rss) for s in ours)
+    return [
+        Goal(
+            f"cold start vs naive, {label} (slowest function and store)",
+            f"<= {GOAL_RATIO}x",
+            f"{ratio:.2f}x ({worst.name.split(',')[0]}: {median(worst.walls):.0f} vs {median(naive.walls):.0f} ms)",
+            ratio <= GOAL_RATIO,
+        ),
+        Goal(
+            f"cold start peak RSS, {label} (any function, both stores)",
+            f"<= {GOAL_RSS_MIB:.0f} MiB",
+            f"{heaviest:.1f} MiB",
+            heaviest <= GOAL_RSS_MIB,
+        ),
+    ]
 
 
 def run(smoke: bool) -> Section:
-    runs = 1 if smoke else 11
+    from bench.package_size import PLAIN_ARTIFACT
+
+    runs = 1 if smoke else 9
     functions = ["realtime", "webhooks"] if smoke else list(SAMPLES)
-    scenarios = measure(runs, functions)
-    naive = next(s for s in scenarios if s.name.startswith("naive"))
-    floor = scenarios[0]
-    naive_wall = median(naive.walls)
+    chosen = measure(runs, functions, PLAIN_ARTIFACT)
     rows = []
-    goals = []
-    worst_ratio = 0.0
-    worst_rss = 0.0
-    for s in scenarios:
-        wall, rss = median(s.walls), median(s.rss)
-        ratio = wall / naive_wall
-        rows.append(
-            [
-                s.name,
-                f"{wall:.0f}",
-                f"{median(s.imports):.0f}" if s.imports else "—",
-                f"{median(s.firsts):.0f}" if s.firsts else "—",
-                f"{rss:.1f}",
-                f"{ratio:.2f}",
-            ]
-        )
-        if s.expect is not None and not s.name.startswith("naive"):
-            worst_ratio = max(worst_ratio, ratio)
-            worst_rss = max(worst_rss, rss)
-    goals.append(
-        Goal(
-            "cold start vs naive (worst function, both stores)",
-            f"<= {GOAL_RATIO}x",
-            f"{worst_ratio:.2f}x",
-            worst_ratio <= GOAL_RATIO,
-        )
-    )
-    goals.append(
-        Goal(
-            "cold start peak RSS (worst function, both stores)",
-            f"<= {GOAL_RSS_MIB:.0f} MiB",
-            f"{worst_rss:.1f} MiB",
-            worst_rss <= GOAL_RSS_MIB,
-        )
+    for setting in ("deployed", "venv"):
+        naive = next((s for s in chosen if s.setting == setting and s.function is None), None)
+        for s in [x for x in chosen if x.setting in (setting, "floor")]:
+            if s.setting == "floor" and setting == "venv":
+                continue
+            wall = median(s.walls)
+            rows.append(
+                [
+                    s.name,
+                    f"{wall:.0f}",
+                    f"{median(s.imports):.0f}" if s.imports else "—",
+                    f"{median(s.firsts):.0f}" if s.firsts else "—",
+                    f"{median(s.rss):.1f}",
+                    f"{wall / median(naive.walls):.2f}" if naive else "—",
+                ]
+            )
+    goals = _goals(chosen, "deployed", "as deployed") + _goals(chosen, "venv", "dev venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PYTHONPATH": str(ROOT)}
+    profile = import_profile("functions.realtime.handler", env, runs=1 if smoke else 5)
+    total = sum(ms for _, ms in profile)
+    profile_rows = [[name, f"{ms:.1f}", f"{ms / total:.0%}"] for name, ms in profile[:14]]
+    plain_note = (
+        ""
+        if any(s.setting == "deployed" and s.function is None for s in chosen)
+        else " (the naive stack as deployed needs the plain bundle a full `make bench` builds; not measured)"
     )
     markdown = (
-        f"Median of {runs} runs per scenario, scenarios interleaved run by run. Each run is a fresh "
-        "`python -m bench.cold_child <handler module> <event>`: import the handler, serve one sample event "
-        "(a create; `tasks` lists) against the emulator on 127.0.0.1, exit. *wall* is spawn to exit as the "
-        "parent sees it (interpreter start included; the child leaves with `os._exit` once it has answered, "
-        "as a Lambda cold start has no teardown); *import* and *first request* are timed inside the "
-        "child; *peak RSS* is the child's `VmHWM` at exit (its own memory map's high-water mark). The DynamoDB store and the naive stack's "
-        "idempotency both use moto's server on 127.0.0.1. The naive stack is `bench/naive/handler.py`.\n\n"
+        f"Median of {runs} runs per scenario, scenarios interleaved run by run. Each run is a fresh process "
+        "running `bench/cold_child.py <handler module> <event>`: import the handler, serve one sample event "
+        "(a create; `tasks` lists) against the emulator on 127.0.0.1, report, and leave with `os._exit` (a "
+        "Lambda cold start has no teardown). *wall* is spawn to exit as the parent sees it, interpreter start "
+        "included; *import* and *first request* are timed inside the child; *peak RSS* is the child's own "
+        "`VmHWM` (not `ru_maxrss`, which Linux carries over from the forking parent). The DynamoDB store "
+        "and the naive stack's idempotency use moto's server on 127.0.0.1.\n\n"
+        "*As deployed*: `python -S` with only the unzipped artifact on the path and `PYTHONDONTWRITEBYTECODE=1`, "
+        "as on Lambda's read-only `/var/task`: ours is `.serverless/liverec.zip` with the bytecode "
+        "`devtools/precompile` adds; the naive stack is `bench/naive/handler.py` on the plain bundle the "
+        "package benchmark builds (pip's timestamp-checked `.pyc` are stale once unzipped, as they are on "
+        "Lambda, so it compiles from source), with boto3 and its dependencies linked from the dev venv, "
+        "bytecode cached, as the Lambda runtime provides them." + plain_note + " *Dev venv*: site-packages "
+        "on the path, every module's bytecode cached.\n\n"
         + table(
             ["scenario", "wall ms", "import ms", "first request ms", "peak RSS MiB", "wall / naive"], rows
         )
-        + f"\n\nFloor: {median(floor.walls):.0f} ms, {median(floor.rss):.1f} MiB."
+        + f"\n\nWhere `functions.realtime.handler`'s import time goes in the dev venv (`python -X importtime`, "
+        f"self time by package, median of {1 if smoke else 5} processes, {total:.0f} ms in all):\n\n"
+        + table(["package", "ms", "share"], profile_rows)
     )
     data = {
         s.name: {"wall_ms": s.walls, "rss_mib": s.rss, "import_ms": s.imports, "first_ms": s.firsts}
-        for s in scenarios
+        for s in chosen
     }
+    data["import_profile_ms"] = {name: [ms] for name, ms in profile}
     return Section("cold", "Cold start", markdown, goals, data)
 
 

@@ -47,6 +47,8 @@ PLAIN_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "liverec-bench" / "plain-sls-py"
 )
 SLS_ENV = {"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off"}
+# the plain bundle, kept after a full run: the cold-start benchmark runs the naive stack from it "as deployed"
+PLAIN_ARTIFACT = PLAIN_CACHE.parent / "liverec-plain.zip"
 
 
 # --- what an artifact holds -----------------------------------------------------------------------------
@@ -502,6 +504,7 @@ def run(smoke: bool) -> Section:
         with tempfile.TemporaryDirectory(prefix="liverec-plain-") as tmp:
             try:
                 zip_path, plain_seconds, plain_reqs = build_plain(Path(tmp))
+                shutil.copyfile(zip_path, PLAIN_ARTIFACT)
                 plain = measure(zip_path)
                 plain_versions = _versions(plain)
                 plain.path = Path("<tmp>/.serverless") / zip_path.name  # the temp dir is gone after this

@@ -1,17 +1,44 @@
-"""Fixtures shared by every test layer. No environment is read at import; settings are built explicitly."""
+"""Fixtures shared by every test layer. No environment is read at import; settings are built explicitly.
+
+Every test runs with the packages the deployed artifact leaves out (serverless.yml ``slimPatterns``) made
+unimportable: a path that reaches for one fails here, not in Lambda.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib.abc
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import SimpleNamespace
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
+from devtools.check_package import trimmed_modules
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from shared.config import LiveApi, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class NotDeployed(importlib.abc.MetaPathFinder):
+    """Refuses the modules the artifact does not ship."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> None:
+        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
+            raise ModuleNotFoundError(
+                f"{fullname} is not deployed (serverless.yml slimPatterns)", name=fullname
+            )
+
+
+NOT_DEPLOYED = trimmed_modules((ROOT / "serverless.yml").read_text(encoding="utf-8"))
+sys.meta_path.insert(0, NotDeployed(NOT_DEPLOYED))
 
 SECRET_ID = "AKIDtestsecretid0000"
 SECRET_KEY = "test-secret-key-不要泄露"
