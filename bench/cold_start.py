@@ -48,7 +48,7 @@ GOAL_RSS_MIB = 40.0
 @dataclass
 class Scenario:
     name: str
-    setting: str  # "deployed" | "venv" | "floor"
+    setting: str  # "deployed" | "venv" | "floor" | "bare" (as deployed, bytecode removed)
     argv: list[str]
     env: dict[str, str]
     function: str | None = None  # None: the naive stack or the floor
@@ -161,6 +161,19 @@ def scenarios(
             expect=200,
         )
     )
+    if code is not None:  # the same artifact without its bytecode: what devtools/precompile saves
+        bare = tmp / "ours-no-bytecode"
+        shutil.copytree(code, bare, ignore=shutil.ignore_patterns("__pycache__"))
+        out.append(
+            Scenario(
+                "realtime, in-process store, as deployed without bytecode",
+                "bare",
+                [python, "-S", str(CHILD), "functions.realtime.handler"],
+                base | deployed_env | {"PYTHONPATH": str(bare)},
+                "realtime",
+                201,
+            )
+        )
     for function in functions:
         expect = 200 if function in ("tasks", "webhooks") else 201
         module = f"functions.{function}.handler"
@@ -282,9 +295,8 @@ def run(smoke: bool) -> Section:
     rows = []
     for setting in ("deployed", "venv"):
         naive = next((s for s in chosen if s.setting == setting and s.function is None), None)
-        for s in [x for x in chosen if x.setting in (setting, "floor")]:
-            if s.setting == "floor" and setting == "venv":
-                continue
+        shown = (setting, "floor", "bare") if setting == "deployed" else (setting,)
+        for s in [x for x in chosen if x.setting in shown]:
             wall = median(s.walls)
             rows.append(
                 [
@@ -319,7 +331,9 @@ def run(smoke: bool) -> Section:
         "`devtools/precompile` adds; the naive stack is `bench/naive/handler.py` on the plain bundle the "
         "package benchmark builds (pip's timestamp-checked `.pyc` are stale once unzipped, as they are on "
         "Lambda, so it compiles from source), with boto3 and its dependencies linked from the dev venv, "
-        "bytecode cached, as the Lambda runtime provides them." + plain_note + " *Dev venv*: site-packages "
+        "bytecode cached, as the Lambda runtime provides them." + plain_note + " The scenario *without "
+        "bytecode* runs the same artifact with its `__pycache__` removed: what `devtools/precompile` saves. "
+        "*Dev venv*: site-packages "
         "on the path, every module's bytecode cached.\n\n"
         + table(
             ["scenario", "wall ms", "import ms", "first request ms", "peak RSS MiB", "wall / naive"], rows

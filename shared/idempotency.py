@@ -7,8 +7,8 @@ A store maps a key to a record ``{state, fingerprint, result}``:
 - ``release`` forgets a claim whose create certainly did not happen, so the caller may try again;
 - an ``unknown`` outcome is kept, so a retry reconciles instead of creating blindly.
 
-The in-process store serves tests and the local run; the DynamoDB one is loaded only when configured, so
-the default path never imports boto3.
+The in-process store serves tests and the local run; the DynamoDB one (``shared.dynamodb``, standard
+library only) is loaded only when configured. No path imports boto3.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 - the outbox of webhook forwards not yet delivered (due time, attempts, a lease against double sending).
 
 Same backends as idempotency: in-process (tests, local run, ``serverless invoke local``) or the DynamoDB
-table named by ``LIVEREC_IDEMPOTENCY_TABLE`` (loaded only when configured, so boto3 stays off the default
-path). Values are JSON objects.
+table named by ``LIVEREC_IDEMPOTENCY_TABLE`` (through ``shared.dynamodb``, loaded only when configured; no
+path loads boto3). Values are JSON objects.
 """
 
 from __future__ import annotations
