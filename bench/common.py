@@ -135,12 +135,13 @@ def function_env(emulator_url: str, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def environment(env: dict[str, str]) -> Iterator[None]:
-    """Run the functions in this process with ``env`` (settings and the service rebuilt on entry and exit)."""
+    """Run the functions in this process with ``env`` (settings and the service rebuilt on entry and exit).
+    The environment is set before anything of ours is imported: the logger takes its level from it."""
+    saved = dict(os.environ)
+    os.environ.update(env)
     from shared.config import get_settings
     from shared.http import reset_service
 
-    saved = dict(os.environ)
-    os.environ.update(env)
     get_settings.cache_clear()
     reset_service()
     try:

@@ -49,12 +49,14 @@ def concurrently(n: int, call: Callable[[int], dict[str, Any]]) -> list[tuple[fl
 
 def storm(store: str, callbacks: int, creates: int) -> dict[str, Any]:
     from devtools.events import LOCAL_CALLBACK_KEY, callback_sign, load_event
-    from functions.realtime import handler as realtime
-    from functions.webhooks import handler as webhooks
 
     with emulator() as emu, moto_dynamodb(TABLE) as aws:
         extra = aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE} if store == "dynamodb" else {}
         with environment(function_env(emu.base_url, **extra)):
+            # imported here: the logger takes its level (WARNING) from the environment when first built
+            from functions.realtime import handler as realtime
+            from functions.webhooks import handler as webhooks
+
             context = FakeContext()
             stream = f"livestorm-{uuid.uuid4().hex[:6]}"  # matches the local callback rule (live*)
             begin = load_event("webhooks_callback_stream_begin")
