@@ -183,7 +183,19 @@ def run(smoke: bool) -> Section:
         "*pre* and *post*), the idempotency calls, planning, `Api3Client.headers` and `Transport.exchange`; "
         "shares are of the mean.\n\n" + table(["stage", "p50 ms", "p99 ms", "share"], rows)
     )
-    return Section("warm", "Warm overhead", markdown, goals, {"total_ms": totals, "stages_ms": dict(stages)})
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {
+            "n": len(values),
+            "mean": sum(values) / len(values),
+            "p50": median(values),
+            "p90": percentile(values, 90),
+            "p99": percentile(values, 99),
+            "max": max(values),
+        }
+
+    data = {"total_ms": summary(totals), "stages_ms": {k: summary(v) for k, v in stages.items()}}
+    return Section("warm", "Warm overhead", markdown, goals, data)
 
 
 if __name__ == "__main__":
