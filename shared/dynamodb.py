@@ -34,11 +34,11 @@ timeout, a reset or a truncated answer after the request was sent, and a 5xx (``
 applied would find its own claim, and its caller would then wait for itself. The stores turn such an
 error into ``IdempotencyStoreUnavailable``, and the function refuses rather than risk a duplicate.
 
-Connections are kept alive and shared by threads through a small idle pool. An idle connection is reused
-only when the server has not closed it (a closed socket reads as ready) and it has been idle for less
-than ``IDLE_REUSE`` seconds (by both the monotonic and the wall clock). A socket that sat through a long
-freeze of the Lambda sandbox may be dead without the client knowing, and a request sent on it fails
-*after* sending, which is ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5 s.
+Connections are kept alive and shared by threads through the pool in :mod:`shared.keepalive` (the one the
+Tencent transport uses): an idle connection is reused only when the server has not closed it and it has
+been idle for less than ``IDLE_REUSE`` seconds, since a socket that sat through a long freeze of the Lambda
+sandbox may be dead without the client knowing, and a request sent on it fails *after* sending, which is
+ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5 s.
 """
 
 from __future__ import annotations
@@ -50,8 +50,6 @@ import json
 import os
 import random
 import re
-import select
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -62,6 +60,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from shared.errors import ConfigError
+from shared.keepalive import MAX_IDLE, ConnectFailed, Pool
 
 SERVICE = "dynamodb"
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -74,8 +73,6 @@ ATTEMPTS = 3
 BACKOFF = 0.05  # seconds before the second attempt; doubles
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
-IDLE_REUSE = 20.0  # seconds an idle keep-alive connection may wait and still be reused
-MAX_IDLE = 8
 MAX_MESSAGE = 200  # characters of a server's error message kept
 
 _REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -216,12 +213,17 @@ class DynamoDB:
         self.endpoint = self._endpoint.url
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self._max_idle = max_idle
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sleep = sleep
-        self._idle: list[tuple[http.client.HTTPConnection, float, float]] = []
-        self._lock = threading.Lock()
-        self._ssl: ssl.SSLContext | None = None
+        ep = self._endpoint
+        self._pool = Pool(
+            "https" if ep.https else "http",
+            ep.host,
+            ep.port,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_idle=max_idle,
+        )
 
     @classmethod
     def from_env(
@@ -303,8 +305,7 @@ class DynamoDB:
 
     def close(self) -> None:
         """Close the idle connections (the client stays usable)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
+        idle, self._pool.idle = self._pool.idle, []
         for conn, _, _ in idle:
             conn.close()
 
@@ -383,59 +384,17 @@ class DynamoDB:
         return text
 
     def _acquire(self) -> http.client.HTTPConnection:
-        mono, wall = time.monotonic(), time.time()
-        with self._lock:
-            while self._idle:
-                conn, since_mono, since_wall = self._idle.pop()
-                if (
-                    mono - since_mono < IDLE_REUSE
-                    and 0 <= wall - since_wall < IDLE_REUSE
-                    and _still_open(conn)
-                ):
-                    return conn
-                conn.close()
-        conn = self._new()
         try:
-            conn.connect()
-            if conn.sock is not None:
-                conn.sock.settimeout(self.read_timeout)
-        except OSError as exc:  # refused, unreachable, DNS, TCP or TLS timeout: the request never left
-            conn.close()
+            return self._pool.acquire()
+        except ConnectFailed as exc:  # the request never left
             raise DynamoDBError(
                 "ConnectFailed",
-                f"cannot connect to {self.endpoint} ({type(exc).__name__}); nothing was sent",
+                f"cannot connect to {self.endpoint} ({exc}); nothing was sent",
                 retryable=True,
             ) from exc
-        return conn
-
-    def _new(self) -> http.client.HTTPConnection:
-        ep = self._endpoint
-        if not ep.https:
-            return http.client.HTTPConnection(ep.host, ep.port, timeout=self.connect_timeout)
-        with self._lock:
-            if self._ssl is None:
-                self._ssl = ssl.create_default_context()
-            context = self._ssl
-        return http.client.HTTPSConnection(ep.host, ep.port, timeout=self.connect_timeout, context=context)
 
     def _release(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append((conn, time.monotonic(), time.time()))
-                return
-        conn.close()
-
-
-def _still_open(conn: http.client.HTTPConnection) -> bool:
-    """An idle keep-alive socket the server has closed reads as ready (EOF): do not send on it."""
-    sock = conn.sock
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
+        self._pool.release(conn)
 
 
 _shared: dict[tuple[str, ...], DynamoDB] = {}

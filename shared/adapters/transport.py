@@ -5,7 +5,9 @@ It tells the two transport failures apart, because retry safety depends on it:
 - :class:`NotSent`: the connection could not be opened; the request never left (``TencentUnavailable``);
 - :class:`NoAnswer`: the request may have reached the server, but no complete answer came back; for a
   create that is ``OutcomeUnknown`` (reconcile, never retry blindly).
-A non-200 HTTP status or a body that is not a JSON object counts as no answer: Tencent answers its own
+Connections are pooled and never reused when they may be dead (:mod:`shared.keepalive`): a create sent
+on a dead connection would be an ambiguous failure. A non-200 HTTP status or a body that is not a JSON
+object counts as no answer: Tencent answers its own
 errors with HTTP 200 and an error object, so anything else came from something in between.
 
 No retries here, and no third-party HTTP stack: v2 and fcgi send signed GETs, API 3.0 TC3-signed POSTs.
@@ -16,15 +18,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import select
-import socket
-import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from shared.adapters.base import no_answer
 from shared.config import LiveApi
 from shared.errors import LiverecError, TencentUnavailable
+from shared.keepalive import ConnectFailed, Pool
 
 
 class NotSent(Exception):
@@ -49,22 +49,28 @@ def encode_query(pairs: list[tuple[str, str]]) -> str:
 
 
 class KeepAliveHttp:
+    """Requests on pooled keep-alive connections to one base URL (see :mod:`shared.keepalive`)."""
+
     def __init__(self, base_url: str, timeout: float, max_idle: int = 4) -> None:
         parts = urlsplit(base_url)
-        self.scheme = parts.scheme
-        self.host = parts.hostname or ""
-        self.port = parts.port
         self.netloc = parts.netloc
-        self.timeout = timeout
-        self._idle: list[http.client.HTTPConnection] = []
-        self._max_idle = max_idle
-        self._lock = threading.Lock()
+        self._pool = Pool(
+            parts.scheme,
+            parts.hostname or "",
+            parts.port,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            max_idle=max_idle,
+        )
 
     def request(
         self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
         """One request on a pooled connection; ``(status, body)``, or :class:`NotSent` / :class:`NoAnswer`."""
-        conn = self._acquire()
+        try:
+            conn = self._pool.acquire()
+        except ConnectFailed as exc:
+            raise NotSent(str(exc)) from exc
         try:
             conn.request(
                 method,
@@ -73,54 +79,15 @@ class KeepAliveHttp:
                 headers={"Host": self.netloc, "Connection": "keep-alive", **(headers or {})},
             )
             response = conn.getresponse()
-            body = response.read()
+            answer = response.read()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
         if response.will_close:
             conn.close()
         else:
-            self._release(conn)
-        return response.status, body
-
-    def _acquire(self) -> http.client.HTTPConnection:
-        with self._lock:
-            while self._idle:
-                conn = self._idle.pop()
-                if _still_open(conn):
-                    return conn
-                conn.close()
-        conn = self._new()
-        try:
-            conn.connect()
-        except OSError as exc:  # refused, unreachable, DNS failure, connect timeout: nothing was sent
-            conn.close()
-            raise NotSent(f"{type(exc).__name__}: {exc}") from exc
-        return conn
-
-    def _new(self) -> http.client.HTTPConnection:
-        if self.scheme == "https":
-            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout)
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-
-    def _release(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-
-def _still_open(conn: http.client.HTTPConnection) -> bool:
-    """An idle keep-alive socket the server has closed reads as ready (EOF): do not send on it."""
-    sock: socket.socket | None = conn.sock
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
+            self._pool.release(conn)
+        return response.status, answer
 
 
 class Transport:

@@ -21,6 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import shared.dynamodb as dynamodb_module
+from shared import keepalive
 from shared.dynamodb import (
     CONTENT_TYPE,
     ConditionalCheckFailed,
@@ -562,7 +563,7 @@ def test_a_connection_the_server_closed_is_not_reused(fake: FakeDynamo) -> None:
 
 
 def test_a_connection_idle_too_long_is_not_reused(fake: FakeDynamo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dynamodb_module, "IDLE_REUSE", 0.0)
+    monkeypatch.setattr(keepalive, "IDLE_REUSE", 0.0)
     client = fake.client()
     for _ in range(3):
         client.dynamo.get_item(TableName="t", Key={})
@@ -591,9 +592,9 @@ def test_concurrent_calls_from_50_threads(fake: FakeDynamo) -> None:
     assert errors == [] and results == [{}] * 200
     bodies = sorted(json.loads(seen.body)["Item"]["id"]["S"] for seen in fake.requests)
     assert bodies == sorted(f"{n}-{i}" for n in range(50) for i in range(4))
-    assert len(client.dynamo._idle) <= dynamodb_module.MAX_IDLE
+    assert len(client.dynamo._pool.idle) <= dynamodb_module.MAX_IDLE
     client.dynamo.close()
-    assert client.dynamo._idle == []
+    assert client.dynamo._pool.idle == []
 
 
 # --- configuration ---------------------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""Keep-alive HTTP connections for the functions' outbound calls (Tencent Live, DynamoDB): reused across warm
+invocations, never reused when they may be dead.
+
+A request sent on a dead connection fails *after* it was sent, which for a create or a conditional write
+is ambiguous (it may have been applied). So an idle connection is reused only when
+
+- the server has not closed it (a closed socket reads as ready: end of file), and
+- it has been idle for less than :data:`IDLE_REUSE` seconds by both the monotonic and the wall clock: a
+  Lambda sandbox frozen between invocations stops the monotonic clock, and a NAT or load balancer may drop
+  an idle connection meanwhile without a FIN.
+
+A connection that cannot be opened raises :class:`ConnectFailed`: nothing was sent, so a retry is safe.
+Thread-safe; standard library only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import ssl
+import threading
+import time
+
+IDLE_REUSE = 20.0  # seconds an idle connection may wait and still be reused
+MAX_IDLE = 8
+
+
+class ConnectFailed(Exception):
+    """The connection could not be opened (DNS, refused, unreachable, TCP or TLS timeout): nothing was sent."""
+
+
+class Pool:
+    """Connections to one ``scheme://host:port``: at most ``max_idle`` kept for reuse."""
+
+    def __init__(
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_idle: int = MAX_IDLE,
+    ) -> None:
+        self.https = scheme == "https"
+        self.host = host
+        self.port = port
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_idle = max_idle
+        self.idle: list[tuple[http.client.HTTPConnection, float, float]] = []  # (conn, monotonic, wall)
+        self._lock = threading.Lock()
+        self._ssl: ssl.SSLContext | None = None
+
+    def acquire(self) -> http.client.HTTPConnection:
+        """A live idle connection, or a newly opened one (read timeout set); raises :class:`ConnectFailed`."""
+        mono, wall = time.monotonic(), time.time()
+        with self._lock:
+            while self.idle:
+                conn, since_mono, since_wall = self.idle.pop()
+                if (
+                    mono - since_mono < IDLE_REUSE
+                    and 0 <= wall - since_wall < IDLE_REUSE
+                    and still_open(conn)
+                ):
+                    return conn
+                conn.close()
+        conn = self._new()
+        try:
+            conn.connect()
+            if conn.sock is not None:
+                conn.sock.settimeout(self.read_timeout)
+        except OSError as exc:  # refused, unreachable, DNS failure, TCP or TLS timeout: nothing was sent
+            conn.close()
+            raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
+        return conn
+
+    def release(self, conn: http.client.HTTPConnection) -> None:
+        """Keep a connection whose answer was read to the end (closed instead when the pool is full)."""
+        with self._lock:
+            if len(self.idle) < self.max_idle:
+                self.idle.append((conn, time.monotonic(), time.time()))
+                return
+        conn.close()
+
+    def _new(self) -> http.client.HTTPConnection:
+        if not self.https:
+            return http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+        with self._lock:
+            if self._ssl is None:  # built once: loading the CA bundle costs a few ms
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
+        return http.client.HTTPSConnection(
+            self.host, self.port, timeout=self.connect_timeout, context=context
+        )
+
+
+def still_open(conn: http.client.HTTPConnection) -> bool:
+    """An idle keep-alive socket the server has closed reads as ready (end of file): do not send on it."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable

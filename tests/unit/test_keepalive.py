@@ -1,0 +1,103 @@
+"""Pooled keep-alive connections: reused while they can be trusted, never when they may be dead (a create
+sent on a dead connection would fail after sending, which is ambiguous)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from shared import keepalive
+from shared.adapters.transport import KeepAliveHttp, NotSent
+from shared.keepalive import ConnectFailed, Pool
+
+
+class Server:
+    """HTTP/1.1 on 127.0.0.1 that counts the connections it accepted."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                outer.connections += 1
+                super().setup()
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def get(http: KeepAliveHttp) -> int:
+    status, _ = http.request("GET", "/")
+    return status
+
+
+def test_a_live_connection_is_reused(server: Server) -> None:
+    http = KeepAliveHttp(f"http://127.0.0.1:{server.port}", timeout=5)
+    assert [get(http) for _ in range(3)] == [200, 200, 200]
+    assert server.connections == 1
+
+
+def test_a_connection_idle_too_long_is_not_reused(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. the Lambda sandbox was frozen: a NAT may have dropped it without telling either side
+    monkeypatch.setattr(keepalive, "IDLE_REUSE", 0.0)
+    http = KeepAliveHttp(f"http://127.0.0.1:{server.port}", timeout=5)
+    get(http)
+    get(http)
+    assert server.connections == 2
+
+
+def test_a_connection_the_server_closed_is_not_reused(server: Server) -> None:
+    pool = Pool("http", "127.0.0.1", server.port, connect_timeout=5, read_timeout=5)
+    conn = pool.acquire()
+    conn.request("GET", "/")
+    conn.getresponse().read()
+    assert conn.sock is not None
+    conn.sock.shutdown(socket.SHUT_RD)  # reads as end of file, as a socket the peer closed does
+    pool.release(conn)
+    fresh = pool.acquire()
+    assert fresh is not conn
+
+
+def test_a_refused_connection_is_connect_failed_and_not_sent() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(ConnectFailed):
+        Pool("http", "127.0.0.1", port, connect_timeout=2, read_timeout=2).acquire()
+    with pytest.raises(NotSent):
+        KeepAliveHttp(f"http://127.0.0.1:{port}", timeout=2).request("GET", "/")
+
+
+def test_the_pool_keeps_at_most_max_idle(server: Server) -> None:
+    pool = Pool("http", "127.0.0.1", server.port, connect_timeout=5, read_timeout=5, max_idle=2)
+    conns = [pool.acquire() for _ in range(4)]
+    for conn in conns:
+        pool.release(conn)
+    assert len(pool.idle) == 2
