@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_TOKEN = "local-dev-token-0123456789"  # noqa: S105 - the token events/ samples carry; local only
 
 
 @dataclass
@@ -109,28 +108,12 @@ def emulator(**limits: Any) -> Iterator[Any]:
 
 def function_env(emulator_url: str, **extra: str) -> dict[str, str]:
     """The environment the functions run with against the emulator (what `make run` configures)."""
-    from devtools.emulator import Credentials
-    from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET
+    from devtools.events import emulator_settings, local_defaults
 
-    creds = Credentials()
-    env = {
-        "LIVE_API": "record-task",
-        "LIVE_ENDPOINT": emulator_url,
-        "TENCENTCLOUD_SECRET_ID": creds.secret_id,
-        "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
-        "LIVE_DOMAIN": "5000.live.push.com",
-        "LIVE_APP": "live",
-        "LIVEREC_API_TOKENS": LOCAL_TOKEN,
-        "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
-        "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
-        "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
-        "POWERTOOLS_SERVICE_NAME": "liverec",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_NAMESPACE": "LiverecBench",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }
-    env.update(extra)
-    return env
+    env = local_defaults() | emulator_settings(emulator_url)
+    env |= {"LIVE_API": "record-task", "POWERTOOLS_SERVICE_NAME": "liverec"}
+    env |= {"POWERTOOLS_METRICS_NAMESPACE": "LiverecBench"}
+    return env | extra
 
 
 @contextmanager

@@ -116,28 +116,20 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
     """Serve every sample from the unzipped artifact in ``code`` with ``python -S`` (nothing else on the
     path, no bytecode written). One result per sample: expected and actual status, errors, heavy modules
     loaded, and the files under ``code`` it imported."""
-    from devtools.emulator import Credentials
-    from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
+    from devtools.events import emulator_settings, load_event, local_defaults
 
-    creds = Credentials()
     results: list[dict[str, Any]] = []
     with emulator_url() as url, tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(code),
-            "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /var/task is read-only
-            "LIVE_ENDPOINT": url,
-            "TENCENTCLOUD_SECRET_ID": creds.secret_id,
-            "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
-            "LIVE_DOMAIN": "5000.live.push.com",
-            "LIVE_APP": "live",
-            "LIVEREC_API_TOKENS": "local-dev-token-0123456789",
-            "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
-            "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
-            "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
+        env = (
+            local_defaults()
+            | emulator_settings(url)
+            | {
+                "PATH": os.environ.get("PATH", ""),
+                "PYTHONPATH": str(code),
+                "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /var/task is read-only
+                "POWERTOOLS_LOG_LEVEL": "ERROR",
+            }
+        )
         for function, samples in SAMPLES.items():
             for sample, status in samples:
                 event_file = Path(tmp) / f"{sample}.json"

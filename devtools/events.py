@@ -34,6 +34,38 @@ LOCAL_CALLBACK_KEY = "local-callback-key-0123456789"  # local runs and samples o
 LOCAL_HOOK_SECRET = "local-hook-secret-0123456789"  # noqa: S105 - local runs and samples only
 # the callback rule local runs configure: pushes of live* streams get a 5-minute highlight, stopped at stream end
 LOCAL_CALLBACK_RULES = '[{"name": "highlights", "stream": "live*", "duration": 300, "stop_on_end": true}]'
+LOCAL_TOKEN = "local-dev-token-0123456789"  # noqa: S105 - the bearer token the samples carry; local only
+
+
+def local_defaults() -> dict[str, str]:
+    """The functions' environment for local runs (make run, the artifact checks, the benchmarks): the
+    samples' token, keys and callback rule, quiet logs, no EMF lines in a terminal."""
+    return {
+        "LIVE_DOMAIN": "5000.live.push.com",
+        "LIVE_APP": "live",
+        "LIVEREC_API_TOKENS": LOCAL_TOKEN,
+        "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
+        "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
+        "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+def emulator_settings(url: str) -> dict[str, str]:
+    """Point the functions at the emulator at ``url``, with the credentials it accepts by default."""
+    from devtools.emulator import Credentials
+
+    creds = Credentials()
+    return {
+        "LIVE_ENDPOINT": url,
+        "TENCENTCLOUD_SECRET_ID": creds.secret_id,
+        "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
+        "LIVE_FCGI_APPID": str(creds.fcgi_appid),
+        "LIVE_FCGI_KEY": creds.fcgi_key,
+    }
+
+
 # inside a JSON string that is itself JSON (the HTTP body), the placeholder is quoted: "\"{{now+600}}\""
 _QUOTED_NOW = re.compile(r'\\"\{\{now([+-]\d+)\}\}\\"')
 _NOW = re.compile(r'"\{\{now([+-]\d+)\}\}"')

@@ -25,9 +25,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from devtools.events import LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
+from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
 
-LOCAL_TOKEN = "local-dev-token-0123456789"  # noqa: S105 - the token events/ samples carry; local runs only
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
 LOCAL_CREDS = Credentials()
 PUSH = ("5000.live.push.com", "live", "livestage")  # the stream the loop pushes (matches the live* rule)
@@ -35,32 +34,17 @@ REDELIVERY_INTERVAL = 10.0  # the emulator redelivers an unanswered callback aft
 
 
 def configure_environment(use_emulator: bool, emulator_url: str | None, subscriber_url: str) -> None:
-    defaults = {
-        "LIVE_DOMAIN": "5000.live.push.com",
-        "LIVE_APP": "live",
-        "LIVEREC_API_TOKENS": LOCAL_TOKEN,
-        "LIVE_CALLBACK_KEY": LOCAL_CALLBACK_KEY,
-        "LIVEREC_CALLBACK_RULES": LOCAL_CALLBACK_RULES,
-        "LIVEREC_HOOK_SECRETS": LOCAL_HOOK_SECRET,
+    """The local defaults where the environment says nothing; the emulator's endpoint and credentials
+    (overriding) when it is used; always the in-process store."""
+    defaults = local_defaults() | {
         "LIVEREC_WEBHOOK_URLS": subscriber_url,
         "LIVEREC_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     if use_emulator and emulator_url:
-        os.environ.update(
-            {
-                "LIVE_ENDPOINT": emulator_url,
-                "TENCENTCLOUD_SECRET_ID": LOCAL_CREDS.secret_id,
-                "TENCENTCLOUD_SECRET_KEY": LOCAL_CREDS.secret_key,
-                "LIVE_FCGI_APPID": str(LOCAL_CREDS.fcgi_appid),
-                "LIVE_FCGI_KEY": LOCAL_CREDS.fcgi_key,
-            }
-        )
+        os.environ.update(emulator_settings(emulator_url))
     os.environ.pop("LIVEREC_IDEMPOTENCY_TABLE", None)  # the embedded (in-process) store
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    # EMF lines are for CloudWatch, not a terminal
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 class Context:
