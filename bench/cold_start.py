@@ -204,23 +204,9 @@ def scenarios(
 def measure(runs: int, functions: list[str], plain: Path | None) -> list[Scenario]:
     with (
         emulator(rate_limits={}) as emu,
-        moto_dynamodb(TABLE) as aws,
+        moto_dynamodb(TABLE, NAIVE_TABLE) as aws,
         tempfile.TemporaryDirectory(prefix="liverec-cold-") as tmp_name,
     ):
-        from boto3 import client  # the naive stack's table, on the same moto server
-
-        client(
-            "dynamodb",
-            region_name=aws["AWS_REGION"],
-            endpoint_url=aws["AWS_ENDPOINT_URL_DYNAMODB"],
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench-secret",  # noqa: S106
-        ).create_table(
-            TableName=NAIVE_TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
         tmp = Path(tmp_name)
         chosen = scenarios(tmp, function_env(emu.base_url), aws, functions, plain)
         for i in range(runs):  # interleaved: the machine's noise falls on every scenario alike

@@ -137,8 +137,8 @@ def environment(env: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def moto_dynamodb(table: str) -> Iterator[dict[str, str]]:
-    """moto's server on 127.0.0.1 with one table shaped as serverless.yml declares it; yields the AWS
+def moto_dynamodb(*tables: str) -> Iterator[dict[str, str]]:
+    """moto's server on 127.0.0.1 with ``tables`` shaped as serverless.yml declares them; yields the AWS
     environment variables that point a client at it. Stopped on exit."""
     import logging
 
@@ -165,17 +165,20 @@ def moto_dynamodb(table: str) -> Iterator[dict[str, str]]:
             aws_access_key_id="bench",
             aws_secret_access_key="bench-secret",  # noqa: S106
         )
-        # moto's backend is per process, shared by every server started in it: start from a clean table
-        if table in client.list_tables()["TableNames"]:
-            client.delete_table(TableName=table)
-        client.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+        # moto's backend is per process, shared by every server started in it: start from clean tables
+        existing = client.list_tables()["TableNames"]
+        for table in tables:
+            if table in existing:
+                client.delete_table(TableName=table)
+            client.create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            )
         yield env
-        client.delete_table(TableName=table)
+        for table in tables:
+            client.delete_table(TableName=table)
     finally:
         server.stop()
 

@@ -9,17 +9,13 @@ are discarded). Stages are timed by thin wrappers around the functions that do t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from bench.common import (
-    ROOT,
     FakeContext,
     Goal,
     Section,
@@ -41,28 +37,6 @@ STAGES = (
     ("service_rest", "the rest of the create (result, JSON)"),
     ("post", "response, log line, metrics"),
 )
-
-
-@contextmanager
-def emulator_process() -> Iterator[str]:
-    """The emulator in a child process on 127.0.0.1, no rate limits or caps; yields its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.emulator", "--port", "0", "--no-limits"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("TENCENTCLOUD", "LIVE_"))},
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.rsplit(" ", 1)[1].strip()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class Timers:
@@ -102,9 +76,10 @@ class Timers:
 
 
 def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[float]]]:
+    from devtools.emulator import emulator_process
     from devtools.events import load_event
 
-    with emulator_process() as url, environment(function_env(url)):
+    with emulator_process("--no-limits") as url, environment(function_env(url)):
         from functions.realtime import handler
         from shared import service as service_module
         from shared.adapters.api3 import Api3Client

@@ -20,8 +20,6 @@ import sys
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,34 +90,15 @@ print(json.dumps({"status": result.get("statusCode"), "failed": result.get("fail
 """
 
 
-@contextmanager
-def emulator_url() -> Iterator[str]:
-    """The emulator in a child process on 127.0.0.1 (default limits); its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("LIVE", "TENCENTCLOUD"))},
-    )
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if "listening on" not in line:
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.rsplit(" ", 1)[-1].strip()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def serve_samples(code: Path) -> list[dict[str, Any]]:
     """Serve every sample from the unzipped artifact in ``code`` with ``python -S`` (nothing else on the
     path, no bytecode written). One result per sample: expected and actual status, errors, heavy modules
     loaded, and the files under ``code`` it imported."""
+    from devtools.emulator import emulator_process
     from devtools.events import emulator_settings, load_event, local_defaults
 
     results: list[dict[str, Any]] = []
-    with emulator_url() as url, tempfile.TemporaryDirectory() as tmp:
+    with emulator_process() as url, tempfile.TemporaryDirectory() as tmp:
         env = (
             local_defaults()
             | emulator_settings(url)

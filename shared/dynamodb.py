@@ -305,9 +305,7 @@ class DynamoDB:
 
     def close(self) -> None:
         """Close the idle connections (the client stays usable)."""
-        idle, self._pool.idle = self._pool.idle, []
-        for conn, _, _ in idle:
-            conn.close()
+        self._pool.close()
 
     # --- transport ----------------------------------------------------------------------------------
 

@@ -83,6 +83,13 @@ class Pool:
                 return
         conn.close()
 
+    def close(self) -> None:
+        """Close the idle connections (the pool stays usable)."""
+        with self._lock:
+            idle, self.idle = self.idle, []
+        for conn, _, _ in idle:
+            conn.close()
+
     def _new(self) -> http.client.HTTPConnection:
         if not self.https:
             return http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)

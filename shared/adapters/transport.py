@@ -7,8 +7,8 @@ It tells the two transport failures apart, because retry safety depends on it:
   create that is ``OutcomeUnknown`` (reconcile, never retry blindly).
 Connections are pooled and never reused when they may be dead (:mod:`shared.keepalive`): a create sent
 on a dead connection would be an ambiguous failure. A non-200 HTTP status or a body that is not a JSON
-object counts as no answer: Tencent answers its own
-errors with HTTP 200 and an error object, so anything else came from something in between.
+object counts as no answer: Tencent answers its own errors with HTTP 200 and an error object, so anything
+else came from something in between.
 
 No retries here, and no third-party HTTP stack: v2 and fcgi send signed GETs, API 3.0 TC3-signed POSTs.
 """
