@@ -49,7 +49,7 @@ def measure(total: int) -> dict[str, Any]:
     from devtools.emulator import Credentials
     from shared.adapters import get_adapter
     from shared.config import Settings
-    from shared.idempotency import MemoryStore
+    from shared.ledger import MemoryLedger
     from shared.rollout import parse_programs, tick
     from shared.service import RecordingService
 
@@ -67,7 +67,7 @@ def measure(total: int) -> dict[str, Any]:
             }
         )
         clock = emu.clock.now
-        service = RecordingService(settings, get_adapter(settings, clock=clock), MemoryStore(), clock)
+        service = RecordingService(settings, get_adapter(settings, clock=clock), MemoryLedger(), clock)
         done: list[float] = []
         create = service.create
 

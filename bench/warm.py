@@ -86,15 +86,15 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
         from shared.adapters.transport import Transport
         from shared.config import get_settings
         from shared.http import reset_service, service
-        from shared.idempotency import MemoryStore
+        from shared.ledger import MemoryLedger
 
         get_settings.cache_clear()
         reset_service()
         timers = Timers()
         undo = [
             timers.mark(service_module.RecordingService, "create"),
-            timers.wrap(service_module, "wait_for_result", "idempotency"),
-            timers.wrap(MemoryStore, "complete", "idempotency"),
+            timers.wrap(service_module, "wait_for_claim", "idempotency"),
+            timers.wrap(MemoryLedger, "settle", "idempotency"),
             timers.wrap(service_module.RecordingService, "plan", "plan"),
             timers.wrap(Api3Client, "headers", "signing"),
             timers.wrap(Transport, "exchange", "round_trip"),
@@ -127,7 +127,7 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
                 stages["service_rest"].append((inside - named) / 1e6)
                 for stage in ("idempotency", "plan", "signing", "round_trip"):
                     stages[stage].append(timers.current[stage] / 1e6)
-            assert service().store is not None  # the in-process store was used
+            assert isinstance(service().ledger, MemoryLedger)  # the in-process ledger was used
         finally:
             for restore in undo:
                 restore()

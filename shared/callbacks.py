@@ -1,8 +1,9 @@
 """Tencent Live callbacks (``POST /callbacks/tencent``) and signed highlight hooks, as logic without HTTP.
 
 - event 1 (stream begin): the first rule in ``LIVEREC_CALLBACK_RULES`` whose globs match the stream starts
-  a recording. The create goes through the idempotency store under a key made of the event's identity
-  (domain/app/stream, ``sequence``, ``event_time``), so Tencent's 13 deliveries of one event create one task;
+  a recording. The create goes through the recordings ledger under a key made of the event's identity
+  (domain/app/stream, ``sequence``, ``event_time``), so Tencent's 13 deliveries of one event create one task,
+  even when the container handling one of them died mid-create (the next delivery reconciles it);
 - event 0 (stream end): if that rule says ``stop_on_end``, the task it started is stopped;
 - events 100 (record file) and 332 (record status): validated, logged, counted, forwarded (signed);
 - anything else is acknowledged and logged.
@@ -18,8 +19,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from shared.errors import ConfigError, InvalidRequest, LiverecError, TaskNotFound, TencentError
+from shared.errors import (
+    ConfigError,
+    InvalidRequest,
+    LiverecError,
+    OutcomeUnresolved,
+    TaskNotFound,
+    TencentError,
+)
 from shared.forwarding import Forwarder
+from shared.ledger import Origin
 from shared.models import (
     MAX_DURATION,
     FileFormat,
@@ -34,7 +43,7 @@ from shared.models import (
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
 from shared.state import StateStore
-from shared.timeutil import Clock, system_clock
+from shared.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
 
 ACTIVE_TTL_EXTRA = 86400  # an "active task" note outlives its recording by a day
 UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.timeutil: larger means milliseconds
@@ -167,7 +176,7 @@ def begin_key(event: StreamEvent) -> str:
     identity = (
         f"{stream_key(event)}|{event.sequence if event.sequence is not None else ''}|{event.event_time}"
     )
-    return "tencent-begin:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
 
 
 def payload_id(event_type: int, body: dict[str, Any]) -> str:
@@ -187,11 +196,11 @@ class CallbackService:
     rules: tuple[CallbackRule, ...]
     clock: Clock = system_clock
 
-    def handle(self, body: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, body: dict[str, Any], deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
         """Act on one verified callback body; returns a summary for the log (Tencent gets ``{"code":0}``)."""
         kind = event_type_of(body)
         if kind == 1:
-            return self.stream_begin(parse_input(StreamEvent, body))
+            return self.stream_begin(parse_input(StreamEvent, body), deadline)
         if kind == 0:
             return self.stream_end(parse_input(StreamEvent, body))
         if kind in FORWARDED:
@@ -212,7 +221,7 @@ class CallbackService:
     def rule_for(self, event: StreamEvent) -> CallbackRule | None:
         return next((r for r in self.rules if r.matches(event.app, event.appname, event.stream_id)), None)
 
-    def stream_begin(self, event: StreamEvent) -> dict[str, Any]:
+    def stream_begin(self, event: StreamEvent, deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
         rule = self.rule_for(event)
         where = {
             "stream": event.stream_id,
@@ -226,7 +235,17 @@ class CallbackService:
             return {"action": "no_rule", **where}
         try:
             data = self._input(rule, event)
-            outcome: Outcome = self.recordings.create(data, rule.mode, begin_key(event))
+            outcome: Outcome = self.recordings.create(
+                data, rule.mode, begin_key(event), origin=Origin("callback", rule.name), deadline=deadline
+            )
+        except OutcomeUnresolved as exc:
+            # an earlier delivery's create may have made the task; another could record twice: acknowledge
+            count("CallbackRecordingsUnresolved", rule=rule.name)
+            logger.error(
+                "stream began, but an earlier delivery's recording is in doubt; not creating another",
+                extra=where | {"rule": rule.name, "error": exc.to_dict()},
+            )
+            return {"action": "unresolved", "rule": rule.name, "error": exc.to_dict()}
         except (InvalidRequest, TencentError) as exc:
             if not permanent(exc):
                 raise  # not 200: Tencent redelivers, and the idempotency key keeps it to one task

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -76,6 +76,7 @@ ENV_FIELDS: dict[str, str] = {
     "LIVEREC_WEBHOOK_URLS": "webhook_urls",
     "LIVEREC_WEBHOOK_SECRET": "webhook_secret",
     "LIVEREC_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
+    "LIVEREC_UNKNOWN_OUTCOME": "unknown_outcome",
 }
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
@@ -122,6 +123,12 @@ class Settings(BaseModel):
     webhook_secret: SecretStr | None = None
     # Deliveries tried before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
     webhook_max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+    # A create that may have reached Tencent without an answer, where the generation cannot look tasks up
+    # (live-record, fcgi): "report" never creates it again (a possibly missed recording, reported); "recreate"
+    # creates it again once its holder is gone (a possible duplicate).
+    unknown_outcome: Literal["report", "recreate"] = "report"
+    # Running in Lambda (AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local`): set by from_env.
+    on_lambda: bool = False
 
     @field_validator("api_tokens", "hook_secrets", mode="before")
     @classmethod
@@ -207,6 +214,7 @@ class Settings(BaseModel):
             value = source.get(var)
             if value is not None and value.strip() != "":
                 raw[name] = value.strip()
+        raw["on_lambda"] = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -232,6 +240,7 @@ class Settings(BaseModel):
             "hook_secrets": len(self.hook_secrets),
             "webhook_urls": [_origin(u) for u in self.webhook_urls],
             "webhook_secret": "set" if self.webhook_secret else None,
+            "unknown_outcome": self.unknown_outcome,
         }
 
 

@@ -106,7 +106,7 @@ class TencentUnavailable(LiverecError):
 
 
 class OutcomeUnknown(LiverecError):
-    """A create was sent but no answer came back: the task may or may not exist.
+    """A create was sent but no answer came back: the task may or may not exist (HTTP 504).
 
     Never retry blindly: reconcile first (for ``record-task``, DescribeRecordTask), then create again.
     """
@@ -118,3 +118,14 @@ class OutcomeUnknown(LiverecError):
         self.api = api
         self.action = action
         self.params = params or {}
+
+
+class OutcomeUnresolved(OutcomeUnknown):
+    """An earlier create for this key may have made a task that this generation cannot look up, so
+    liverec will not create another (HTTP 409, code ``OutcomeUnknown``); the message says how to resolve it."""
+
+
+class NotEnoughTime(LiverecError):
+    """The function has too little time left to wait for Tencent's answer: nothing was sent (HTTP 503)."""
+
+    code = "NotEnoughTime"

@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from shared.adapters import get_adapter
+from shared.adapters.base import Sleep
 from shared.config import Settings, get_settings
 from shared.errors import (
     ConfigError,
@@ -26,7 +27,9 @@ from shared.errors import (
     LimitExceeded,
     LiverecError,
     MalformedBody,
+    NotEnoughTime,
     OutcomeUnknown,
+    OutcomeUnresolved,
     PayloadTooLarge,
     RateLimited,
     TaskNotFound,
@@ -35,17 +38,18 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.idempotency import (
+from shared.ledger import (
     IdempotencyConflict,
     IdempotencyInProgress,
-    IdempotencyStore,
     IdempotencyStoreUnavailable,
-    MemoryStore,
+    Ledger,
+    MemoryLedger,
 )
 from shared.models import Mode
 from shared.observability import count, logger
 from shared.service import Outcome, RecordingService
 from shared.signing import CallbackAuthError
+from shared.timeutil import Clock, system_clock
 from shared.webhooks import WebhookAuthError
 
 # the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
@@ -85,13 +89,13 @@ def status_for(exc: LiverecError) -> int:
         return 400
     if isinstance(exc, TaskNotFound):
         return 404
-    if isinstance(exc, IdempotencyConflict | IdempotencyInProgress):
+    if isinstance(exc, IdempotencyConflict | IdempotencyInProgress | OutcomeUnresolved):
         return 409
     if isinstance(exc, RateLimited | LimitExceeded):
         return 429
     if isinstance(exc, OutcomeUnknown):
         return 504
-    if isinstance(exc, IdempotencyStoreUnavailable):
+    if isinstance(exc, IdempotencyStoreUnavailable | NotEnoughTime):
         return 503
     if isinstance(exc, TencentAuthError | TencentUnavailable):
         return 502
@@ -104,25 +108,58 @@ _service: RecordingService | None = None
 _state: StateStore | None = None
 _callbacks: CallbackService | None = None
 _service_lock = threading.RLock()
+_clock: Clock = system_clock
+_sleep: Sleep = time.sleep
+_monotonic: Clock = time.monotonic
+
+
+def use_clock(
+    clock: Clock = system_clock, sleep: Sleep = time.sleep, monotonic: Clock = time.monotonic
+) -> None:
+    """The wall clock every piece built from here reads, how it waits (backoff, pacing) and the clock that
+    waiting is measured by: a simulated set in tests. Forgets what was built."""
+    global _clock, _sleep, _monotonic
+    _clock, _sleep, _monotonic = clock, sleep, monotonic
+    reset_service()
 
 
 def service() -> RecordingService:
-    """Built once on first use (under a lock: concurrent first calls must share one idempotency store),
-    then reused across warm invocations (one adapter, one keep-alive connection pool)."""
+    """Built once on first use (under a lock: concurrent first calls must share one ledger), then reused
+    across warm invocations (one adapter, one keep-alive connection pool)."""
     global _service  # noqa: PLW0603 - the per-container singleton
     if _service is None:
         with _service_lock:
             if _service is None:
+                from shared.adapters import get_adapter
+
                 settings = get_settings()
                 logger.info("liverec configured", extra={"settings": settings.describe()})
                 _service = RecordingService(
-                    settings=settings, adapter=get_adapter(settings), store=_store(settings)
+                    settings=settings,
+                    adapter=get_adapter(settings, clock=_clock, sleep=_sleep),
+                    ledger=_ledger(settings),
+                    clock=_clock,
+                    sleep=_sleep,
+                    monotonic=_monotonic,
                 )
     return _service
 
 
+def durable_service(what: str) -> RecordingService:
+    """The service, for a path whose exactly-once guarantee spans invocations (the timer rollout, Tencent's
+    callbacks): on Lambda it refuses the in-process ledger, which every new container starts without."""
+    settings = get_settings()
+    if settings.on_lambda and not settings.idempotency_table:
+        raise ConfigError(
+            f"LIVEREC_IDEMPOTENCY_TABLE is not set: {what} needs the DynamoDB ledger on Lambda (the in-process "
+            "one is forgotten with each container, so every cold start would record again)",
+            field="LIVEREC_IDEMPOTENCY_TABLE",
+        )
+    return service()
+
+
 def callbacks() -> CallbackService:
-    """The callback logic, built on first use from the same settings, store and service."""
+    """The callback logic, built on first use from the same settings, ledger and service."""
     global _callbacks  # noqa: PLW0603 - the per-container singleton
     if _callbacks is None:
         from shared.callbacks import CallbackService, parse_rules
@@ -131,10 +168,11 @@ def callbacks() -> CallbackService:
             if _callbacks is None:
                 settings = get_settings()
                 _callbacks = CallbackService(
-                    recordings=service(),
+                    recordings=durable_service("Tencent's callbacks"),
                     state=state(),
                     forwarder=forwarder(),
                     rules=parse_rules(settings.callback_rules),
+                    clock=_clock,
                 )
     return _callbacks
 
@@ -148,6 +186,7 @@ def forwarder() -> Forwarder:
         secret=settings.webhook_secret,
         state=state(),
         max_attempts=settings.webhook_max_attempts,
+        clock=_clock,
     )
 
 
@@ -169,16 +208,16 @@ def state() -> StateStore:
     return _state
 
 
-def _store(settings: Settings) -> IdempotencyStore:
+def _ledger(settings: Settings) -> Ledger:
     if settings.idempotency_table:
-        from shared.idempotency_dynamodb import DynamoDBStore  # only when configured
+        from shared.ledger_dynamodb import DynamoDBLedger  # only when configured
 
-        return DynamoDBStore(settings.idempotency_table)
-    return MemoryStore()
+        return DynamoDBLedger(settings.idempotency_table)
+    return MemoryLedger()
 
 
 def reset_service() -> None:
-    """Forget the built service (tests, or after the configuration changed)."""
+    """Forget what was built (tests, a new container, or after the configuration changed)."""
     global _service, _state, _callbacks  # noqa: PLW0603
     with _service_lock:
         _service = None

@@ -69,5 +69,5 @@ def hook_input(
     raw = raw_body(event)
     timestamp = verify(signature, raw, secrets, now)
     data = parse_input(RealtimeRecordingInput, json_object(raw))
-    key = f"hook-key:{idempotency_key}" if idempotency_key else f"hook:{delivery_digest(timestamp, raw)}"
+    key = f"key:{idempotency_key}" if idempotency_key else f"delivery:{delivery_digest(timestamp, raw)}"
     return data, key

@@ -5,10 +5,14 @@
 - Horizon: 6 days for ``record-task`` (its StartTime limit); ``LIVEREC_ROLLOUT_HORIZON`` seconds for the
   others (default one day).
 - A window longer than 24 h is split into consecutive tasks (generations capped at a day).
-- Idempotent: each chunk has a deterministic Idempotency-Key, and where the generation can list, tasks
-  that already exist are skipped, so two ticks, or a tick retried by Lambda, create nothing twice.
+- Exactly once: each chunk is a ledger entry keyed by its occurrence (the program's name where given, the
+  stream's domain, app and name, the window), kept until a day after the window ends. One consistent read
+  per tick finds what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
+  :mod:`shared.service`); where the generation can list, an occurrence the ledger has never seen is first
+  looked up at Tencent and adopted if it is there.
 - Rate limited by a token bucket at the action's documented rate; a failed chunk is reported (and
-  counted) and tried again on the next tick.
+  counted) and tried again on the next tick; when the function's time runs short the rest is left to the
+  next tick (reported as deferred).
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError, field_validator
 
 from shared.config import LiveApi
-from shared.errors import InvalidRequest, LiverecError
-from shared.models import MAX_STREAM_NAME, Mode, ScheduledRecordingInput, TaskQuery
-from shared.rules import ONE_DAY, RECORD_TASK_HORIZON
-from shared.service import RecordingService
-from shared.timeutil import from_unix, isoformat
+from shared.errors import InvalidRequest, LiverecError, OutcomeUnresolved
+from shared.ledger import DONE, IdempotencyInProgress, Origin, Recording, ledger_key
+from shared.models import MAX_STREAM_NAME, Mode, ScheduledRecordingInput
+from shared.observability import logger
+from shared.rules import ONE_DAY, RECORD_TASK_HORIZON, stream_identity
+from shared.service import RecordingService, same_recording
+from shared.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 
 # documented per-action rates: CreateRecordTask 20/s (seed 004), CreateLiveRecord 100/s (seed 002);
 # v2 and fcgi state none, so we stay modest.
@@ -104,16 +110,48 @@ def parse_programs(raw: Any, source: str) -> list[Program]:
 
 @dataclass(frozen=True)
 class Chunk:
+    """One recording a program asks for: an occurrence, or one day of a longer one."""
+
     program: Program
     start: datetime
     end: datetime
+    domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
+    app: str | None
 
     @property
-    def idempotency_key(self) -> str:
-        digest = hashlib.sha256(
-            f"{self.program.key}|{int(self.start.timestamp())}|{int(self.end.timestamp())}".encode()
+    def key(self) -> str:
+        """The occurrence's identity: the program's name where given, the stream and the window."""
+        identity = "|".join(
+            (
+                self.program.name or "",
+                self.domain or "",
+                self.app or "",
+                self.program.stream,
+                str(int(self.start.timestamp())),
+                str(int(self.end.timestamp())),
+            )
         )
-        return "rollout-" + digest.hexdigest()[:40]
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+
+    @property
+    def group(self) -> str:
+        """The program's stream: the ledger summarises its settled occurrences in one item."""
+        identity = "|".join((self.program.name or "", self.domain or "", self.app or "", self.program.stream))
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return int(self.start.timestamp()), int(self.end.timestamp())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "program": self.program.key,
+            "stream": self.program.stream,
+            "domain": self.domain,
+            "app": self.app,
+            "start": isoformat(self.start),
+            "end": isoformat(self.end),
+        }
 
 
 def occurrences(program: Program, now: datetime, horizon: timedelta) -> Iterator[tuple[datetime, datetime]]:
@@ -164,18 +202,27 @@ class TokenBucket:
                 now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
                 self.last = now
-                if self.tokens >= 1 - 1e-9:  # refill arithmetic may leave 0.999999...
+                if self.tokens >= 1 - 1e-6:  # refill arithmetic may leave 0.999999...
                     self.tokens = max(0.0, self.tokens - 1)
                     return
-                self.sleep((1 - self.tokens) / self.rate)
+                # at least a microsecond: a clock in epoch seconds cannot resolve much less, and a wait
+                # shorter than its resolution would never move it
+                self.sleep(max((1 - self.tokens) / self.rate, 1e-6))
 
 
 @dataclass
 class TickReport:
+    """What one tick did. ``unresolved``: occurrences whose create got no answer where the generation cannot
+    look tasks up (never booked again under LIVEREC_UNKNOWN_OUTCOME=report); ``pending``: another tick is
+    booking them right now; ``deferred``: left for the next tick, this invocation's time running out."""
+
     occurrences: int = 0
     created: list[dict[str, Any]] = field(default_factory=list)
     existing: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    deferred: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,22 +230,51 @@ class TickReport:
             "created": self.created,
             "existing": self.existing,
             "failed": self.failed,
+            "unresolved": self.unresolved,
+            "pending": self.pending,
+            "deferred": self.deferred,
         }
 
 
-def plan_chunks(programs: list[Program], api: LiveApi, now: datetime, horizon: timedelta) -> list[Chunk]:
+def plan_chunks(
+    programs: list[Program],
+    api: LiveApi,
+    now: datetime,
+    horizon: timedelta,
+    *,
+    default_domain: str | None = None,
+    default_app: str | None = None,
+) -> list[Chunk]:
     cap = None if api is LiveApi.LIVE_RECORD else ONE_DAY
-    chunks = []
+    chunks: dict[str, Chunk] = {}  # by key: programs asking for the very same recording book it once
     for program in programs:
+        domain, app = stream_identity(api, program.domain or default_domain, program.app or default_app)
         for start, end in occurrences(program, now, horizon):
-            chunks += [Chunk(program, s, e) for s, e in split(start, end, cap)]
+            # a later day of a long occurrence that starts past the horizon is booked by a later tick
+            for s, e in split(start, end, cap):
+                if s <= now + horizon:
+                    chunk = Chunk(program, s, e, domain, app)
+                    chunks.setdefault(chunk.key, chunk)
             if len(chunks) > MAX_CHUNKS_PER_TICK:
                 raise InvalidRequest(
                     f"the programs make more than {MAX_CHUNKS_PER_TICK} recordings in the horizon; "
                     "shorten the horizon or split the schedule",
                     field="programs",
                 )
-    return chunks
+    return list(chunks.values())
+
+
+def _input(chunk: Chunk) -> ScheduledRecordingInput:
+    body: dict[str, Any] = {"stream": chunk.program.stream, "start": chunk.span[0], "end": chunk.span[1]}
+    for name in ("domain", "app", "format", "record_type", "template_id", "stream_type"):
+        value = getattr(chunk.program, name)
+        if value is not None:
+            body[name] = value
+    return ScheduledRecordingInput.model_validate(body)
+
+
+def _origin(chunk: Chunk) -> Origin:
+    return Origin("rollout", chunk.program.name)
 
 
 def tick(
@@ -207,66 +283,127 @@ def tick(
     *,
     horizon: timedelta | None = None,
     bucket: TokenBucket | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> TickReport:
-    api = service.settings.api
+    settings = service.settings
+    api = settings.api
     now = from_unix(service.clock()).replace(microsecond=0)
     if api is LiveApi.RECORD_TASK:
         horizon = RECORD_TASK_HORIZON
     horizon = horizon or ONE_DAY
-    bucket = bucket or TokenBucket(RATES[api] * PACING)
-    chunks = plan_chunks(programs, api, now, horizon)
+    bucket = bucket or TokenBucket(RATES[api] * PACING, clock=service.monotonic, sleep=service.sleep)
+    chunks = plan_chunks(
+        programs, api, now, horizon, default_domain=settings.domain, default_app=settings.app
+    )
     report = TickReport(occurrences=len(chunks))
-    existing = _existing_windows(service, chunks, now, horizon)
-    for chunk in chunks:
-        if (chunk.program.stream, int(chunk.start.timestamp()), int(chunk.end.timestamp())) in existing:
+    ledger = service.ledger
+    # what is settled, one summary item per program; then the entries of everything else (usually the few
+    # occurrences that just entered the horizon, and any in doubt)
+    settled = ledger.settled({c.group for c in chunks}, service.clock())
+    unsettled = [c for c in chunks if c.key not in settled[c.group]]
+    entries = ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), service.clock())
+    newly: dict[str, dict[str, int]] = {group: {} for group in settled}
+    report.existing = len(chunks) - len(unsettled)
+    todo: list[Chunk] = []
+    for chunk in unsettled:
+        entry = entries.get(ledger_key("rollout", chunk.key))
+        if entry is not None and entry.state in DONE:
             report.existing += 1
-            continue
-        body: dict[str, Any] = {
-            "stream": chunk.program.stream,
-            "start": int(chunk.start.timestamp()),
-            "end": int(chunk.end.timestamp()),
-        }
-        for name in ("domain", "app", "format", "record_type", "template_id", "stream_type"):
-            value = getattr(chunk.program, name)
-            if value is not None:
-                body[name] = value
-        try:
-            data = ScheduledRecordingInput.model_validate(body)
-            bucket.take()
-            outcome = service.create(data, Mode.SCHEDULED, chunk.idempotency_key)
-        except LiverecError as exc:
-            report.failed.append(
-                {
-                    "program": chunk.program.key,
-                    "start": isoformat(chunk.start),
-                    "end": isoformat(chunk.end),
-                    "error": exc.to_dict(),
-                }
-            )
-            continue
-        if outcome.replayed:
-            report.existing += 1
+            newly[chunk.group][chunk.key] = chunk.span[1]
         else:
-            report.created.append(outcome.body)
+            todo.append(chunk)
+    adopted = _adopt_booked(service, [c for c in todo if ledger_key("rollout", c.key) not in entries])
+    report.existing += len(adopted)
+    for chunk in adopted:
+        newly[chunk.group][chunk.key] = chunk.span[1]
+    now_ts = service.clock()
+    for chunk in [c for c in todo if c not in adopted]:
+        # in doubt, and known from the read above: report it without another claim attempt
+        entry = entries.get(ledger_key("rollout", chunk.key))
+        if entry is None:
+            continue
+        if entry.held(now_ts):
+            report.pending.append(chunk.describe())
+            todo.remove(chunk)
+        elif (doubt := service.unresolvable(entry)) is not None:
+            report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
+            todo.remove(chunk)
+    try:
+        _book(
+            service,
+            [c for c in todo if c not in adopted],
+            report=report,
+            bucket=bucket,
+            deadline=deadline,
+            newly=newly,
+        )
+    finally:
+        for group, known in settled.items():
+            ended = {key: end for key, end in known.items() if end <= now.timestamp()}
+            if newly[group] or ended:
+                ledger.note_settled(group, newly[group], ended, service.clock())
     return report
 
 
-def _existing_windows(
-    service: RecordingService, chunks: list[Chunk], now: datetime, horizon: timedelta
-) -> set[tuple[str | None, int, int]]:
-    """Where the generation can list, the windows already booked (so a tick in another container, or
-    after the idempotency record expired, does not book them again)."""
-    if service.settings.api not in (LiveApi.RECORD_TASK, LiveApi.V2) or not chunks:
-        return set()
-    found: set[tuple[str | None, int, int]] = set()
-    for stream in sorted({c.program.stream for c in chunks}):
-        start = now - timedelta(days=1)
-        end = min(now + horizon + ONE_DAY, start + timedelta(weeks=1))
+def _book(
+    service: RecordingService,
+    chunks: list[Chunk],
+    *,
+    report: TickReport,
+    bucket: TokenBucket,
+    deadline: Deadline,
+    newly: dict[str, dict[str, int]],
+) -> None:
+    settings = service.settings
+    for index, chunk in enumerate(chunks):
+        if not deadline.allows(settings.timeout):
+            report.deferred = [c.describe() for c in chunks[index:]]
+            break
         try:
-            tasks = service.all_tasks(TaskQuery(stream=stream, start=start, end=end))
-        except LiverecError:
-            continue  # listing is an optimisation; the idempotency keys still protect
-        for task in tasks:
-            if task.start and task.end and task.stopped_at is None:
-                found.add((task.stream, int(task.start.timestamp()), int(task.end.timestamp())))
-    return found
+            data = _input(chunk)
+            bucket.take()
+            outcome = service.create(
+                data, Mode.SCHEDULED, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
+            )
+        except OutcomeUnresolved as exc:
+            report.unresolved.append(chunk.describe() | {"error": exc.to_dict()})
+        except IdempotencyInProgress:
+            report.pending.append(chunk.describe())
+        except LiverecError as exc:
+            report.failed.append(chunk.describe() | {"error": exc.to_dict()})
+        else:
+            newly[chunk.group][chunk.key] = chunk.span[1]
+            if outcome.replayed:
+                report.existing += 1
+            else:
+                report.created.append(outcome.body)
+
+
+def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:
+    """Occurrences the ledger has never seen but Tencent has (booked before the ledger held them, or by a
+    container whose ledger was lost): recorded as booked instead of booked twice. Where the generation can
+    list; a failing look-up is logged and skipped (the ledger is the system of record)."""
+    if not service.lists_tasks or not chunks:
+        return set()
+    groups: dict[tuple[str | None, str | None, str], list[Chunk]] = {}
+    for chunk in chunks:
+        groups.setdefault((chunk.domain, chunk.app, chunk.program.stream), []).append(chunk)
+    adopted: set[Chunk] = set()
+    api = service.settings.api.value
+    for (domain, app, stream), members in groups.items():
+        try:
+            tasks = service.find_tasks(stream, domain, app, [c.span for c in members])
+        except LiverecError as exc:
+            logger.warning(
+                "look-up before booking failed; booking from the ledger alone",
+                extra={"stream": stream, "error": exc.to_dict()},
+            )
+            continue
+        for chunk in members:
+            wanted = Recording(api, Mode.SCHEDULED.value, stream, domain, app, *chunk.span)
+            task = next((t for t in tasks if same_recording(t, wanted)), None)
+            if task is not None and service.adopt(
+                _input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task
+            ):
+                adopted.add(chunk)
+    return adopted

@@ -83,13 +83,13 @@ def plan_recording(
             )
         if not app:
             raise InvalidRequest("app is required by CreateRecordTask: send app or set LIVE_APP", field="app")
-    if api in (LiveApi.V2, LiveApi.FCGI):
+    if stream_identity(api, domain, app) != (domain, app):
         ignored = sorted(f for f in ("domain", "app") if f in req.explicit)
         if ignored:
             warnings.append(
                 f"{' and '.join(ignored)} ignored: {api.value} identifies a stream by its name alone"
             )
-        domain, app = None, None
+        domain, app = stream_identity(api, domain, app)
 
     if req.end is not None and req.duration is not None:
         raise InvalidRequest("send either end or duration, not both", field="duration")
@@ -119,6 +119,14 @@ def plan_recording(
         storage_time=req.storage_time,
         warnings=tuple(warnings),
     )
+
+
+def stream_identity(api: LiveApi, domain: str | None, app: str | None) -> tuple[str | None, str | None]:
+    """The push domain and app that, with the stream name, identify a stream: v2 and fcgi name a stream by
+    its name alone."""
+    if api in (LiveApi.V2, LiveApi.FCGI):
+        return None, None
+    return domain, app
 
 
 def _check_options(req: RecordingRequest, api: LiveApi) -> None:

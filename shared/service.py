@@ -1,49 +1,56 @@
-"""The logic behind the functions: create (idempotently), stop, delete, list. No HTTP here, no env reads.
+"""The logic behind the functions: create (exactly once), stop, delete, list. No HTTP here, no env reads.
 
-Handlers call these with validated models; errors are the typed ones from ``shared.errors``.
+Every create goes through the recordings ledger (:mod:`shared.ledger`) under its origin key: claimed with
+its plan and a lease longer than this invocation can run, then settled as ``created`` (with the task id)
+or ``unknown`` (no answer: the task may exist). A later attempt under the same key replays a settled
+result; finding an ``unknown`` entry, or a claim whose holder may have died, it reconciles: where the
+generation can list tasks it looks the task up and adopts it, and creates again only when the task is
+certainly not there. Where it cannot list, it never creates a second task on a guess
+(``LIVEREC_UNKNOWN_OUTCOME=report``): it answers :class:`OutcomeUnresolved`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.adapters import LiveAdapter
+from shared.adapters.base import Sleep
 from shared.config import LiveApi, Settings
-from shared.errors import LiverecError, OutcomeUnknown
-from shared.idempotency import IdempotencyInProgress, IdempotencyStore, fingerprint, wait_for_result
-from shared.models import CreatedTask, Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
-from shared.rules import plan_recording
-from shared.timeutil import Clock, from_unix, isoformat, parse_time, system_clock
+from shared.errors import InvalidRequest, LiverecError, OutcomeUnknown, OutcomeUnresolved
+from shared.ledger import (
+    DONE,
+    Claim,
+    Entry,
+    IdempotencyInProgress,
+    IdempotencyStoreUnavailable,
+    Ledger,
+    Origin,
+    Recording,
+    State,
+    fingerprint,
+    ledger_key,
+    wait_for_claim,
+)
+from shared.models import Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
+from shared.observability import logger
+from shared.rules import DESCRIBE_LOOKBACK, plan_recording
+from shared.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
 
-
-def result_of(created: CreatedTask) -> dict[str, Any]:
-    plan = created.plan
-    return {
-        "task_id": created.task_id,
-        "api": created.api.value,
-        "mode": plan.mode.value,
-        "stream": plan.stream,
-        "start": isoformat(plan.start),
-        "end": isoformat(plan.end),
-        "warnings": list(plan.warnings),
-    }
-
-
-def planned_of(plan: RecordingPlan) -> dict[str, Any]:
-    return {
-        "task_id": None,
-        "api": plan.api.value,
-        "mode": plan.mode.value,
-        "stream": plan.stream,
-        "domain": plan.domain,
-        "app": plan.app,
-        "start": isoformat(plan.start),
-        "end": isoformat(plan.end),
-        "send_start": plan.send_start,
-        "warnings": list(plan.warnings),
-    }
+_MAX_ROUNDS = 5
+# A claim's lease: the time its holder can still run (at most Lambda's 15 minutes) and this margin, by when
+# a create it sent has certainly been answered or abandoned by Tencent.
+MAX_RUN = 900.0
+LEASE_MARGIN = 30.0
+# DescribeRecordTask: a window must span less than a week; a task is listed when its start and end both lie
+# inside, so each look-up window covers whole recordings with this margin on both sides.
+DESCRIBE_SPAN = 604799
+DESCRIBE_PAD = 60
+LISTS_TASKS = frozenset({LiveApi.RECORD_TASK, LiveApi.V2})
+HTTP = Origin("http")
 
 
 def task_view(task: TaskInfo) -> dict[str, Any]:
@@ -59,7 +66,47 @@ def task_view(task: TaskInfo) -> dict[str, Any]:
     }
 
 
-_MAX_ROUNDS = 5
+def recording_of(plan: RecordingPlan) -> Recording:
+    return Recording(
+        api=plan.api.value,
+        mode=plan.mode.value,
+        stream=plan.stream,
+        domain=plan.domain,
+        app=plan.app,
+        start=to_unix(plan.start),
+        end=to_unix(plan.end),
+        warnings=plan.warnings,
+    )
+
+
+def same_recording(task: TaskInfo, planned: Recording) -> bool:
+    """A listed task is the planned recording: the same stream (domain and app where the generation has
+    them) and window (the start only where the create sent one; to the second)."""
+    if task.stream != planned.stream or task.end is None:
+        return False
+    if planned.domain is not None and task.domain not in (None, planned.domain):
+        return False
+    if planned.app is not None and task.app not in (None, planned.app):
+        return False
+    if abs(to_unix(task.end) - planned.end) > 1:
+        return False
+    return not planned.sends_start or (
+        task.start is not None and abs(to_unix(task.start) - planned.start) <= 1
+    )
+
+
+def describe_windows(spans: Iterable[tuple[int, int]], now: float) -> list[tuple[int, int]]:
+    """The fewest DescribeRecordTask windows (each under a week, none before the 90-day limit) such that every
+    span lies wholly inside one of them."""
+    floor = int(now - DESCRIBE_LOOKBACK.total_seconds()) + 3600
+    windows: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        lo, hi = max(start - DESCRIBE_PAD, floor), end + DESCRIBE_PAD
+        if windows and hi - windows[-1][0] <= DESCRIBE_SPAN:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], hi))
+        else:
+            windows.append((lo, min(hi, lo + DESCRIBE_SPAN)))
+    return windows
 
 
 @dataclass
@@ -72,8 +119,14 @@ class Outcome:
 class RecordingService:
     settings: Settings
     adapter: LiveAdapter
-    store: IdempotencyStore | None = None
+    ledger: Ledger
     clock: Clock = system_clock
+    sleep: Sleep = time.sleep  # how the rollout's pacing waits, measured by ``monotonic``
+    monotonic: Clock = time.monotonic
+
+    @property
+    def lists_tasks(self) -> bool:
+        return self.settings.api in LISTS_TASKS
 
     def plan(self, data: RecordingInput, mode: Mode) -> RecordingPlan:
         now = from_unix(self.clock())
@@ -85,91 +138,179 @@ class RecordingService:
             default_app=self.settings.app,
         )
 
-    def create(self, data: RecordingInput, mode: Mode, idempotency_key: str | None = None) -> Outcome:
-        if idempotency_key is None or self.store is None:
-            return Outcome(result_of(self.adapter.create(self.plan(data, mode))))
+    def create(
+        self,
+        data: RecordingInput,
+        mode: Mode,
+        key: str | None = None,
+        *,
+        origin: Origin = HTTP,
+        deadline: Deadline = NO_DEADLINE,
+        wait: bool = True,
+    ) -> Outcome:
+        """Create the recording ``data`` describes, once per ``key`` (an origin's own key: the
+        ``Idempotency-Key``, a rollout occurrence, a callback event; None: a fresh one). ``wait=False``:
+        answer at once (IdempotencyInProgress) while another caller holds the key."""
+        full_key = ledger_key(origin.kind, key if key is not None else "auto:" + uuid.uuid4().hex)
         fp = fingerprint({"mode": mode.value, "body": data.model_dump(mode="json", exclude_unset=True)})
-        for _ in range(_MAX_ROUNDS):
-            record = wait_for_result(self.store, idempotency_key, fp, self.clock)
-            if record is None:
-                break  # ours to create
-            if record.state == "completed" and record.result is not None:
-                return Outcome(record.result, replayed=True)
-            # an earlier attempt's outcome is unknown: reconcile before creating again
-            found = self._reconcile(record.result or {})
-            if found is not None:
-                self.store.complete(idempotency_key, found, self.clock())
-                return Outcome(found, replayed=True)
-            if self.store.reclaim(idempotency_key, self.clock()):
-                break  # nothing was created: ours to create again
-        else:
-            raise IdempotencyInProgress(
-                "this Idempotency-Key is contended; retry shortly", field="Idempotency-Key"
-            )
-        plan = self.plan(data, mode)
         try:
+            plan = self.plan(data, mode)
+        except InvalidRequest:
+            # a retry after the window has passed still gets the first answer
+            entry = self.ledger.get(full_key, self.clock()) if key is not None else None
+            if entry is not None and entry.fingerprint == fp and entry.state in DONE:
+                return Outcome(entry.recording.body(), replayed=True)
+            raise
+        planned = recording_of(plan)
+        lease = min(deadline.remaining(), MAX_RUN) + LEASE_MARGIN
+
+        def claim() -> Claim:
+            now = self.clock()
+            return Claim(full_key, fp, origin, now, now + lease, planned)
+
+        for _ in range(_MAX_ROUNDS):
+            mine, entry = wait_for_claim(self.ledger, claim, wait=wait)
+            if entry is None:
+                break  # ours to create
+            if entry.state in DONE:
+                return Outcome(entry.recording.body(), replayed=True)
+            # unknown, or a claim whose holder may have died: reconcile, never create blindly
+            found = self._reconcile(entry)
+            if not self.ledger.reclaim(entry, mine):
+                continue  # someone else moved it on meanwhile: look again
+            if found is not None:
+                self.ledger.settle(full_key, mine.owner, "created", found, self.clock())
+                logger.warning(
+                    "adopted the task an unanswered create made",
+                    extra={"key": full_key, "task_id": found.task_id, "stream": found.stream},
+                )
+                return Outcome(found.body(), replayed=True)
+            break  # certainly not created (or LIVEREC_UNKNOWN_OUTCOME=recreate): ours to create again
+        else:
+            raise IdempotencyInProgress("this key is contended; retry shortly", field="Idempotency-Key")
+        return self._send(full_key, mine.owner, plan, planned, deadline)
+
+    def _send(
+        self, key: str, owner: str, plan: RecordingPlan, planned: Recording, deadline: Deadline
+    ) -> Outcome:
+        try:
+            deadline.require(self.settings.timeout)
             created = self.adapter.create(plan)
         except OutcomeUnknown:
-            self.store.mark_unknown(idempotency_key, planned_of(plan), self.clock())
+            self.ledger.settle(key, owner, "unknown", planned, self.clock())
             raise
         except LiverecError:
-            self.store.release(idempotency_key)
+            self.ledger.release(key, owner)
             raise
-        body = result_of(created)
-        self.store.complete(idempotency_key, body, self.clock())
-        return Outcome(body)
+        recording = replace(planned, task_id=created.task_id)
+        try:
+            if not self.ledger.settle(key, owner, "created", recording, self.clock()):
+                logger.error(
+                    "a create's claim was taken over while it ran: check for a duplicate recording",
+                    extra={"key": key, "task_id": created.task_id, "stream": planned.stream},
+                )
+        except IdempotencyStoreUnavailable as exc:
+            # the task exists: answer with it; the ledger reconciles the claim once its lease has run out
+            logger.error(
+                "created, but the ledger could not record it", extra={"key": key, "error": exc.to_dict()}
+            )
+        return Outcome(recording.body())
 
-    def _reconcile(self, planned: dict[str, Any]) -> dict[str, Any] | None:
-        """Look for the task an unanswered create may have made (record-task and v2 can list)."""
-        if self.settings.api not in (LiveApi.RECORD_TASK, LiveApi.V2) or not planned.get("end"):
-            raise OutcomeUnknown(
-                f"an earlier create with this Idempotency-Key got no answer and LIVE_API={self.settings.api.value} "
-                "cannot look tasks up; check the console before retrying with a new key",
-                api=self.settings.api.value,
-                action="reconcile",
+    def _reconcile(self, entry: Entry) -> Recording | None:
+        """The task an unanswered (or abandoned) create made, if it exists; None when it certainly does not,
+        or when it is unknowable and LIVEREC_UNKNOWN_OUTCOME=recreate."""
+        planned = entry.recording
+        doubt = self.unresolvable(entry)
+        if doubt is not None:
+            raise doubt
+        if not self.lists_tasks:  # LIVEREC_UNKNOWN_OUTCOME=recreate
+            logger.warning(
+                "creating again: an earlier attempt's outcome is unknown (LIVEREC_UNKNOWN_OUTCOME=recreate)",
+                extra={"key": entry.key, "stream": planned.stream},
             )
-        start = parse_time(planned["start"], "start")
-        end = parse_time(planned["end"], "end")
-        query = TaskQuery(
-            stream=planned["stream"],
-            domain=planned.get("domain"),
-            app=planned.get("app"),
-            start=start - timedelta(minutes=5),
-            end=end + timedelta(minutes=5),
-        )
-        for task in self.all_tasks(query):
-            same_end = task.end is not None and abs((task.end - end).total_seconds()) <= 1
-            same_start = not planned.get("send_start") or (
-                task.start is not None and abs((task.start - start).total_seconds()) <= 1
-            )
-            if same_end and same_start:
-                return {k: v for k, v in planned.items() if k not in ("domain", "app", "send_start")} | {
-                    "task_id": task.task_id,
-                    "warnings": [
-                        *planned.get("warnings", []),
-                        "reconciled: found the task an unanswered create made",
-                    ],
-                }
+            return None
+        for task in self.find_tasks(
+            planned.stream, planned.domain, planned.app, [(planned.start, planned.end)]
+        ):
+            if same_recording(task, planned):
+                return replace(
+                    planned,
+                    task_id=task.task_id,
+                    warnings=(*planned.warnings, "reconciled: found the task an unanswered create made"),
+                )
         return None
 
-    def all_tasks(self, query: TaskQuery) -> list[TaskInfo]:
+    def unresolvable(self, entry: Entry) -> OutcomeUnresolved | None:
+        """For an entry in doubt (unknown, or a claim whose holder may have died): the refusal to create
+        again, where the generation cannot look tasks up and LIVEREC_UNKNOWN_OUTCOME=report; else None."""
+        if self.lists_tasks or self.settings.unknown_outcome == "recreate":
+            return None
+        planned = entry.recording
+        return OutcomeUnresolved(
+            f"an earlier create for this key (stream {planned.stream}, "
+            f"{isoformat(from_unix(planned.start))} to {isoformat(from_unix(planned.end))}) got no answer, "
+            f"and LIVE_API={self.settings.api.value} cannot look tasks up: it may or may not have made a "
+            "recording, so liverec will not make another. Check the stream's recordings in Tencent's "
+            "console; to record anyway, send the request again with a new Idempotency-Key.",
+            api=self.settings.api.value,
+            action="reconcile",
+        )
+
+    def find_tasks(
+        self, stream: str, domain: str | None, app: str | None, spans: Iterable[tuple[int, int]]
+    ) -> list[TaskInfo]:
+        """The stream's tasks at Tencent that could be any of ``spans``: every look-up window and page needed."""
+        if self.settings.api is LiveApi.V2:  # by channel, every page; no window
+            return self._pages(TaskQuery(stream=stream))
+        tasks: list[TaskInfo] = []
+        for lo, hi in describe_windows(spans, self.clock()):
+            tasks += self._pages(
+                TaskQuery(stream=stream, domain=domain, app=app, start=from_unix(lo), end=from_unix(hi))
+            )
+        return tasks
+
+    def _pages(self, query: TaskQuery) -> list[TaskInfo]:
         tasks: list[TaskInfo] = []
         token: str | None = None
         for _ in range(50):  # bounded paging
-            page = self.adapter.list_tasks(
-                TaskQuery(query.stream, query.domain, query.app, query.start, query.end, page_token=token)
-            )
+            page = self.adapter.list_tasks(replace(query, page_token=token))
             tasks += page.tasks
             token = page.next_token
             if not token:
                 break
         return tasks
 
+    def adopt(self, data: RecordingInput, mode: Mode, key: str, origin: Origin, task: TaskInfo) -> bool:
+        """Record a task found at Tencent as the recording ``key`` asks for (a tick in another container, or
+        before this ledger existed, booked it); False when the key is already taken."""
+        plan = self.plan(data, mode)
+        full_key = ledger_key(origin.kind, key)
+        fp = fingerprint({"mode": mode.value, "body": data.model_dump(mode="json", exclude_unset=True)})
+        now = self.clock()
+        planned = recording_of(plan)
+        claim = Claim(full_key, fp, origin, now, now + LEASE_MARGIN, planned)
+        if self.ledger.claim(claim) is not None:
+            return False
+        found = replace(
+            planned, task_id=task.task_id, warnings=(*planned.warnings, "adopted: already at Tencent")
+        )
+        return self.ledger.settle(full_key, claim.owner, "created", found, now)
+
     def stop(self, task_id: str, stream: str | None) -> None:
         self.adapter.stop(task_id, stream=stream)
+        self._mark(task_id, "stopped")
 
     def delete(self, task_id: str, stream: str | None) -> None:
         self.adapter.delete(task_id, stream=stream)
+        self._mark(task_id, "deleted")
+
+    def _mark(self, task_id: str, state: State) -> None:
+        try:
+            self.ledger.mark(self.settings.api.value, task_id, state, self.clock())
+        except IdempotencyStoreUnavailable as exc:  # done at Tencent; the ledger's note is what failed
+            logger.error(
+                f"{state} at Tencent, but the ledger could not record it", extra={"error": exc.to_dict()}
+            )
 
     def list(self, query: TaskQuery) -> dict[str, Any]:
         page = self.adapter.list_tasks(query)

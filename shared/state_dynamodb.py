@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.idempotency import IdempotencyStoreUnavailable
+from shared.ledger import IdempotencyStoreUnavailable
 
 
 class DynamoDBState:

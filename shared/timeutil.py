@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from shared.errors import InvalidRequest
+from shared.errors import ConfigError, InvalidRequest, NotEnoughTime
 
 CST = timezone(timedelta(hours=8), "CST")
 CST_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -97,3 +100,57 @@ def parse_time(value: object, field: str) -> datetime:
                 f"{field}={value!r} is outside the supported range of times", field=field
             ) from None
     raise InvalidRequest(f"{field} must be an ISO-8601 time with an offset or UNIX seconds", field=field)
+
+
+# What a create needs beyond Tencent's timeout: the ledger's writes and the answer.
+RESERVE = 2.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the running function will be stopped (Lambda's context), on the monotonic clock.
+
+    ``at`` None: no limit is known (tests, the local gateway). ``total``: the seconds the invocation had
+    when it began, which tells a deployment whose ``LIVE_TIMEOUT`` can never fit from one that merely ran
+    out of time.
+    """
+
+    at: float | None = None
+    total: float | None = None
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    @classmethod
+    def from_context(cls, context: Any) -> Deadline:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if not callable(remaining):
+            return cls()
+        millis = remaining()
+        if isinstance(millis, bool) or not isinstance(millis, int | float) or not math.isfinite(millis):
+            return cls()
+        seconds = max(float(millis), 0.0) / 1000
+        return cls(at=time.monotonic() + seconds, total=seconds)
+
+    def remaining(self) -> float:
+        return math.inf if self.at is None else self.at - self.monotonic()
+
+    def allows(self, timeout: float) -> bool:
+        """Whether a call that may take ``timeout`` seconds still fits, with the ledger's writes after it."""
+        return self.remaining() >= timeout + RESERVE
+
+    def require(self, timeout: float) -> None:
+        """Refuse to send a create that could be cut off before its answer (an unknown outcome)."""
+        if self.allows(timeout):
+            return
+        if self.total is not None and self.total < timeout + RESERVE:
+            raise ConfigError(
+                f"LIVE_TIMEOUT={timeout:g} s does not fit this function's timeout ({self.total:.0f} s): "
+                f"the function timeout must exceed LIVE_TIMEOUT by at least {RESERVE:g} s",
+                field="LIVE_TIMEOUT",
+            )
+        raise NotEnoughTime(
+            f"{max(self.remaining(), 0):.1f} s left in this invocation, less than LIVE_TIMEOUT ({timeout:g} s) "
+            f"+ {RESERVE:g} s: nothing was sent; retry"
+        )
+
+
+NO_DEADLINE = Deadline()

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.http import created, make_app, service
 from shared.models import Mode, RealtimeRecordingInput
 from shared.observability import logger, metrics
+from shared.timeutil import Deadline
 
 app = make_app({r"/recordings/realtime": {"POST"}})
 
@@ -20,7 +21,11 @@ def create_realtime(
     body: RealtimeRecordingInput,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[str]:
-    return created(service().create(body, Mode.REALTIME, idempotency_key))
+    return created(
+        service().create(
+            body, Mode.REALTIME, idempotency_key, deadline=Deadline.from_context(app.lambda_context)
+        )
+    )
 
 
 @metrics.log_metrics

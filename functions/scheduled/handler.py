@@ -17,9 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.errors import InvalidRequest, LiverecError
-from shared.http import created, make_app, service
+from shared.http import created, durable_service, make_app, service
 from shared.models import Mode, ScheduledRecordingInput
 from shared.observability import count, logger, metrics
+from shared.timeutil import Deadline
 
 app = make_app({r"/recordings/scheduled": {"POST"}})
 
@@ -29,13 +30,17 @@ def create_scheduled(
     body: ScheduledRecordingInput,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Response[str]:
-    return created(service().create(body, Mode.SCHEDULED, idempotency_key))
+    return created(
+        service().create(
+            body, Mode.SCHEDULED, idempotency_key, deadline=Deadline.from_context(app.lambda_context)
+        )
+    )
 
 
-def rollout(event: dict[str, Any]) -> dict[str, Any]:
+def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     from shared.rollout import parse_programs, tick  # timer ticks only: HTTP cold starts skip cronsim
 
-    svc = service()
+    svc = durable_service("the timer rollout")
     if "programs" in event:
         programs = parse_programs(event["programs"], "schedule input")
     elif svc.settings.programs:
@@ -48,12 +53,23 @@ def rollout(event: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input or LIVEREC_PROGRAMS", field="programs"
         )
-    report = tick(svc, programs, horizon=timedelta(seconds=svc.settings.rollout_horizon))
+    report = tick(svc, programs, horizon=timedelta(seconds=svc.settings.rollout_horizon), deadline=deadline)
     for _ in report.created:
         count("RolloutCreated", api=svc.settings.api.value)
     for failure in report.failed:
         count("RolloutFailed", code=str(failure["error"]["code"]))
         logger.warning("rollout occurrence failed; retried next tick", extra=failure)
+    for doubt in report.unresolved:
+        count("RolloutUnresolved", api=svc.settings.api.value)
+        logger.error(
+            "rollout occurrence unresolved: it may or may not be recording; not booked again", extra=doubt
+        )
+    if report.deferred:
+        count("RolloutDeferred", api=svc.settings.api.value)
+        logger.warning(
+            "rollout ran short of time; the rest is left to the next tick",
+            extra={"deferred": len(report.deferred), "first": report.deferred[0]},
+        )
     metrics.add_metric(name="RolloutOccurrences", unit="Count", value=report.occurrences)
     logger.info(
         "rollout tick",
@@ -62,6 +78,9 @@ def rollout(event: dict[str, Any]) -> dict[str, Any]:
             "booked": len(report.created),
             "already_booked": report.existing,
             "failures": len(report.failed),
+            "unresolved": len(report.unresolved),
+            "pending": len(report.pending),
+            "deferred": len(report.deferred),
         },
     )
     return report.to_dict()
@@ -77,7 +96,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if is_http(event):
         return app.resolve(event, context)
     try:
-        return rollout(event)
+        return rollout(event, Deadline.from_context(context))
     except LiverecError as exc:  # a bad schedule must be visible, not retried forever by Lambda
         logger.error("rollout refused", extra={"error": exc.to_dict()})
         return {"error": exc.to_dict()}

@@ -21,8 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.config import get_settings
 from shared.http import callbacks, created, forwarder, make_app, service
 from shared.inbound import callback_body, hook_input
+from shared.ledger import Origin
 from shared.models import Mode
 from shared.observability import logger, metrics
+from shared.timeutil import Deadline
 
 app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}}, bearer=False)
 ACK = '{"code":0}'
@@ -31,7 +33,7 @@ ACK = '{"code":0}'
 @app.post("/callbacks/tencent")
 def tencent_callback() -> Response[str]:
     body = callback_body(app.current_event.raw_event, get_settings().callback_key, time.time())
-    callbacks().handle(body)
+    callbacks().handle(body, Deadline.from_context(app.lambda_context))
     return Response(200, "application/json", ACK)
 
 
@@ -44,7 +46,15 @@ def highlight_hook(
     data, key = hook_input(
         app.current_event.raw_event, signature, idempotency_key, settings.hook_secrets, time.time()
     )
-    return created(service().create(data, Mode.REALTIME, key))
+    return created(
+        service().create(
+            data,
+            Mode.REALTIME,
+            key,
+            origin=Origin("hook"),
+            deadline=Deadline.from_context(app.lambda_context),
+        )
+    )
 
 
 @metrics.log_metrics

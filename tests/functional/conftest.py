@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,20 +29,20 @@ AWS_REGION = "ap-east-1"
 
 @pytest.fixture(scope="session")
 def moto_dynamodb() -> Iterator[tuple[str, Any]]:
-    """moto's server on 127.0.0.1 (ephemeral port), started once and stopped at the end of the session;
-    yields its URL and a boto3 client pointed at it (boto3 and moto are test-only: the functions reach
-    the server through their own standard-library client)."""
-    import logging
-
+    """moto's server in its own process on 127.0.0.1 (ephemeral port; the functions and the server then use
+    both cores), started once and stopped at the end of the session; yields its URL and a boto3 client
+    pointed at it (boto3 and moto are test-only: the functions reach the server through their own
+    standard-library client)."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
+        url = _listening_url(server)
         client = boto3.client(
             "dynamodb",
             region_name=AWS_REGION,
@@ -50,10 +53,30 @@ def moto_dynamodb() -> Iterator[tuple[str, Any]]:
         yield url, client
         client.close()
     finally:
-        server.stop()
-        wsgi = getattr(server, "_server", None)
-        if wsgi is not None:
-            wsgi.server_close()  # release the listening socket now, not at garbage collection
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _listening_url(server: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    """The URL moto's server prints once it listens ("Running on http://127.0.0.1:PORT")."""
+    assert server.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line and server.poll() is not None:
+            break
+        seen.append(line)
+        found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+        if found:
+            # keep draining its log so the server never blocks on a full pipe
+            threading.Thread(target=server.stderr.read, daemon=True).start()
+            return found.group(1)
+    raise RuntimeError(f"moto's server did not start: {''.join(seen)[-2000:]}")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from devtools.events import load_event
 from functions.scheduled import handler as scheduled
 from shared.adapters import get_adapter
 from shared.config import LiveApi, Settings
-from shared.idempotency import MemoryStore
+from shared.ledger import MemoryLedger
 from shared.rollout import Program, TokenBucket, tick
 from shared.service import RecordingService
 from tests.conftest import FakeLambdaContext
@@ -27,7 +27,7 @@ def make_service(fresh_emulator: Emulator, make_settings: Callable[..., Settings
     def build(api: LiveApi = LiveApi.RECORD_TASK) -> RecordingService:
         settings = make_settings(api, endpoint=fresh_emulator.base_url)
         clock = fresh_emulator.clock.now
-        return RecordingService(settings, get_adapter(settings, clock=clock), MemoryStore(), clock)
+        return RecordingService(settings, get_adapter(settings, clock=clock), MemoryLedger(), clock)
 
     yield build
 

@@ -252,7 +252,7 @@ def test_stream_begin_matching_a_rule_records_once_over_13_sequential_deliveries
     assert 595 <= tasks[0].end - tasks[0].start <= 605
     assert [r.action for r in fresh_emulator.requests()].count("CreateRecordTask") == 1
     if store is not None:  # the claim that made it one task was the table's
-        assert sum(k.startswith("tencent-begin:") for k in store()) == 1
+        assert sum(k.startswith("rec#callback:") for k in store()) == 1
 
 
 def test_stream_begin_13_concurrent_deliveries_create_one_task(
@@ -275,7 +275,7 @@ def test_stream_begin_13_concurrent_deliveries_create_one_task(
     assert len(live_tasks(fresh_emulator)) == 1
     assert [r.action for r in fresh_emulator.requests()].count("CreateRecordTask") == 1
     if store is not None:
-        assert sum(k.startswith("tencent-begin:") for k in store()) == 1
+        assert sum(k.startswith("rec#callback:") for k in store()) == 1
 
 
 def test_stream_end_stops_the_task_with_the_dynamodb_state(
@@ -285,7 +285,7 @@ def test_stream_end_stops_the_task_with_the_dynamodb_state(
     configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     callback(signed(begin()))
     keys = [i["id"]["S"] for i in dynamodb.scan(TableName=TABLE)["Items"]]
-    assert any(k.startswith("active:") for k in keys) and any(k.startswith("tencent-begin:") for k in keys)
+    assert any(k.startswith("active:") for k in keys) and any(k.startswith("rec#callback:") for k in keys)
     callback(signed(begin(event_type=0, event_time=int(time.time()) + 1)))
     (task,) = live_tasks(fresh_emulator)
     assert not task.running

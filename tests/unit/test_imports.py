@@ -79,9 +79,9 @@ TABLE_PROBE = textwrap.dedent(
     import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
     import functions.webhooks.handler
     from shared.http import service, state
-    from shared.idempotency_dynamodb import DynamoDBStore
+    from shared.ledger_dynamodb import DynamoDBLedger
     from shared.state_dynamodb import DynamoDBState
-    assert isinstance(service().store, DynamoDBStore) and isinstance(state(), DynamoDBState)
+    assert isinstance(service().ledger, DynamoDBLedger) and isinstance(state(), DynamoDBState)
     names = ("boto3", "botocore.session", "botocore.client")
     print(json.dumps({name: name in sys.modules for name in names}))
     """

@@ -1,0 +1,358 @@
+"""The recordings ledger: the system of record of every recording liverec creates, and the claim protocol
+that makes a create happen exactly once over time, across containers and after a crash.
+
+One entry per recording, keyed by its **origin key** (what asked for it: an ``Idempotency-Key``, a rollout
+occurrence, a Tencent callback event, a signed hook) and findable by its task id. An entry holds the
+generation, the stream (domain, app, stream), the window, the mode, the origin, its state and when it may be
+forgotten::
+
+    claim ──► in_progress ──create answered──► created ──stop──► stopped
+                  │   │                           └────delete──► deleted
+                  │   └──no answer (may exist)──► unknown
+                  └──certainly not created──► (released: the key is free again)
+
+- ``claim`` is atomic: exactly one caller owns a new key; everyone else reads the entry already there.
+- A claim carries a **lease** longer than its holder can run (the Lambda deadline plus a margin). A claim
+  whose lease has run out, like an ``unknown`` entry, is never taken over blindly: the caller reconciles
+  (looks the task up where the generation can list) and only a successful ``reclaim`` of the very entry it
+  observed (its ``owner`` token) lets it create again.
+- Retention is by meaning (:func:`retain_until`): an entry lives at least a day, and at least a day past
+  the end of its recording window, whatever its origin.
+
+The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.ledger_dynamodb` keeps
+the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+from shared.errors import LiverecError
+from shared.timeutil import from_unix, isoformat
+
+State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
+OriginKind = Literal["http", "hook", "rollout", "callback"]
+DONE: frozenset[str] = frozenset({"created", "stopped", "deleted"})  # a task exists (or existed): replay it
+
+# Retention: every entry at least a day, and at least a day past its window's end. That covers an HTTP
+# retry (24 h), Tencent's callback redeliveries (13 deliveries a minute apart), and a rollout occurrence
+# until well after its window has left every tick's horizon.
+MIN_RETENTION = 86400.0
+AFTER_END = 86400.0
+
+
+def retain_until(now: float, end: float | None) -> float:
+    """When an entry may be forgotten (the table's TTL attribute ``expiration``)."""
+    return max(now + MIN_RETENTION, (end if end is not None else now) + AFTER_END)
+
+
+class IdempotencyConflict(LiverecError):
+    code = "IdempotencyConflict"
+
+
+class IdempotencyInProgress(LiverecError):
+    code = "IdempotencyInProgress"
+
+
+class IdempotencyStoreUnavailable(LiverecError):
+    """The store cannot be read or written: refuse to create (a duplicate could follow), try later."""
+
+    code = "IdempotencyStoreUnavailable"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What asked for a recording: ``kind``, and the program or callback rule by ``name`` where there is one."""
+
+    kind: OriginKind
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording as liverec asked for it: planned (``task_id`` None) or created. Times are UNIX seconds."""
+
+    api: str
+    mode: str
+    stream: str
+    domain: str | None
+    app: str | None
+    start: int
+    end: int
+    task_id: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def sends_start(self) -> bool:
+        """Whether the create carried the start (scheduled) or Tencent started it on arrival (real-time)."""
+        return self.mode == "scheduled"
+
+    def body(self) -> dict[str, Any]:
+        """What a create answers (HTTP 201), and what a replay answers again."""
+        return {
+            "task_id": self.task_id,
+            "api": self.api,
+            "mode": self.mode,
+            "stream": self.stream,
+            "start": isoformat(from_unix(self.start)),
+            "end": isoformat(from_unix(self.end)),
+            "warnings": list(self.warnings),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "api": self.api,
+            "mode": self.mode,
+            "stream": self.stream,
+            "domain": self.domain,
+            "app": self.app,
+            "start": self.start,
+            "end": self.end,
+            "task_id": self.task_id,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recording:
+        return cls(
+            api=str(data["api"]),
+            mode=str(data["mode"]),
+            stream=str(data["stream"]),
+            domain=data.get("domain"),
+            app=data.get("app"),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            task_id=None if data.get("task_id") is None else str(data["task_id"]),
+            warnings=tuple(data.get("warnings") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    state: State
+    fingerprint: str
+    origin: Origin
+    owner: str  # the token of the claim that last wrote this entry; reclaim and release check it
+    claimed_at: float
+    lease_until: float  # in_progress only: until then its holder may still be running
+    expires_at: float
+    recording: Recording  # planned (in_progress, unknown) or created (with its task id)
+    updated_at: float
+
+    def held(self, now: float) -> bool:
+        """A claim whose holder may still be running: wait for it, never reconcile under it."""
+        return self.state == "in_progress" and self.lease_until > now
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What ``claim`` asks for; ``owner`` is fresh per claim."""
+
+    key: str
+    fingerprint: str
+    origin: Origin
+    now: float
+    lease_until: float
+    recording: Recording  # the plan: what a reconciler looks for if this claim's holder dies
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def entry(self) -> Entry:
+        return Entry(
+            key=self.key,
+            state="in_progress",
+            fingerprint=self.fingerprint,
+            origin=self.origin,
+            owner=self.owner,
+            claimed_at=self.now,
+            lease_until=self.lease_until,
+            expires_at=retain_until(self.now, self.recording.end),
+            recording=self.recording,
+            updated_at=self.now,
+        )
+
+
+class Ledger(Protocol):
+    def claim(self, claim: Claim) -> Entry | None:
+        """Own ``claim.key`` (returns None), or return the live entry already stored under it."""
+
+    def get(self, key: str, now: float) -> Entry | None: ...
+
+    def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
+        """The live entries of ``keys`` (absent keys are left out), read consistently."""
+
+    def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
+        """Record the outcome of the claim ``owner`` holds (``created`` or ``unknown``), indexed by task id
+        when there is one. False when the claim is no longer ``owner``'s (nothing written)."""
+
+    def release(self, key: str, owner: str) -> None:
+        """Forget ``owner``'s claim: its create certainly did not happen."""
+
+    def reclaim(self, observed: Entry, claim: Claim) -> bool:
+        """Atomically turn ``observed`` (unknown, or a claim whose lease ran out) into ``claim``; False when
+        the entry changed since it was read."""
+
+    def by_task(self, api: str, task_id: str, now: float) -> Entry | None: ...
+
+    def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
+        """A created recording was stopped or deleted; None when the ledger does not know the task."""
+
+    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
+        """Per rollout group (one program's stream), the occurrence keys whose entries are settled (created,
+        stopped or deleted), with their window's end: a tick reads one item per program, not one per
+        occurrence. Settled is final while an entry lives, so this is a safe summary of the entries."""
+
+    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
+        """Add settled occurrences to ``group``'s summary; ``drop`` the ones whose window has ended."""
+
+
+def ledger_key(kind: OriginKind, key: str) -> str:
+    """The ledger's key for an origin's own key: each origin has its own namespace."""
+    return f"{kind}:{key}"
+
+
+def fingerprint(payload: Any) -> str:
+    """A stable digest of the request body (key order does not matter)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def task_ref(api: str, task_id: str) -> str:
+    return f"{api}:{task_id}"
+
+
+class MemoryLedger:
+    """Thread-safe, in-process: one Lambda container, the tests, the local gateway. Not durable: a new
+    container starts empty, so a deployed timer or callback route refuses to run on it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._tasks: dict[str, str] = {}
+        self._settled: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, key: str, now: float) -> Entry | None:
+        entry = self._entries.get(key)
+        return entry if entry is not None and entry.expires_at > now else None
+
+    def claim(self, claim: Claim) -> Entry | None:
+        with self._lock:
+            found = self._live(claim.key, claim.now)
+            if found is not None:
+                return found
+            self._entries[claim.key] = claim.entry()
+            return None
+
+    def get(self, key: str, now: float) -> Entry | None:
+        with self._lock:
+            return self._live(key, now)
+
+    def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
+        with self._lock:
+            found = {key: self._live(key, now) for key in keys}
+        return {key: entry for key, entry in found.items() if entry is not None}
+
+    def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.owner != owner:
+                return False
+            self._entries[key] = replace(
+                entry,
+                state=state,
+                recording=recording,
+                expires_at=retain_until(now, recording.end),
+                updated_at=now,
+            )
+            if recording.task_id is not None:
+                self._tasks[task_ref(recording.api, recording.task_id)] = key
+            return True
+
+    def release(self, key: str, owner: str) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.owner == owner:
+                del self._entries[key]
+
+    def reclaim(self, observed: Entry, claim: Claim) -> bool:
+        with self._lock:
+            entry = self._entries.get(observed.key)
+            if entry is None or entry.owner != observed.owner or entry.state != observed.state:
+                return False
+            self._entries[observed.key] = claim.entry()
+            return True
+
+    def by_task(self, api: str, task_id: str, now: float) -> Entry | None:
+        with self._lock:
+            key = self._tasks.get(task_ref(api, task_id))
+            return self._live(key, now) if key is not None else None
+
+    def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
+        with self._lock:
+            key = self._tasks.get(task_ref(api, task_id))
+            entry = self._live(key, now) if key is not None else None
+            if key is None or entry is None:
+                return None
+            marked = replace(entry, state=state, updated_at=now)
+            self._entries[key] = marked
+            return marked
+
+    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {group: dict(self._settled.get(group, {})) for group in groups}
+
+    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
+        with self._lock:
+            known = self._settled.setdefault(group, {})
+            known.update(add)
+            for key in drop:
+                known.pop(key, None)
+
+
+def wait_for_claim(
+    ledger: Ledger,
+    claim: Callable[[], Claim],
+    *,
+    wait: bool = True,
+    timeout: float = 10.0,
+    poll: float = 0.005,
+    max_poll: float = 0.1,
+) -> tuple[Claim, Entry | None]:
+    """Claim the key or, while a live holder has it, wait (bounded) for its outcome.
+
+    Returns the last claim tried, and None when this caller now owns it, or else the entry to act on (settled,
+    or one whose holder may have died). ``claim`` builds a fresh claim per attempt (the clock moves on). The
+    wait polls after
+    ``poll`` seconds, doubling up to ``max_poll``: a duplicate gets a fast create's result within
+    milliseconds, and a slow one costs a remote store a few reads, not dozens. ``wait=False`` (the rollout:
+    another tick is booking it) raises at once.
+    """
+    deadline = time.monotonic() + timeout
+    delay = poll
+    while True:
+        attempt = claim()
+        entry = ledger.claim(attempt)
+        if entry is None:
+            return attempt, None
+        if entry.fingerprint != attempt.fingerprint:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used with a different request body", field="Idempotency-Key"
+            )
+        if not entry.held(attempt.now):
+            return attempt, entry
+        if not wait or time.monotonic() >= deadline:
+            raise IdempotencyInProgress(
+                "a request with this key is still being processed; retry shortly", field="Idempotency-Key"
+            )
+        time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+        delay = min(delay * 2, max_poll)

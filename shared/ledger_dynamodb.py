@@ -1,0 +1,352 @@
+"""The recordings ledger on DynamoDB: conditional writes make a claim atomic across Lambda containers.
+
+Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB through the standard-library
+client in :mod:`shared.dynamodb` (no boto3 on any path). Any failure other than a false condition is
+``IdempotencyStoreUnavailable``: the caller refuses to create rather than risk a duplicate.
+
+Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seconds):
+
+- ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
+  ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
+  flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
+  ``task_id``, ``warnings`` (a JSON list), and ``stream_key`` (``api|domain|app|stream``, for listing by
+  stream).
+- ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
+- ``prog#<group>``: the rollout's summary of one program's settled occurrences: ``done`` (one string,
+  ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks), ``expiration`` a week after its
+  last change.
+
+Why not powertools' ``@idempotent_function``: it deletes its record when the wrapped call raises, so a
+create whose outcome is unknown (Tencent may have stored the task) could be retried blindly into a
+duplicate. Here such an entry stays ``unknown`` until it is reconciled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
+from shared.ledger import (
+    Claim,
+    Entry,
+    IdempotencyStoreUnavailable,
+    Origin,
+    Recording,
+    State,
+    retain_until,
+    task_ref,
+)
+from shared.observability import logger
+
+REC = "rec#"
+TASK = "task#"
+PROGRESS = "prog#"
+PROGRESS_TTL = 7 * 86400
+BATCH = 100  # BatchGetItem's limit
+
+
+def _n(value: float) -> dict[str, str]:
+    return {"N": repr(float(value))}
+
+
+def _ttl(value: float) -> dict[str, str]:
+    return {"N": str(math.ceil(value))}
+
+
+def _recording_attrs(recording: Recording) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "api": {"S": recording.api},
+        "mode": {"S": recording.mode},
+        "stream": {"S": recording.stream},
+        "start": {"N": str(recording.start)},
+        "end": {"N": str(recording.end)},
+        "warnings": {"S": json.dumps(list(recording.warnings), ensure_ascii=False)},
+        "stream_key": {
+            "S": f"{recording.api}|{recording.domain or ''}|{recording.app or ''}|{recording.stream}"
+        },
+    }
+    for name in ("domain", "app", "task_id"):
+        value = getattr(recording, name)
+        if value is not None:
+            attrs[name] = {"S": value}
+    return attrs
+
+
+def _claim_item(claim: Claim) -> dict[str, Any]:
+    entry = claim.entry()
+    item = {
+        "id": {"S": REC + claim.key},
+        "state": {"S": entry.state},
+        "fingerprint": {"S": entry.fingerprint},
+        "origin": {"S": entry.origin.kind},
+        "owner": {"S": entry.owner},
+        "claimed_at": _n(entry.claimed_at),
+        "lease_until": _n(entry.lease_until),
+        "updated_at": _n(entry.updated_at),
+        "expiration": _ttl(entry.expires_at),
+        **_recording_attrs(entry.recording),
+    }
+    if entry.origin.name is not None:
+        item["origin_name"] = {"S": entry.origin.name}
+    return item
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    def s(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else str(value["S"])
+
+    recording = Recording(
+        api=str(s("api")),
+        mode=str(s("mode")),
+        stream=str(s("stream")),
+        domain=s("domain"),
+        app=s("app"),
+        start=int(item["start"]["N"]),
+        end=int(item["end"]["N"]),
+        task_id=s("task_id"),
+        warnings=tuple(json.loads(item["warnings"]["S"])),
+    )
+    return Entry(
+        key=item["id"]["S"].removeprefix(REC),
+        state=item["state"]["S"],
+        fingerprint=item["fingerprint"]["S"],
+        origin=Origin(item["origin"]["S"], s("origin_name")),
+        owner=item["owner"]["S"],
+        claimed_at=float(item["claimed_at"]["N"]),
+        lease_until=float(item["lease_until"]["N"]),
+        expires_at=float(item["expiration"]["N"]),
+        recording=recording,
+        updated_at=float(item["updated_at"]["N"]),
+    )
+
+
+class DynamoDBLedger:
+    def __init__(self, table_name: str, *, client: DynamoDB | None = None) -> None:
+        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
+        self._client = client if client is not None else default_client()
+        self._table = table_name
+        self.reads = 0  # items read and write requests sent: the benchmarks count store traffic
+        self.writes = 0
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        if operation in ("GetItem", "BatchGetItem"):
+            self.reads += 1
+        else:
+            self.writes += 1
+        if operation != "BatchGetItem":
+            kwargs["TableName"] = self._table
+        try:
+            return self._client.call(operation, **kwargs)
+        except ConditionalCheckFailed:
+            raise
+        except DynamoDBError as exc:
+            raise IdempotencyStoreUnavailable(
+                f"the idempotency table {self._table} is unavailable ({exc.code}); nothing was created"
+            ) from exc
+
+    def _get(self, key: str, now: float) -> Entry | None:
+        item = self._call("GetItem", Key={"id": {"S": REC + key}}, ConsistentRead=True).get("Item")
+        if item is None or float(item["expiration"]["N"]) <= now:
+            return None
+        return _entry(item)
+
+    def claim(self, claim: Claim) -> Entry | None:
+        item = _claim_item(claim)
+        for _ in range(3):  # an expired entry deleted by TTL between the two calls: claim again
+            try:
+                self._call(
+                    "PutItem",
+                    Item=item,
+                    # new, or expired (TTL deletion is lazy)
+                    ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                    ExpressionAttributeValues={":now": _n(claim.now)},
+                )
+                return None
+            except ConditionalCheckFailed:
+                pass
+            found = self._get(claim.key, claim.now)
+            if found is not None:
+                return found
+        raise IdempotencyStoreUnavailable(
+            f"the idempotency table {self._table} keeps changing under {claim.key}"
+        )
+
+    def get(self, key: str, now: float) -> Entry | None:
+        return self._get(key, now)
+
+    def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Entry] = {}
+        for offset in range(0, len(wanted), BATCH):
+            pending: list[dict[str, Any]] = [
+                {"id": {"S": REC + key}} for key in wanted[offset : offset + BATCH]
+            ]
+            for _ in range(10):  # unprocessed keys (throttling) are asked again, a bounded number of times
+                page = self._call(
+                    "BatchGetItem",
+                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}},
+                )
+                for item in page.get("Responses", {}).get(self._table, []):
+                    if float(item["expiration"]["N"]) > now:
+                        entry = _entry(item)
+                        found[entry.key] = entry
+                pending = page.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise IdempotencyStoreUnavailable(
+                    f"the idempotency table {self._table} kept keys unprocessed"
+                )
+        return found
+
+    def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
+        expires = retain_until(now, recording.end)
+        if (
+            recording.task_id is not None
+        ):  # the index first: an entry never names a task it cannot be found by
+            self._call(
+                "PutItem",
+                Item={
+                    "id": {"S": TASK + task_ref(recording.api, recording.task_id)},
+                    "ref": {"S": key},
+                    "expiration": _ttl(expires),
+                },
+            )
+        attrs = _recording_attrs(recording)
+        names = {"#s": "state", **{f"#{name}": name for name in attrs}}
+        values = {
+            ":s": {"S": state},
+            ":e": _ttl(expires),
+            ":u": _n(now),
+            ":owner": {"S": owner},
+            **{f":{name}": value for name, value in attrs.items()},
+        }
+        update = "SET #s = :s, expiration = :e, updated_at = :u, " + ", ".join(f"#{n} = :{n}" for n in attrs)
+        try:
+            self._call(
+                "UpdateItem",
+                Key={"id": {"S": REC + key}},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(id) AND #owner = :owner",
+                ExpressionAttributeNames={**names, "#owner": "owner"},
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ConditionalCheckFailed:
+            return False
+
+    def release(self, key: str, owner: str) -> None:
+        with contextlib.suppress(ConditionalCheckFailed):  # no longer ours: nothing to release
+            self._call(
+                "DeleteItem",
+                Key={"id": {"S": REC + key}},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+
+    def reclaim(self, observed: Entry, claim: Claim) -> bool:
+        try:
+            self._call(
+                "PutItem",
+                Item=_claim_item(claim),
+                ConditionExpression="#owner = :seen AND #s = :state",
+                ExpressionAttributeNames={"#s": "state", "#owner": "owner"},
+                ExpressionAttributeValues={":seen": {"S": observed.owner}, ":state": {"S": observed.state}},
+            )
+            return True
+        except ConditionalCheckFailed:
+            return False
+
+    def _ref(self, api: str, task_id: str, now: float) -> str | None:
+        item = self._call(
+            "GetItem", Key={"id": {"S": TASK + task_ref(api, task_id)}}, ConsistentRead=True
+        ).get("Item")
+        if item is None or float(item["expiration"]["N"]) <= now:
+            return None
+        return str(item["ref"]["S"])
+
+    def by_task(self, api: str, task_id: str, now: float) -> Entry | None:
+        key = self._ref(api, task_id, now)
+        return self._get(key, now) if key is not None else None
+
+    def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
+        key = self._ref(api, task_id, now)
+        if key is None:
+            return None
+        try:
+            item = self._call(
+                "UpdateItem",
+                Key={"id": {"S": REC + key}},
+                UpdateExpression="SET #s = :s, updated_at = :u",
+                ConditionExpression="attribute_exists(id) AND expiration > :now",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":s": {"S": state}, ":u": _n(now), ":now": _n(now)},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ConditionalCheckFailed:
+            return None
+        return _entry(item)
+
+    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
+        return {group: done for group, (done, _) in self._summaries(groups, now).items()}
+
+    def _summaries(self, groups: Iterable[str], now: float) -> dict[str, tuple[dict[str, int], int]]:
+        """Per group: its settled occurrences, and the summary's version (0: none yet)."""
+        wanted = list(dict.fromkeys(groups))
+        found: dict[str, tuple[dict[str, int], int]] = {group: ({}, 0) for group in wanted}
+        for offset in range(0, len(wanted), BATCH):
+            pending: list[dict[str, Any]] = [
+                {"id": {"S": PROGRESS + g}} for g in wanted[offset : offset + BATCH]
+            ]
+            for _ in range(10):
+                page = self._call(
+                    "BatchGetItem", RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                )
+                for item in page.get("Responses", {}).get(self._table, []):
+                    live = float(item["expiration"]["N"]) > now
+                    done = {
+                        key: int(end)
+                        for key, _, end in (p.partition("@") for p in item["done"]["S"].split(",") if p)
+                    }
+                    found[item["id"]["S"].removeprefix(PROGRESS)] = (
+                        done if live else {},
+                        int(item["version"]["N"]),
+                    )
+                pending = page.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise IdempotencyStoreUnavailable(
+                    f"the idempotency table {self._table} kept keys unprocessed"
+                )
+        return found
+
+    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
+        # one string per program (cheap to read every tick); concurrent ticks merge through the version
+        for _ in range(5):
+            ((done, version),) = self._summaries([group], now).values()
+            merged = {k: end for k, end in (done | add).items() if k not in drop}
+            try:
+                self._call(
+                    "UpdateItem",
+                    Key={"id": {"S": PROGRESS + group}},
+                    UpdateExpression="SET done = :done, version = :next, expiration = :e",
+                    ConditionExpression="attribute_not_exists(version) OR version = :seen",
+                    ExpressionAttributeValues={
+                        ":done": {"S": ",".join(f"{k}@{end}" for k, end in sorted(merged.items()))},
+                        ":next": {"N": str(version + 1)},
+                        ":seen": {"N": str(version)},
+                        ":e": _ttl(now + PROGRESS_TTL),
+                    },
+                )
+                return
+            except ConditionalCheckFailed:
+                continue  # another tick wrote meanwhile: merge again
+        # a summary left behind only costs the next tick a read of those entries
+        logger.warning("the rollout summary of a program kept changing; not updated", extra={"group": group})

@@ -1,0 +1,186 @@
+"""The recordings ledger, in-process and on DynamoDB (moto's server, through the standard-library client):
+claim, replay, conflict, unknown -> reconcile -> reclaim, leases never taken over blindly, retention, the
+task index; and the functions using it end to end."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devtools.emulator import Emulator
+from functions.scheduled import handler as scheduled
+from shared.dynamodb import DynamoDB
+from shared.ledger import AFTER_END, MIN_RETENTION, Claim, MemoryLedger, Origin, Recording
+from shared.ledger_dynamodb import DynamoDBLedger
+from tests.conftest import FakeLambdaContext
+from tests.functional.conftest import TABLE, http_event, parse
+
+PLAN = Recording("record-task", "scheduled", "s", "d.example", "live", 10_000, 13_600)
+HTTP = Origin("http")
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def ledger(request: pytest.FixtureRequest) -> Any:
+    """Both ledgers must behave the same."""
+    if request.param == "memory":
+        return MemoryLedger()
+    request.getfixturevalue("dynamodb")
+    return DynamoDBLedger(TABLE, client=DynamoDB.from_env())
+
+
+def claim(
+    key: str = "k", now: float = 1000, *, lease: float = 60, fp: str = "fp", plan: Recording = PLAN
+) -> Claim:
+    return Claim(key, fp, HTTP, now, now + lease, plan)
+
+
+def test_claim_then_replay(ledger: Any) -> None:
+    first = claim()
+    assert ledger.claim(first) is None
+    held = ledger.claim(claim(now=1001))
+    assert held is not None and held.state == "in_progress" and held.held(1001) and held.owner == first.owner
+    assert held.recording == PLAN  # the plan is there for whoever must reconcile
+    created = Recording(**{**PLAN.to_dict(), "task_id": "t1", "warnings": ()})
+    assert ledger.settle("k", first.owner, "created", created, 1002)
+    done = ledger.claim(claim(now=1003))
+    assert done.state == "created" and done.recording.task_id == "t1" and not done.held(1003)
+
+
+def test_only_the_owner_settles_or_releases(ledger: Any) -> None:
+    mine = claim()
+    ledger.claim(mine)
+    assert not ledger.settle("k", "someone-else", "created", PLAN, 1001)
+    ledger.release("k", "someone-else")
+    assert ledger.get("k", 1001).state == "in_progress"
+    ledger.release("k", mine.owner)
+    assert ledger.claim(claim(now=1002)) is None
+
+
+def test_a_claim_whose_lease_ran_out_is_returned_not_taken_over(ledger: Any) -> None:
+    ledger.claim(claim(lease=60))
+    stale = ledger.claim(claim(now=1061))
+    # the holder may have died after its create reached Tencent: the caller gets the entry to reconcile
+    assert stale is not None and stale.state == "in_progress" and not stale.held(1061)
+
+
+def test_one_reconciler_reclaims_what_it_observed(ledger: Any) -> None:
+    first = claim()
+    ledger.claim(first)
+    ledger.settle("k", first.owner, "unknown", PLAN, 1001)
+    observed = ledger.get("k", 1002)
+    assert observed.state == "unknown" and observed.recording == PLAN
+    a, b = claim(now=1003), claim(now=1003)
+    assert ledger.reclaim(observed, a) is True
+    assert ledger.reclaim(observed, b) is False  # it changed since b read it
+    assert ledger.get("k", 1004).owner == a.owner
+
+
+def test_retention_is_a_day_and_a_day_past_the_window(ledger: Any) -> None:
+    long = Recording("record-task", "scheduled", "s", None, None, 5000, 500_000)
+    mine = claim(plan=long)
+    ledger.claim(mine)
+    assert ledger.get("k", 1000).expires_at >= 500_000 + AFTER_END
+    short = Recording("record-task", "realtime", "s", None, None, 1000, 1300)
+    other = claim("short", plan=short)
+    ledger.claim(other)
+    assert ledger.settle("short", other.owner, "created", short, 1001)
+    gone = max(1001 + MIN_RETENTION, 1300 + AFTER_END)
+    assert ledger.get("short", gone - 1) is not None
+    assert ledger.get("short", gone + 1) is None  # forgotten: the key is free again
+    assert ledger.claim(claim("short", gone + 1, fp="other")) is None
+
+
+def test_tasks_are_found_by_id_and_marked(ledger: Any) -> None:
+    mine = claim()
+    ledger.claim(mine)
+    created = Recording(**{**PLAN.to_dict(), "task_id": "t-9", "warnings": ()})
+    ledger.settle("k", mine.owner, "created", created, 1001)
+    assert ledger.by_task("record-task", "t-9", 1002).key == "k"
+    assert ledger.by_task("v2", "t-9", 1002) is None
+    assert ledger.mark("record-task", "t-9", "stopped", 1003).state == "stopped"
+    assert ledger.claim(claim(now=1004)).state == "stopped"  # a replay still answers the recording
+    assert ledger.mark("record-task", "unknown-task", "stopped", 1005) is None
+
+
+def test_many_entries_are_read_at_once(ledger: Any) -> None:
+    for i in range(0, 130, 2):
+        ledger.claim(claim(f"k{i}"))
+    found = ledger.get_many([f"k{i}" for i in range(130)], 1001)
+    assert sorted(found) == sorted(f"k{i}" for i in range(0, 130, 2))
+    assert ledger.get_many([f"k{i}" for i in range(130)], 1000 + 3 * 86400 + 100_000) == {}
+
+
+def test_functions_use_dynamodb_when_configured(
+    dynamodb: Any, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+) -> None:
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    now = int(time.time())
+    body = {"stream": "s", "start": now + 600, "end": now + 1200}
+    event = http_event("POST", "/recordings/scheduled", body, headers={"Idempotency-Key": "ddb-1"})
+    first = parse(scheduled.lambda_handler(event, lambda_context))
+    second = parse(scheduled.lambda_handler(event, lambda_context))
+    assert first == second and first[0] == 201
+    assert len(fresh_emulator.tasks()) == 1
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "rec#http:ddb-1"}})["Item"]
+    assert item["state"]["S"] == "created" and item["task_id"]["S"] == fresh_emulator.tasks()[0].task_id
+    assert int(item["expiration"]["N"]) >= now + 1200 + 86400  # a day past the window's end
+
+
+def test_an_unreachable_table_refuses_to_create(
+    dynamodb: Any,
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a table the function cannot reach (nothing listens on the endpoint's port)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port}")
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "k"})
+    from functions.realtime import handler as realtime
+
+    status, body = parse(realtime.lambda_handler(event, lambda_context))
+    # Then it answers 503 and creates nothing (it cannot promise there is no duplicate)
+    assert status == 503 and body["error"]["code"] == "IdempotencyStoreUnavailable"
+    assert "ConnectFailed" in body["error"]["message"]
+    assert fresh_emulator.tasks() == []
+
+
+def test_a_table_without_aws_credentials_is_a_configuration_error(
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a table but no AWS credentials in the environment (profiles and metadata are not consulted)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_REGION", "ap-east-1")
+    configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "k"})
+    from functions.realtime import handler as realtime
+
+    status, body = parse(realtime.lambda_handler(event, lambda_context))
+    # Then the deployment is to blame (500, the variable named) and nothing is created
+    assert status == 500 and body["error"] == {
+        "code": "ConfigError",
+        "message": "the function is misconfigured; see its logs",
+        "field": "AWS_ACCESS_KEY_ID",
+    }
+    assert fresh_emulator.tasks() == []
+
+
+def test_memory_selects_the_in_process_ledger(
+    configure: Callable[..., None], lambda_context: FakeLambdaContext
+) -> None:
+    from shared.http import service
+
+    configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
+    assert isinstance(service().ledger, MemoryLedger)
