@@ -11,7 +11,7 @@ import threading
 from types import FrameType
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from devtools.emulator.core import NO_LIMITS
+from devtools.emulator.config import NO_LIMITS
 
 ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
 # LIVE_CALLBACK_KEY (default "emulator-callback-key") signs callbacks when --callback-url is given
