@@ -14,7 +14,7 @@ from typing import Any
 from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
 from shared.adapters.transport import Transport
 from shared.config import LiveApi, Settings
-from shared.errors import LimitExceeded, TencentAuthError, TencentError
+from shared.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
 from shared.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 from shared.signing import HmacMethod, hmac_signature, hmac_string_to_sign
 from shared.timeutil import Clock, format_cst, parse_cst
@@ -98,8 +98,11 @@ def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
     message = str(data.get("message") or data.get("codeDesc") or "")
     text = str(code)
     cls: type[TencentError] = TencentError
-    if isinstance(code, int) and 4100 <= code <= 4110:  # documented authentication failures
+    # 4100-4110: authentication failed; 4500: replay (a Nonce reused, or our Timestamp 2 h off: our clock)
+    if isinstance(code, int) and (4100 <= code <= 4110 or code == 4500):
         cls = TencentAuthError
+    elif code == 5000 and action in ("StopRecord", "DeleteRecord"):  # resource does not exist: the task
+        cls = TaskNotFound
     elif code == 4400:  # quota
         cls = LimitExceeded
     return cls(text, message, api=LiveApi.V2.value, action=action)
