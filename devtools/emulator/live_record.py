@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from devtools.emulator.errors import invalid
-from devtools.emulator.params import choice, cst_time, flag, text
+from devtools.emulator.params import INT64, STRING, choice, cst_time, flag, text
 from devtools.emulator.tasks import Context, Handler, create_cst_task, deleted, on_task, stopped
 
 
@@ -54,4 +54,30 @@ ACTIONS: dict[str, Handler] = {
     "CreateLiveRecord": create_live_record,
     "StopLiveRecord": on_task("live-record", ("TaskId",), "StreamName", stopped),
     "DeleteLiveRecord": on_task("live-record", ("TaskId",), "StreamName", deleted),
+}
+# The parameters each action declares, with their types: any other name is UnknownParameter.
+PARAMS: dict[str, dict[str, str]] = {
+    "CreateLiveRecord": {
+        "StreamName": STRING,
+        "AppName": STRING,
+        "DomainName": STRING,
+        "StartTime": STRING,
+        "EndTime": STRING,
+        "RecordType": STRING,
+        "FileFormat": STRING,
+        "Highlight": INT64,
+        "MixStream": INT64,
+        "StreamParam": STRING,
+    },
+    "StopLiveRecord": {"StreamName": STRING, "TaskId": INT64},
+    "DeleteLiveRecord": {"StreamName": STRING, "TaskId": INT64},
+}
+# The codes each action answers besides those every API 3.0 action can (api3.COMMON_CODES); each is in
+# the action's documented list.
+CODES: dict[str, frozenset[str]] = {
+    "CreateLiveRecord": frozenset(
+        {"InvalidParameterValue", "LimitExceeded.MaximumTask", "LimitExceeded.MaximumRunningTask"}
+    ),
+    "StopLiveRecord": frozenset({"ResourceNotFound.TaskId"}),
+    "DeleteLiveRecord": frozenset({"ResourceNotFound.TaskId"}),
 }

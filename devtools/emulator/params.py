@@ -8,12 +8,12 @@ CreateLiveRecord family; v2 and fcgi render both as their one "invalid parameter
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
-from devtools.emulator.errors import invalid, missing
+from devtools.emulator.errors import ApiError, invalid, missing
 
 # China Standard Time: UTC+8 all year. Never the machine's local zone.
 CST = timezone(timedelta(hours=8))
@@ -92,3 +92,39 @@ def choice(params: dict[str, Any], name: str, allowed: Iterable[str], default: s
     if not isinstance(value, str) or value.lower() not in options:
         raise invalid(name, f"must be one of {', '.join(options)}, got {value!r}")
     return value.lower()
+
+
+# API 3.0 parameter types, as Tencent declares them per action.
+STRING, INT64, UINT64 = "String", "Integer", "UInteger"
+
+
+def check_declared(
+    declared: Mapping[str, str], params: Mapping[str, Any], *, form: bool, tolerated: Iterable[str] = ()
+) -> None:
+    """API 3.0: a name the action does not declare is UnknownParameter; a value of another type is
+    InvalidParameter. A JSON body must carry Integers as numbers and Strings as strings; the form and query
+    encodings carry only strings, so there an Integer is a decimal string. An absent (null or, in a form,
+    empty) value is left to the action, which decides whether it is required."""
+    allowed = set(tolerated)
+    for name in params:
+        if name not in declared and name not in allowed:
+            raise ApiError("UnknownParameter", f"unknown parameter {name}: the action does not declare it")
+    for name, kind in declared.items():
+        value = params.get(name)
+        if value is None or (form and value == ""):
+            continue
+        if not _fits(kind, value, form):
+            raise invalid(name, f"must be {_KIND_TEXT[kind]}, got {value!r}", "InvalidParameter")
+
+
+_KIND_TEXT = {STRING: "a String", INT64: "an Integer", UINT64: "a non-negative Integer"}
+
+
+def _fits(kind: str, value: object, form: bool) -> bool:
+    if kind == STRING:
+        return isinstance(value, str)
+    if form:
+        number = int(value) if isinstance(value, str) and INT_TEXT.match(value) else None
+    else:
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    return number is not None and (kind == INT64 or number >= 0)

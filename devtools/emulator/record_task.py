@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from devtools.emulator.errors import ApiError, invalid, missing
-from devtools.emulator.params import DAY, integer, text
+from devtools.emulator.params import DAY, STRING, UINT64, integer, text
 from devtools.emulator.tasks import Context, Handler, deleted, on_task, running_cap, stopped, store
 
 MAX_SCROLL_TOKENS = 10_000
@@ -88,7 +88,7 @@ def describe_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     if token:
         known = ctx.state.scroll_tokens.get(token)
         if known is None or known[0] != query:
-            raise invalid("ScrollToken", "is not a token this query returned")
+            raise invalid("ScrollToken", "is not a token this query returned", "InvalidParameter")
         offset = known[1]
     # tasks whose start and end both lie in the window; deleted ones are hidden
     tasks = sorted(
@@ -133,7 +133,39 @@ def describe_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 ACTIONS: dict[str, Handler] = {
     "CreateRecordTask": create_record_task,
-    "StopRecordTask": on_task("record-task", ("TaskId",), None, stopped),
-    "DeleteRecordTask": on_task("record-task", ("TaskId",), None, deleted),
+    # an unknown or deleted TaskId is InvalidParameter: these actions have no ResourceNotFound code
+    "StopRecordTask": on_task("record-task", ("TaskId",), None, stopped, "InvalidParameter"),
+    "DeleteRecordTask": on_task("record-task", ("TaskId",), None, deleted, "InvalidParameter"),
     "DescribeRecordTask": describe_record_task,
+}
+# The parameters each action declares, with their types: any other name is UnknownParameter.
+PARAMS: dict[str, dict[str, str]] = {
+    "CreateRecordTask": {
+        "StreamName": STRING,
+        "DomainName": STRING,
+        "AppName": STRING,
+        "EndTime": UINT64,
+        "StartTime": UINT64,
+        "StreamType": UINT64,
+        "TemplateId": UINT64,
+        "Extension": STRING,
+    },
+    "StopRecordTask": {"TaskId": STRING},
+    "DeleteRecordTask": {"TaskId": STRING},
+    "DescribeRecordTask": {
+        "StartTime": UINT64,
+        "EndTime": UINT64,
+        "StreamName": STRING,
+        "DomainName": STRING,
+        "AppName": STRING,
+        "ScrollToken": STRING,
+    },
+}
+# The codes each action answers besides those every API 3.0 action can (api3.COMMON_CODES); each is in
+# the action's documented list or Tencent's common list.
+CODES: dict[str, frozenset[str]] = {
+    "CreateRecordTask": frozenset({"UnsupportedRegion", "LimitExceeded.MaximumRunningTask"}),
+    "StopRecordTask": frozenset(),
+    "DeleteRecordTask": frozenset(),
+    "DescribeRecordTask": frozenset(),
 }

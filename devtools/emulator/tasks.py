@@ -106,10 +106,14 @@ def store(ctx: Context, **fields: Any) -> TaskRecord:
     return task
 
 
-def find(ctx: Context, api: str, task_id: str, id_name: str, stream: str | None = None) -> TaskRecord:
+def find(
+    ctx: Context, api: str, task_id: str, id_name: str, *, stream: str | None, not_found: str
+) -> TaskRecord:
+    """The task, unless it is unknown, deleted, or another stream's: then ``not_found``."""
     task = ctx.state.tasks.get((api, task_id))
     if task is None or task.deleted or (stream is not None and task.stream != stream):
-        raise ApiError("ResourceNotFound.TaskId", f"task not found: {id_name} {task_id}")
+        why = f"task not found: {id_name} {task_id}"
+        raise ApiError(not_found, f"invalid parameter {id_name}: {why}" if "Invalid" in not_found else why)
     return task
 
 
@@ -127,9 +131,10 @@ def on_task(
     id_names: tuple[str, ...],
     stream_name: str | None,
     change: Callable[[Context, TaskRecord], dict[str, Any]],
+    not_found: str = "ResourceNotFound.TaskId",
 ) -> Handler:
     """A stop or delete: find the task by id (and stream, where the family names one), then change it.
-    CreateRecordTask ids are strings; the other families' are integers."""
+    CreateRecordTask ids are strings; the other families' are integers. An unknown task is ``not_found``."""
 
     def handler(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         stream = text(p, stream_name) if stream_name else None
@@ -138,7 +143,7 @@ def on_task(
             task_id = text(p, id_name) or ""
         else:
             task_id = str(integer(p, id_name, required=True, code="InvalidParameterValue"))
-        task = find(ctx, api, task_id, id_name, stream)
+        task = find(ctx, api, task_id, id_name, stream=stream, not_found=not_found)
         ctx.state.update(task, **change(ctx, task))
         return {}
 

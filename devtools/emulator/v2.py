@@ -19,13 +19,16 @@ WINDOW = 7200  # Timestamp within 2 hours; a Nonce may not repeat within the sam
 COMMON = frozenset(
     {"Action", "Region", "Timestamp", "Nonce", "SecretId", "SignatureMethod", "Signature", "RequestClient"}
 )
-# API 3.0 code (or its prefix) -> (v2 code, codeDesc).
+# API 3.0 code (or its prefix) -> (v2 code, codeDesc). The numbers are v2's common ones: 4000 invalid
+# parameters, 4100 authentication failed, 4400 quota exceeded, 4500 replay (a Nonce reused, or Timestamp
+# more than 2 hours off), 5000 resource does not exist. Every codeDesc is ours.
 CODES: dict[str, tuple[int, str]] = {
     "AuthFailure": (4100, "AuthFailure"),
+    "AuthFailure.SignatureExpire": (4500, "TimestampOutOfRange"),
     "NonceReplay": (4500, "NonceReplay"),
     "RequestLimitExceeded": (4400, "RequestLimitExceeded"),
     "LimitExceeded": (4400, "LimitExceeded"),
-    "ResourceNotFound": (4000, "ResourceNotFound"),
+    "ResourceNotFound": (5000, "ResourceNotFound"),
     "InvalidAction": (4000, "InvalidAction"),
 }
 DEFAULT = (4000, "InvalidParameter")
