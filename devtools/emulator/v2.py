@@ -3,6 +3,7 @@ that may not repeat; answers ``{"code": 0, "message": "", ...}`` or ``{"code": N
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,14 @@ CODES: dict[str, tuple[int, str]] = {
     "InvalidAction": (4000, "InvalidAction"),
 }
 DEFAULT = (4000, "InvalidParameter")
+# Region: the short names v2's common-parameter documents list, or the API 3.0 long form (ap-guangzhou).
+# The finance zones shjr and szjr are not in those documents (Tencent's consoles use them): an assumption.
+# The product maps LIVE_REGION to these in shared/adapters/v2.py; this is the emulator's own copy.
+SHORT_REGIONS = frozenset(
+    {"gz", "sh", "bj", "cd", "cq", "hk", "sg", "th", "kr", "jp", "de", "in", "ca", "usw", "use", "gzopen"}
+    | {"shjr", "szjr"}
+)
+_LONG_REGION = re.compile(r"^[a-z]{2}-[a-z]+(?:-[a-z]+)?$")
 
 
 def render(payload: dict[str, Any] | ApiError) -> Reply:
@@ -52,6 +61,16 @@ def check_nonce(emu: Emulator, params: dict[str, str], now: float) -> None:
         emu.state.nonces[key] = now
 
 
+def check_region(region: str | None) -> None:
+    """Absent is accepted; present, it is a short name or the long form."""
+    if region and region not in SHORT_REGIONS and not _LONG_REGION.match(region):
+        raise ApiError(
+            "InvalidParameter",
+            f"invalid parameter Region: {region!r} is neither a short name ({', '.join(sorted(SHORT_REGIONS))})"
+            " nor a long one (ap-guangzhou)",
+        )
+
+
 def handle(emu: Emulator, req: Incoming) -> Reply:
     source = req.query if req.method == "GET" else req.body.decode("utf-8", "replace")
     params = dict(parse_qsl(source, keep_blank_values=True))
@@ -70,6 +89,7 @@ def handle(emu: Emulator, req: Incoming) -> Reply:
         handler = v2_record.ACTIONS.get(action)
         if handler is None:
             raise ApiError("InvalidAction", f"invalid parameter Action: no such Action {action!r}")
+        check_region(params.get("Region"))
         args = {k: v for k, v in params.items() if k not in COMMON}
 
         def process() -> dict[str, Any]:

@@ -194,6 +194,7 @@ def v2(
     secret_id: str = CREDS.secret_id,
     method: str = "GET",
     encode_signature: bool = True,
+    region: str | None = "gz",
 ) -> dict[str, Any]:
     host = f"127.0.0.1:{emu.port}"
     full = dict(
@@ -201,8 +202,9 @@ def v2(
         SecretId=secret_id,
         Timestamp=str(int(emu.clock.now()) if ts is None else ts),
         Nonce=str(next(_nonces) if nonce is None else nonce),
-        Region="gz",
     )
+    if region is not None:
+        full["Region"] = region
     if sign_method:
         full["SignatureMethod"] = sign_method
     text = f"{method}{host}/v2/index.php?" + "&".join(
@@ -878,6 +880,18 @@ def test_v2_errors(emu: Emulator) -> None:
     limited = v2(emu, {"Action": "CreateRecord", "channelId": "c", "tapeType": "1"})
     assert (limited["code"], limited["codeDesc"]) == (4400, "RequestLimitExceeded")
     assert emu.tasks() == []
+
+
+def test_v2_region_in_the_short_or_the_long_form(emu: Emulator) -> None:
+    create = {"Action": "CreateRecord", "channelId": "c", "tapeType": "1"}
+    for region in ("gz", "sh", "bj", "hk", "ca", "sg", "usw", "shjr", "ap-guangzhou", "na-ashburn", None):
+        assert v2(emu, create, region=region)["code"] == 0, region
+    for region in ("Guangzhou", "ap_guangzhou", "xx"):
+        result = v2(emu, create, region=region)
+        assert (result["code"], result["codeDesc"]) == (4000, "InvalidParameter") and "Region" in result[
+            "message"
+        ]
+    assert len(emu.tasks()) == 11
 
 
 def test_v2_scheduled_caps(emu: Emulator) -> None:
