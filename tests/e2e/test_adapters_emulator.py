@@ -81,6 +81,18 @@ def test_realtime_create_records_from_now_to_the_effective_end(
         assert plan.warnings and plan.end - plan.start == timedelta(minutes=30)
 
 
+def test_v2_region_goes_in_v2s_short_form_and_the_emulator_takes_it(
+    emulator: Emulator, adapter_for: AdapterFor
+) -> None:
+    adapter_for(LiveApi.V2).create(make_plan(LiveApi.V2, emulator))  # LIVE_REGION=ap-guangzhou
+    [request] = emulator.requests()
+    assert request.params["Region"] == "gz" and request.response == {
+        "code": 0,
+        "message": "",
+        "task_id": int(emulator.tasks()[0].task_id),
+    }
+
+
 def test_task_ids_keep_each_generations_type(emulator: Emulator, adapter_for: AdapterFor) -> None:
     ids = {api: adapter_for(api).create(make_plan(api, emulator)).task_id for api in LiveApi}
     assert not ids[LiveApi.RECORD_TASK].isdigit()  # CreateRecordTask: opaque string
