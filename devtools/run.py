@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
+from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
@@ -351,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         shutdown()
         return 0 if ok else 1
 
+    # installed before the "gateway on" line: whoever waits for it may signal at once; any number of
+    # SIGINT/SIGTERM then ends the run cleanly (exit 0)
+    stop = StopSignals()
     print(f"\ngateway on {gateway}  (Ctrl-C to stop). Try:")
     print(
         f"  curl -s -X POST {gateway}/recordings/realtime \\\n"
@@ -370,15 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         "  # a signed highlight hook\n"
         f'  body=\'{{"stream": "livetest", "duration": 60}}\'; t=$(date +%s)\n'
         f"  sig=$(printf '%s' \"$t.$body\" | openssl dgst -sha256 -hmac {LOCAL_HOOK_SECRET} | sed 's/^.* //')\n"
-        f'  curl -s -X POST {gateway}/hooks/highlight -H "Liverec-Signature: t=$t,v1=$sig" -d "$body"'
+        f'  curl -s -X POST {gateway}/hooks/highlight -H "Liverec-Signature: t=$t,v1=$sig" -d "$body"',
+        flush=True,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     stop.wait()
     shutdown()
     return 0

@@ -9,8 +9,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from devtools.emulator.core import Clock, Credentials, EmulatorConfig, Faults, RequestRecord, TaskRecord
-from devtools.emulator.server import Emulator
+from devtools.emulator.clock import Clock
+from devtools.emulator.config import Credentials, EmulatorConfig
+from devtools.emulator.emulator import Emulator
+from devtools.emulator.faults import Faults
+from devtools.emulator.state import RequestRecord, TaskRecord
 
 __all__ = [
     "Clock",

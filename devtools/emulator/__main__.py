@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
-from types import FrameType
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from devtools.emulator.core import NO_LIMITS
+from devtools.emulator.config import NO_LIMITS
+from devtools.emulator.stop_signals import StopSignals
 
 ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
 # LIVE_CALLBACK_KEY (default "emulator-callback-key") signs callbacks when --callback-url is given
@@ -59,14 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     # installed before the "listening" line: whoever waits for it may send SIGTERM at once
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = StopSignals()
     config = EmulatorConfig(credentials=credentials)
     if args.no_limits:
         for name, value in NO_LIMITS.items():

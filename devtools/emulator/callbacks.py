@@ -27,23 +27,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from devtools.emulator.callback_events import Push, file_fields, same, status_fields, stream_fields
+
 if TYPE_CHECKING:
-    from devtools.emulator.server import Emulator
+    from devtools.emulator.emulator import Emulator
 
 log = logging.getLogger("liverec.emulator.callbacks")
 SIGN_VALIDITY = 600  # Tencent: t defaults to now + 10 minutes
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 # retry_interval and timeout: a larger value is a mistake (and overflows a socket timeout)
 MAX_SECONDS = 3600.0
-
-
-@dataclass
-class Push:
-    domain: str
-    app: str
-    stream: str
-    began: float
-    sequence: str
 
 
 @dataclass(frozen=True)
@@ -55,15 +48,6 @@ class Delivery:
     status: int  # 0 when no HTTP answer (refused, timed out)
     body: dict[str, Any]
     at: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "event_type": self.event_type,
-            "attempt": self.attempt,
-            "status": self.status,
-            "body": self.body,
-            "at": self.at,
-        }
 
 
 @dataclass(order=True)
@@ -184,7 +168,7 @@ class Callbacks:
             push = Push(domain, app, stream, now, sequence=str(next(self._seq) * 1000 + int(now) % 1000))
             with self._lock:
                 self.pushes[(domain, app, stream)] = push
-            fields = self._stream_fields(push, 1, now)
+            fields = stream_fields(self.appid, push, 1, now)
             self._enqueue(fields)
         return fields
 
@@ -195,29 +179,12 @@ class Callbacks:
                 push = self.pushes.pop((domain, app, stream), None)
             if push is None:
                 raise ValueError(f"{domain}/{app}/{stream} is not being pushed")
-            fields = self._stream_fields(push, 0, now) | {
+            fields = stream_fields(self.appid, push, 0, now) | {
                 "push_duration": str(int((now - push.began) * 1000))
             }
             self._enqueue(fields)
             self._compare(ended_push=push)
         return fields
-
-    def _stream_fields(self, push: Push, event_type: int, now: float) -> dict[str, Any]:
-        return {
-            "appid": self.appid,
-            "app": push.domain,
-            "appname": push.app,
-            "stream_id": push.stream,
-            "channel_id": push.stream,
-            "event_type": event_type,
-            "event_time": int(push.began if event_type == 1 else now),
-            "sequence": push.sequence if event_type == 1 else f"{push.sequence}-end",
-            "node": "127.0.0.1",
-            "user_ip": "127.0.0.1",
-            "stream_param": "",
-            "errcode": 0,
-            "errmsg": "ok",
-        }
 
     # --- task progress -----------------------------------------------------------------------------------
 
@@ -235,8 +202,8 @@ class Callbacks:
             if (
                 ended_push is not None
                 and task.stream == ended_push.stream
-                and _same(task.domain, ended_push.domain)
-                and _same(task.app, ended_push.app)
+                and same(task.domain, ended_push.domain)
+                and same(task.app, ended_push.app)
             ):
                 push = None  # this push just ended
                 pushed_since: float | None = ended_push.began
@@ -245,58 +212,18 @@ class Callbacks:
             recording = task.running and push is not None
             if recording and task.task_id not in self._started:
                 self._started.add(task.task_id)
-                self._enqueue(self._status(task, "record_start_succeeded", now))
+                self._enqueue(status_fields(self.appid, task, "record_start_succeeded", now))
             elif not recording and task.task_id in self._started and task.task_id not in self._finished:
                 self._finished.add(task.task_id)
-                self._enqueue(self._status(task, "record_ended", now))
-                self._enqueue(self._file(task, pushed_since, now))
+                self._enqueue(status_fields(self.appid, task, "record_ended", now))
+                self._enqueue(file_fields(self.appid, task, pushed_since, now))
 
     def _push_for(self, domain: str | None, app: str | None, stream: str) -> Push | None:
         with self._lock:
             for (p_domain, p_app, p_stream), push in self.pushes.items():
-                if p_stream == stream and _same(domain, p_domain) and _same(app, p_app):
+                if p_stream == stream and same(domain, p_domain) and same(app, p_app):
                     return push
         return None
-
-    def _status(self, task: Any, event: str, now: float) -> dict[str, Any]:
-        return {
-            "appid": self.appid,
-            "domain": task.domain,
-            "appname": task.app,
-            "stream_id": task.stream,
-            "event_type": 332,
-            "event_time": int(now),
-            "record_event": event,
-            "seq": f"{task.task_id}-{event}",
-            "session_id": task.task_id,
-            "record_detail": json.dumps({"file_format": 3, "start_model": 5}),
-        }
-
-    def _file(self, task: Any, pushed_since: float | None, now: float) -> dict[str, Any]:
-        start = max(task.start, pushed_since or task.start)
-        end = min(now, task.stopped_at or task.end, task.end)
-        params = task.params
-        fmt = params.get("FileFormat") or params.get("Param.s.file_format") or params.get("file_format")
-        fmt = str(fmt or "flv").lower()
-        file_id = "5285890" + hashlib.sha256(task.task_id.encode()).hexdigest()[:12]
-        return {
-            "appid": self.appid,
-            "app": task.domain,
-            "appname": task.app,
-            "stream_id": task.stream,
-            "channel_id": task.stream,
-            "event_type": 100,
-            "task_id": task.task_id,
-            "file_id": file_id,
-            "record_file_id": file_id,
-            "file_format": fmt,
-            "video_url": f"http://127.0.0.1/vod/{file_id}.{fmt}",
-            "start_time": int(start),
-            "end_time": int(max(end, start)),
-            "duration": int(max(end - start, 0)),
-            "file_size": int(max(end - start, 0)) * 250_000,
-            "callback_ext": "{}",
-        }
 
     # --- delivery ----------------------------------------------------------------------------------------
 
@@ -387,8 +314,3 @@ def _check_url(url: object) -> None:
         raise ValueError("url has an invalid port") from None
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or parts.username is not None:
         raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    """Task and push name the same domain/app (a task that does not say matches any)."""
-    return a is None or b is None or a == b

@@ -103,12 +103,17 @@ class Api3Client:
         )
 
 
+# Actions whose only parameter is TaskId. Their documented codes have no ResourceNotFound.TaskId (only
+# StopLiveRecord / DeleteLiveRecord have it): an unknown or deleted task id comes back as InvalidParameter.
+_TASK_ID_ONLY = frozenset({"StopRecordTask", "DeleteRecordTask"})
+
+
 def classify(code: str, message: str, request_id: object, api: LiveApi, action: str) -> TencentError:
     rid = str(request_id) if request_id else None
     cls: type[TencentError] = TencentError
     if code.startswith("AuthFailure"):
         cls = TencentAuthError
-    elif code == "ResourceNotFound.TaskId":
+    elif code == "ResourceNotFound.TaskId" or (code == "InvalidParameter" and action in _TASK_ID_ONLY):
         cls = TaskNotFound
     elif code.startswith("RequestLimitExceeded"):
         cls = RateLimited

@@ -12,7 +12,7 @@ from typing import Any
 from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
 from shared.adapters.transport import Transport
 from shared.config import LiveApi, Settings
-from shared.errors import TencentError, UnsupportedOperation
+from shared.errors import TaskNotFound, TencentError, UnsupportedOperation
 from shared.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
 from shared.signing import fcgi_sign
 from shared.timeutil import Clock, format_cst
@@ -21,6 +21,9 @@ DEFAULT_BASE = "http://fcgi.video.qcloud.com"
 PATH = "/common_access"
 # How long a signed request stays valid (``t`` is an expiry time, not the sending time).
 VALIDITY_SECONDS = 300
+# Tencent documents only "ret non-zero is a failure" for fcgi. 1006 is what the emulator answers to
+# Live_Tape_Stop for an unknown task: an assumption, not a documented number.
+UNKNOWN_TASK_RET = 1006
 
 
 class FcgiAdapter:
@@ -59,10 +62,7 @@ class FcgiAdapter:
         data = self._transport.send(wire.action, pairs, creates=creates)
         ret = data.get("ret")
         if ret != 0:
-            # Tencent documents only "non-zero is a failure" for fcgi; the code is passed through as is.
-            raise TencentError(
-                str(ret), str(data.get("message") or ""), api=self.api.value, action=wire.action
-            )
+            raise _error(ret, data, wire.action)
         return data
 
     def create(self, plan: RecordingPlan) -> CreatedTask:
@@ -84,3 +84,9 @@ class FcgiAdapter:
         raise UnsupportedOperation(
             "the fcgi family cannot list tasks (Live_Tape_GetFilelist lists recorded files, not tasks)"
         )
+
+
+def _error(ret: object, data: dict[str, Any], action: str) -> TencentError:
+    """The code is passed through as is; only an unknown task on Live_Tape_Stop has a class of its own."""
+    cls = TaskNotFound if ret == UNKNOWN_TASK_RET and action == "Live_Tape_Stop" else TencentError
+    return cls(str(ret), str(data.get("message") or ""), api=LiveApi.FCGI.value, action=action)

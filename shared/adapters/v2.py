@@ -14,7 +14,7 @@ from typing import Any
 from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
 from shared.adapters.transport import Transport
 from shared.config import LiveApi, Settings
-from shared.errors import LimitExceeded, TencentAuthError, TencentError
+from shared.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
 from shared.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 from shared.signing import HmacMethod, hmac_signature, hmac_string_to_sign
 from shared.timeutil import Clock, format_cst, parse_cst
@@ -24,6 +24,29 @@ PATH = "/v2/index.php"
 SIGNATURE_METHOD: HmacMethod = "HmacSHA256"
 PAGE_SIZE = 100
 _STATUS = {0: "pending", 1: "running", 2: "finished", 3: "error"}
+# v2's Region is the short name its common-parameter documents list, by city; LIVE_REGION is the API 3.0
+# long name. A long name with no short one here is sent as is. Assumed, not stated by Tencent: ca (listed as
+# Toronto, elsewhere "North America") is na-toronto, use (Virginia) is na-ashburn, and the finance zones
+# shjr / szjr, which v2's pages do not list.
+V2_REGIONS = {
+    "ap-guangzhou": "gz",
+    "ap-shanghai": "sh",
+    "ap-beijing": "bj",
+    "ap-chengdu": "cd",
+    "ap-chongqing": "cq",
+    "ap-hongkong": "hk",
+    "ap-singapore": "sg",
+    "ap-bangkok": "th",
+    "ap-seoul": "kr",
+    "ap-tokyo": "jp",
+    "eu-frankfurt": "de",
+    "ap-mumbai": "in",
+    "na-siliconvalley": "usw",
+    "na-toronto": "ca",
+    "na-ashburn": "use",
+    "ap-shanghai-fsi": "shjr",
+    "ap-shenzhen-fsi": "szjr",
+}
 
 
 class V2Adapter:
@@ -49,7 +72,7 @@ class V2Adapter:
         params: dict[str, str] = {"Action": wire.action, **{k: str(v) for k, v in wire.params.items()}}
         params.update(
             {
-                "Region": self._settings.region,
+                "Region": V2_REGIONS.get(self._settings.region, self._settings.region),
                 "SecretId": self._settings.secret_id,
                 "Timestamp": str(timestamp),
                 "Nonce": str(nonce),
@@ -98,8 +121,11 @@ def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
     message = str(data.get("message") or data.get("codeDesc") or "")
     text = str(code)
     cls: type[TencentError] = TencentError
-    if isinstance(code, int) and 4100 <= code <= 4110:  # documented authentication failures
+    # 4100-4110: authentication failed; 4500: replay (a Nonce reused, or our Timestamp 2 h off: our clock)
+    if isinstance(code, int) and (4100 <= code <= 4110 or code == 4500):
         cls = TencentAuthError
+    elif code == 5000 and action in ("StopRecord", "DeleteRecord"):  # resource does not exist: the task
+        cls = TaskNotFound
     elif code == 4400:  # quota
         cls = LimitExceeded
     return cls(text, message, api=LiveApi.V2.value, action=action)

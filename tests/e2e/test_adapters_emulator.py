@@ -21,6 +21,7 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
+from shared.http import status_for
 from shared.models import (
     Mode,
     RealtimeRecordingInput,
@@ -78,6 +79,18 @@ def test_realtime_create_records_from_now_to_the_effective_end(
     assert int(task.start) == int(emulator.clock.now())
     if api is not LiveApi.RECORD_TASK:
         assert plan.warnings and plan.end - plan.start == timedelta(minutes=30)
+
+
+def test_v2_region_goes_in_v2s_short_form_and_the_emulator_takes_it(
+    emulator: Emulator, adapter_for: AdapterFor
+) -> None:
+    adapter_for(LiveApi.V2).create(make_plan(LiveApi.V2, emulator))  # LIVE_REGION=ap-guangzhou
+    [request] = emulator.requests()
+    assert request.params["Region"] == "gz" and request.response == {
+        "code": 0,
+        "message": "",
+        "task_id": int(emulator.tasks()[0].task_id),
+    }
 
 
 def test_task_ids_keep_each_generations_type(emulator: Emulator, adapter_for: AdapterFor) -> None:
@@ -170,10 +183,27 @@ def test_v2_lists_a_channels_tasks(emulator: Emulator, adapter_for: AdapterFor) 
 # --- errors, passed through with Tencent's code ---------------------------------------------------------
 
 
-def test_record_task_stop_of_unknown_task_is_task_not_found(adapter_for: AdapterFor) -> None:
+@pytest.mark.parametrize(
+    ("api", "operation", "code"),
+    [
+        (LiveApi.RECORD_TASK, "stop", "InvalidParameter"),  # StopRecordTask's only parameter is TaskId
+        (LiveApi.RECORD_TASK, "delete", "InvalidParameter"),
+        (LiveApi.LIVE_RECORD, "stop", "ResourceNotFound.TaskId"),
+        (LiveApi.LIVE_RECORD, "delete", "ResourceNotFound.TaskId"),
+        (LiveApi.V2, "stop", "5000"),  # resource does not exist
+        (LiveApi.V2, "delete", "5000"),
+        (LiveApi.FCGI, "stop", "1006"),  # fcgi has no documented numbers: the emulator's
+    ],
+)
+def test_unknown_task_on_stop_or_delete_is_task_not_found_404(
+    api: LiveApi, operation: str, code: str, adapter_for: AdapterFor
+) -> None:
+    adapter = adapter_for(api)
+    unknown = "no-such-task" if api is LiveApi.RECORD_TASK else "987654321"
     with pytest.raises(TaskNotFound) as info:
-        adapter_for(LiveApi.RECORD_TASK).stop("no-such-task")
-    assert info.value.code == "ResourceNotFound.TaskId" and info.value.request_id
+        getattr(adapter, operation)(unknown, stream="livetest")
+    assert info.value.code == code and info.value.action is not None
+    assert status_for(info.value) == 404
 
 
 @pytest.mark.parametrize(
@@ -196,6 +226,20 @@ def test_wrong_key_is_an_auth_error_with_tencents_code(
         adapter_for(api, settings).create(make_plan(api, emulator))
     assert info.value.code == code
     assert "wrong-key" not in str(info.value)
+    assert emulator.tasks() == []
+
+
+def test_v2_with_our_clock_two_hours_off_is_an_auth_error(
+    emulator: Emulator, make_settings: Callable[..., Settings]
+) -> None:
+    # v2 answers a Timestamp more than 2 hours off as a replay (4500): our clock, so an auth error
+    from shared.adapters import get_adapter
+
+    settings = make_settings(LiveApi.V2, endpoint=emulator.base_url)
+    adapter = get_adapter(settings, clock=lambda: emulator.clock.now() - 3 * 3600)
+    with pytest.raises(TencentAuthError) as info:
+        adapter.create(make_plan(LiveApi.V2, emulator))
+    assert info.value.code == "4500" and status_for(info.value) == 502
     assert emulator.tasks() == []
 
 

@@ -109,7 +109,8 @@ def test_stop_unknown_task_is_404_with_tencents_code(
     configure: Configure, lambda_context: FakeLambdaContext
 ) -> None:
     status, data = call(tasks, http_event("POST", "/recordings/nope/stop"), lambda_context)
-    assert status == 404 and data["error"]["code"] == "ResourceNotFound.TaskId"
+    # StopRecordTask answers an unknown TaskId with InvalidParameter, its only parameter
+    assert status == 404 and data["error"]["code"] == "InvalidParameter"
 
 
 # --- auth fails closed -----------------------------------------------------------------------------------------

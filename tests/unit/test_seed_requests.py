@@ -10,7 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import parse_qsl
 
-from shared.adapters import get_adapter
+import pytest
+
+from shared.adapters import WireRequest, get_adapter
 from shared.adapters.fcgi import FcgiAdapter
 from shared.adapters.transport import encode_query
 from shared.adapters.v2 import V2Adapter
@@ -152,6 +154,20 @@ def test_seed_003_v2_create_record(make_settings: Callable[..., Settings]) -> No
     # and the CST time is encoded the way the seeds spell it
     query = encode_query(list(pairs.items()))
     assert "endTime=2016-01-21+12%3a00%3a00" in query
+
+
+@pytest.mark.parametrize(
+    ("live_region", "sent"),
+    [("ap-guangzhou", "gz"), ("ap-hongkong", "hk"), ("na-ashburn", "use"), ("ap-nanjing", "ap-nanjing")],
+)
+def test_v2_sends_region_in_its_short_form(
+    make_settings: Callable[..., Settings], live_region: str, sent: str
+) -> None:
+    # v2's documents name regions gz, sh, bj, ...; a region with no short name goes as is
+    adapter = get_adapter(make_settings(LiveApi.V2, LIVE_REGION=live_region))
+    assert isinstance(adapter, V2Adapter)
+    wire = WireRequest("StopRecord", {"channelId": "c", "taskId": 1})
+    assert dict(adapter.signed_pairs(wire, timestamp=1453348800, nonce=42))["Region"] == sent
 
 
 def test_seed_004_create_record_task(make_settings: Callable[..., Settings]) -> None:

@@ -194,6 +194,7 @@ def v2(
     secret_id: str = CREDS.secret_id,
     method: str = "GET",
     encode_signature: bool = True,
+    region: str | None = "gz",
 ) -> dict[str, Any]:
     host = f"127.0.0.1:{emu.port}"
     full = dict(
@@ -201,8 +202,9 @@ def v2(
         SecretId=secret_id,
         Timestamp=str(int(emu.clock.now()) if ts is None else ts),
         Nonce=str(next(_nonces) if nonce is None else nonce),
-        Region="gz",
     )
+    if region is not None:
+        full["Region"] = region
     if sign_method:
         full["SignatureMethod"] = sign_method
     text = f"{method}{host}/v2/index.php?" + "&".join(
@@ -271,16 +273,16 @@ def test_tc3_credential_date_is_the_utc_date_even_between_0_and_8_cst(emu: Emula
     utc_date = datetime.fromtimestamp(T0, tz=UTC).strftime("%Y-%m-%d")
     cst_date = datetime.fromtimestamp(T0, tz=CST).strftime("%Y-%m-%d")
     assert utc_date != cst_date
-    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"}, date=utc_date)) == "ResourceNotFound.TaskId"
+    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"}, date=utc_date)) == "InvalidParameter"
     assert code(api3(emu, "StopRecordTask", {"TaskId": "x"}, date=cst_date)) == "AuthFailure.SignatureFailure"
 
 
 @pytest.mark.parametrize(
     ("skew", "expected"),
     [
-        (0, "ResourceNotFound.TaskId"),
-        (300, "ResourceNotFound.TaskId"),
-        (-300, "ResourceNotFound.TaskId"),
+        (0, "InvalidParameter"),  # past authentication: task x is unknown
+        (300, "InvalidParameter"),
+        (-300, "InvalidParameter"),
         (301, "AuthFailure.SignatureExpire"),
         (-301, "AuthFailure.SignatureExpire"),
     ],
@@ -389,6 +391,13 @@ def test_api3_envelope_errors(emu: Emulator) -> None:
         (record_task(EndTime=T0 + 60, TemplateId=-1), "InvalidParameter", "TemplateId"),
         (record_task(EndTime=T0 + 60, TemplateId="x"), "InvalidParameter", "TemplateId"),
         (record_task(EndTime=T0 + 60, Extension=5), "InvalidParameter", "Extension"),
+        (
+            record_task(EndTime=str(T0 + 60)),
+            "InvalidParameter",
+            "EndTime",
+        ),  # a JSON body's Integer is a number
+        (record_task(EndTime=T0 + 60, StartTime=-1), "InvalidParameter", "StartTime"),
+        (record_task(EndTime=T0 + 60, Region2="x"), "UnknownParameter", "Region2"),
     ],
 )
 def test_create_record_task_rules(emu: Emulator, params: dict[str, Any], expected: str, words: str) -> None:
@@ -404,7 +413,6 @@ def test_create_record_task_rules(emu: Emulator, params: dict[str, Any], expecte
         record_task(StartTime=T0 + 6 * 86400, EndTime=T0 + 7 * 86400),  # the furthest start, a full day
         record_task(StartTime=T0 - 3600, EndTime=T0 + 60),  # started in the past, still ahead
         record_task(EndTime=T0 + 60, StreamType=1, TemplateId=987654, Extension=""),  # unknown template: HLS
-        record_task(EndTime=str(T0 + 60), StartTime=str(T0)),  # integers as decimal strings
     ],
 )
 def test_create_record_task_accepts_the_documented_edges(emu: Emulator, params: dict[str, Any]) -> None:
@@ -481,7 +489,7 @@ def test_rate_limit_20_per_second_for_create_record_task(emu: Emulator) -> None:
 def test_rate_limits_are_configurable_per_action(emu: Emulator) -> None:
     emu.config.rate_limits["StopRecordTask"] = 2
     codes = [code(api3(emu, "StopRecordTask", {"TaskId": "x"})) for _ in range(3)]
-    assert codes == ["ResourceNotFound.TaskId", "ResourceNotFound.TaskId", "RequestLimitExceeded"]
+    assert codes == ["InvalidParameter", "InvalidParameter", "RequestLimitExceeded"]
 
 
 def test_stop_and_delete_record_task(emu: Emulator) -> None:
@@ -496,8 +504,9 @@ def test_stop_and_delete_record_task(emu: Emulator) -> None:
     assert emu.tasks()[0].deleted
     for action in ("StopRecordTask", "DeleteRecordTask"):
         err = api3(emu, action, {"TaskId": task_id})["Error"]
-        assert err["Code"] == "ResourceNotFound.TaskId" and "TaskId" in err["Message"]
-        assert code(api3(emu, action, {"TaskId": "never-issued"})) == "ResourceNotFound.TaskId"
+        # an unknown or deleted task: InvalidParameter, these actions document no ResourceNotFound code
+        assert err["Code"] == "InvalidParameter" and "TaskId" in err["Message"]
+        assert code(api3(emu, action, {"TaskId": "never-issued"})) == "InvalidParameter"
         assert code(api3(emu, action, {})) == "MissingParameter"
 
 
@@ -533,9 +542,9 @@ def test_describe_pages_filters_and_validates(emu: Emulator) -> None:
     }
     # a token belongs to its query
     other_query = {"StartTime": T0 - 11, "EndTime": T0 + 700, "ScrollToken": first["ScrollToken"]}
-    assert code(api3(emu, "DescribeRecordTask", other_query)) == "InvalidParameterValue"
+    assert code(api3(emu, "DescribeRecordTask", other_query)) == "InvalidParameter"
     bad_token = {"StartTime": T0, "EndTime": T0 + 10, "ScrollToken": "!!"}
-    assert code(api3(emu, "DescribeRecordTask", bad_token)) == "InvalidParameterValue"
+    assert code(api3(emu, "DescribeRecordTask", bad_token)) == "InvalidParameter"
     # the window must contain the task's start and end
     assert api3(emu, "DescribeRecordTask", {"StartTime": T0 + 1, "EndTime": T0 + 700})["TaskList"][0][
         "StartTime"
@@ -621,7 +630,7 @@ def test_create_live_record_seed_002_example(emu: Emulator) -> None:
         ({"StartTime": "2018/09/11 12:04:01"}, "InvalidParameterValue", "StartTime"),
         ({"EndTime": "2018-09-11T12:08:01"}, "InvalidParameterValue", "EndTime"),
         ({"EndTime": "2018-09-11 25:08:01"}, "InvalidParameterValue", "EndTime"),
-        ({"EndTime": 1536638881}, "InvalidParameterValue", "EndTime"),
+        ({"EndTime": 1536638881}, "InvalidParameter", "EndTime"),  # a String, not a number
         ({"EndTime": "2018-09-11 12:04:01"}, "InvalidParameterValue", "later than StartTime"),
         (
             {"StartTime": "2018-09-11 11:00:00", "EndTime": "2018-09-11 11:59:59"},
@@ -629,7 +638,8 @@ def test_create_live_record_seed_002_example(emu: Emulator) -> None:
             "current time",
         ),
         ({"Highlight": 2}, "InvalidParameterValue", "Highlight"),
-        ({"MixStream": "yes"}, "InvalidParameterValue", "MixStream"),
+        ({"MixStream": "yes"}, "InvalidParameter", "MixStream"),  # an Integer, not a string
+        ({"Highlight": "1"}, "InvalidParameter", "Highlight"),
         ({"RecordType": "both"}, "InvalidParameterValue", "RecordType"),
         ({"FileFormat": "avi"}, "InvalidParameterValue", "FileFormat"),
         ({"StreamParam": "record_interval=1799"}, "InvalidParameterValue", "record_interval"),
@@ -681,7 +691,7 @@ def test_live_record_highlight_clamps_to_30_minutes(emu: Emulator) -> None:
         if end:
             params["EndTime"] = end
         api3(emu, "CreateLiveRecord", params)
-    api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": "1", "EndTime": "2018-09-11 12:05:00"})
+    api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": 1, "EndTime": "2018-09-11 12:05:00"})
     api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": 1, "EndTime": "2018-09-11 12:30:00"})
     assert [(t.start - now, t.end - now) for t in emu.tasks()] == [(0, 1800)] * 4 + [(0, 300), (0, 1800)]
     assert {t.mode for t in emu.tasks()} == {"realtime"}
@@ -730,9 +740,12 @@ def test_live_record_stop_and_delete(emu: Emulator) -> None:
         code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": task_id + 1}))
         == "ResourceNotFound.TaskId"
     )
-    assert code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": "abc"})) == "InvalidParameterValue"
+    assert code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": "abc"})) == "InvalidParameter"
+    assert (
+        code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": str(task_id)})) == "InvalidParameter"
+    )
     assert code(api3(emu, "StopLiveRecord", {"TaskId": task_id})) == "MissingParameter"
-    assert set(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": str(task_id)})) == {"RequestId"}
+    assert set(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": task_id})) == {"RequestId"}
     assert emu.tasks()[0].stopped_at == T0 and not emu.tasks()[0].running
     assert set(api3(emu, "DeleteLiveRecord", {"StreamName": "s", "TaskId": task_id})) == {"RequestId"}
     assert emu.tasks()[0].deleted
@@ -745,11 +758,9 @@ def test_live_record_stop_and_delete(emu: Emulator) -> None:
 def test_families_never_mix(emu: Emulator) -> None:
     live_id = api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": 1})["TaskId"]
     record_id = api3(emu, "CreateRecordTask", record_task("s", EndTime=T0 + 600))["TaskId"]
-    assert code(api3(emu, "StopRecordTask", {"TaskId": str(live_id)})) == "ResourceNotFound.TaskId"
-    assert code(api3(emu, "DeleteRecordTask", {"TaskId": str(live_id)})) == "ResourceNotFound.TaskId"
-    assert (
-        code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": record_id})) == "InvalidParameterValue"
-    )
+    assert code(api3(emu, "StopRecordTask", {"TaskId": str(live_id)})) == "InvalidParameter"
+    assert code(api3(emu, "DeleteRecordTask", {"TaskId": str(live_id)})) == "InvalidParameter"
+    assert code(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": record_id})) == "InvalidParameter"
     describe = api3(emu, "DescribeRecordTask", {"StartTime": T0 - 10, "EndTime": T0 + 3600})
     assert [t["TaskId"] for t in describe["TaskList"]] == [record_id]
     assert set(api3(emu, "StopLiveRecord", {"StreamName": "s", "TaskId": live_id})) == {"RequestId"}
@@ -834,9 +845,10 @@ def test_v2_authentication_and_replay(emu: Emulator) -> None:
     emu.clock.advance(7201)  # outside the window, a nonce may come back
     assert v2(emu, base, nonce=10)["code"] == 0
     now = int(emu.clock.now())
+    for stale in (now - 7201, now + 7201):  # a Timestamp more than 2 hours off is a replay too
+        result = v2(emu, base, ts=stale)
+        assert (result["code"], result["codeDesc"]) == (4500, "TimestampOutOfRange"), stale
     for kw in (
-        {"ts": now - 7201},
-        {"ts": now + 7201},
         {"key": "wrong"},
         {"secret_id": "AKIDother"},
         {"sign_method": "HmacMD5"},
@@ -858,16 +870,28 @@ def test_v2_errors(emu: Emulator) -> None:
         "message"
     ]
     stop = v2(emu, {"Action": "StopRecord", "channelId": "c", "taskId": "999"})
-    assert (stop["code"], stop["codeDesc"]) == (4000, "ResourceNotFound") and "task not found" in stop[
+    assert (stop["code"], stop["codeDesc"]) == (5000, "ResourceNotFound") and "task not found" in stop[
         "message"
     ]
     delete = v2(emu, {"Action": "DeleteRecord", "channelId": "c", "taskId": "999"})
-    assert delete["codeDesc"] == "ResourceNotFound"
+    assert (delete["code"], delete["codeDesc"]) == (5000, "ResourceNotFound")
     assert v2(emu, {"Action": "StopRecord", "channelId": "c", "taskId": "x"})["code"] == 4000
     emu.faults.rate_limit(count=1, action="CreateRecord")
     limited = v2(emu, {"Action": "CreateRecord", "channelId": "c", "tapeType": "1"})
     assert (limited["code"], limited["codeDesc"]) == (4400, "RequestLimitExceeded")
     assert emu.tasks() == []
+
+
+def test_v2_region_in_the_short_or_the_long_form(emu: Emulator) -> None:
+    create = {"Action": "CreateRecord", "channelId": "c", "tapeType": "1"}
+    for region in ("gz", "sh", "bj", "hk", "ca", "sg", "usw", "shjr", "ap-guangzhou", "na-ashburn", None):
+        assert v2(emu, create, region=region)["code"] == 0, region
+    for region in ("Guangzhou", "ap_guangzhou", "xx"):
+        result = v2(emu, create, region=region)
+        assert (result["code"], result["codeDesc"]) == (4000, "InvalidParameter") and "Region" in result[
+            "message"
+        ]
+    assert len(emu.tasks()) == 11
 
 
 def test_v2_scheduled_caps(emu: Emulator) -> None:
@@ -1079,7 +1103,7 @@ def test_drop_before_store_keeps_nothing(emu: Emulator) -> None:
     for _ in range(2):
         with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
             api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": 1})
-    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "ResourceNotFound.TaskId"  # another action
+    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "InvalidParameter"  # another action
     assert emu.tasks() == []
     assert "TaskId" in api3(emu, "CreateLiveRecord", {"StreamName": "s", "Highlight": 1})
 
@@ -1126,7 +1150,7 @@ def test_latency_delays_the_answer_of_a_processed_request(emu: Emulator) -> None
     conn.close()
     assert len(emu.tasks()) == 2
     # latencies add up and count=None lasts until cleared
-    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "ResourceNotFound.TaskId"  # not delayed
+    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "InvalidParameter"  # not delayed
     emu.faults.clear()
     assert emu.wait_idle(2)
     began = time.monotonic()
@@ -1264,7 +1288,7 @@ def test_reset_forgets_everything(emu: Emulator) -> None:
     emu.reset()
     emu.clock.freeze(T0)
     assert emu.tasks() == [] and emu.requests() == [] and emu.faults.pending() == []
-    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "ResourceNotFound.TaskId"  # rate window
+    assert code(api3(emu, "StopRecordTask", {"TaskId": "x"})) == "InvalidParameter"  # rate window
     again = v2(emu, {"Action": "CreateRecord", "channelId": "c", "tapeType": "1"}, nonce=77)
     assert again["code"] == 0 and again["task_id"] == 1000  # nonces and ids start over
 

@@ -1,0 +1,77 @@
+"""Tencent's error answers, per generation and per action, to our error classes and HTTP statuses.
+
+By code and action only, never by message text: an unknown task on stop/delete is TaskNotFound (404)
+whatever code that generation uses for it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.adapters.api3 import classify
+from shared.adapters.fcgi import _error as fcgi_error
+from shared.adapters.v2 import _error as v2_error
+from shared.config import LiveApi
+from shared.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
+from shared.http import status_for
+
+
+@pytest.mark.parametrize(
+    ("api", "action", "code", "cls", "status"),
+    [
+        # StopRecordTask / DeleteRecordTask document no ResourceNotFound.TaskId: their only parameter is
+        # TaskId, so InvalidParameter is an unknown task
+        (LiveApi.RECORD_TASK, "StopRecordTask", "InvalidParameter", TaskNotFound, 404),
+        (LiveApi.RECORD_TASK, "DeleteRecordTask", "InvalidParameter", TaskNotFound, 404),
+        (LiveApi.RECORD_TASK, "StopRecordTask", "ResourceNotFound.TaskId", TaskNotFound, 404),
+        (LiveApi.LIVE_RECORD, "StopLiveRecord", "ResourceNotFound.TaskId", TaskNotFound, 404),
+        (LiveApi.LIVE_RECORD, "DeleteLiveRecord", "ResourceNotFound.TaskId", TaskNotFound, 404),
+        # elsewhere InvalidParameter stays the caller's parameters
+        (LiveApi.RECORD_TASK, "CreateRecordTask", "InvalidParameter", TencentError, 422),
+        (LiveApi.RECORD_TASK, "DescribeRecordTask", "InvalidParameter", TencentError, 422),
+        (LiveApi.LIVE_RECORD, "StopLiveRecord", "InvalidParameter", TencentError, 422),
+        (LiveApi.RECORD_TASK, "StopRecordTask", "InvalidParameterValue", TencentError, 422),
+        (LiveApi.RECORD_TASK, "CreateRecordTask", "UnknownParameter", TencentError, 502),
+        (LiveApi.RECORD_TASK, "StopRecordTask", "AuthFailure.SignatureExpire", TencentAuthError, 502),
+        (LiveApi.RECORD_TASK, "CreateRecordTask", "RequestLimitExceeded", RateLimited, 429),
+        (LiveApi.LIVE_RECORD, "CreateLiveRecord", "LimitExceeded.MaximumTask", LimitExceeded, 429),
+    ],
+)
+def test_api3(api: LiveApi, action: str, code: str, cls: type[TencentError], status: int) -> None:
+    err = classify(code, "whatever the message says", "req-1", api, action)
+    assert type(err) is cls and err.code == code and err.action == action and err.request_id == "req-1"
+    assert status_for(err) == status
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "cls", "status"),
+    [
+        ("StopRecord", 5000, TaskNotFound, 404),  # resource does not exist
+        ("DeleteRecord", 5000, TaskNotFound, 404),
+        ("CreateRecord", 5000, TencentError, 502),
+        ("StopRecord", 4000, TencentError, 422),  # invalid parameters
+        ("CreateRecord", 4100, TencentAuthError, 502),  # authentication failed
+        ("CreateRecord", 4500, TencentAuthError, 502),  # replay: a Nonce reused, or our clock 2 h off
+        ("StopRecord", 4500, TencentAuthError, 502),
+        ("CreateRecord", 4400, LimitExceeded, 429),
+    ],
+)
+def test_v2(action: str, code: int, cls: type[TencentError], status: int) -> None:
+    err = v2_error(code, {"code": code, "message": "m", "codeDesc": "d"}, action)
+    assert type(err) is cls and err.code == str(code) and err.api == LiveApi.V2.value
+    assert status_for(err) == status
+
+
+@pytest.mark.parametrize(
+    ("action", "ret", "cls", "status"),
+    [
+        ("Live_Tape_Stop", 1006, TaskNotFound, 404),  # the emulator's number for an unknown task
+        ("Live_Tape_Start", 1006, TencentError, 502),
+        ("Live_Tape_Stop", 1001, TencentError, 422),
+        ("Live_Tape_Stop", 1003, TencentError, 502),
+    ],
+)
+def test_fcgi(action: str, ret: int, cls: type[TencentError], status: int) -> None:
+    err = fcgi_error(ret, {"ret": ret, "message": "m"}, action)
+    assert type(err) is cls and err.code == str(ret) and err.api == LiveApi.FCGI.value
+    assert status_for(err) == status
