@@ -123,6 +123,11 @@ def use_clock(
     reset_service()
 
 
+def now() -> float:
+    """The wall clock the pieces built here read (signature expiry checks read it too)."""
+    return _clock()
+
+
 def service() -> RecordingService:
     """Built once on first use (under a lock: concurrent first calls must share one ledger), then reused
     across warm invocations (one adapter, one keep-alive connection pool)."""

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -19,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import get_settings
-from shared.http import callbacks, created, forwarder, make_app, service
+from shared.http import callbacks, created, forwarder, make_app, now, service
 from shared.inbound import callback_body, hook_input
 from shared.ledger import Origin
 from shared.models import Mode
@@ -32,7 +31,7 @@ ACK = '{"code":0}'
 
 @app.post("/callbacks/tencent")
 def tencent_callback() -> Response[str]:
-    body = callback_body(app.current_event.raw_event, get_settings().callback_key, time.time())
+    body = callback_body(app.current_event.raw_event, get_settings().callback_key, now())
     callbacks().handle(body, Deadline.from_context(app.lambda_context))
     return Response(200, "application/json", ACK)
 
@@ -44,7 +43,7 @@ def highlight_hook(
 ) -> Response[str]:
     settings = get_settings()
     data, key = hook_input(
-        app.current_event.raw_event, signature, idempotency_key, settings.hook_secrets, time.time()
+        app.current_event.raw_event, signature, idempotency_key, settings.hook_secrets, now()
     )
     return created(
         service().create(
