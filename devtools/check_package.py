@@ -25,6 +25,7 @@ from typing import Any
 
 HANDLERS = (
     "functions/scheduled/handler.py",
+    "functions/rollout/handler.py",
     "functions/realtime/handler.py",
     "functions/tasks/handler.py",
     "functions/webhooks/handler.py",
@@ -73,7 +74,8 @@ def problems(artifact: Path) -> tuple[list[str], dict[str, float]]:
 # function -> (sample, status) served from the unzipped artifact; the timer ticks answer without a status
 SAMPLES: dict[str, list[tuple[str, int | None]]] = {
     "realtime": [("realtime_create", 201)],
-    "scheduled": [("scheduled_create", 201), ("scheduled_timer_programs", None)],
+    "scheduled": [("scheduled_create", 201)],
+    "rollout": [("rollout_timer_programs", None)],
     "tasks": [("tasks_list", 200)],
     "webhooks": [("webhooks_callback_stream_begin", 200), ("webhooks_hook_highlight", 201)],
 }

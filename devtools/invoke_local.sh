@@ -38,8 +38,8 @@ check realtime realtime_capped 201
 check scheduled scheduled_create 201
 check scheduled scheduled_bad_body 422
 check scheduled scheduled_unauthorized 401
-check scheduled scheduled_timer_programs tick
-check scheduled scheduled_timer_bad_programs error
+check rollout rollout_timer_programs tick
+check rollout rollout_timer_bad_programs error
 check tasks tasks_list 200
 check webhooks webhooks_callback_stream_begin 200
 check webhooks webhooks_callback_stream_end 200

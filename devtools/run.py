@@ -180,10 +180,10 @@ class Gateway(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         if urlsplit(self.path).path == "/_tick":  # a timer tick: {"programs": [...]} or the sample's
-            from functions.scheduled import handler as scheduled
+            from functions.rollout import handler as rollout
 
-            event = json.loads(body) if body else load_event("scheduled_timer_programs")
-            self._reply(200, scheduled.lambda_handler(event, Context()), {})
+            event = json.loads(body) if body else load_event("rollout_timer_programs")
+            self._reply(200, rollout.lambda_handler(event, Context()), {})
             return
         event = to_event(self.command, self.path, dict(self.headers.items()), body)
         result = route(event["rawPath"]).lambda_handler(event, Context())
@@ -227,13 +227,13 @@ def replay() -> bool:
         mark = "ok " if status == expected else "BAD"
         ok &= status == expected
         print(f"  {mark} {name:24s} -> {status} {_summary(body)}")
-    from functions.scheduled import handler as scheduled
+    from functions.rollout import handler as rollout
 
-    tick = scheduled.lambda_handler(load_event("scheduled_timer_programs"), ctx)
+    tick = rollout.lambda_handler(load_event("rollout_timer_programs"), ctx)
     booked = len(tick.get("created", []))
     ok &= not tick.get("failed") and "error" not in tick
     print(
-        f"  {'ok ' if ok else 'BAD'} scheduled_timer_programs -> booked {booked} recurring recordings, failed {len(tick.get('failed', []))}"
+        f"  {'ok ' if ok else 'BAD'} rollout_timer_programs -> booked {booked} recurring recordings, failed {len(tick.get('failed', []))}"
     )
     return ok
 
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         f"       -H 'Authorization: Bearer {LOCAL_TOKEN}' -H 'Content-Type: application/json' \\\n"
         f'       -H \'Idempotency-Key: try-1\' -d \'{{"stream": "livetest", "duration": 120}}\'\n'
         f"  curl -s '{gateway}/recordings?stream=livetest' -H 'Authorization: Bearer {LOCAL_TOKEN}'\n"
-        f"  curl -s -X POST {gateway}/_tick     # a timer tick with events/scheduled_timer_programs.json"
+        f"  curl -s -X POST {gateway}/_tick     # a timer tick with events/rollout_timer_programs.json"
     )
     if emulator:
         push = f"{emulator.base_url}/_emulator/push"

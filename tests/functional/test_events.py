@@ -13,6 +13,7 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.events import EVENTS, LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
 from functions.realtime import handler as realtime
+from functions.rollout import handler as rollout
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
 from functions.webhooks import handler as webhooks
@@ -21,6 +22,7 @@ from tests.functional.conftest import Subscriber
 
 HANDLERS: dict[str, Any] = {
     "scheduled": scheduled,
+    "rollout": rollout,
     "realtime": realtime,
     "tasks": tasks,
     "webhooks": webhooks,

@@ -11,7 +11,7 @@ import pytest
 
 from devtools.emulator import Emulator
 from devtools.events import load_event
-from functions.scheduled import handler as scheduled
+from functions.rollout import handler as rollout
 from shared.adapters import get_adapter
 from shared.config import LiveApi, Settings
 from shared.ledger import MemoryLedger
@@ -153,10 +153,10 @@ def test_token_bucket_paces_to_its_rate() -> None:
 def test_timer_event_with_programs(
     configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
 ) -> None:
-    result = scheduled.lambda_handler(load_event("scheduled_timer_programs"), lambda_context)
+    result = rollout.lambda_handler(load_event("rollout_timer_programs"), lambda_context)
     assert result["failed"] == [] and result["created"]
     assert {t.stream for t in fresh_emulator.tasks()} == {"livetest", "marathon"}
-    again = scheduled.lambda_handler(load_event("scheduled_timer_programs"), lambda_context)
+    again = rollout.lambda_handler(load_event("rollout_timer_programs"), lambda_context)
     assert again["created"] == [] and len(fresh_emulator.tasks()) == len(result["created"])
 
 
@@ -165,15 +165,15 @@ def test_bare_scheduled_event_reads_programs_from_config(
 ) -> None:
     programs = [{"stream": "cfg", "cron": "0 12 * * *", "timezone": "Asia/Shanghai", "duration": 600}]
     configure(LIVEREC_PROGRAMS=json.dumps(programs))
-    result = scheduled.lambda_handler(load_event("scheduled_timer_bare"), lambda_context)
+    result = rollout.lambda_handler(load_event("rollout_timer_bare"), lambda_context)
     assert result["failed"] == [] and {t.stream for t in fresh_emulator.tasks()} == {"cfg"}
 
 
 def test_bad_programs_are_refused_visibly(
     configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
 ) -> None:
-    result = scheduled.lambda_handler(load_event("scheduled_timer_bad_programs"), lambda_context)
+    result = rollout.lambda_handler(load_event("rollout_timer_bad_programs"), lambda_context)
     assert result["error"]["field"] == "programs.0.cron" and "cron" in result["error"]["message"]
     configure(LIVEREC_PROGRAMS="")
-    bare = scheduled.lambda_handler(load_event("scheduled_timer_bare"), lambda_context)
+    bare = rollout.lambda_handler(load_event("rollout_timer_bare"), lambda_context)
     assert bare["error"]["field"] == "programs" and fresh_emulator.tasks() == []

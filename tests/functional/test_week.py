@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from functions.scheduled import handler as scheduled
+from functions.rollout import handler as rollout
 from functions.tasks import handler as tasks
 from shared.config import LiveApi, get_settings
 from shared.http import use_clock
@@ -176,7 +176,7 @@ def run_week(
                 week.expected.add(
                     identity_of(api, chunk.domain, chunk.app, chunk.program.stream, *chunk.span)
                 )
-        report = scheduled.lambda_handler({"programs": PROGRAMS}, context)
+        report = rollout.lambda_handler({"programs": PROGRAMS}, context)
         assert "error" not in report, report
         week.created += len(report["created"])
         for failure in report["failed"]:

@@ -183,7 +183,7 @@ def test_ratios_and_goals() -> None:
 
 def test_the_repo_deploys_one_shared_artifact() -> None:
     found = function_artifacts((ROOT / "serverless.yml").read_text())  # !GetAtt and all
-    assert {f.function for f in found} == {"scheduled", "realtime", "tasks", "webhooks"}
+    assert {f.function for f in found} == {"scheduled", "rollout", "realtime", "tasks", "webhooks"}
     assert {f.artifact for f in found} == {Path(".serverless/liverec.zip")}
     assert sorted(f.handler_file for f in found) == sorted(HANDLERS)
 

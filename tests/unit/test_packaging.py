@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +124,44 @@ def test_modules_left_out_of_the_artifact_cannot_be_imported_by_any_test() -> No
     for name in NOT_DEPLOYED:
         with pytest.raises(ModuleNotFoundError, match="not deployed"):
             importlib.import_module(name)
+
+
+def serverless_yml() -> dict[str, Any]:
+    """serverless.yml as data (CloudFormation's short tags, e.g. !GetAtt, read as plain values)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        return (
+            loader.construct_sequence(node)
+            if isinstance(node, yaml.SequenceNode)
+            else loader.construct_mapping(node)
+        )
+
+    Loader.add_multi_constructor("!", tagged)
+    data: dict[str, Any] = yaml.load((ROOT / "serverless.yml").read_text(), Loader=Loader)  # noqa: S506 - safe loader
+    return data
+
+
+def test_every_function_outlasts_live_timeout_and_http_fits_the_gateway() -> None:
+    from shared.config import Settings
+    from shared.timeutil import RESERVE
+
+    doc = serverless_yml()
+    live_timeout = Settings.model_fields[
+        "timeout"
+    ].default  # serverless.yml leaves LIVE_TIMEOUT at its default
+    assert "LIVE_TIMEOUT" not in doc["provider"]["environment"]
+    for name, function in doc["functions"].items():
+        timeout = function.get("timeout", doc["provider"]["timeout"])
+        events = function.get("events") or []
+        # a create is refused (ConfigError) where LIVE_TIMEOUT and the ledger's writes cannot fit
+        assert timeout >= live_timeout + RESERVE, name
+        if any("httpApi" in e for e in events):  # HTTP API waits 30 s for an integration
+            assert timeout <= 29, name
+        if any("schedule" in e for e in events) and name == "rollout":
+            assert timeout > 29 and not any("httpApi" in e for e in events)
