@@ -32,7 +32,7 @@ class Goal:
 
 @dataclass
 class Section:
-    key: str  # cold | warm | rollout | package | storm
+    key: str  # cold | warm | rollout | week | package | storm
     title: str
     markdown: str  # the section body for RESULTS.md: method, table(s), notes
     goals: list[Goal] = field(default_factory=list)
@@ -138,49 +138,14 @@ def environment(env: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def moto_dynamodb(*tables: str) -> Iterator[dict[str, str]]:
-    """moto's server on 127.0.0.1 with ``tables`` shaped as serverless.yml declares them; yields the AWS
-    environment variables that point a client at it. Stopped on exit."""
-    import logging
+    """moto's server in its own process (devtools.moto) with ``tables`` shaped as serverless.yml declares
+    them; yields the AWS environment variables that point a client at it. Stopped on exit."""
+    from devtools.moto import aws_env, ledger_table, moto_server
 
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        env = {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench-secret",
-            "AWS_SESSION_TOKEN": "bench-token",
-            "AWS_REGION": "ap-east-1",
-            "AWS_DEFAULT_REGION": "ap-east-1",
-            "AWS_ENDPOINT_URL_DYNAMODB": f"http://{host}:{port}",
-        }
-        client = boto3.client(
-            "dynamodb",
-            region_name="ap-east-1",
-            endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench-secret",  # noqa: S106
-        )
-        # moto's backend is per process, shared by every server started in it: start from clean tables
-        existing = client.list_tables()["TableNames"]
-        for table in tables:
-            if table in existing:
-                client.delete_table(TableName=table)
-            client.create_table(
-                TableName=table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            )
-        yield env
-        for table in tables:
-            client.delete_table(TableName=table)
-    finally:
-        server.stop()
+    with moto_server() as url:
+        for name in tables:
+            ledger_table(url, name)
+        yield aws_env(url)
 
 
 class FakeContext:

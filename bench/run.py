@@ -1,8 +1,8 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all five, full size (a few minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all six, full size (a few minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
-    python -m bench.run --only cold,warm  # some of them (writes RESULTS.md only with all five)
+    python -m bench.run --only cold,warm  # some of them (writes RESULTS.md only with all six)
 
 Loopback only: each benchmark starts the servers it needs on 127.0.0.1 and stops them. Nothing asserts on
 times; goals are reported as met or missed.
@@ -21,16 +21,17 @@ from pathlib import Path
 from bench.common import ROOT, Goal, Section, machine, table
 
 # package first: it builds the plain bundle the cold start runs the naive stack from, "as deployed"
-ORDER = ("package", "cold", "warm", "rollout", "storm")
+ORDER = ("package", "cold", "warm", "rollout", "week", "storm")
 
 
 def benchmarks() -> dict[str, Callable[[bool], Section]]:
-    from bench import cold_start, package_size, rollout, storm, warm
+    from bench import cold_start, package_size, rollout, storm, warm, week
 
     return {
         "cold": cold_start.run,
         "warm": warm.run,
         "rollout": rollout.run,
+        "week": week.run,
         "package": package_size.run,
         "storm": storm.run,
     }

@@ -207,13 +207,23 @@ class Ledger(Protocol):
     def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
         """A created recording was stopped or deleted; None when the ledger does not know the task."""
 
-    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
-        """Per rollout group (one program's stream), the occurrence keys whose entries are settled (created,
-        stopped or deleted), with their window's end: a tick reads one item per program, not one per
+    def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
+        """Per shard of the rollout's programs, the occurrence keys whose entries are settled (created,
+        stopped or deleted), with their window's end: a tick reads a few summary items, not one entry per
         occurrence. Settled is final while an entry lives, so this is a safe summary of the entries."""
 
-    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
-        """Add settled occurrences to ``group``'s summary; ``drop`` the ones whose window has ended."""
+    def note_settled(
+        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+    ) -> None:
+        """Add settled occurrences to a shard's summary (read as ``seen``); ``drop`` those whose window ended."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A shard of the rollout's settled occurrences (key -> window end) and its version."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    version: int = 0
 
 
 def ledger_key(kind: OriginKind, key: str) -> str:
@@ -238,7 +248,7 @@ class MemoryLedger:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._tasks: dict[str, str] = {}
-        self._settled: dict[str, dict[str, int]] = {}
+        self._settled: dict[str, Summary] = {}
         self._lock = threading.Lock()
 
     def _live(self, key: str, now: float) -> Entry | None:
@@ -307,16 +317,17 @@ class MemoryLedger:
             self._entries[key] = marked
             return marked
 
-    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
+    def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         with self._lock:
-            return {group: dict(self._settled.get(group, {})) for group in groups}
+            return {shard: self._settled.get(shard, Summary()) for shard in shards}
 
-    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
+    def note_settled(
+        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+    ) -> None:
         with self._lock:
-            known = self._settled.setdefault(group, {})
-            known.update(add)
-            for key in drop:
-                known.pop(key, None)
+            current = self._settled.get(shard, Summary())
+            done = {k: end for k, end in (current.done | add).items() if k not in drop}
+            self._settled[shard] = Summary(done, current.version + 1)
 
 
 def wait_for_claim(

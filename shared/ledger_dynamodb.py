@@ -12,9 +12,9 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
   ``task_id``, ``warnings`` (a JSON list), and ``stream_key`` (``api|domain|app|stream``, for listing by
   stream).
 - ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
-- ``prog#<group>``: the rollout's summary of one program's settled occurrences: ``done`` (one string,
-  ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks), ``expiration`` a week after its
-  last change.
+- ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
+  shards): ``done`` (one string, ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks),
+  ``expiration`` a week after its last change.
 
 Why not powertools' ``@idempotent_function``: it deletes its record when the wrapped call raises, so a
 create whose outcome is unknown (Tencent may have stored the task) could be retried blindly into a
@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +38,7 @@ from shared.ledger import (
     Origin,
     Recording,
     State,
+    Summary,
     retain_until,
     task_ref,
 )
@@ -130,24 +132,23 @@ class DynamoDBLedger:
         """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
         self._client = client if client is not None else default_client()
         self._table = table_name
-        self.reads = 0  # items read and write requests sent: the benchmarks count store traffic
-        self.writes = 0
+        self.requests: Counter[str] = Counter()  # by operation, and items read: what the benchmarks report
+        self.items_read = 0
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        if operation in ("GetItem", "BatchGetItem"):
-            self.reads += 1
-        else:
-            self.writes += 1
+        self.requests[operation] += 1
         if operation != "BatchGetItem":
             kwargs["TableName"] = self._table
         try:
-            return self._client.call(operation, **kwargs)
+            answer = self._client.call(operation, **kwargs)
         except ConditionalCheckFailed:
             raise
         except DynamoDBError as exc:
             raise IdempotencyStoreUnavailable(
                 f"the idempotency table {self._table} is unavailable ({exc.code}); nothing was created"
             ) from exc
+        self.items_read += len(answer.get("Responses", {}).get(self._table, ())) + ("Item" in answer)
+        return answer
 
     def _get(self, key: str, now: float) -> Entry | None:
         item = self._call("GetItem", Key={"id": {"S": REC + key}}, ConsistentRead=True).get("Item")
@@ -293,13 +294,9 @@ class DynamoDBLedger:
             return None
         return _entry(item)
 
-    def settled(self, groups: Iterable[str], now: float) -> dict[str, dict[str, int]]:
-        return {group: done for group, (done, _) in self._summaries(groups, now).items()}
-
-    def _summaries(self, groups: Iterable[str], now: float) -> dict[str, tuple[dict[str, int], int]]:
-        """Per group: its settled occurrences, and the summary's version (0: none yet)."""
-        wanted = list(dict.fromkeys(groups))
-        found: dict[str, tuple[dict[str, int], int]] = {group: ({}, 0) for group in wanted}
+    def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
+        wanted = list(dict.fromkeys(shards))
+        found = {shard: Summary() for shard in wanted}
         for offset in range(0, len(wanted), BATCH):
             pending: list[dict[str, Any]] = [
                 {"id": {"S": PROGRESS + g}} for g in wanted[offset : offset + BATCH]
@@ -314,9 +311,8 @@ class DynamoDBLedger:
                         key: int(end)
                         for key, _, end in (p.partition("@") for p in item["done"]["S"].split(",") if p)
                     }
-                    found[item["id"]["S"].removeprefix(PROGRESS)] = (
-                        done if live else {},
-                        int(item["version"]["N"]),
+                    found[item["id"]["S"].removeprefix(PROGRESS)] = Summary(
+                        done if live else {}, int(item["version"]["N"])
                     )
                 pending = page.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
                 if not pending:
@@ -327,26 +323,27 @@ class DynamoDBLedger:
                 )
         return found
 
-    def note_settled(self, group: str, add: dict[str, int], drop: dict[str, int], now: float) -> None:
-        # one string per program (cheap to read every tick); concurrent ticks merge through the version
+    def note_settled(
+        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+    ) -> None:
+        # one string per shard (cheap to read every tick); concurrent ticks merge through the version
         for _ in range(5):
-            ((done, version),) = self._summaries([group], now).values()
-            merged = {k: end for k, end in (done | add).items() if k not in drop}
+            merged = {k: end for k, end in (seen.done | add).items() if k not in drop}
             try:
                 self._call(
                     "UpdateItem",
-                    Key={"id": {"S": PROGRESS + group}},
+                    Key={"id": {"S": PROGRESS + shard}},
                     UpdateExpression="SET done = :done, version = :next, expiration = :e",
                     ConditionExpression="attribute_not_exists(version) OR version = :seen",
                     ExpressionAttributeValues={
                         ":done": {"S": ",".join(f"{k}@{end}" for k, end in sorted(merged.items()))},
-                        ":next": {"N": str(version + 1)},
-                        ":seen": {"N": str(version)},
+                        ":next": {"N": str(seen.version + 1)},
+                        ":seen": {"N": str(seen.version)},
                         ":e": _ttl(now + PROGRESS_TTL),
                     },
                 )
                 return
             except ConditionalCheckFailed:
-                continue  # another tick wrote meanwhile: merge again
+                (seen,) = self.settled([shard], now).values()  # another tick wrote meanwhile: merge again
         # a summary left behind only costs the next tick a read of those entries
-        logger.warning("the rollout summary of a program kept changing; not updated", extra={"group": group})
+        logger.warning("the rollout summary of a shard kept changing; not updated", extra={"shard": shard})

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +12,8 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
+from devtools.moto import REGION as AWS_REGION
+from devtools.moto import aws_env, ledger_table, moto_server
 from shared.config import get_settings
 from shared.http import reset_service
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
@@ -24,25 +23,14 @@ TOKEN = "test-token-0123456789abcdef"
 EVENTS_TOKEN = "local-dev-token-0123456789"  # the token the events/ samples carry
 
 
-AWS_REGION = "ap-east-1"
-
-
 @pytest.fixture(scope="session")
 def moto_dynamodb() -> Iterator[tuple[str, Any]]:
-    """moto's server in its own process on 127.0.0.1 (ephemeral port; the functions and the server then use
-    both cores), started once and stopped at the end of the session; yields its URL and a boto3 client
-    pointed at it (boto3 and moto are test-only: the functions reach the server through their own
-    standard-library client)."""
+    """moto's server in its own process (devtools.moto), started once and stopped at the end of the session;
+    yields its URL and a boto3 client to inspect tables with (boto3 and moto are test-only: the functions
+    reach the server through their own standard-library client)."""
     import boto3
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = _listening_url(server)
+    with moto_server() as url:
         client = boto3.client(
             "dynamodb",
             region_name=AWS_REGION,
@@ -52,55 +40,16 @@ def moto_dynamodb() -> Iterator[tuple[str, Any]]:
         )
         yield url, client
         client.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _listening_url(server: subprocess.Popen[str], timeout: float = 30.0) -> str:
-    """The URL moto's server prints once it listens ("Running on http://127.0.0.1:PORT")."""
-    assert server.stderr is not None
-    deadline = time.monotonic() + timeout
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line and server.poll() is not None:
-            break
-        seen.append(line)
-        found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-        if found:
-            # keep draining its log so the server never blocks on a full pipe
-            threading.Thread(target=server.stderr.read, daemon=True).start()
-            return found.group(1)
-    raise RuntimeError(f"moto's server did not start: {''.join(seen)[-2000:]}")
 
 
 @pytest.fixture
 def dynamodb(moto_dynamodb: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A fresh, empty table as serverless.yml declares it (partition key ``id``) on moto's server; the AWS
-    environment points the functions at it. Yields a boto3 client to inspect the table."""
+    """A fresh, empty ledger table on moto's server; the AWS environment points the functions at it.
+    Yields a boto3 client to inspect the table."""
     url, client = moto_dynamodb
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing-session-token",
-        "AWS_REGION": AWS_REGION,
-        "AWS_DEFAULT_REGION": AWS_REGION,
-        "AWS_ENDPOINT_URL_DYNAMODB": url,
-    }.items():
+    for var, value in aws_env(url).items():
         monkeypatch.setenv(var, value)
-    if TABLE in client.list_tables()["TableNames"]:  # left over by an interrupted test
-        client.delete_table(TableName=TABLE)
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
+    ledger_table(url, TABLE)
     try:
         yield client
     finally:

@@ -1,0 +1,89 @@
+"""moto's DynamoDB server for the tests and the benchmarks: in a process of its own (the functions and the
+server then use both cores), on 127.0.0.1 at a free port, stopped on exit; and the ledger table shaped as
+serverless.yml declares it. Development only, never deployed."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from shared.dynamodb import DynamoDB, DynamoDBError
+
+REGION = "ap-east-1"
+
+
+def aws_env(url: str) -> dict[str, str]:
+    """The environment that points the functions' DynamoDB client at ``url`` (moto accepts any key)."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing-session-token",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL_DYNAMODB": url,
+    }
+
+
+@contextmanager
+def moto_server(timeout: float = 30.0) -> Iterator[str]:
+    """Start ``python -m moto.server`` and yield its URL once it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield _listening_url(server, timeout)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _listening_url(server: subprocess.Popen[str], timeout: float) -> str:
+    """The URL moto's server prints once it listens ("Running on http://127.0.0.1:PORT")."""
+    assert server.stderr is not None  # noqa: S101 - set by Popen above
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line and server.poll() is not None:
+            break
+        seen.append(line)
+        found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+        if found:
+            # keep draining its log so the server never blocks on a full pipe
+            threading.Thread(target=server.stderr.read, daemon=True).start()
+            return found.group(1)
+    raise RuntimeError(f"moto's server did not start: {''.join(seen)[-2000:]}")
+
+
+def ledger_table(url: str, name: str) -> DynamoDB:
+    """A fresh, empty table as serverless.yml declares it (partition key ``id``, TTL on ``expiration``);
+    returns a client for it."""
+    client = DynamoDB.from_env(aws_env(url))
+    with contextlib.suppress(DynamoDBError):  # left by an interrupted run
+        client.call("DeleteTable", TableName=name)
+    client.call(
+        "CreateTable",
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    client.call(
+        "UpdateTimeToLive",
+        TableName=name,
+        TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True},
+    )
+    return client
