@@ -184,3 +184,40 @@ def test_memory_selects_the_in_process_ledger(
 
     configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
     assert isinstance(service().ledger, MemoryLedger)
+
+
+def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) -> None:
+    from shared.state_dynamodb import DynamoDBState
+    from tests.unit.test_packaging import serverless_yml
+
+    client = DynamoDB.from_env()
+    sent: set[str] = set()
+    send = client.call
+
+    def recording(operation: str, **params: Any) -> dict[str, Any]:
+        sent.add(operation)
+        return send(operation, **params)
+
+    client.call = recording  # type: ignore[method-assign]
+    ledger, state = DynamoDBLedger(TABLE, client=client), DynamoDBState(TABLE, client=client)
+    # every method of both stores, each path that sends a different operation
+    mine = claim()
+    ledger.claim(mine)
+    ledger.claim(claim(now=1001))  # taken: read back
+    ledger.get_many(["k", "other"], 1002)
+    ledger.settle("k", mine.owner, "created", Recording(**{**PLAN.to_dict(), "task_id": "t"}), 1003)
+    ledger.by_task("record-task", "t", 1004)
+    ledger.mark("record-task", "t", "stopped", 1005)
+    ledger.reclaim(ledger.get("k", 1006), claim(now=1006))
+    ledger.release("k", "nobody")
+    summaries = ledger.settled(["0"], 1007)
+    ledger.note_settled("0", summaries["0"], {"k": 2000}, {}, 1008)
+    state.add("s", {"v": 1}, 1000, 60, due=1000)
+    state.put("s", {"v": 2}, 1000, 60, due=1000)
+    state.get("s", 1001)
+    state.due("s", 1001, 10)
+    state.lease("s", 1001, 30)
+    state.delete("s")
+    statements = serverless_yml()["provider"]["iam"]["role"]["statements"]
+    granted = {action.removeprefix("dynamodb:") for st in statements for action in st["Action"]}
+    assert sent <= granted, sent - granted
