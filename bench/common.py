@@ -122,8 +122,8 @@ def environment(env: dict[str, str]) -> Iterator[None]:
     The environment is set before anything of ours is imported: the logger takes its level from it."""
     saved = dict(os.environ)
     os.environ.update(env)
-    from shared.config import get_settings
-    from shared.http import reset_service
+    from shared.edge.http import reset_service
+    from shared.support.config import get_settings
 
     get_settings.cache_clear()
     reset_service()

@@ -47,11 +47,11 @@ def programs(total: int) -> list[dict[str, Any]]:
 
 def measure(total: int) -> dict[str, Any]:
     from devtools.emulator import Credentials
-    from shared.adapters import get_adapter
-    from shared.config import Settings
-    from shared.ledger import MemoryLedger
-    from shared.rollout import parse_programs, tick
-    from shared.service import RecordingService
+    from shared.recordings.rollout import parse_programs, tick
+    from shared.recordings.service import RecordingService
+    from shared.storage.ledger import MemoryLedger
+    from shared.support.config import Settings
+    from shared.tencent import get_adapter
 
     with emulator() as emu:  # the emulator's default limits: CreateRecordTask 20/s
         emu.clock.freeze(NOW.timestamp())
@@ -146,11 +146,11 @@ def run(smoke: bool) -> Section:
         ],
     ]
     markdown = (
-        f"One `shared.rollout.tick` (the `scheduled` function's timer path) with programs that have exactly "
+        f"One `shared.recordings.rollout.tick` (the `scheduled` function's timer path) with programs that have exactly "
         f"{total} occurrences in CreateRecordTask's 6-day horizon from a frozen instant, against the "
         "in-process emulator with its default limits: CreateRecordTask refused beyond 20 requests in any "
         "sliding one-second window of real time. The tick paces with its token bucket at 97% of the "
-        "documented rate (`shared.rollout.PACING`); the rate is measured from the first to the last create "
+        "documented rate (`shared.recordings.rollout.PACING`); the rate is measured from the first to the last create "
         "as the caller sees them. Then a second tick over the same programs.\n\n" + table(["", ""], rows)
     )
     return Section("rollout", "Rollout at the rate limit", markdown, goals, m)

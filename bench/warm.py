@@ -81,12 +81,12 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
 
     with emulator_process("--no-limits") as url, environment(function_env(url)):
         from functions.realtime import handler
-        from shared import service as service_module
-        from shared.adapters.api3 import Api3Client
-        from shared.adapters.transport import Transport
-        from shared.config import get_settings
-        from shared.http import reset_service, service
-        from shared.ledger import MemoryLedger
+        from shared.recordings import service as service_module
+        from shared.edge.http import reset_service, service
+        from shared.storage.ledger import MemoryLedger
+        from shared.support.config import get_settings
+        from shared.tencent.api3 import Api3Client
+        from shared.tencent.transport import Transport
 
         get_settings.cache_clear()
         reset_service()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.dynamodb import DynamoDB, DynamoDBError
+from shared.storage.dynamodb import DynamoDB, DynamoDBError
 
 REGION = "ap-east-1"
 

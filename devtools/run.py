@@ -82,8 +82,8 @@ class Subscriber:
             def do_POST(self) -> None:
                 from pydantic import SecretStr
 
-                from shared.errors import LiverecError
-                from shared.webhooks import HEADER, verify
+                from shared.support.errors import LiverecError
+                from shared.webhooks.signature import HEADER, verify
 
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:

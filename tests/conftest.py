@@ -19,7 +19,7 @@ import pytest
 
 from devtools.check_package import trimmed_modules
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from shared.config import LiveApi, Settings
+from shared.support.config import LiveApi, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from devtools.emulator.params import DAY, STRING, UINT64, integer, text
 from devtools.emulator.tasks import Context, Handler, deleted, on_task, running_cap, stopped, store
 
 MAX_SCROLL_TOKENS = 10_000
-# The regions where CreateRecordTask is offered. The product keeps the same list in shared/config.py; this
+# The regions where CreateRecordTask is offered. The product keeps the same list in shared/support/config.py; this
 # is a deliberate copy, because the emulator must not import shared/ (it is the code the emulator checks).
 RECORD_TASK_REGIONS = frozenset(
     [

@@ -35,7 +35,7 @@ CODES: dict[str, tuple[int, str]] = {
 DEFAULT = (4000, "InvalidParameter")
 # Region: the short names v2's common-parameter documents list, or the API 3.0 long form (ap-guangzhou).
 # The finance zones shjr and szjr are not in those documents (Tencent's consoles use them): an assumption.
-# The product maps LIVE_REGION to these in shared/adapters/v2.py; this is the emulator's own copy.
+# The product maps LIVE_REGION to these in shared/tencent/v2.py; this is the emulator's own copy.
 SHORT_REGIONS = frozenset(
     {"gz", "sh", "bj", "cd", "cq", "hk", "sg", "th", "kr", "jp", "de", "in", "ca", "usw", "use", "gzopen"}
     | {"shjr", "szjr"}

@@ -1,5 +1,5 @@
 """Recurring programs on a timer (EventBridge schedule): each tick books every occurrence in the horizon,
-exactly once (``shared.rollout``). The programs come from the schedule's ``input`` (``{"programs": [...]}``)
+exactly once (``shared.recordings.rollout``). The programs come from the schedule's ``input`` (``{"programs": [...]}``)
 or, for a bare scheduled event, from ``LIVEREC_PROGRAMS``. Its own function: a long tick is bound by this
 function's timeout, not the HTTP routes' 29 s, and stops booking before the deadline (the rest is left to
 the next tick).
@@ -13,11 +13,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import InvalidRequest, LiverecError
-from shared.http import durable_service
-from shared.observability import count, logger, metrics
-from shared.rollout import parse_programs, tick
-from shared.timeutil import Deadline
+from shared.edge.http import durable_service
+from shared.recordings.rollout import parse_programs, tick
+from shared.support.errors import InvalidRequest, LiverecError
+from shared.support.observability import count, logger, metrics
+from shared.support.timeutil import Deadline
 
 
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.http import created, make_app, service
-from shared.models import Mode, ScheduledRecordingInput
-from shared.observability import logger, metrics
-from shared.timeutil import Deadline
+from shared.edge.http import created, make_app, service
+from shared.recordings.models import Mode, ScheduledRecordingInput
+from shared.support.observability import logger, metrics
+from shared.support.timeutil import Deadline
 
 app = make_app({r"/recordings/scheduled": {"POST"}})
 

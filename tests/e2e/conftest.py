@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from devtools.emulator import Emulator
-from shared.adapters import LiveAdapter, RetryPolicy, get_adapter
-from shared.config import LiveApi, Settings
+from shared.support.config import LiveApi, Settings
+from shared.tencent import LiveAdapter, RetryPolicy, get_adapter
 
 
 @pytest.fixture(autouse=True)

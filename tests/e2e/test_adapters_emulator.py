@@ -9,9 +9,19 @@ from datetime import datetime, timedelta
 import pytest
 
 from devtools.emulator import Emulator
-from shared.adapters import LiveAdapter
-from shared.config import LiveApi, Settings
-from shared.errors import (
+from shared.edge.http import status_for
+from shared.recordings.models import (
+    Mode,
+    RealtimeRecordingInput,
+    RecordingPlan,
+    ScheduledRecordingInput,
+    TaskQuery,
+    parse_input,
+    to_request,
+)
+from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import (
     InvalidRequest,
     OutcomeUnknown,
     RateLimited,
@@ -21,18 +31,8 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.http import status_for
-from shared.models import (
-    Mode,
-    RealtimeRecordingInput,
-    RecordingPlan,
-    ScheduledRecordingInput,
-    TaskQuery,
-    parse_input,
-    to_request,
-)
-from shared.rules import plan_recording
-from shared.timeutil import from_unix
+from shared.support.timeutil import from_unix
+from shared.tencent import LiveAdapter
 from tests.e2e.conftest import Sleeps
 
 pytestmark = pytest.mark.e2e
@@ -233,7 +233,7 @@ def test_v2_with_our_clock_two_hours_off_is_an_auth_error(
     emulator: Emulator, make_settings: Callable[..., Settings]
 ) -> None:
     # v2 answers a Timestamp more than 2 hours off as a replay (4500): our clock, so an auth error
-    from shared.adapters import get_adapter
+    from shared.tencent import get_adapter
 
     settings = make_settings(LiveApi.V2, endpoint=emulator.base_url)
     adapter = get_adapter(settings, clock=lambda: emulator.clock.now() - 3 * 3600)
@@ -355,7 +355,7 @@ def test_a_burst_above_20_per_second_is_absorbed_by_backoff(
     emulator: Emulator, make_settings: Callable[..., Settings]
 ) -> None:
     # Real sleeps here: the emulator's CreateRecordTask limit is 20 requests per second.
-    from shared.adapters import get_adapter
+    from shared.tencent import get_adapter
 
     adapter = get_adapter(
         make_settings(LiveApi.RECORD_TASK, endpoint=emulator.base_url), clock=emulator.clock.now

@@ -10,11 +10,17 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from shared.adapters import LiveAdapter
-from shared.config import LiveApi
-from shared.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
-from shared.rules import plan_recording
-from shared.timeutil import parse_cst
+from shared.recordings.models import (
+    Mode,
+    RealtimeRecordingInput,
+    ScheduledRecordingInput,
+    parse_input,
+    to_request,
+)
+from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi
+from shared.support.timeutil import parse_cst
+from shared.tencent import LiveAdapter
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.moto import REGION as AWS_REGION
 from devtools.moto import aws_env, ledger_table, moto_server
-from shared.config import get_settings
-from shared.http import reset_service
+from shared.edge.http import reset_service
+from shared.support.config import get_settings
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
 TABLE = "liverec-test-table"  # the idempotency table (also holds the webhook state), on moto's server

@@ -13,14 +13,14 @@ from devtools.emulator import Emulator
 from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.webhooks import handler as webhooks
-from shared.adapters import get_adapter
-from shared.config import LiveApi, Settings
-from shared.errors import ConfigError, NotEnoughTime
-from shared.ledger import MemoryLedger, Origin
-from shared.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput
-from shared.rollout import Program, tick
-from shared.service import DESCRIBE_SPAN, LEASE_MARGIN, RecordingService, describe_windows
-from shared.timeutil import Deadline
+from shared.recordings.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput
+from shared.recordings.rollout import Program, tick
+from shared.recordings.service import DESCRIBE_SPAN, LEASE_MARGIN, RecordingService, describe_windows
+from shared.storage.ledger import MemoryLedger, Origin
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import ConfigError, NotEnoughTime
+from shared.support.timeutil import Deadline
+from shared.tencent import get_adapter
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import http_event, parse
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed
@@ -278,7 +278,7 @@ def test_an_occurrence_is_identified_by_domain_and_app(
 def test_a_realtime_recording_through_the_function_gets_its_lease_from_the_context(
     configure: Callable[..., None], fresh_emulator: Emulator
 ) -> None:
-    from shared.http import service
+    from shared.edge.http import service
 
     context = FakeLambdaContext(
         remaining_ms=13_000

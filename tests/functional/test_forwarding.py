@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from shared.dynamodb import DynamoDB
-from shared.forwarding import Forwarder, backoff
-from shared.state import MemoryState
-from shared.state_dynamodb import DynamoDBState
-from shared.webhooks import verify
+from shared.storage.dynamodb import DynamoDB
+from shared.storage.state import MemoryState
+from shared.storage.state_dynamodb import DynamoDBState
+from shared.webhooks.outbox import Forwarder, backoff
+from shared.webhooks.signature import verify
 from tests.functional.conftest import TABLE, Subscriber
 
 SECRET = SecretStr("forward-secret-0123456789abcdef")

@@ -13,9 +13,9 @@ import pytest
 
 from devtools.emulator import Emulator
 from functions.scheduled import handler as scheduled
-from shared.dynamodb import DynamoDB
-from shared.ledger import AFTER_END, MIN_RETENTION, Claim, MemoryLedger, Origin, Recording
-from shared.ledger_dynamodb import DynamoDBLedger
+from shared.storage.dynamodb import DynamoDB
+from shared.storage.ledger import AFTER_END, MIN_RETENTION, Claim, MemoryLedger, Origin, Recording
+from shared.storage.ledger_dynamodb import DynamoDBLedger
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import TABLE, http_event, parse
 
@@ -180,14 +180,14 @@ def test_a_table_without_aws_credentials_is_a_configuration_error(
 def test_memory_selects_the_in_process_ledger(
     configure: Callable[..., None], lambda_context: FakeLambdaContext
 ) -> None:
-    from shared.http import service
+    from shared.edge.http import service
 
     configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
     assert isinstance(service().ledger, MemoryLedger)
 
 
 def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) -> None:
-    from shared.state_dynamodb import DynamoDBState
+    from shared.storage.state_dynamodb import DynamoDBState
     from tests.unit.test_packaging import serverless_yml
 
     client = DynamoDB.from_env()

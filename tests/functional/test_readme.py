@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from shared.config import ENV_FIELDS
-from shared.errors import LiverecError
-from shared.forwarding import Forwarder
-from shared.state import MemoryState
-from shared.webhooks import HEADER, verify
+from shared.storage.state import MemoryState
+from shared.support.config import ENV_FIELDS
+from shared.support.errors import LiverecError
+from shared.webhooks.outbox import Forwarder
+from shared.webhooks.signature import HEADER, verify
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 SECRET = "forward-secret-0123456789abcdef"

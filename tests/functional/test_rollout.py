@@ -12,11 +12,11 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.events import load_event
 from functions.rollout import handler as rollout
-from shared.adapters import get_adapter
-from shared.config import LiveApi, Settings
-from shared.ledger import MemoryLedger
-from shared.rollout import Program, TokenBucket, tick
-from shared.service import RecordingService
+from shared.recordings.rollout import Program, TokenBucket, tick
+from shared.recordings.service import RecordingService
+from shared.storage.ledger import MemoryLedger
+from shared.support.config import LiveApi, Settings
+from shared.tencent import get_adapter
 from tests.conftest import FakeLambdaContext
 
 Factory = Callable[..., RecordingService]

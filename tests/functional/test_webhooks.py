@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 from devtools.emulator import Emulator
 from functions.webhooks import handler
-from shared.webhooks import sign_header
-from shared.webhooks import verify as verify_webhook
+from shared.webhooks.signature import sign_header
+from shared.webhooks.signature import verify as verify_webhook
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import TABLE, Subscriber, http_event, parse
 

@@ -24,10 +24,10 @@ import pytest
 from devtools.emulator import Emulator
 from functions.rollout import handler as rollout
 from functions.tasks import handler as tasks
-from shared.config import LiveApi, get_settings
-from shared.http import use_clock
-from shared.rollout import Program, plan_chunks
-from shared.rules import RECORD_TASK_HORIZON
+from shared.edge.http import use_clock
+from shared.recordings.rollout import Program, plan_chunks
+from shared.recordings.rules import RECORD_TASK_HORIZON
+from shared.support.config import LiveApi, get_settings
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import TABLE, http_event, parse
 

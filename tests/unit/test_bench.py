@@ -10,9 +10,9 @@ from pydantic import SecretStr
 
 from bench.common import Goal, Section, median, percentile
 from bench.run import render
-from shared.config import LiveApi
-from shared.rollout import parse_programs, plan_chunks
-from shared.rules import RECORD_TASK_HORIZON
+from shared.recordings.rollout import parse_programs, plan_chunks
+from shared.recordings.rules import RECORD_TASK_HORIZON
+from shared.support.config import LiveApi
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -36,7 +36,7 @@ def test_rollout_programs_have_exactly_the_asked_number_of_occurrences(total: in
 def test_cold_start_events_are_unique_per_run_and_still_validly_signed() -> None:
     from bench.cold_start import _event
     from devtools.events import LOCAL_CALLBACK_KEY
-    from shared.signing import verify_callback
+    from shared.tencent.signing import verify_callback
 
     a, b = _event("webhooks", "run-a"), _event("webhooks", "run-b")
     body_a, body_b = json.loads(a["body"]), json.loads(b["body"])

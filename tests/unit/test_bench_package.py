@@ -44,7 +44,7 @@ def _record(*paths: str) -> str:
 def _synthetic(tmp_path: Path, extra: dict[str, bytes | str] | None = None) -> Path:
     files: dict[str, bytes | str] = {h: "def lambda_handler(e, c): ...\n" for h in HANDLERS}
     files |= {
-        "shared/config.py": "x" * 300,
+        "shared/support/config.py": "x" * 300,
         "pydantic_core/__init__.py": "x" * 100,
         "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so": bytes(range(256)) * 40,  # 10240
         "pydantic_core-2.0.0.dist-info/METADATA": "m" * 50,

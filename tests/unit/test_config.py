@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-import shared.config as config_module
-from shared.config import LiveApi, Settings, get_settings
-from shared.errors import ConfigError
+import shared.support.config as config_module
+from shared.support.config import LiveApi, Settings, get_settings
+from shared.support.errors import ConfigError
 
 SECRET_ID = "AKIDabcdefgh1234"
 SECRET_KEY = "tc-key-秘密-that-must-not-leak"

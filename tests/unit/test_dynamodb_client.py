@@ -20,9 +20,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import shared.dynamodb as dynamodb_module
-from shared import keepalive
-from shared.dynamodb import (
+import shared.storage.dynamodb as dynamodb_module
+from shared.support import keepalive
+from shared.storage.dynamodb import (
     CONTENT_TYPE,
     ConditionalCheckFailed,
     Credentials,
@@ -31,7 +31,7 @@ from shared.dynamodb import (
     default_client,
     sign,
 )
-from shared.errors import ConfigError
+from shared.support.errors import ConfigError
 
 AKID = "AKIAEXAMPLEKEYID0001"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYsecret-key"

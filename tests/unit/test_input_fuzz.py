@@ -8,10 +8,16 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest
-from shared.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
-from shared.rules import plan_recording
+from shared.recordings.models import (
+    Mode,
+    RealtimeRecordingInput,
+    ScheduledRecordingInput,
+    parse_input,
+    to_request,
+)
+from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest
 
 NOW = datetime(2026, 5, 20, 18, 30, tzinfo=UTC)
 NOW_TS = int(NOW.timestamp())

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from shared import keepalive
-from shared.adapters.transport import KeepAliveHttp, NotSent
-from shared.keepalive import ConnectFailed, Pool
+from shared.support import keepalive
+from shared.support.keepalive import ConnectFailed, Pool
+from shared.tencent.transport import KeepAliveHttp, NotSent
 
 
 class Server:

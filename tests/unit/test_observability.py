@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.observability import NAMESPACE, count
+from shared.support.observability import NAMESPACE, count
 
 
 def test_count_with_dimensions_prints_one_emf_blob(

@@ -38,7 +38,7 @@ def test_the_artifact_check_catches_what_must_not_ship(tmp_path: Path) -> None:
 
     good = tmp_path / "good.zip"
     with zipfile.ZipFile(good, "w") as z:
-        for name in (*HANDLERS, "shared/config.py", "pydantic/__init__.py"):
+        for name in (*HANDLERS, "shared/support/config.py", "pydantic/__init__.py"):
             z.writestr(name, "")
     assert problems(good)[0] == []
     bad = tmp_path / "bad.zip"
@@ -148,8 +148,8 @@ def serverless_yml() -> dict[str, Any]:
 
 
 def test_every_function_outlasts_live_timeout_and_http_fits_the_gateway() -> None:
-    from shared.config import Settings
-    from shared.timeutil import RESERVE
+    from shared.support.config import Settings
+    from shared.support.timeutil import RESERVE
 
     doc = serverless_yml()
     live_timeout = Settings.model_fields[

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest
-from shared.models import (
+from shared.recordings.models import (
     Mode,
     RealtimeRecordingInput,
     RecordingPlan,
@@ -18,7 +16,9 @@ from shared.models import (
     parse_input,
     to_request,
 )
-from shared.rules import check_task_query, plan_recording
+from shared.recordings.rules import check_task_query, plan_recording
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest
 
 ALL = list(LiveApi)
 ONE_DAY_APIS = [LiveApi.RECORD_TASK, LiveApi.V2, LiveApi.FCGI]
@@ -336,7 +336,7 @@ def test_bad_times_say_why(value: object, words: str, now: datetime) -> None:
 
 def test_iso_times_with_offsets_are_the_same_instant_as_unix_seconds(now: datetime) -> None:
     start = now + timedelta(hours=1)
-    cst = start.astimezone(__import__("shared.timeutil", fromlist=["CST"]).CST).isoformat()
+    cst = start.astimezone(__import__("shared.support.timeutil", fromlist=["CST"]).CST).isoformat()
     a = plan(LiveApi.RECORD_TASK, {"stream": "s", "start": cst, "duration": 60}, now)
     b = plan(LiveApi.RECORD_TASK, {"stream": "s", "start": ts(start), "duration": 60}, now)
     assert a.start == b.start == start

@@ -12,15 +12,21 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from shared.adapters import WireRequest, get_adapter
-from shared.adapters.fcgi import FcgiAdapter
-from shared.adapters.transport import encode_query
-from shared.adapters.v2 import V2Adapter
-from shared.config import LiveApi, Settings
-from shared.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
-from shared.rules import plan_recording
-from shared.signing import hmac_signature, hmac_string_to_sign, md5_sign
-from shared.timeutil import CST, parse_cst
+from shared.recordings.models import (
+    Mode,
+    RealtimeRecordingInput,
+    ScheduledRecordingInput,
+    parse_input,
+    to_request,
+)
+from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi, Settings
+from shared.support.timeutil import CST, parse_cst
+from shared.tencent import WireRequest, get_adapter
+from shared.tencent.fcgi import FcgiAdapter
+from shared.tencent.signing import hmac_signature, hmac_string_to_sign, md5_sign
+from shared.tencent.transport import encode_query
+from shared.tencent.v2 import V2Adapter
 from tests.conftest import FCGI_KEY, SECRET_KEY
 
 

@@ -30,11 +30,11 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.sign import Sign
 
-from shared import signing
-from shared.adapters.api3 import Api3Client
-from shared.adapters.base import RetryPolicy
-from shared.config import LiveApi, Settings
-from shared.signing import (
+from shared.tencent import signing
+from shared.support.config import LiveApi, Settings
+from shared.tencent.adapter import RetryPolicy
+from shared.tencent.api3 import Api3Client
+from shared.tencent.signing import (
     CallbackAuthError,
     fcgi_sign,
     hmac_signature,

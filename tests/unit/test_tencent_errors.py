@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.adapters.api3 import classify
-from shared.adapters.fcgi import _error as fcgi_error
-from shared.adapters.v2 import _error as v2_error
-from shared.config import LiveApi
-from shared.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
-from shared.http import status_for
+from shared.edge.http import status_for
+from shared.support.config import LiveApi
+from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
+from shared.tencent.api3 import classify
+from shared.tencent.fcgi import _error as fcgi_error
+from shared.tencent.v2 import _error as v2_error
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InvalidRequest
-from shared.timeutil import format_cst, isoformat, parse_cst, parse_time
+from shared.support.errors import InvalidRequest
+from shared.support.timeutil import format_cst, isoformat, parse_cst, parse_time
 
 FAST = settings(max_examples=200, deadline=None)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

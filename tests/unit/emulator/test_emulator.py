@@ -1,6 +1,6 @@
 """The emulator on its own, driven over raw HTTP with signers written here from Tencent's rules.
 
-These signers are deliberately independent of ``shared.signing`` (and of the emulator's checker), so that
+These signers are deliberately independent of ``shared.tencent.signing`` (and of the emulator's checker), so that
 three implementations agree: the SDK's (see test_emulator_sdk.py), the emulator's, and this file's.
 """
 

@@ -1,7 +1,7 @@
 """The emulator's Tencent-style callbacks, received by a real HTTP server on 127.0.0.1.
 
 Signatures are checked here from Tencent's rule (``sign = md5_hex(key + str(t))``), with neither the
-emulator's code nor ``shared.signing``; recording tasks are created over HTTP with a TC3 signer written here.
+emulator's code nor ``shared.tencent.signing``; recording tasks are created over HTTP with a TC3 signer written here.
 Nothing sleeps for a fixed time: every wait is a bounded wait on a condition.
 """
 

@@ -4,7 +4,7 @@
 - the outbox of webhook forwards not yet delivered (due time, attempts, a lease against double sending).
 
 Same backends as idempotency: in-process (tests, local run, ``serverless invoke local``) or the DynamoDB
-table named by ``LIVEREC_IDEMPOTENCY_TABLE`` (through ``shared.dynamodb``, loaded only when configured; no
+table named by ``LIVEREC_IDEMPOTENCY_TABLE`` (through ``shared.storage.dynamodb``, loaded only when configured; no
 path loads boto3). Values are JSON objects.
 """
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest
-from shared.models import (
+from shared.recordings.models import (
     DEFAULT_REALTIME_DURATION,
     Mode,
     RecordingPlan,
     RecordingRequest,
     TaskQuery,
 )
-from shared.timeutil import from_unix, isoformat
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest
+from shared.support.timeutil import from_unix, isoformat
 
 REALTIME_CAP = timedelta(minutes=30)  # fcgi, v2, CreateLiveRecord highlight mode
 ONE_DAY = timedelta(days=1)  # fcgi and v2 scheduled (seed 001, 003); CreateRecordTask (seed 004)

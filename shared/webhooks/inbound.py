@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from shared.errors import MalformedBody, PayloadTooLarge
-from shared.models import RealtimeRecordingInput, parse_input
-from shared.signing import CallbackAuthError, verify_callback
-from shared.webhooks import delivery_digest, verify
+from shared.recordings.models import RealtimeRecordingInput, parse_input
+from shared.support.errors import MalformedBody, PayloadTooLarge
+from shared.tencent.signing import CallbackAuthError, verify_callback
+from shared.webhooks.signature import delivery_digest, verify
 
 MAX_BODY = 64 * 1024  # bytes: Tencent's callbacks and a highlight hook are well under 4 KiB
 

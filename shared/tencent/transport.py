@@ -5,7 +5,7 @@ It tells the two transport failures apart, because retry safety depends on it:
 - :class:`NotSent`: the connection could not be opened; the request never left (``TencentUnavailable``);
 - :class:`NoAnswer`: the request may have reached the server, but no complete answer came back; for a
   create that is ``OutcomeUnknown`` (reconcile, never retry blindly).
-Connections are pooled and never reused when they may be dead (:mod:`shared.keepalive`): a create sent
+Connections are pooled and never reused when they may be dead (:mod:`shared.support.keepalive`): a create sent
 on a dead connection would be an ambiguous failure. A non-200 HTTP status or a body that is not a JSON
 object counts as no answer: Tencent answers its own errors with HTTP 200 and an error object, so anything
 else came from something in between.
@@ -21,10 +21,10 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from shared.adapters.base import no_answer
-from shared.config import LiveApi
-from shared.errors import LiverecError, TencentUnavailable
-from shared.keepalive import ConnectFailed, Pool
+from shared.support.config import LiveApi
+from shared.support.errors import LiverecError, TencentUnavailable
+from shared.support.keepalive import ConnectFailed, Pool
+from shared.tencent.adapter import no_answer
 
 
 class NotSent(Exception):
@@ -49,7 +49,7 @@ def encode_query(pairs: list[tuple[str, str]]) -> str:
 
 
 class KeepAliveHttp:
-    """Requests on pooled keep-alive connections to one base URL (see :mod:`shared.keepalive`)."""
+    """Requests on pooled keep-alive connections to one base URL (see :mod:`shared.support.keepalive`)."""
 
     def __init__(self, base_url: str, timeout: float, max_idle: int = 4) -> None:
         parts = urlsplit(base_url)

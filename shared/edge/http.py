@@ -19,9 +19,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from shared.adapters.base import Sleep
-from shared.config import Settings, get_settings
-from shared.errors import (
+from shared.recordings.models import Mode
+from shared.recordings.service import Outcome, RecordingService
+from shared.storage.ledger import (
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    IdempotencyStoreUnavailable,
+    Ledger,
+    MemoryLedger,
+)
+from shared.support.config import Settings, get_settings
+from shared.support.errors import (
     ConfigError,
     InvalidRequest,
     LimitExceeded,
@@ -38,25 +46,17 @@ from shared.errors import (
     TencentUnavailable,
     UnsupportedOperation,
 )
-from shared.ledger import (
-    IdempotencyConflict,
-    IdempotencyInProgress,
-    IdempotencyStoreUnavailable,
-    Ledger,
-    MemoryLedger,
-)
-from shared.models import Mode
-from shared.observability import count, logger
-from shared.service import Outcome, RecordingService
-from shared.signing import CallbackAuthError
-from shared.timeutil import Clock, system_clock
-from shared.webhooks import WebhookAuthError
+from shared.support.observability import count, logger
+from shared.support.timeutil import Clock, system_clock
+from shared.tencent.adapter import Sleep
+from shared.tencent.signing import CallbackAuthError
+from shared.webhooks.signature import WebhookAuthError
 
 # the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
 if TYPE_CHECKING:
-    from shared.callbacks import CallbackService
-    from shared.forwarding import Forwarder
-    from shared.state import StateStore
+    from shared.storage.state import StateStore
+    from shared.webhooks.callbacks import CallbackService
+    from shared.webhooks.outbox import Forwarder
 
 JSON = "application/json"
 
@@ -135,7 +135,7 @@ def service() -> RecordingService:
     if _service is None:
         with _service_lock:
             if _service is None:
-                from shared.adapters import get_adapter
+                from shared.tencent import get_adapter
 
                 settings = get_settings()
                 logger.info("liverec configured", extra={"settings": settings.describe()})
@@ -167,7 +167,7 @@ def callbacks() -> CallbackService:
     """The callback logic, built on first use from the same settings, ledger and service."""
     global _callbacks  # noqa: PLW0603 - the per-container singleton
     if _callbacks is None:
-        from shared.callbacks import CallbackService, parse_rules
+        from shared.webhooks.callbacks import CallbackService, parse_rules
 
         with _service_lock:
             if _callbacks is None:
@@ -183,7 +183,7 @@ def callbacks() -> CallbackService:
 
 
 def forwarder() -> Forwarder:
-    from shared.forwarding import Forwarder
+    from shared.webhooks.outbox import Forwarder
 
     settings = get_settings()
     return Forwarder(
@@ -203,11 +203,11 @@ def state() -> StateStore:
             if _state is None:
                 settings = get_settings()
                 if settings.idempotency_table:
-                    from shared.state_dynamodb import DynamoDBState
+                    from shared.storage.state_dynamodb import DynamoDBState
 
                     _state = DynamoDBState(settings.idempotency_table)
                 else:
-                    from shared.state import MemoryState
+                    from shared.storage.state import MemoryState
 
                     _state = MemoryState()
     return _state
@@ -215,7 +215,7 @@ def state() -> StateStore:
 
 def _ledger(settings: Settings) -> Ledger:
     if settings.idempotency_table:
-        from shared.ledger_dynamodb import DynamoDBLedger  # only when configured
+        from shared.storage.ledger_dynamodb import DynamoDBLedger  # only when configured
 
         return DynamoDBLedger(settings.idempotency_table)
     return MemoryLedger()

@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.adapters.api3 import Api3Client
-from shared.adapters.base import RetryPolicy, Sleep, WireRequest
-from shared.config import LiveApi, Settings
-from shared.errors import InvalidRequest
-from shared.models import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
-from shared.rules import check_task_query
-from shared.timeutil import Clock, from_unix, to_unix
+from shared.recordings.models import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
+from shared.recordings.rules import check_task_query
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import InvalidRequest
+from shared.support.timeutil import Clock, from_unix, to_unix
+from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest
+from shared.tencent.api3 import Api3Client
 
 
 class RecordTaskAdapter:

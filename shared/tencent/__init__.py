@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from shared.adapters.base import LiveAdapter, RetryPolicy, Sleep, WireRequest
-from shared.config import LiveApi, Settings
-from shared.timeutil import Clock, system_clock
+from shared.support.config import LiveApi, Settings
+from shared.support.timeutil import Clock, system_clock
+from shared.tencent.adapter import LiveAdapter, RetryPolicy, Sleep, WireRequest
 
 __all__ = ["LiveAdapter", "RetryPolicy", "WireRequest", "get_adapter"]
 
@@ -24,17 +24,17 @@ def get_adapter(
 ) -> LiveAdapter:
     retry = retry or RetryPolicy()
     if settings.api is LiveApi.RECORD_TASK:
-        from shared.adapters.record_task import RecordTaskAdapter
+        from shared.tencent.record_task import RecordTaskAdapter
 
         return RecordTaskAdapter(settings, clock=clock, sleep=sleep, retry=retry)
     if settings.api is LiveApi.LIVE_RECORD:
-        from shared.adapters.live_record import LiveRecordAdapter
+        from shared.tencent.live_record import LiveRecordAdapter
 
         return LiveRecordAdapter(settings, clock=clock, sleep=sleep, retry=retry)
     if settings.api is LiveApi.V2:
-        from shared.adapters.v2 import V2Adapter
+        from shared.tencent.v2 import V2Adapter
 
         return V2Adapter(settings, clock=clock, sleep=sleep, retry=retry)
-    from shared.adapters.fcgi import FcgiAdapter
+    from shared.tencent.fcgi import FcgiAdapter
 
     return FcgiAdapter(settings, clock=clock, sleep=sleep, retry=retry)

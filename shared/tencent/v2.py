@@ -11,13 +11,13 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
-from shared.adapters.transport import Transport
-from shared.config import LiveApi, Settings
-from shared.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
-from shared.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
-from shared.signing import HmacMethod, hmac_signature, hmac_string_to_sign
-from shared.timeutil import Clock, format_cst, parse_cst
+from shared.recordings.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
+from shared.support.timeutil import Clock, format_cst, parse_cst
+from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.tencent.signing import HmacMethod, hmac_signature, hmac_string_to_sign
+from shared.tencent.transport import Transport
 
 DEFAULT_BASE = "https://live.api.qcloud.com"
 PATH = "/v2/index.php"

@@ -19,7 +19,7 @@ forgotten::
 - Retention is by meaning (:func:`retain_until`): an entry lives at least a day, and at least a day past
   the end of its recording window, whatever its origin.
 
-The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.ledger_dynamodb` keeps
+The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.storage.ledger_dynamodb` keeps
 the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
 """
 
@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from shared.errors import LiverecError
-from shared.timeutil import from_unix, isoformat
+from shared.support.errors import LiverecError
+from shared.support.timeutil import from_unix, isoformat
 
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
 OriginKind = Literal["http", "hook", "rollout", "callback"]

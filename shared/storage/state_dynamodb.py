@@ -1,7 +1,7 @@
 """The webhook state on DynamoDB: the idempotency table, items under their own key prefixes.
 
 Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB through the standard-library
-client in :mod:`shared.dynamodb` (no boto3 on any path). Attributes: ``id`` (S), ``value`` (S, JSON),
+client in :mod:`shared.storage.dynamodb` (no boto3 on any path). Attributes: ``id`` (S), ``value`` (S, JSON),
 ``expiration`` (N, the table's TTL), and for outbox items ``due`` (N) and ``lease_until`` (N).
 ``due`` lists with a filtered Scan: fine for an outbox that is empty almost always (forwards are sent at
 once; only failed ones wait here), not for a table of millions of idempotency keys; add a sparse GSI on
@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.ledger import IdempotencyStoreUnavailable
+from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
+from shared.storage.ledger import IdempotencyStoreUnavailable
 
 
 class DynamoDBState:

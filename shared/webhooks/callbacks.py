@@ -19,17 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from shared.errors import (
-    ConfigError,
-    InvalidRequest,
-    LiverecError,
-    OutcomeUnresolved,
-    TaskNotFound,
-    TencentError,
-)
-from shared.forwarding import Forwarder
-from shared.ledger import Origin
-from shared.models import (
+from shared.recordings.models import (
     MAX_DURATION,
     FileFormat,
     Mode,
@@ -40,13 +30,23 @@ from shared.models import (
     invalid_from_validation,
     parse_input,
 )
-from shared.observability import count, logger
-from shared.service import Outcome, RecordingService
-from shared.state import StateStore
-from shared.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
+from shared.recordings.service import Outcome, RecordingService
+from shared.storage.ledger import Origin
+from shared.storage.state import StateStore
+from shared.support.errors import (
+    ConfigError,
+    InvalidRequest,
+    LiverecError,
+    OutcomeUnresolved,
+    TaskNotFound,
+    TencentError,
+)
+from shared.support.observability import count, logger
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
+from shared.webhooks.outbox import Forwarder
 
 ACTIVE_TTL_EXTRA = 86400  # an "active task" note outlives its recording by a day
-UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.timeutil: larger means milliseconds
+UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.support.timeutil: larger means milliseconds
 
 
 class CallbackRule(BaseModel):

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest, LiverecError, OutcomeUnknown, TencentUnavailable
-from shared.models import CreatedTask, RecordingPlan, TaskPage, TaskQuery
+from shared.recordings.models import CreatedTask, RecordingPlan, TaskPage, TaskQuery
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnknown, TencentUnavailable
 
 Sleep = Callable[[float], None]
 

@@ -1,6 +1,6 @@
 """API 3.0 (``live.tencentcloudapi.com``, version 2018-08-01): TC3-HMAC-SHA256-signed JSON POSTs.
 
-Signed by :func:`shared.signing.tc3_sign_request`, which the tests hold byte for byte to the SDK's
+Signed by :func:`shared.tencent.signing.tc3_sign_request`, which the tests hold byte for byte to the SDK's
 ``Sign.sign_tc3`` and ``AbstractClient``, and sent by the same keep-alive standard-library transport as
 v2 and fcgi. Not the SDK's ``CommonClient``: it brings ``requests`` into every cold start (about 70 ms
 and 6 MiB of a 40 MiB budget, see bench/RESULTS.md) for one signed POST, and its retryer is one more
@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.adapters.base import RetryPolicy, Sleep, WireRequest, no_answer
-from shared.adapters.transport import Transport
-from shared.config import LiveApi, Settings
-from shared.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
-from shared.models import CreatedTask, RecordingPlan
-from shared.signing import tc3_sign_request
-from shared.timeutil import Clock
+from shared.recordings.models import CreatedTask, RecordingPlan
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
+from shared.support.timeutil import Clock
+from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, no_answer
+from shared.tencent.signing import tc3_sign_request
+from shared.tencent.transport import Transport
 
 API_VERSION = "2018-08-01"
 SERVICE = "live"

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.errors import ConfigError
+from shared.support.errors import ConfigError
 
 
 class LiveApi(StrEnum):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.adapters.base import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
-from shared.adapters.transport import Transport
-from shared.config import LiveApi, Settings
-from shared.errors import TaskNotFound, TencentError, UnsupportedOperation
-from shared.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
-from shared.signing import fcgi_sign
-from shared.timeutil import Clock, format_cst
+from shared.recordings.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import TaskNotFound, TencentError, UnsupportedOperation
+from shared.support.timeutil import Clock, format_cst
+from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.tencent.signing import fcgi_sign
+from shared.tencent.transport import Transport
 
 DEFAULT_BASE = "http://fcgi.video.qcloud.com"
 PATH = "/common_access"

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from pydantic import SecretStr
 
-from shared.errors import LiverecError
+from shared.support.errors import LiverecError
 
 HEADER = "Liverec-Signature"
 TOLERANCE = 300  # seconds, either side of the receiver's clock

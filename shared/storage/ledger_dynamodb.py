@@ -1,7 +1,7 @@
 """The recordings ledger on DynamoDB: conditional writes make a claim atomic across Lambda containers.
 
 Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB through the standard-library
-client in :mod:`shared.dynamodb` (no boto3 on any path). Any failure other than a false condition is
+client in :mod:`shared.storage.dynamodb` (no boto3 on any path). Any failure other than a false condition is
 ``IdempotencyStoreUnavailable``: the caller refuses to create rather than risk a duplicate.
 
 Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seconds):
@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from shared.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.ledger import (
+from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
+from shared.storage.ledger import (
     Claim,
     Entry,
     IdempotencyStoreUnavailable,
@@ -42,7 +42,7 @@ from shared.ledger import (
     retain_until,
     task_ref,
 )
-from shared.observability import logger
+from shared.support.observability import logger
 
 REC = "rec#"
 TASK = "task#"

@@ -13,7 +13,7 @@ Configuration is read when a client is built (never at import), from the environ
 ``AWS_DEFAULT_REGION``; the endpoint from ``AWS_ENDPOINT_URL_DYNAMODB``, else ``AWS_ENDPOINT_URL``
 (botocore's variables), else ``https://dynamodb.{region}.amazonaws.com`` (``.com.cn`` in China regions).
 No profiles, SSO, instance or container credentials. Anything missing or malformed is a
-:class:`~shared.errors.ConfigError` naming the variable.
+:class:`~shared.support.errors.ConfigError` naming the variable.
 
 Errors: a failed condition raises :class:`ConditionalCheckFailed`; every other failure (an error answer,
 a transport failure, an answer that is not JSON) raises :class:`DynamoDBError`, of which it is a subclass,
@@ -34,7 +34,7 @@ timeout, a reset or a truncated answer after the request was sent, and a 5xx (``
 applied would find its own claim, and its caller would then wait for itself. The stores turn such an
 error into ``IdempotencyStoreUnavailable``, and the function refuses rather than risk a duplicate.
 
-Connections are kept alive and shared by threads through the pool in :mod:`shared.keepalive` (the one the
+Connections are kept alive and shared by threads through the pool in :mod:`shared.support.keepalive` (the one the
 Tencent transport uses): an idle connection is reused only when the server has not closed it and it has
 been idle for less than ``IDLE_REUSE`` seconds, since a socket that sat through a long freeze of the Lambda
 sandbox may be dead without the client knowing, and a request sent on it fails *after* sending, which is
@@ -59,8 +59,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from shared.errors import ConfigError
-from shared.keepalive import MAX_IDLE, ConnectFailed, Pool
+from shared.support.errors import ConfigError
+from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
 
 SERVICE = "dynamodb"
 TARGET_PREFIX = "DynamoDB_20120810."

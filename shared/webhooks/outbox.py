@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from shared.observability import count, logger
-from shared.state import StateStore
-from shared.timeutil import Clock, system_clock
-from shared.webhooks import HEADER, sign_header
+from shared.storage.state import StateStore
+from shared.support.observability import count, logger
+from shared.support.timeutil import Clock, system_clock
+from shared.webhooks.signature import HEADER, sign_header
 
 PREFIX = "outbox#"
 PENDING_TTL = 7 * 86400

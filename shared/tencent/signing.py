@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from shared.errors import LiverecError
+from shared.support.errors import LiverecError
 
 HmacMethod = Literal["HmacSHA1", "HmacSHA256"]
 TC3_ALGORITHM = "TC3-HMAC-SHA256"

@@ -22,9 +22,9 @@ from pydantic import (
     field_validator,
 )
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest
-from shared.timeutil import parse_time
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest
+from shared.support.timeutil import parse_time
 
 
 class Mode(StrEnum):

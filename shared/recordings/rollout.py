@@ -8,7 +8,7 @@
 - Exactly once: each chunk is a ledger entry keyed by its occurrence (the program's name where given, the
   stream's domain, app and name, the window), kept until a day after the window ends. One consistent read
   per tick finds what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
-  :mod:`shared.service`); where the generation can list, an occurrence the ledger has never seen is first
+  :mod:`shared.recordings.service`); where the generation can list, an occurrence the ledger has never seen is first
   looked up at Tencent and adopted if it is there.
 - Rate limited by a token bucket at the action's documented rate; a failed chunk is reported (and
   counted) and tried again on the next tick; when the function's time runs short the rest is left to the
@@ -30,14 +30,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError, field_validator
 
-from shared.config import LiveApi
-from shared.errors import InvalidRequest, LiverecError, OutcomeUnresolved
-from shared.ledger import DONE, IdempotencyInProgress, Origin, Recording, ledger_key
-from shared.models import MAX_STREAM_NAME, Mode, ScheduledRecordingInput
-from shared.observability import logger
-from shared.rules import ONE_DAY, RECORD_TASK_HORIZON, stream_identity
-from shared.service import RecordingService, same_recording
-from shared.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
+from shared.recordings.models import MAX_STREAM_NAME, Mode, ScheduledRecordingInput
+from shared.recordings.rules import ONE_DAY, RECORD_TASK_HORIZON, stream_identity
+from shared.recordings.service import RecordingService, same_recording
+from shared.storage.ledger import DONE, IdempotencyInProgress, Origin, Recording, ledger_key
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnresolved
+from shared.support.observability import logger
+from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 
 # documented per-action rates: CreateRecordTask 20/s (seed 004), CreateLiveRecord 100/s (seed 002);
 # v2 and fcgi state none, so we stay modest.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from shared.errors import ConfigError, InvalidRequest, NotEnoughTime
+from shared.support.errors import ConfigError, InvalidRequest, NotEnoughTime
 
 CST = timezone(timedelta(hours=8), "CST")
 CST_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -1,6 +1,6 @@
 """The logic behind the functions: create (exactly once), stop, delete, list. No HTTP here, no env reads.
 
-Every create goes through the recordings ledger (:mod:`shared.ledger`) under its origin key: claimed with
+Every create goes through the recordings ledger (:mod:`shared.storage.ledger`) under its origin key: claimed with
 its plan and a lease longer than this invocation can run, then settled as ``created`` (with the task id)
 or ``unknown`` (no answer: the task may exist). A later attempt under the same key replays a settled
 result; finding an ``unknown`` entry, or a claim whose holder may have died, it reconciles: where the
@@ -17,11 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.adapters import LiveAdapter
-from shared.adapters.base import Sleep
-from shared.config import LiveApi, Settings
-from shared.errors import InvalidRequest, LiverecError, OutcomeUnknown, OutcomeUnresolved
-from shared.ledger import (
+from shared.recordings.models import Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
+from shared.recordings.rules import DESCRIBE_LOOKBACK, plan_recording
+from shared.storage.ledger import (
     DONE,
     Claim,
     Entry,
@@ -35,10 +33,12 @@ from shared.ledger import (
     ledger_key,
     wait_for_claim,
 )
-from shared.models import Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
-from shared.observability import logger
-from shared.rules import DESCRIBE_LOOKBACK, plan_recording
-from shared.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnknown, OutcomeUnresolved
+from shared.support.observability import logger
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
+from shared.tencent import LiveAdapter
+from shared.tencent.adapter import Sleep
 
 _MAX_ROUNDS = 5
 # A claim's lease: the time its holder can still run (at most Lambda's 15 minutes) and this margin, by when
