@@ -122,18 +122,18 @@ def environment(env: dict[str, str]) -> Iterator[None]:
     The environment is set before anything of ours is imported: the logger takes its level from it."""
     saved = dict(os.environ)
     os.environ.update(env)
-    from shared.edge.http import reset_service
+    from shared.app import reset
     from shared.support.config import get_settings
 
     get_settings.cache_clear()
-    reset_service()
+    reset()
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
         get_settings.cache_clear()
-        reset_service()
+        reset()
 
 
 @contextmanager

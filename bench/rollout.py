@@ -51,7 +51,7 @@ def measure(total: int) -> dict[str, Any]:
     from shared.recordings.service import RecordingService
     from shared.storage.ledger import MemoryLedger
     from shared.support.config import Settings
-    from shared.tencent import get_adapter
+    from shared.tencent.adapter import get_adapter
 
     with emulator() as emu:  # the emulator's default limits: CreateRecordTask 20/s
         emu.clock.freeze(NOW.timestamp())

@@ -81,15 +81,15 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
 
     with emulator_process("--no-limits") as url, environment(function_env(url)):
         from functions.realtime import handler
+        from shared.app import reset, service
         from shared.recordings import service as service_module
-        from shared.edge.http import reset_service, service
         from shared.storage.ledger import MemoryLedger
         from shared.support.config import get_settings
         from shared.tencent.api3 import Api3Client
         from shared.tencent.transport import Transport
 
         get_settings.cache_clear()
-        reset_service()
+        reset()
         timers = Timers()
         undo = [
             timers.mark(service_module.RecordingService, "create"),
@@ -132,7 +132,7 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
             for restore in undo:
                 restore()
             get_settings.cache_clear()
-            reset_service()
+            reset()
     return totals, stages
 
 

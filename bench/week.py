@@ -46,7 +46,7 @@ def measure(n: int, days: int) -> dict[str, Any]:
         environment(function_env(emu.base_url, LIVEREC_IDEMPOTENCY_TABLE=TABLE, **aws)),
     ):
         from functions.rollout import handler
-        from shared.edge.http import service, use_clock
+        from shared.app import service, use_clock
 
         clock = emu.clock
         clock.freeze(START.timestamp())

@@ -19,7 +19,8 @@ import pytest
 
 from devtools.check_package import trimmed_modules
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
+from shared.tencent.generations import LiveApi
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.http import durable_service
+from shared.app import durable_service
 from shared.recordings.rollout import parse_programs, tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics

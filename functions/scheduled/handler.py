@@ -8,10 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.http import created, make_app, service
-from shared.recordings.models import Mode, ScheduledRecordingInput
+from shared.app import service
+from shared.edge.resolver import created, make_app
+from shared.recordings.models import ScheduledRecordingInput
 from shared.support.observability import logger, metrics
 from shared.support.timeutil import Deadline
+from shared.tencent.types import Mode
 
 app = make_app({r"/recordings/scheduled": {"POST"}})
 

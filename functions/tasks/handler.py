@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.http import make_app, service
-from shared.recordings.models import TaskQuery
+from shared.app import service
+from shared.edge.resolver import make_app
 from shared.support.observability import logger, metrics
 from shared.support.timeutil import parse_time
+from shared.tencent.types import TaskQuery
 
 app = make_app(
     {r"/recordings": {"GET"}, r"/recordings/[^/]+/stop": {"POST"}, r"/recordings/[^/]+": {"DELETE"}}

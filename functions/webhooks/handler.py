@@ -17,12 +17,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.http import callbacks, created, forwarder, make_app, now, service
-from shared.recordings.models import Mode
+from shared.app import callbacks, forwarder, now, service
+from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
 from shared.support.observability import logger, metrics
 from shared.support.timeutil import Deadline
+from shared.tencent.types import Mode
 from shared.webhooks.inbound import callback_body, hook_input
 
 app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}}, bearer=False)

@@ -7,9 +7,8 @@ that an adapter puts on the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -22,15 +21,9 @@ from pydantic import (
     field_validator,
 )
 
-from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
 from shared.support.timeutil import parse_time
-
-
-class Mode(StrEnum):
-    SCHEDULED = "scheduled"
-    REALTIME = "realtime"
-
+from shared.tencent.types import Mode
 
 DEFAULT_REALTIME_DURATION = 300
 MAX_STREAM_NAME = 256  # our sanity bound; Tencent states none for stream names
@@ -109,64 +102,6 @@ class RecordingRequest:
     storage_time: int | None = None
     # Fields the caller set explicitly (defaults from config are not listed): drives "ignored" warnings.
     explicit: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class RecordingPlan:
-    """What will be asked of Tencent: the effective window, the options, and what we changed."""
-
-    api: LiveApi
-    mode: Mode
-    stream: str
-    domain: str | None
-    app: str | None
-    start: datetime  # effective start ("now" for real-time)
-    end: datetime  # effective end (after any clamp)
-    send_start: bool  # False when the wire request omits the start (real-time)
-    file_format: str | None = None
-    record_type: str | None = None
-    template_id: int | None = None
-    stream_type: int | None = None
-    record_interval: int | None = None
-    storage_time: int | None = None
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CreatedTask:
-    task_id: str
-    api: LiveApi
-    request_id: str | None
-    plan: RecordingPlan
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    task_id: str
-    stream: str | None
-    domain: str | None = None
-    app: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    stopped_at: datetime | None = None
-    template_id: int | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskQuery:
-    stream: str | None = None
-    domain: str | None = None
-    app: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    page_token: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskPage:
-    tasks: list[TaskInfo] = field(default_factory=list)
-    next_token: str | None = None
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -2,9 +2,10 @@
 
 - Occurrences come from a cron expression in an IANA time zone (cronsim: maintained, no dependencies,
   DST handled the way cron does).
-- Horizon: 6 days for ``record-task`` (its StartTime limit); ``LIVEREC_ROLLOUT_HORIZON`` seconds for the
-  others (default one day).
-- A window longer than 24 h is split into consecutive tasks (generations capped at a day).
+- Horizon: the generation's start limit where it has one (``record-task``: 6 days); elsewhere
+  ``LIVEREC_ROLLOUT_HORIZON`` seconds (default one day).
+- A window longer than the generation's scheduled cap (a day, where there is one) is split into
+  consecutive tasks.
 - Exactly once: each chunk is a ledger entry keyed by its occurrence (the program's name where given, the
   stream's domain, app and name, the window), kept until a day after the window ends. One consistent read
   per tick finds what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
@@ -30,23 +31,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError, field_validator
 
-from shared.recordings.models import MAX_STREAM_NAME, Mode, ScheduledRecordingInput
-from shared.recordings.rules import ONE_DAY, RECORD_TASK_HORIZON, stream_identity
+from shared.recordings.models import MAX_STREAM_NAME, ScheduledRecordingInput
+from shared.recordings.rules import stream_identity
 from shared.recordings.service import RecordingService, same_recording
-from shared.storage.ledger import DONE, IdempotencyInProgress, Origin, Recording, ledger_key
-from shared.support.config import LiveApi
-from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnresolved
+from shared.storage.ledger import DONE, Origin, Recording, ledger_key
+from shared.support.errors import IdempotencyInProgress, InvalidRequest, LiverecError, OutcomeUnresolved
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
+from shared.tencent.generations import ONE_DAY, LiveApi, generation
+from shared.tencent.types import Mode
 
-# documented per-action rates: CreateRecordTask 20/s (seed 004), CreateLiveRecord 100/s (seed 002);
-# v2 and fcgi state none, so we stay modest.
-RATES: dict[LiveApi, float] = {
-    LiveApi.RECORD_TASK: 20,
-    LiveApi.LIVE_RECORD: 100,
-    LiveApi.V2: 10,
-    LiveApi.FCGI: 10,
-}
 MAX_CHUNKS_PER_TICK = 20000
 SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
 # Tencent counts arrivals in any one-second window. Evenly spaced at exactly the limit, the 21st request of
@@ -263,10 +257,11 @@ def plan_chunks(
     default_domain: str | None = None,
     default_app: str | None = None,
 ) -> list[Chunk]:
-    cap = None if api is LiveApi.LIVE_RECORD else ONE_DAY
+    gen = generation(api)
+    cap = gen.scheduled_cap
     chunks: dict[str, Chunk] = {}  # by key: programs asking for the very same recording book it once
     for program in programs:
-        domain, app = stream_identity(api, program.domain or default_domain, program.app or default_app)
+        domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
         for start, end in occurrences(program, now, horizon):
             # a later day of a long occurrence that starts past the horizon is booked by a later tick
             for s, e in split(start, end, cap):
@@ -306,10 +301,10 @@ def tick(
     settings = service.settings
     api = settings.api
     now = from_unix(service.clock()).replace(microsecond=0)
-    if api is LiveApi.RECORD_TASK:
-        horizon = RECORD_TASK_HORIZON
-    horizon = horizon or ONE_DAY
-    bucket = bucket or TokenBucket(RATES[api] * PACING, clock=service.monotonic, sleep=service.sleep)
+    gen = generation(api)
+    # a generation that limits how far ahead a start may lie books to that limit; the others as configured
+    horizon = gen.start_horizon or horizon or ONE_DAY
+    bucket = bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep)
     chunks = plan_chunks(
         programs, api, now, horizon, default_domain=settings.domain, default_app=settings.app
     )

@@ -1,4 +1,5 @@
-"""The documented rules of each generation, applied before anything is sent.
+"""The documented rules of each generation, applied before anything is sent; every limit comes from the
+generation's row in the capability table (:mod:`shared.tencent.generations`).
 
 ``plan_recording`` turns a normalised :class:`RecordingRequest` into the :class:`RecordingPlan` Tencent
 will actually carry out. Where Tencent would *reject*, we reject first with a message naming the field;
@@ -10,40 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.recordings.models import (
-    DEFAULT_REALTIME_DURATION,
-    Mode,
-    RecordingPlan,
-    RecordingRequest,
-    TaskQuery,
-)
-from shared.support.config import LiveApi
+from shared.recordings.models import DEFAULT_REALTIME_DURATION, RecordingRequest
 from shared.support.errors import InvalidRequest
-from shared.support.timeutil import from_unix, isoformat
+from shared.support.timeutil import human_span, isoformat
+from shared.tencent.generations import Generation, LiveApi, generation
+from shared.tencent.types import Mode, RecordingPlan
 
-REALTIME_CAP = timedelta(minutes=30)  # fcgi, v2, CreateLiveRecord highlight mode
-ONE_DAY = timedelta(days=1)  # fcgi and v2 scheduled (seed 001, 003); CreateRecordTask (seed 004)
-RECORD_TASK_HORIZON = timedelta(days=6)  # CreateRecordTask: StartTime <= now + 6 days
-DESCRIBE_WINDOW = timedelta(weeks=1)  # DescribeRecordTask: span <= one week
-DESCRIBE_LOOKBACK = timedelta(days=90)  # DescribeRecordTask: not before now - 90 days
-
-FORMATS: dict[LiveApi, frozenset[str]] = {
-    LiveApi.FCGI: frozenset({"flv", "hls", "mp4", "aac"}),
-    LiveApi.LIVE_RECORD: frozenset({"flv", "hls", "mp4", "aac", "mp3"}),
-}
-# Formats that can carry video. fcgi (seed 001) states the combinations; for CreateLiveRecord we apply the
-# same rule to its extra audio-only format mp3 (aac and mp3 cannot hold a video track).
+# Formats that can carry video: a record_type of video (the default) needs one of them. fcgi states the
+# combinations; CreateLiveRecord's extra format mp3 is audio only, like aac.
 VIDEO_FORMATS = frozenset({"flv", "hls", "mp4"})
-
-# Options each generation can express; anything else the caller sets is rejected, naming the field.
-SUPPORTED_OPTIONS: dict[LiveApi, frozenset[str]] = {
-    LiveApi.RECORD_TASK: frozenset({"template_id", "stream_type"}),
-    LiveApi.LIVE_RECORD: frozenset(
-        {"file_format", "record_type", "stream_type", "record_interval", "storage_time"}
-    ),
-    LiveApi.V2: frozenset(),
-    LiveApi.FCGI: frozenset({"file_format", "record_type"}),
-}
 _OPTION_FIELDS = (
     "file_format",
     "record_type",
@@ -54,12 +30,11 @@ _OPTION_FIELDS = (
 )
 # The caller-facing name of each option (the body says "format", the wire says FileFormat).
 PUBLIC_NAME = {"file_format": "format"}
-_ALTERNATIVE = {
-    LiveApi.RECORD_TASK: "use a recording template (template_id) with LIVE_API=record-task",
-    LiveApi.LIVE_RECORD: "CreateLiveRecord has no templates",
-    LiveApi.V2: "v2 CreateRecord takes only the stream and the window",
-    LiveApi.FCGI: "Live_Tape_Start takes only format and record_type",
-}
+
+
+def stream_identity(gen: Generation, domain: str | None, app: str | None) -> tuple[str | None, str | None]:
+    """The push domain and app that, with the stream name, identify a stream in this generation."""
+    return (None, None) if gen.names_streams_alone else (domain, app)
 
 
 def plan_recording(
@@ -70,38 +45,38 @@ def plan_recording(
     default_domain: str | None = None,
     default_app: str | None = None,
 ) -> RecordingPlan:
+    gen = generation(api)
     now = now.replace(microsecond=0)
     warnings: list[str] = []
     domain = req.domain or default_domain
     app = req.app or default_app
 
-    _check_options(req, api)
-    if api is LiveApi.RECORD_TASK:
-        if not domain:
-            raise InvalidRequest(
-                "domain is required by CreateRecordTask: send domain or set LIVE_DOMAIN", field="domain"
-            )
-        if not app:
-            raise InvalidRequest("app is required by CreateRecordTask: send app or set LIVE_APP", field="app")
-    if stream_identity(api, domain, app) != (domain, app):
+    _check_options(req, gen)
+    if gen.requires_domain_app:
+        for name, value, var in (("domain", domain, "LIVE_DOMAIN"), ("app", app, "LIVE_APP")):
+            if not value:
+                raise InvalidRequest(
+                    f"{name} is required by {gen.create_action}: send {name} or set {var}", field=name
+                )
+    if gen.names_streams_alone:
         ignored = sorted(f for f in ("domain", "app") if f in req.explicit)
         if ignored:
             warnings.append(
                 f"{' and '.join(ignored)} ignored: {api.value} identifies a stream by its name alone"
             )
-        domain, app = stream_identity(api, domain, app)
+        domain, app = stream_identity(gen, domain, app)
 
     if req.end is not None and req.duration is not None:
         raise InvalidRequest("send either end or duration, not both", field="duration")
 
     if req.mode is Mode.SCHEDULED:
-        start, end = _scheduled_window(req, api, now)
+        start, end = _scheduled_window(req, gen, now)
         send_start = True
     else:
-        start, end = _realtime_window(req, api, now, warnings)
+        start, end = _realtime_window(req, gen, now, warnings)
         send_start = False
 
-    file_format, record_type = _format(req, api)
+    file_format, record_type = _format(req, gen)
     return RecordingPlan(
         api=api,
         mode=req.mode,
@@ -121,27 +96,18 @@ def plan_recording(
     )
 
 
-def stream_identity(api: LiveApi, domain: str | None, app: str | None) -> tuple[str | None, str | None]:
-    """The push domain and app that, with the stream name, identify a stream: v2 and fcgi name a stream by
-    its name alone."""
-    if api in (LiveApi.V2, LiveApi.FCGI):
-        return None, None
-    return domain, app
-
-
-def _check_options(req: RecordingRequest, api: LiveApi) -> None:
-    supported = SUPPORTED_OPTIONS[api]
+def _check_options(req: RecordingRequest, gen: Generation) -> None:
     for name in _OPTION_FIELDS:
-        if getattr(req, name) is not None and name not in supported:
+        if getattr(req, name) is not None and name not in gen.options:
             public = PUBLIC_NAME.get(name, name)
             raise InvalidRequest(
-                f"{public} is not supported with LIVE_API={api.value}: {_ALTERNATIVE[api]}",
+                f"{public} is not supported with LIVE_API={gen.api.value}: {gen.options_hint}",
                 field=public,
                 code="UnsupportedField",
             )
 
 
-def _scheduled_window(req: RecordingRequest, api: LiveApi, now: datetime) -> tuple[datetime, datetime]:
+def _scheduled_window(req: RecordingRequest, gen: Generation, now: datetime) -> tuple[datetime, datetime]:
     if req.start is None:
         raise InvalidRequest("a scheduled recording needs start", field="start")
     start = req.start
@@ -156,24 +122,23 @@ def _scheduled_window(req: RecordingRequest, api: LiveApi, now: datetime) -> tup
     if end <= now:
         raise InvalidRequest(f"end ({isoformat(end)}) is not in the future", field="end")
     length = end - start
-    # CreateLiveRecord states no cap for a scheduled window; the other three cap it at one day.
-    if api is not LiveApi.LIVE_RECORD and length > ONE_DAY:
+    if gen.scheduled_cap is not None and length > gen.scheduled_cap:
         raise InvalidRequest(
-            f"a scheduled recording may last at most 24 h with LIVE_API={api.value} "
-            f"(asked for {_human(length)}); split it into consecutive recordings",
+            f"a scheduled recording may last at most {human_span(gen.scheduled_cap)} with LIVE_API={gen.api.value} "
+            f"(asked for {human_span(length)}); split it into consecutive recordings",
             field="end" if req.end is not None else "duration",
         )
-    if api is LiveApi.RECORD_TASK and start > now + RECORD_TASK_HORIZON:
+    if gen.start_horizon is not None and start > now + gen.start_horizon:
         raise InvalidRequest(
-            f"start ({isoformat(start)}) is more than 6 days ahead; CreateRecordTask accepts "
-            f"start <= now + 6 days ({isoformat(now + RECORD_TASK_HORIZON)})",
+            f"start ({isoformat(start)}) is more than {human_span(gen.start_horizon)} ahead; {gen.create_action} "
+            f"accepts start <= now + {human_span(gen.start_horizon)} ({isoformat(now + gen.start_horizon)})",
             field="start",
         )
     return start, end
 
 
 def _realtime_window(
-    req: RecordingRequest, api: LiveApi, now: datetime, warnings: list[str]
+    req: RecordingRequest, gen: Generation, now: datetime, warnings: list[str]
 ) -> tuple[datetime, datetime]:
     if "start" in req.explicit and req.start is not None:
         warnings.append("start ignored: a real-time recording starts when it is created")
@@ -185,30 +150,30 @@ def _realtime_window(
     else:
         end = now + timedelta(seconds=req.duration or DEFAULT_REALTIME_DURATION)
         field = "duration"
-    if api is LiveApi.RECORD_TASK:
-        if end - now > ONE_DAY:  # Tencent rejects this one, so we do too
-            raise InvalidRequest(
-                f"a recording may last at most 24 h with LIVE_API=record-task (asked for {_human(end - now)})",
-                field=field,
-            )
-    elif end - now > REALTIME_CAP:
-        capped = now + REALTIME_CAP
-        warnings.append(
-            f"real-time recording capped at 30 min by Tencent ({api.value}): asked to end at {isoformat(end)}, "
-            f"will end at {isoformat(capped)}"
+    if end - now <= gen.realtime_cap:
+        return now, end
+    if gen.realtime_over_cap == "reject":  # Tencent refuses it, so we do too
+        raise InvalidRequest(
+            f"a recording may last at most {human_span(gen.realtime_cap)} with LIVE_API={gen.api.value} "
+            f"(asked for {human_span(end - now)})",
+            field=field,
         )
-        end = capped
-    return now, end
+    capped = now + gen.realtime_cap
+    warnings.append(
+        f"real-time recording capped at {human_span(gen.realtime_cap)} by Tencent ({gen.api.value}): asked to end "
+        f"at {isoformat(end)}, will end at {isoformat(capped)}"
+    )
+    return now, capped
 
 
-def _format(req: RecordingRequest, api: LiveApi) -> tuple[str | None, str | None]:
-    if api not in FORMATS:
+def _format(req: RecordingRequest, gen: Generation) -> tuple[str | None, str | None]:
+    if gen.formats is None:
         return None, None
     fmt, rtype = req.file_format, req.record_type
-    if fmt is not None and fmt not in FORMATS[api]:
-        allowed = ", ".join(sorted(FORMATS[api]))
+    if fmt is not None and fmt not in gen.formats:
+        allowed = ", ".join(sorted(gen.formats))
         raise InvalidRequest(
-            f"format={fmt} is not available with LIVE_API={api.value} ({allowed})", field="format"
+            f"format={fmt} is not available with LIVE_API={gen.api.value} ({allowed})", field="format"
         )
     if (rtype or "video") == "video" and fmt is not None and fmt not in VIDEO_FORMATS:
         raise InvalidRequest(
@@ -216,38 +181,3 @@ def _format(req: RecordingRequest, api: LiveApi) -> tuple[str | None, str | None
             field="format",
         )
     return fmt, rtype
-
-
-def check_task_query(query: TaskQuery, api: LiveApi, now: datetime) -> tuple[datetime, datetime]:
-    """DescribeRecordTask's window rules; returns the effective (start, end) window."""
-    # Default window: the last day and the 6-day creation horizon, so upcoming recordings are listed too.
-    if query.start is None and query.end is None:
-        start, end = now - timedelta(days=1), now + RECORD_TASK_HORIZON
-    elif query.start is None:
-        end = query.end  # type: ignore[assignment]
-        start = end - DESCRIBE_WINDOW
-    else:
-        start = query.start
-        end = query.end or start + DESCRIBE_WINDOW
-    if end <= start:
-        raise InvalidRequest("to must be after from", field="to")
-    if api is LiveApi.RECORD_TASK:
-        if end - start > DESCRIBE_WINDOW:
-            raise InvalidRequest(
-                f"the window may span at most one week (asked {_human(end - start)})", field="to"
-            )
-        if start < now - DESCRIBE_LOOKBACK:
-            raise InvalidRequest(
-                "from may be at most 90 days back (Tencent keeps task records 3 months)", field="from"
-            )
-    return start, end
-
-
-def _human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    hours, rem = divmod(seconds, 3600)
-    minutes, secs = divmod(rem, 60)
-    return f"{hours} h {minutes:02d} min" + (f" {secs:02d} s" if secs else "")
-
-
-__all__ = ["check_task_query", "from_unix", "plan_recording"]

@@ -17,14 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.recordings.models import Mode, RecordingInput, RecordingPlan, TaskInfo, TaskQuery, to_request
-from shared.recordings.rules import DESCRIBE_LOOKBACK, plan_recording
+from shared.recordings.models import RecordingInput, to_request
+from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
     DONE,
     Claim,
     Entry,
-    IdempotencyInProgress,
-    IdempotencyStoreUnavailable,
     Ledger,
     Origin,
     Recording,
@@ -33,23 +31,29 @@ from shared.storage.ledger import (
     ledger_key,
     wait_for_claim,
 )
-from shared.support.config import LiveApi, Settings
-from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnknown, OutcomeUnresolved
+from shared.support.config import Settings
+from shared.support.errors import (
+    IdempotencyInProgress,
+    IdempotencyStoreUnavailable,
+    InvalidRequest,
+    LiverecError,
+    OutcomeUnknown,
+    OutcomeUnresolved,
+)
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
-from shared.tencent import LiveAdapter
-from shared.tencent.adapter import Sleep
+from shared.tencent.adapter import LiveAdapter, Sleep
+from shared.tencent.generations import Generation, generation
+from shared.tencent.types import Mode, RecordingPlan, TaskInfo, TaskQuery
 
 _MAX_ROUNDS = 5
 # A claim's lease: the time its holder can still run (at most Lambda's 15 minutes) and this margin, by when
 # a create it sent has certainly been answered or abandoned by Tencent.
 MAX_RUN = 900.0
 LEASE_MARGIN = 30.0
-# DescribeRecordTask: a window must span less than a week; a task is listed when its start and end both lie
-# inside, so each look-up window covers whole recordings with this margin on both sides.
-DESCRIBE_SPAN = 604799
-DESCRIBE_PAD = 60
-LISTS_TASKS = frozenset({LiveApi.RECORD_TASK, LiveApi.V2})
+# A task is listed when its start and end both lie inside the look-up window, so each window covers whole
+# recordings with this margin on both sides.
+LOOKUP_PAD = 60
 HTTP = Origin("http")
 
 
@@ -95,17 +99,19 @@ def same_recording(task: TaskInfo, planned: Recording) -> bool:
     )
 
 
-def describe_windows(spans: Iterable[tuple[int, int]], now: float) -> list[tuple[int, int]]:
-    """The fewest DescribeRecordTask windows (each under a week, none before the 90-day limit) such that every
-    span lies wholly inside one of them."""
-    floor = int(now - DESCRIBE_LOOKBACK.total_seconds()) + 3600
+def lookup_windows(gen: Generation, spans: Iterable[tuple[int, int]], now: float) -> list[tuple[int, int]]:
+    """The fewest look-up windows (each shorter than the generation's window, none before its look-back
+    limit) such that every span lies wholly inside one of them."""
+    assert gen.list_window is not None and gen.list_lookback is not None  # noqa: S101 - a windowed lister
+    widest = int(gen.list_window.total_seconds()) - 1  # "at most a week": send less than a week
+    floor = int(now - gen.list_lookback.total_seconds()) + 3600
     windows: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        lo, hi = max(start - DESCRIBE_PAD, floor), end + DESCRIBE_PAD
-        if windows and hi - windows[-1][0] <= DESCRIBE_SPAN:
+        lo, hi = max(start - LOOKUP_PAD, floor), end + LOOKUP_PAD
+        if windows and hi - windows[-1][0] <= widest:
             windows[-1] = (windows[-1][0], max(windows[-1][1], hi))
         else:
-            windows.append((lo, min(hi, lo + DESCRIBE_SPAN)))
+            windows.append((lo, min(hi, lo + widest)))
     return windows
 
 
@@ -125,8 +131,12 @@ class RecordingService:
     monotonic: Clock = time.monotonic
 
     @property
+    def generation(self) -> Generation:
+        return generation(self.settings.api)
+
+    @property
     def lists_tasks(self) -> bool:
-        return self.settings.api in LISTS_TASKS
+        return self.generation.lists is not None
 
     def plan(self, data: RecordingInput, mode: Mode) -> RecordingPlan:
         now = from_unix(self.clock())
@@ -260,10 +270,10 @@ class RecordingService:
         self, stream: str, domain: str | None, app: str | None, spans: Iterable[tuple[int, int]]
     ) -> list[TaskInfo]:
         """The stream's tasks at Tencent that could be any of ``spans``: every look-up window and page needed."""
-        if self.settings.api is LiveApi.V2:  # by channel, every page; no window
+        if self.generation.lists == "channel":  # every page of the channel's tasks; no window
             return self._pages(TaskQuery(stream=stream))
         tasks: list[TaskInfo] = []
-        for lo, hi in describe_windows(spans, self.clock()):
+        for lo, hi in lookup_windows(self.generation, spans, self.clock()):
             tasks += self._pages(
                 TaskQuery(stream=stream, domain=domain, app=app, start=from_unix(lo), end=from_unix(hi))
             )

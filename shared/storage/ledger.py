@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from shared.support.errors import LiverecError
+from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
 from shared.support.timeutil import from_unix, isoformat
 
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
@@ -51,20 +51,6 @@ AFTER_END = 86400.0
 def retain_until(now: float, end: float | None) -> float:
     """When an entry may be forgotten (the table's TTL attribute ``expiration``)."""
     return max(now + MIN_RETENTION, (end if end is not None else now) + AFTER_END)
-
-
-class IdempotencyConflict(LiverecError):
-    code = "IdempotencyConflict"
-
-
-class IdempotencyInProgress(LiverecError):
-    code = "IdempotencyInProgress"
-
-
-class IdempotencyStoreUnavailable(LiverecError):
-    """The store cannot be read or written: refuse to create (a duplicate could follow), try later."""
-
-    code = "IdempotencyStoreUnavailable"
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.storage.ledger import (
-    Claim,
-    Entry,
-    IdempotencyStoreUnavailable,
-    Origin,
-    Recording,
-    State,
-    Summary,
-    retain_until,
-    task_ref,
-)
+from shared.storage.ledger import Claim, Entry, Origin, Recording, State, Summary, retain_until, task_ref
+from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
 
 REC = "rec#"

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.storage.ledger import IdempotencyStoreUnavailable
+from shared.support.errors import IdempotencyStoreUnavailable
 
 
 class DynamoDBState:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -24,35 +23,7 @@ from pydantic import (
 )
 
 from shared.support.errors import ConfigError
-
-
-class LiveApi(StrEnum):
-    """The one Tencent API generation a deployment speaks (the two API 3.0 families are never mixed)."""
-
-    RECORD_TASK = "record-task"  # API 3.0 CreateRecordTask family (current)
-    LIVE_RECORD = "live-record"  # API 3.0 CreateLiveRecord family
-    V2 = "v2"  # live.api.qcloud.com/v2/index.php CreateRecord family
-    FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
-
-
-# The regions seed 004 lists for CreateRecordTask.
-RECORD_TASK_REGIONS = frozenset(
-    {
-        "ap-bangkok",
-        "ap-guangzhou",
-        "ap-hongkong",
-        "ap-jakarta",
-        "ap-mumbai",
-        "ap-seoul",
-        "ap-singapore",
-        "ap-tokyo",
-        "eu-frankfurt",
-        "na-ashburn",
-        "na-siliconvalley",
-        "na-toronto",
-        "sa-saopaulo",
-    }
-)
+from shared.tencent.generations import LiveApi, generation
 
 # Environment variable -> settings field. The table in README.md is this mapping.
 ENV_FIELDS: dict[str, str] = {
@@ -188,8 +159,9 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _credentials_for_api(self) -> Self:
+        gen = generation(self.api)
         needed: dict[str, object]
-        if self.api is LiveApi.FCGI:
+        if gen.credentials == "fcgi":
             needed = {"fcgi_appid": self.fcgi_appid, "fcgi_key": self.fcgi_key}
         else:
             needed = {"secret_id": self.secret_id, "secret_key": self.secret_key}
@@ -198,10 +170,10 @@ class Settings(BaseModel):
                 raise ValueError(f"{_FIELD_TO_ENV[name]} is required when LIVE_API={self.api.value}")
         if self.webhook_urls and self.webhook_secret is None:
             raise ValueError("LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set")
-        if self.api is LiveApi.RECORD_TASK and self.region not in RECORD_TASK_REGIONS:
+        if gen.regions is not None and self.region not in gen.regions:
             raise ValueError(
-                f"LIVE_REGION={self.region} is not a region CreateRecordTask supports "
-                f"({', '.join(sorted(RECORD_TASK_REGIONS))})"
+                f"LIVE_REGION={self.region} is not a region {gen.create_action} supports "
+                f"({', '.join(sorted(gen.regions))})"
             )
         return self
 

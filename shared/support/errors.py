@@ -1,7 +1,32 @@
-"""One typed error hierarchy for the whole package.
+"""Every error liverec raises on purpose, each with its HTTP ``status``, a machine-readable ``code`` and,
+where one field is to blame, the ``field``. Messages never contain a secret.
 
-Handlers map these to HTTP by *type* (never by searching message text); each carries a machine-readable
-``code`` and, where one field is to blame, the ``field``. Messages never contain a secret.
+The HTTP edge answers ``status`` and ``{"error": {"code", "message", "field"}}``; nothing maps errors by
+searching their text. Tencent's own errors are classified once, where they are read (``shared.tencent``),
+and keep Tencent's code in ``code``::
+
+    LiverecError                   500  InternalError
+    ├── ConfigError                500  the deployment is to blame; ``field`` names the variable
+    ├── InvalidRequest             422  a rule is broken; ``field`` names the input
+    │   └── MalformedBody          400  InvalidJson / InvalidBody
+    ├── PayloadTooLarge            413
+    ├── UnsupportedOperation       400  this generation has no such operation
+    ├── Unauthorized               401  no authorizer verdict, no valid bearer token
+    │   ├── CallbackAuthError      401  a Tencent callback's sign or t
+    │   └── WebhookAuthError       401  a signed hook's signature
+    ├── IdempotencyConflict        409  the key was used with another body
+    ├── IdempotencyInProgress      409  another request holds the key
+    ├── IdempotencyStoreUnavailable 503 the ledger cannot be read or written: nothing created
+    ├── NotEnoughTime              503  too little of the invocation left to wait for Tencent: nothing sent
+    ├── TencentUnavailable         502  Tencent unreachable; the request certainly did not arrive
+    ├── OutcomeUnknown             504  a create sent, no answer: the task may exist
+    │   └── OutcomeUnresolved      409  (code OutcomeUnknown) may exist, and cannot be looked up
+    └── TencentError               502  Tencent answered an error (its code in ``code``)
+        ├── TencentInputError      422  a code the generation documents as bad input
+        ├── TencentAuthError       502  our credentials, signature or clock
+        ├── TaskNotFound           404  the task id is unknown (whatever code the generation uses)
+        ├── RateLimited            429  the rate limit persisted through our backoff
+        └── LimitExceeded          429  a quota (tasks per day, running tasks)
 """
 
 from __future__ import annotations
@@ -13,6 +38,7 @@ class LiverecError(Exception):
     """Base of every error this package raises on purpose."""
 
     code: str = "InternalError"
+    status: int = 500
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
@@ -35,28 +61,105 @@ class InvalidRequest(LiverecError):
     """The caller's input breaks a rule (ours or Tencent's). ``field`` names the input field."""
 
     code = "InvalidRequest"
+    status = 422
 
 
 class MalformedBody(InvalidRequest):
-    """The body is not JSON, or not a JSON object (HTTP 400)."""
+    """The body is not JSON, or not a JSON object."""
 
     code = "InvalidJson"
+    status = 400
 
 
 class PayloadTooLarge(LiverecError):
-    """The body is over the route's limit (HTTP 413)."""
+    """The body is over the route's limit."""
 
     code = "PayloadTooLarge"
+    status = 413
 
 
 class UnsupportedOperation(LiverecError):
     """The selected API generation has no such operation (e.g. listing with ``live-record``)."""
 
     code = "UnsupportedOperation"
+    status = 400
+
+
+class Unauthorized(LiverecError):
+    """Fail closed: no authorizer's verdict and no valid bearer token."""
+
+    code = "Unauthorized"
+    status = 401
+
+
+class CallbackAuthError(Unauthorized):
+    """A Tencent callback that must be refused. ``code`` says why; the key never appears."""
+
+
+class WebhookAuthError(Unauthorized):
+    """A signed webhook that must be refused. ``code`` says why."""
+
+    code = "InvalidSignature"
+
+
+class IdempotencyConflict(LiverecError):
+    code = "IdempotencyConflict"
+    status = 409
+
+
+class IdempotencyInProgress(LiverecError):
+    code = "IdempotencyInProgress"
+    status = 409
+
+
+class IdempotencyStoreUnavailable(LiverecError):
+    """The ledger cannot be read or written: refuse to create (a duplicate could follow), try later."""
+
+    code = "IdempotencyStoreUnavailable"
+    status = 503
+
+
+class NotEnoughTime(LiverecError):
+    """The function has too little time left to wait for Tencent's answer: nothing was sent."""
+
+    code = "NotEnoughTime"
+    status = 503
+
+
+class TencentUnavailable(LiverecError):
+    """Tencent could not be reached, and the request certainly did not arrive (safe to retry later)."""
+
+    code = "TencentUnavailable"
+    status = 502
+
+
+class OutcomeUnknown(LiverecError):
+    """A create was sent but no answer came back: the task may or may not exist.
+
+    Never retry blindly: reconcile first (look the task up where the generation can), then create again.
+    """
+
+    code = "OutcomeUnknown"
+    status = 504
+
+    def __init__(self, message: str, *, api: str, action: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.api = api
+        self.action = action
+        self.params = params or {}
+
+
+class OutcomeUnresolved(OutcomeUnknown):
+    """An earlier create for this key may have made a task that this generation cannot look up, so
+    liverec will not create another; the message says how to resolve it."""
+
+    status = 409
 
 
 class TencentError(LiverecError):
     """Tencent answered with an error. ``code`` is Tencent's own code, passed through unchanged."""
+
+    status = 502
 
     def __init__(
         self,
@@ -83,49 +186,29 @@ class TencentError(LiverecError):
         )
 
 
+class TencentInputError(TencentError):
+    """Tencent refused the parameters: a code the generation documents as bad input."""
+
+    status = 422
+
+
 class TencentAuthError(TencentError):
-    """Tencent rejected our credentials or signature (AuthFailure.*, v2 41xx, fcgi sign/appid errors)."""
+    """Tencent rejected our credentials, signature or clock (AuthFailure.*, v2 41xx and 4500)."""
 
 
 class TaskNotFound(TencentError):
-    """The task id is unknown to Tencent (ResourceNotFound.TaskId and its older equivalents)."""
+    """The task id is unknown to Tencent (ResourceNotFound.TaskId and its equivalents in each generation)."""
+
+    status = 404
 
 
 class RateLimited(TencentError):
     """Tencent's per-action rate limit answered and our bounded backoff did not get through."""
 
+    status = 429
+
 
 class LimitExceeded(TencentError):
     """A quota: daily task count, running tasks (LimitExceeded.*)."""
 
-
-class TencentUnavailable(LiverecError):
-    """Tencent could not be reached, and the request certainly did not arrive (safe to retry later)."""
-
-    code = "TencentUnavailable"
-
-
-class OutcomeUnknown(LiverecError):
-    """A create was sent but no answer came back: the task may or may not exist (HTTP 504).
-
-    Never retry blindly: reconcile first (for ``record-task``, DescribeRecordTask), then create again.
-    """
-
-    code = "OutcomeUnknown"
-
-    def __init__(self, message: str, *, api: str, action: str, params: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.api = api
-        self.action = action
-        self.params = params or {}
-
-
-class OutcomeUnresolved(OutcomeUnknown):
-    """An earlier create for this key may have made a task that this generation cannot look up, so
-    liverec will not create another (HTTP 409, code ``OutcomeUnknown``); the message says how to resolve it."""
-
-
-class NotEnoughTime(LiverecError):
-    """The function has too little time left to wait for Tencent's answer: nothing was sent (HTTP 503)."""
-
-    code = "NotEnoughTime"
+    status = 429

@@ -55,6 +55,19 @@ def isoformat(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def human_span(delta: timedelta) -> str:
+    """A span for messages: "24 h", "6 days", "30 min", "2 h 05 min"."""
+    seconds = int(delta.total_seconds())
+    if seconds % 86400 == 0 and seconds >= 86400:
+        days = seconds // 86400
+        return "24 h" if days == 1 else f"{days} days"
+    hours, rem = divmod(seconds, 3600)
+    minutes, secs = divmod(rem, 60)
+    if not hours and not secs:
+        return f"{minutes} min"
+    return f"{hours} h {minutes:02d} min" + (f" {secs:02d} s" if secs else "")
+
+
 def parse_time(value: object, field: str) -> datetime:
     """Parse a caller-supplied time into an aware UTC datetime, or raise :class:`InvalidRequest`."""
     if isinstance(value, bool):  # bool is an int subclass; True is not a time

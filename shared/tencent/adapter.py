@@ -10,14 +10,24 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.recordings.models import CreatedTask, RecordingPlan, TaskPage, TaskQuery
-from shared.support.config import LiveApi
-from shared.support.errors import InvalidRequest, LiverecError, OutcomeUnknown, TencentUnavailable
+from shared.support.config import Settings
+from shared.support.errors import (
+    InvalidRequest,
+    LiverecError,
+    OutcomeUnknown,
+    TencentError,
+    TencentInputError,
+    TencentUnavailable,
+)
+from shared.support.timeutil import Clock, system_clock
+from shared.tencent.generations import LiveApi, generation
+from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
 
@@ -25,7 +35,7 @@ Sleep = Callable[[float], None]
 @dataclass(frozen=True)
 class WireRequest:
     """What an adapter puts on the wire for one call, before signing: the action and its parameters
-    in the order the seed documents them. Pure data, so tests can compare it with the seeds."""
+    in the order Tencent's page documents them. Pure data, so tests can compare it with the seeds."""
 
     action: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +57,8 @@ class RetryPolicy:
 class LiveAdapter(Protocol):
     api: LiveApi
 
+    def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None: ...
+
     def build_create(self, plan: RecordingPlan) -> WireRequest: ...
 
     def create(self, plan: RecordingPlan) -> CreatedTask: ...
@@ -56,6 +68,26 @@ class LiveAdapter(Protocol):
     def delete(self, task_id: str, stream: str | None = None) -> None: ...
 
     def list_tasks(self, query: TaskQuery) -> TaskPage: ...
+
+
+def tencent_error(
+    cls: type[TencentError] | None,
+    code: str,
+    message: str,
+    *,
+    api: LiveApi,
+    action: str,
+    request_id: str | None = None,
+) -> TencentError:
+    """Tencent's error, classified once: the class the adapter chose for it (not found, rate limit, ...);
+    else bad input where the capability table lists the code (or its prefix before a dot); else plain."""
+    if cls is None:
+        cls = (
+            TencentInputError
+            if code.split(".", maxsplit=1)[0] in generation(api).input_codes
+            else TencentError
+        )
+    return cls(code, message, request_id=request_id, api=api.value, action=action)
 
 
 def no_answer(api: LiveApi, action: str, *, creates: bool, why: str, params: dict[str, Any]) -> LiverecError:
@@ -90,3 +122,15 @@ def require_stream(stream: str | None, api: LiveApi, action: str) -> str:
 
 def backoff_sleep(delay: float, sleep: Sleep = time.sleep) -> None:
     sleep(delay)
+
+
+def get_adapter(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    sleep: Sleep = time.sleep,
+    retry: RetryPolicy | None = None,
+) -> LiveAdapter:
+    module, _, name = generation(settings.api).adapter.partition(":")
+    adapter: type[LiveAdapter] = getattr(importlib.import_module(f"shared.tencent.{module}"), name)
+    return adapter(settings, clock=clock, sleep=sleep, retry=retry or RetryPolicy())

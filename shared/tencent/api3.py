@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.recordings.models import CreatedTask, RecordingPlan
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
 from shared.support.timeutil import Clock
-from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, no_answer
+from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, no_answer, tencent_error
+from shared.tencent.generations import LiveApi
 from shared.tencent.signing import tc3_sign_request
 from shared.tencent.transport import Transport
+from shared.tencent.types import CreatedTask, RecordingPlan
 
 API_VERSION = "2018-08-01"
 SERVICE = "live"
@@ -109,8 +110,7 @@ _TASK_ID_ONLY = frozenset({"StopRecordTask", "DeleteRecordTask"})
 
 
 def classify(code: str, message: str, request_id: object, api: LiveApi, action: str) -> TencentError:
-    rid = str(request_id) if request_id else None
-    cls: type[TencentError] = TencentError
+    cls: type[TencentError] | None = None
     if code.startswith("AuthFailure"):
         cls = TencentAuthError
     elif code == "ResourceNotFound.TaskId" or (code == "InvalidParameter" and action in _TASK_ID_ONLY):
@@ -119,4 +119,5 @@ def classify(code: str, message: str, request_id: object, api: LiveApi, action: 
         cls = RateLimited
     elif code.startswith("LimitExceeded"):
         cls = LimitExceeded
-    return cls(code, message, request_id=rid, api=api.value, action=action)
+    rid = str(request_id) if request_id else None
+    return tencent_error(cls, code, message, api=api, action=action, request_id=rid)

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.recordings.models import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import TaskNotFound, TencentError, UnsupportedOperation
 from shared.support.timeutil import Clock, format_cst
-from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.tencent.adapter import (
+    RetryPolicy,
+    Sleep,
+    WireRequest,
+    numeric_task_id,
+    require_stream,
+    tencent_error,
+)
+from shared.tencent.generations import LiveApi
 from shared.tencent.signing import fcgi_sign
 from shared.tencent.transport import Transport
+from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
 
 DEFAULT_BASE = "http://fcgi.video.qcloud.com"
 PATH = "/common_access"
@@ -88,5 +96,5 @@ class FcgiAdapter:
 
 def _error(ret: object, data: dict[str, Any], action: str) -> TencentError:
     """The code is passed through as is; only an unknown task on Live_Tape_Stop has a class of its own."""
-    cls = TaskNotFound if ret == UNKNOWN_TASK_RET and action == "Live_Tape_Stop" else TencentError
-    return cls(str(ret), str(data.get("message") or ""), api=LiveApi.FCGI.value, action=action)
+    cls = TaskNotFound if ret == UNKNOWN_TASK_RET and action == "Live_Tape_Stop" else None
+    return tencent_error(cls, str(ret), str(data.get("message") or ""), api=LiveApi.FCGI, action=action)

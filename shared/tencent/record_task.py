@@ -5,16 +5,16 @@ UNIX-second times; ``StartTime`` omitted means "start now" (our real-time mode);
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.recordings.models import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
-from shared.recordings.rules import check_task_query
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import InvalidRequest
-from shared.support.timeutil import Clock, from_unix, to_unix
+from shared.support.timeutil import Clock, from_unix, human_span, to_unix
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest
 from shared.tencent.api3 import Api3Client
+from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 
 
 class RecordTaskAdapter:
@@ -53,7 +53,7 @@ class RecordTaskAdapter:
 
     def list_tasks(self, query: TaskQuery) -> TaskPage:
         now = from_unix(self._clock())
-        start, end = check_task_query(query, self.api, now)
+        start, end = check_task_query(query, now)
         params: dict[str, Any] = {"StartTime": to_unix(start), "EndTime": to_unix(end)}
         for key, value in (
             ("StreamName", query.stream),
@@ -67,6 +67,32 @@ class RecordTaskAdapter:
         response = self._client.call("DescribeRecordTask", params, creates=False)
         tasks = [_task_info(item) for item in response.get("TaskList") or []]
         return TaskPage(tasks=tasks, next_token=response.get("ScrollToken") or None)
+
+
+def check_task_query(query: TaskQuery, now: datetime) -> tuple[datetime, datetime]:
+    """DescribeRecordTask's window rules (a window under a week, from at most 90 days back); returns the
+    effective (start, end) window. No window given: the last day and the creation horizon, so upcoming
+    recordings are listed too."""
+    assert RECORD_TASK.list_window and RECORD_TASK.list_lookback and RECORD_TASK.start_horizon  # noqa: S101
+    if query.start is None and query.end is None:
+        start, end = now - timedelta(days=1), now + RECORD_TASK.start_horizon
+    elif query.start is None:
+        end = query.end  # type: ignore[assignment]
+        start = end - RECORD_TASK.list_window
+    else:
+        start = query.start
+        end = query.end or start + RECORD_TASK.list_window
+    if end <= start:
+        raise InvalidRequest("to must be after from", field="to")
+    if end - start > RECORD_TASK.list_window:
+        raise InvalidRequest(
+            f"the window may span at most one week (asked {human_span(end - start)})", field="to"
+        )
+    if start < now - RECORD_TASK.list_lookback:
+        raise InvalidRequest(
+            "from may be at most 90 days back (Tencent keeps task records 3 months)", field="from"
+        )
+    return start, end
 
 
 def _task_id(task_id: str) -> str:

@@ -20,8 +20,6 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from shared.support.errors import LiverecError
-
 HmacMethod = Literal["HmacSHA1", "HmacSHA256"]
 TC3_ALGORITHM = "TC3-HMAC-SHA256"
 
@@ -124,7 +122,7 @@ def hmac_signature(secret_key: SecretStr | str, string_to_sign: str, method: Hma
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-# --- fcgi and callbacks -----------------------------------------------------------------------------
+# --- fcgi (and Tencent's callbacks, verified in shared.webhooks.inbound) -----------------------------------------------------------------------------
 
 
 def md5_sign(key: SecretStr | str, t: int) -> str:
@@ -133,30 +131,3 @@ def md5_sign(key: SecretStr | str, t: int) -> str:
 
 
 fcgi_sign = md5_sign
-
-
-class CallbackAuthError(LiverecError):
-    """A Tencent callback that must be refused. ``code`` says why; the key never appears."""
-
-
-def verify_callback(body: Mapping[str, object], key: SecretStr | str, now: float) -> None:
-    """Accept a callback body only if ``sign == md5(key + t)`` and ``now <= t`` (constant-time compare)."""
-    t_raw = body.get("t")
-    sign = body.get("sign")
-    if t_raw is None or sign is None:
-        raise CallbackAuthError("callback has no t or sign", code="MissingSignature", field="sign")
-    if isinstance(t_raw, bool):
-        raise CallbackAuthError("callback t is not an integer", code="InvalidSignature", field="t")
-    try:
-        t = int(str(t_raw))
-    except ValueError:
-        raise CallbackAuthError("callback t is not an integer", code="InvalidSignature", field="t") from None
-    if not isinstance(sign, str):
-        raise CallbackAuthError("callback sign is not a string", code="InvalidSignature", field="sign")
-    expected = md5_sign(key, t)
-    # Compare first, then check expiry, so timing does not reveal which check failed first.
-    matches = hmac.compare_digest(expected.encode("ascii"), sign.strip().lower().encode("utf-8"))
-    if not matches:
-        raise CallbackAuthError("callback signature does not match", code="InvalidSignature", field="sign")
-    if now > t:
-        raise CallbackAuthError(f"callback expired at t={t}", code="SignatureExpired", field="t")

@@ -11,13 +11,21 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from shared.recordings.models import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
 from shared.support.timeutil import Clock, format_cst, parse_cst
-from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
+from shared.tencent.adapter import (
+    RetryPolicy,
+    Sleep,
+    WireRequest,
+    numeric_task_id,
+    require_stream,
+    tencent_error,
+)
+from shared.tencent.generations import LiveApi
 from shared.tencent.signing import HmacMethod, hmac_signature, hmac_string_to_sign
 from shared.tencent.transport import Transport
+from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 
 DEFAULT_BASE = "https://live.api.qcloud.com"
 PATH = "/v2/index.php"
@@ -119,8 +127,7 @@ class V2Adapter:
 
 def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
     message = str(data.get("message") or data.get("codeDesc") or "")
-    text = str(code)
-    cls: type[TencentError] = TencentError
+    cls: type[TencentError] | None = None
     # 4100-4110: authentication failed; 4500: replay (a Nonce reused, or our Timestamp 2 h off: our clock)
     if isinstance(code, int) and (4100 <= code <= 4110 or code == 4500):
         cls = TencentAuthError
@@ -128,7 +135,7 @@ def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
         cls = TaskNotFound
     elif code == 4400:  # quota
         cls = LimitExceeded
-    return cls(text, message, api=LiveApi.V2.value, action=action)
+    return tencent_error(cls, str(code), message, api=LiveApi.V2, action=action)
 
 
 def _task_info(item: dict[str, Any], channel: str) -> TaskInfo:

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from shared.recordings.models import (
     MAX_DURATION,
     FileFormat,
-    Mode,
     Name,
     RealtimeRecordingInput,
     RecordingInput,
@@ -40,9 +39,11 @@ from shared.support.errors import (
     OutcomeUnresolved,
     TaskNotFound,
     TencentError,
+    TencentInputError,
 )
 from shared.support.observability import count, logger
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
+from shared.tencent.types import Mode
 from shared.webhooks.outbox import Forwarder
 
 ACTIVE_TTL_EXTRA = 86400  # an "active task" note outlives its recording by a day
@@ -154,17 +155,8 @@ def event_type_of(body: dict[str, Any]) -> int:
 
 
 def permanent(exc: LiverecError) -> bool:
-    """Errors a redelivery of the same callback cannot fix (the rule or the stream is refused)."""
-    if isinstance(exc, InvalidRequest):
-        return True
-    return isinstance(exc, TencentError) and exc.code.split(".")[0] in (
-        "InvalidParameter",
-        "InvalidParameterValue",
-        "MissingParameter",
-        "UnsupportedOperation",
-        "4000",
-        "1001",
-    )
+    """Errors a redelivery of the same callback cannot fix: the rule or the stream is refused."""
+    return isinstance(exc, InvalidRequest | TencentInputError)
 
 
 def stream_key(event: StreamEvent) -> str:

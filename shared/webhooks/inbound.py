@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
 
 from shared.recordings.models import RealtimeRecordingInput, parse_input
-from shared.support.errors import MalformedBody, PayloadTooLarge
-from shared.tencent.signing import CallbackAuthError, verify_callback
+from shared.support.errors import CallbackAuthError, MalformedBody, PayloadTooLarge
+from shared.tencent.signing import md5_sign
 from shared.webhooks.signature import delivery_digest, verify
 
 MAX_BODY = 64 * 1024  # bytes: Tencent's callbacks and a highlight hook are well under 4 KiB
@@ -71,3 +72,26 @@ def hook_input(
     data = parse_input(RealtimeRecordingInput, json_object(raw))
     key = f"key:{idempotency_key}" if idempotency_key else f"delivery:{delivery_digest(timestamp, raw)}"
     return data, key
+
+
+def verify_callback(body: Mapping[str, object], key: SecretStr | str, now: float) -> None:
+    """Accept a callback body only if ``sign == md5(key + t)`` and ``now <= t`` (constant-time compare)."""
+    t_raw = body.get("t")
+    sign = body.get("sign")
+    if t_raw is None or sign is None:
+        raise CallbackAuthError("callback has no t or sign", code="MissingSignature", field="sign")
+    if isinstance(t_raw, bool):
+        raise CallbackAuthError("callback t is not an integer", code="InvalidSignature", field="t")
+    try:
+        t = int(str(t_raw))
+    except ValueError:
+        raise CallbackAuthError("callback t is not an integer", code="InvalidSignature", field="t") from None
+    if not isinstance(sign, str):
+        raise CallbackAuthError("callback sign is not a string", code="InvalidSignature", field="sign")
+    expected = md5_sign(key, t)
+    # Compare first, then check expiry, so timing does not reveal which check failed first.
+    matches = hmac.compare_digest(expected.encode("ascii"), sign.strip().lower().encode("utf-8"))
+    if not matches:
+        raise CallbackAuthError("callback signature does not match", code="InvalidSignature", field="sign")
+    if now > t:
+        raise CallbackAuthError(f"callback expired at t={t}", code="SignatureExpired", field="t")

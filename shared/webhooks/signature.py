@@ -22,17 +22,11 @@ from collections.abc import Iterable
 
 from pydantic import SecretStr
 
-from shared.support.errors import LiverecError
+from shared.support.errors import WebhookAuthError
 
 HEADER = "Liverec-Signature"
 TOLERANCE = 300  # seconds, either side of the receiver's clock
 MAX_SIGNATURES = 8  # v1 entries considered per header (bounds the work an attacker can ask for)
-
-
-class WebhookAuthError(LiverecError):
-    """A webhook that must be refused (HTTP 401). ``code`` says why."""
-
-    code = "InvalidSignature"
 
 
 def signature(secret: SecretStr | str, timestamp: int, body: bytes) -> str:

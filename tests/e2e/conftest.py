@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from devtools.emulator import Emulator
-from shared.support.config import LiveApi, Settings
-from shared.tencent import LiveAdapter, RetryPolicy, get_adapter
+from shared.support.config import Settings
+from shared.tencent.adapter import LiveAdapter, RetryPolicy, get_adapter
+from shared.tencent.generations import LiveApi
 
 
 @pytest.fixture(autouse=True)

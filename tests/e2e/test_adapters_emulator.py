@@ -9,18 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from devtools.emulator import Emulator
-from shared.edge.http import status_for
-from shared.recordings.models import (
-    Mode,
-    RealtimeRecordingInput,
-    RecordingPlan,
-    ScheduledRecordingInput,
-    TaskQuery,
-    parse_input,
-    to_request,
-)
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
 from shared.recordings.rules import plan_recording
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import (
     InvalidRequest,
     OutcomeUnknown,
@@ -32,7 +23,9 @@ from shared.support.errors import (
     UnsupportedOperation,
 )
 from shared.support.timeutil import from_unix
-from shared.tencent import LiveAdapter
+from shared.tencent.adapter import LiveAdapter
+from shared.tencent.generations import LiveApi
+from shared.tencent.types import Mode, RecordingPlan, TaskQuery
 from tests.e2e.conftest import Sleeps
 
 pytestmark = pytest.mark.e2e
@@ -203,7 +196,7 @@ def test_unknown_task_on_stop_or_delete_is_task_not_found_404(
     with pytest.raises(TaskNotFound) as info:
         getattr(adapter, operation)(unknown, stream="livetest")
     assert info.value.code == code and info.value.action is not None
-    assert status_for(info.value) == 404
+    assert info.value.status == 404
 
 
 @pytest.mark.parametrize(
@@ -233,13 +226,13 @@ def test_v2_with_our_clock_two_hours_off_is_an_auth_error(
     emulator: Emulator, make_settings: Callable[..., Settings]
 ) -> None:
     # v2 answers a Timestamp more than 2 hours off as a replay (4500): our clock, so an auth error
-    from shared.tencent import get_adapter
+    from shared.tencent.adapter import get_adapter
 
     settings = make_settings(LiveApi.V2, endpoint=emulator.base_url)
     adapter = get_adapter(settings, clock=lambda: emulator.clock.now() - 3 * 3600)
     with pytest.raises(TencentAuthError) as info:
         adapter.create(make_plan(LiveApi.V2, emulator))
-    assert info.value.code == "4500" and status_for(info.value) == 502
+    assert info.value.code == "4500" and info.value.status == 502
     assert emulator.tasks() == []
 
 
@@ -355,7 +348,7 @@ def test_a_burst_above_20_per_second_is_absorbed_by_backoff(
     emulator: Emulator, make_settings: Callable[..., Settings]
 ) -> None:
     # Real sleeps here: the emulator's CreateRecordTask limit is 20 requests per second.
-    from shared.tencent import get_adapter
+    from shared.tencent.adapter import get_adapter
 
     adapter = get_adapter(
         make_settings(LiveApi.RECORD_TASK, endpoint=emulator.base_url), clock=emulator.clock.now

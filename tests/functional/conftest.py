@@ -14,7 +14,7 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.moto import REGION as AWS_REGION
 from devtools.moto import aws_env, ledger_table, moto_server
-from shared.edge.http import reset_service
+from shared.app import reset
 from shared.support.config import get_settings
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
@@ -80,12 +80,12 @@ def configure(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
             else:
                 monkeypatch.setenv(key, value)
         get_settings.cache_clear()
-        reset_service()
+        reset()
 
     apply()
     yield apply
     get_settings.cache_clear()
-    reset_service()
+    reset()
 
 
 def http_event(

@@ -25,7 +25,7 @@ class Context:
 
 def main() -> int:
     function, at = sys.argv[1], float(sys.argv[2])
-    from shared.edge.http import use_clock
+    from shared.app import use_clock
 
     use_clock(lambda: at)
     handler = importlib.import_module(f"functions.{function}.handler")

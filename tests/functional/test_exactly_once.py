@@ -13,14 +13,16 @@ from devtools.emulator import Emulator
 from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.webhooks import handler as webhooks
-from shared.recordings.models import Mode, RealtimeRecordingInput, ScheduledRecordingInput
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput
 from shared.recordings.rollout import Program, tick
-from shared.recordings.service import DESCRIBE_SPAN, LEASE_MARGIN, RecordingService, describe_windows
+from shared.recordings.service import LEASE_MARGIN, RecordingService, lookup_windows
 from shared.storage.ledger import MemoryLedger, Origin
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.errors import ConfigError, NotEnoughTime
 from shared.support.timeutil import Deadline
-from shared.tencent import get_adapter
+from shared.tencent.adapter import get_adapter
+from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.tencent.types import Mode
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import http_event, parse
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed
@@ -64,13 +66,13 @@ def test_look_up_windows_hold_every_span_whole_and_stay_under_a_week() -> None:
     long = [
         (int(now) + 3 * DAY, int(now) + 4 * DAY)
     ]  # a 24 h chunk straddling where a plain tiling would cut
-    windows = describe_windows(day + long, now)
+    windows = lookup_windows(RECORD_TASK, day + long, now)
     for start, end in day + long:
         assert any(lo < start and end < hi for lo, hi in windows), (start, end)
-    assert all(hi - lo <= DESCRIBE_SPAN for lo, hi in windows)
+    assert all(hi - lo < 7 * DAY for lo, hi in windows)
     assert len(windows) == 2  # eight days and a bit: two windows, not one per span
     # never before DescribeRecordTask's 90-day limit
-    old = describe_windows([(int(now) - 100 * DAY, int(now) - 100 * DAY + 60)], now)
+    old = lookup_windows(RECORD_TASK, [(int(now) - 100 * DAY, int(now) - 100 * DAY + 60)], now)
     assert old[0][0] > now - 90 * DAY
 
 
@@ -278,7 +280,7 @@ def test_an_occurrence_is_identified_by_domain_and_app(
 def test_a_realtime_recording_through_the_function_gets_its_lease_from_the_context(
     configure: Callable[..., None], fresh_emulator: Emulator
 ) -> None:
-    from shared.edge.http import service
+    from shared.app import service
 
     context = FakeLambdaContext(
         remaining_ms=13_000

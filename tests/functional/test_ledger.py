@@ -180,7 +180,7 @@ def test_a_table_without_aws_credentials_is_a_configuration_error(
 def test_memory_selects_the_in_process_ledger(
     configure: Callable[..., None], lambda_context: FakeLambdaContext
 ) -> None:
-    from shared.edge.http import service
+    from shared.app import service
 
     configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
     assert isinstance(service().ledger, MemoryLedger)

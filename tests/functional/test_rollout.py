@@ -15,8 +15,9 @@ from functions.rollout import handler as rollout
 from shared.recordings.rollout import Program, TokenBucket, tick
 from shared.recordings.service import RecordingService
 from shared.storage.ledger import MemoryLedger
-from shared.support.config import LiveApi, Settings
-from shared.tencent import get_adapter
+from shared.support.config import Settings
+from shared.tencent.adapter import get_adapter
+from shared.tencent.generations import LiveApi
 from tests.conftest import FakeLambdaContext
 
 Factory = Callable[..., RecordingService]

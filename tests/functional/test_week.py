@@ -24,10 +24,10 @@ import pytest
 from devtools.emulator import Emulator
 from functions.rollout import handler as rollout
 from functions.tasks import handler as tasks
-from shared.edge.http import use_clock
+from shared.app import use_clock
 from shared.recordings.rollout import Program, plan_chunks
-from shared.recordings.rules import RECORD_TASK_HORIZON
-from shared.support.config import LiveApi, get_settings
+from shared.support.config import get_settings
+from shared.tencent.generations import RECORD_TASK, LiveApi
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import TABLE, http_event, parse
 
@@ -157,7 +157,9 @@ def run_week(
     ticks = int(WEEK / step)
     fault_ticks = set(rng.sample(range(ticks - 6), FAULTS_PER_WEEK))  # the last ticks run clean
     settings = get_settings()
-    horizon = RECORD_TASK_HORIZON if api == "record-task" else timedelta(seconds=settings.rollout_horizon)
+    horizon = (
+        RECORD_TASK.start_horizon if api == "record-task" else timedelta(seconds=settings.rollout_horizon)
+    )
     programs = [Program.model_validate(p) for p in PROGRAMS]
     context = FakeLambdaContext(function_name="liverec-rollout", remaining_ms=300_000)
     week = Week()

@@ -11,8 +11,7 @@ from pydantic import SecretStr
 from bench.common import Goal, Section, median, percentile
 from bench.run import render
 from shared.recordings.rollout import parse_programs, plan_chunks
-from shared.recordings.rules import RECORD_TASK_HORIZON
-from shared.support.config import LiveApi
+from shared.tencent.generations import RECORD_TASK, LiveApi
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -27,7 +26,7 @@ def test_rollout_programs_have_exactly_the_asked_number_of_occurrences(total: in
     from bench.rollout import NOW, programs
 
     chunks = plan_chunks(
-        parse_programs(programs(total), "bench"), LiveApi.RECORD_TASK, NOW, RECORD_TASK_HORIZON
+        parse_programs(programs(total), "bench"), LiveApi.RECORD_TASK, NOW, RECORD_TASK.start_horizon
     )
     assert len(chunks) == total
     assert len({(c.program.stream, c.start, c.end) for c in chunks}) == total  # no two alike
@@ -36,7 +35,7 @@ def test_rollout_programs_have_exactly_the_asked_number_of_occurrences(total: in
 def test_cold_start_events_are_unique_per_run_and_still_validly_signed() -> None:
     from bench.cold_start import _event
     from devtools.events import LOCAL_CALLBACK_KEY
-    from shared.tencent.signing import verify_callback
+    from shared.webhooks.inbound import verify_callback
 
     a, b = _event("webhooks", "run-a"), _event("webhooks", "run-b")
     body_a, body_b = json.loads(a["body"]), json.loads(b["body"])

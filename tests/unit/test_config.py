@@ -12,8 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 import shared.support.config as config_module
-from shared.support.config import LiveApi, Settings, get_settings
+from shared.support.config import Settings, get_settings
 from shared.support.errors import ConfigError
+from shared.tencent.generations import LiveApi
 
 SECRET_ID = "AKIDabcdefgh1234"
 SECRET_KEY = "tc-key-秘密-that-must-not-leak"

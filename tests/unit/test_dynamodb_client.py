@@ -21,7 +21,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import shared.storage.dynamodb as dynamodb_module
-from shared.support import keepalive
 from shared.storage.dynamodb import (
     CONTENT_TYPE,
     ConditionalCheckFailed,
@@ -31,6 +30,7 @@ from shared.storage.dynamodb import (
     default_client,
     sign,
 )
+from shared.support import keepalive
 from shared.support.errors import ConfigError
 
 AKID = "AKIAEXAMPLEKEYID0001"

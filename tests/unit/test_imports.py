@@ -14,7 +14,7 @@ PROBE = textwrap.dedent(
     """
     import json, sys
     from shared.support.config import Settings
-    from shared.tencent import get_adapter
+    from shared.tencent.adapter import get_adapter
     get_adapter(Settings.from_env())
     heavy = ["boto3", "botocore", "tencentcloud", "tencentcloud.live.v20180801.models", "requests"]
     print(json.dumps({name: name in sys.modules for name in heavy}))
@@ -47,7 +47,7 @@ HANDLER_PROBE = textwrap.dedent(
     """
     import json, sys
     import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
-    from shared.edge.http import service
+    from shared.app import service
     service()
     names = ("boto3", "botocore.session", "botocore.client")
     print(json.dumps({name: name in sys.modules for name in names}))
@@ -78,7 +78,7 @@ TABLE_PROBE = textwrap.dedent(
     import json, sys
     import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
     import functions.webhooks.handler
-    from shared.edge.http import service, state
+    from shared.app import service, state
     from shared.storage.ledger_dynamodb import DynamoDBLedger
     from shared.storage.state_dynamodb import DynamoDBState
     assert isinstance(service().ledger, DynamoDBLedger) and isinstance(state(), DynamoDBState)

@@ -7,18 +7,12 @@ from typing import Any
 
 import pytest
 
-from shared.recordings.models import (
-    Mode,
-    RealtimeRecordingInput,
-    RecordingPlan,
-    ScheduledRecordingInput,
-    TaskQuery,
-    parse_input,
-    to_request,
-)
-from shared.recordings.rules import check_task_query, plan_recording
-from shared.support.config import LiveApi
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
+from shared.recordings.rules import plan_recording
 from shared.support.errors import InvalidRequest
+from shared.tencent.generations import LiveApi
+from shared.tencent.record_task import check_task_query
+from shared.tencent.types import Mode, RecordingPlan, TaskQuery
 
 ALL = list(LiveApi)
 ONE_DAY_APIS = [LiveApi.RECORD_TASK, LiveApi.V2, LiveApi.FCGI]
@@ -351,9 +345,9 @@ def test_body_must_be_an_object() -> None:
 
 
 def test_describe_window_rules(now: datetime) -> None:
-    start, end = check_task_query(TaskQuery(), LiveApi.RECORD_TASK, now)
+    start, end = check_task_query(TaskQuery(), now)
     assert (start, end) == (now - timedelta(days=1), now + timedelta(days=6))  # upcoming tasks included
-    start, end = check_task_query(TaskQuery(start=now), LiveApi.RECORD_TASK, now)
+    start, end = check_task_query(TaskQuery(start=now), now)
     assert end - start == timedelta(weeks=1)
     too_wide = TaskQuery(start=now - timedelta(days=8), end=now)
     assert _query_error(too_wide, now).field == "to"
@@ -365,5 +359,5 @@ def test_describe_window_rules(now: datetime) -> None:
 
 def _query_error(query: TaskQuery, now: datetime) -> InvalidRequest:
     with pytest.raises(InvalidRequest) as info:
-        check_task_query(query, LiveApi.RECORD_TASK, now)
+        check_task_query(query, now)
     return info.value

@@ -12,20 +12,16 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from shared.recordings.models import (
-    Mode,
-    RealtimeRecordingInput,
-    ScheduledRecordingInput,
-    parse_input,
-    to_request,
-)
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
 from shared.recordings.rules import plan_recording
-from shared.support.config import LiveApi, Settings
+from shared.support.config import Settings
 from shared.support.timeutil import CST, parse_cst
-from shared.tencent import WireRequest, get_adapter
+from shared.tencent.adapter import WireRequest, get_adapter
 from shared.tencent.fcgi import FcgiAdapter
+from shared.tencent.generations import LiveApi
 from shared.tencent.signing import hmac_signature, hmac_string_to_sign, md5_sign
 from shared.tencent.transport import encode_query
+from shared.tencent.types import Mode
 from shared.tencent.v2 import V2Adapter
 from tests.conftest import FCGI_KEY, SECRET_KEY
 

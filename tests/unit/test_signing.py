@@ -30,20 +30,21 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.sign import Sign
 
+from shared.support.config import Settings
+from shared.support.errors import CallbackAuthError
 from shared.tencent import signing
-from shared.support.config import LiveApi, Settings
 from shared.tencent.adapter import RetryPolicy
 from shared.tencent.api3 import Api3Client
+from shared.tencent.generations import LiveApi
 from shared.tencent.signing import (
-    CallbackAuthError,
     fcgi_sign,
     hmac_signature,
     hmac_string_to_sign,
     md5_sign,
     tc3_sign_request,
     tc3_signature,
-    verify_callback,
 )
+from shared.webhooks.inbound import verify_callback
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CST = timezone(timedelta(hours=8))

@@ -1,0 +1,152 @@
+"""The composition root: the one place the pieces are built from the configuration, once per container
+(cached, under a lock: concurrent first calls share one ledger), and reused across warm invocations (one
+adapter, one keep-alive connection pool). Handlers import from here; nothing below builds anything.
+
+Tests and local runs swap the clock (``use_clock``) and forget what was built (``reset``): the state of
+a fresh container.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from shared.recordings.service import RecordingService
+from shared.storage.ledger import Ledger, MemoryLedger
+from shared.support.config import Settings, get_settings
+from shared.support.errors import ConfigError
+from shared.support.observability import logger
+from shared.support.timeutil import Clock, system_clock
+from shared.tencent.adapter import Sleep
+
+# the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
+if TYPE_CHECKING:
+    from shared.storage.state import StateStore
+    from shared.webhooks.callbacks import CallbackService
+    from shared.webhooks.outbox import Forwarder
+
+_service: RecordingService | None = None
+_state: StateStore | None = None
+_callbacks: CallbackService | None = None
+_lock = threading.RLock()
+_clock: Clock = system_clock
+_sleep: Sleep = time.sleep
+_monotonic: Clock = time.monotonic
+
+
+def use_clock(
+    clock: Clock = system_clock, sleep: Sleep = time.sleep, monotonic: Clock = time.monotonic
+) -> None:
+    """The wall clock every piece built from here reads, how it waits (backoff, pacing) and the clock that
+    waiting is measured by: a simulated set in tests. Forgets what was built."""
+    global _clock, _sleep, _monotonic
+    _clock, _sleep, _monotonic = clock, sleep, monotonic
+    reset()
+
+
+def now() -> float:
+    """The wall clock the pieces built here read (signature expiry checks read it too)."""
+    return _clock()
+
+
+def service() -> RecordingService:
+    """Built once on first use (under a lock: concurrent first calls must share one ledger), then reused
+    across warm invocations (one adapter, one keep-alive connection pool)."""
+    global _service  # noqa: PLW0603 - the per-container singleton
+    if _service is None:
+        with _lock:
+            if _service is None:
+                from shared.tencent.adapter import get_adapter
+
+                settings = get_settings()
+                logger.info("liverec configured", extra={"settings": settings.describe()})
+                _service = RecordingService(
+                    settings=settings,
+                    adapter=get_adapter(settings, clock=_clock, sleep=_sleep),
+                    ledger=_ledger(settings),
+                    clock=_clock,
+                    sleep=_sleep,
+                    monotonic=_monotonic,
+                )
+    return _service
+
+
+def durable_service(what: str) -> RecordingService:
+    """The service, for a path whose exactly-once guarantee spans invocations (the timer rollout, Tencent's
+    callbacks): on Lambda it refuses the in-process ledger, which every new container starts without."""
+    settings = get_settings()
+    if settings.on_lambda and not settings.idempotency_table:
+        raise ConfigError(
+            f"LIVEREC_IDEMPOTENCY_TABLE is not set: {what} needs the DynamoDB ledger on Lambda (the in-process "
+            "one is forgotten with each container, so every cold start would record again)",
+            field="LIVEREC_IDEMPOTENCY_TABLE",
+        )
+    return service()
+
+
+def callbacks() -> CallbackService:
+    """The callback logic, built on first use from the same settings, ledger and service."""
+    global _callbacks  # noqa: PLW0603 - the per-container singleton
+    if _callbacks is None:
+        from shared.webhooks.callbacks import CallbackService, parse_rules
+
+        with _lock:
+            if _callbacks is None:
+                settings = get_settings()
+                _callbacks = CallbackService(
+                    recordings=durable_service("Tencent's callbacks"),
+                    state=state(),
+                    forwarder=forwarder(),
+                    rules=parse_rules(settings.callback_rules),
+                    clock=_clock,
+                )
+    return _callbacks
+
+
+def forwarder() -> Forwarder:
+    from shared.webhooks.outbox import Forwarder
+
+    settings = get_settings()
+    return Forwarder(
+        urls=settings.webhook_urls,
+        secret=settings.webhook_secret,
+        state=state(),
+        max_attempts=settings.webhook_max_attempts,
+        clock=_clock,
+    )
+
+
+def state() -> StateStore:
+    """The webhook state (active-task notes, the outbox): the idempotency table, or in-process."""
+    global _state  # noqa: PLW0603 - the per-container singleton
+    if _state is None:
+        with _lock:
+            if _state is None:
+                settings = get_settings()
+                if settings.idempotency_table:
+                    from shared.storage.state_dynamodb import DynamoDBState
+
+                    _state = DynamoDBState(settings.idempotency_table)
+                else:
+                    from shared.storage.state import MemoryState
+
+                    _state = MemoryState()
+    return _state
+
+
+def _ledger(settings: Settings) -> Ledger:
+    if settings.idempotency_table:
+        from shared.storage.ledger_dynamodb import DynamoDBLedger  # only when configured
+
+        return DynamoDBLedger(settings.idempotency_table)
+    return MemoryLedger()
+
+
+def reset() -> None:
+    """Forget what was built (tests, a new container, or after the configuration changed)."""
+    global _service, _state, _callbacks  # noqa: PLW0603
+    with _lock:
+        _service = None
+        _state = None
+        _callbacks = None

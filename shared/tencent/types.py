@@ -1,0 +1,73 @@
+"""What an adapter is given and gives back: the plan of one create, and tasks as Tencent lists them. Plain
+data, shared by every generation; the recording domain builds plans, the adapters put them on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from shared.tencent.generations import LiveApi
+
+
+class Mode(StrEnum):
+    SCHEDULED = "scheduled"
+    REALTIME = "realtime"
+
+
+@dataclass(frozen=True)
+class RecordingPlan:
+    """What will be asked of Tencent: the effective window, the options, and what we changed."""
+
+    api: LiveApi
+    mode: Mode
+    stream: str
+    domain: str | None
+    app: str | None
+    start: datetime  # effective start ("now" for real-time)
+    end: datetime  # effective end (after any clamp)
+    send_start: bool  # False when the wire request omits the start (real-time)
+    file_format: str | None = None
+    record_type: str | None = None
+    template_id: int | None = None
+    stream_type: int | None = None
+    record_interval: int | None = None
+    storage_time: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    task_id: str
+    api: LiveApi
+    request_id: str | None
+    plan: RecordingPlan
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_id: str
+    stream: str | None
+    domain: str | None = None
+    app: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    stopped_at: datetime | None = None
+    template_id: int | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    stream: str | None = None
+    domain: str | None = None
+    app: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    page_token: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[TaskInfo] = field(default_factory=list)
+    next_token: str | None = None
