@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from shared.recordings.service import RecordingService
 from shared.storage.ledger import Ledger, MemoryLedger
 from shared.support.config import Settings, get_settings
-from shared.support.errors import ConfigError
+from shared.support.errors import ConfigError, InvalidRequest
 from shared.support.observability import logger
 from shared.support.timeutil import Clock, system_clock
 from shared.tencent.adapter import Sleep
 
 # the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
 if TYPE_CHECKING:
+    from shared.recordings.rollout import Program
     from shared.storage.state import StateStore
     from shared.webhooks.callbacks import CallbackService
     from shared.webhooks.outbox import Forwarder
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 _service: RecordingService | None = None
 _state: StateStore | None = None
 _callbacks: CallbackService | None = None
+_programs: list[Program] | None = None
 _lock = threading.RLock()
 _clock: Clock = system_clock
 _sleep: Sleep = time.sleep
@@ -104,6 +106,21 @@ def callbacks() -> CallbackService:
     return _callbacks
 
 
+def programs() -> list[Program]:
+    """``LIVEREC_PROGRAMS``, validated once per container like the rest of the configuration (a ConfigError
+    naming the variable, the program and the field); empty when unset."""
+    global _programs  # noqa: PLW0603 - the per-container singleton
+    if _programs is None:
+        from shared.recordings.rollout import parse_programs
+
+        raw = get_settings().programs
+        try:
+            _programs = parse_programs(raw, "LIVEREC_PROGRAMS") if raw else []
+        except InvalidRequest as exc:
+            raise ConfigError(exc.message, field="LIVEREC_PROGRAMS") from None
+    return _programs
+
+
 def forwarder() -> Forwarder:
     from shared.webhooks.outbox import Forwarder
 
@@ -145,8 +162,9 @@ def _ledger(settings: Settings) -> Ledger:
 
 def reset() -> None:
     """Forget what was built (tests, a new container, or after the configuration changed)."""
-    global _service, _state, _callbacks  # noqa: PLW0603
+    global _service, _state, _callbacks, _programs  # noqa: PLW0603
     with _lock:
         _service = None
         _state = None
         _callbacks = None
+        _programs = None

@@ -7,13 +7,13 @@ the next tick).
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import durable_service
+from shared.app import programs as configured
 from shared.recordings.rollout import parse_programs, tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics
@@ -22,15 +22,8 @@ from shared.support.timeutil import Deadline
 
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     svc = durable_service("the timer rollout")
-    if "programs" in event:
-        programs = parse_programs(event["programs"], "schedule input")
-    elif svc.settings.programs:
-        try:
-            raw = json.loads(svc.settings.programs)
-        except ValueError:
-            raise InvalidRequest("LIVEREC_PROGRAMS is not JSON", field="LIVEREC_PROGRAMS") from None
-        programs = parse_programs(raw, "LIVEREC_PROGRAMS")
-    else:
+    programs = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
+    if not programs:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input or LIVEREC_PROGRAMS", field="programs"
         )

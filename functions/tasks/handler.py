@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import service
 from shared.edge.resolver import make_app
+from shared.edge.responses import TaskList
 from shared.support.observability import logger, metrics
 from shared.support.timeutil import parse_time
 from shared.tencent.types import TaskQuery
@@ -30,7 +31,7 @@ def list_recordings(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: Annotated[str | None, Query()] = None,
     next_token: Annotated[str | None, Query(alias="next", max_length=2048)] = None,
-) -> dict[str, Any]:
+) -> TaskList:
     query = TaskQuery(
         stream=stream,
         domain=domain,
@@ -39,7 +40,7 @@ def list_recordings(
         end=parse_time(to, "to") if to else None,
         page_token=next_token,
     )
-    return service().list(query)
+    return TaskList.model_validate(service().list(query))
 
 
 @app.post("/recordings/<task_id>/stop")

@@ -8,7 +8,6 @@ time except the resolver objects the handlers decorate.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from typing import Any
 
@@ -16,9 +15,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from shared.edge.responses import CreatedRecording, ErrorBody, ErrorDetail
 from shared.recordings.service import Outcome
 from shared.support.config import get_settings
-from shared.support.errors import ConfigError, LiverecError, OutcomeUnknown, TencentError, Unauthorized
+from shared.support.errors import (
+    ConfigError,
+    LiverecError,
+    OutcomeUnknown,
+    TencentError,
+    Unauthorized,
+    from_validation,
+)
 from shared.support.observability import count, logger
 
 JSON = "application/json"
@@ -27,7 +34,7 @@ JSON = "application/json"
 def error_response(
     status: int, code: str, message: str, field: str | None = None, **headers: str
 ) -> Response[str]:
-    body = json.dumps({"error": {"code": code, "message": message, "field": field}}, ensure_ascii=False)
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field)).model_dump_json()
     return Response(status_code=status, content_type=JSON, body=body, headers=headers or None)
 
 
@@ -79,21 +86,7 @@ def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> APIGatewayH
         return error_response(status, exc.code, exc.message, exc.field, **headers)
 
     def _validation(exc: RequestValidationError) -> Response[str]:
-        first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-        kind = first.get("type", "")
-        if kind == "json_invalid":
-            return error_response(400, "InvalidJson", "the body is not valid JSON")
-        if kind == "model_attributes_type" or not loc:
-            return error_response(400, "InvalidBody", "the body must be a JSON object")
-        field = loc[0]
-        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        code = {"extra_forbidden": "UnknownField", "missing": "MissingField"}.get(kind, "InvalidRequest")
-        if code == "UnknownField":
-            message = "unknown field"
-        return error_response(
-            422, code, message if message.startswith(field) else f"{field}: {message}", field
-        )
+        return _domain(from_validation(exc.errors()))
 
     def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unexpected error")
@@ -136,4 +129,4 @@ def created(outcome: Outcome) -> Response[str]:
         },
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return Response(201, JSON, json.dumps(body, ensure_ascii=False), headers=headers)
+    return Response(201, JSON, CreatedRecording.model_validate(body).model_dump_json(), headers=headers)

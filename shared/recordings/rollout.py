@@ -25,17 +25,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, StrictInt, TypeAdapter, ValidationError, field_validator
 
-from shared.recordings.models import MAX_STREAM_NAME, ScheduledRecordingInput
+from shared.recordings.models import MAX_STREAM_NAME, RecordingOptions, ScheduledRecordingInput
 from shared.recordings.rules import stream_identity
 from shared.recordings.service import RecordingService, same_recording
 from shared.storage.ledger import DONE, Origin, Recording, ledger_key
-from shared.support.errors import IdempotencyInProgress, InvalidRequest, LiverecError, OutcomeUnresolved
+from shared.support.errors import (
+    IdempotencyInProgress,
+    InvalidRequest,
+    LiverecError,
+    OutcomeUnresolved,
+    from_validation,
+)
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, LiveApi, generation
@@ -50,10 +56,8 @@ SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
 PACING = 0.97
 
 
-class Program(BaseModel):
+class Program(RecordingOptions):
     """One recurring recording, e.g. weekdays at 20:00 China time for an hour."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     stream: Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
@@ -62,10 +66,6 @@ class Program(BaseModel):
     cron: str
     timezone: str = "Asia/Shanghai"
     duration: Annotated[StrictInt, Field(gt=0, le=7 * 86400)]
-    format: Literal["flv", "hls", "mp4", "aac", "mp3"] | None = None
-    record_type: Literal["video", "audio"] | None = None
-    template_id: Annotated[StrictInt, Field(ge=0)] | None = None
-    stream_type: Literal[0, 1] | None = None
 
     @field_validator("cron")
     @classmethod
@@ -94,14 +94,13 @@ PROGRAMS = TypeAdapter(list[Program])
 
 
 def parse_programs(raw: Any, source: str) -> list[Program]:
+    """Programs from a schedule's input (a list) or ``LIVEREC_PROGRAMS`` (JSON text); an error names the
+    program and the field (``programs.0.cron``) and says where they came from."""
     try:
-        return PROGRAMS.validate_python(raw)
+        return PROGRAMS.validate_json(raw) if isinstance(raw, str | bytes) else PROGRAMS.validate_python(raw)
     except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        raise InvalidRequest(
-            f"{source}: programs.{where}: {err.get('msg')}", field=f"programs.{where}"
-        ) from None
+        error = from_validation(exc.errors(include_url=False, include_input=False), where="programs")
+        raise InvalidRequest(f"{source}: {error.message}", code=error.code, field=error.field) from None
 
 
 @dataclass(frozen=True)
@@ -278,12 +277,11 @@ def plan_chunks(
 
 
 def _input(chunk: Chunk) -> ScheduledRecordingInput:
-    body: dict[str, Any] = {"stream": chunk.program.stream, "start": chunk.span[0], "end": chunk.span[1]}
-    for name in ("domain", "app", "format", "record_type", "template_id", "stream_type"):
-        value = getattr(chunk.program, name)
-        if value is not None:
-            body[name] = value
-    return ScheduledRecordingInput.model_validate(body)
+    program = chunk.program
+    where = {k: v for k, v in (("domain", program.domain), ("app", program.app)) if v is not None}
+    return ScheduledRecordingInput(
+        stream=program.stream, start=chunk.span[0], end=chunk.span[1], **where, **program.options()
+    )
 
 
 def _origin(chunk: Chunk) -> Origin:

@@ -1,8 +1,8 @@
 """The documented rules of each generation, applied before anything is sent; every limit comes from the
 generation's row in the capability table (:mod:`shared.tencent.generations`).
 
-``plan_recording`` turns a normalised :class:`RecordingRequest` into the :class:`RecordingPlan` Tencent
-will actually carry out. Where Tencent would *reject*, we reject first with a message naming the field;
+``plan_recording`` turns a validated input into the :class:`RecordingPlan` Tencent will actually carry
+out. Where Tencent would *reject*, we reject first with a message naming the field;
 where Tencent would *silently clamp* (a real-time end beyond now + 30 min), we clamp ourselves and say so
 in a warning, so the caller sees the effective window instead of a surprise.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.recordings.models import DEFAULT_REALTIME_DURATION, RecordingRequest
+from shared.recordings.models import DEFAULT_REALTIME_DURATION, OPTIONS, RecordingInput
 from shared.support.errors import InvalidRequest
 from shared.support.timeutil import human_span, isoformat
 from shared.tencent.generations import Generation, LiveApi, generation
@@ -20,16 +20,6 @@ from shared.tencent.types import Mode, RecordingPlan
 # Formats that can carry video: a record_type of video (the default) needs one of them. fcgi states the
 # combinations; CreateLiveRecord's extra format mp3 is audio only, like aac.
 VIDEO_FORMATS = frozenset({"flv", "hls", "mp4"})
-_OPTION_FIELDS = (
-    "file_format",
-    "record_type",
-    "template_id",
-    "stream_type",
-    "record_interval",
-    "storage_time",
-)
-# The caller-facing name of each option (the body says "format", the wire says FileFormat).
-PUBLIC_NAME = {"file_format": "format"}
 
 
 def stream_identity(gen: Generation, domain: str | None, app: str | None) -> tuple[str | None, str | None]:
@@ -38,7 +28,8 @@ def stream_identity(gen: Generation, domain: str | None, app: str | None) -> tup
 
 
 def plan_recording(
-    req: RecordingRequest,
+    req: RecordingInput,
+    mode: Mode,
     api: LiveApi,
     now: datetime,
     *,
@@ -48,6 +39,7 @@ def plan_recording(
     gen = generation(api)
     now = now.replace(microsecond=0)
     warnings: list[str] = []
+    explicit = req.model_fields_set  # what the caller set (a default from the configuration is not)
     domain = req.domain or default_domain
     app = req.app or default_app
 
@@ -59,7 +51,7 @@ def plan_recording(
                     f"{name} is required by {gen.create_action}: send {name} or set {var}", field=name
                 )
     if gen.names_streams_alone:
-        ignored = sorted(f for f in ("domain", "app") if f in req.explicit)
+        ignored = sorted(f for f in ("domain", "app") if f in explicit)
         if ignored:
             warnings.append(
                 f"{' and '.join(ignored)} ignored: {api.value} identifies a stream by its name alone"
@@ -69,17 +61,17 @@ def plan_recording(
     if req.end is not None and req.duration is not None:
         raise InvalidRequest("send either end or duration, not both", field="duration")
 
-    if req.mode is Mode.SCHEDULED:
+    if mode is Mode.SCHEDULED:
         start, end = _scheduled_window(req, gen, now)
         send_start = True
     else:
-        start, end = _realtime_window(req, gen, now, warnings)
+        start, end = _realtime_window(req, gen, now, warnings, explicit)
         send_start = False
 
     file_format, record_type = _format(req, gen)
     return RecordingPlan(
         api=api,
-        mode=req.mode,
+        mode=mode,
         stream=req.stream,
         domain=domain,
         app=app,
@@ -96,18 +88,17 @@ def plan_recording(
     )
 
 
-def _check_options(req: RecordingRequest, gen: Generation) -> None:
-    for name in _OPTION_FIELDS:
+def _check_options(req: RecordingInput, gen: Generation) -> None:
+    for name in OPTIONS:
         if getattr(req, name) is not None and name not in gen.options:
-            public = PUBLIC_NAME.get(name, name)
             raise InvalidRequest(
-                f"{public} is not supported with LIVE_API={gen.api.value}: {gen.options_hint}",
-                field=public,
+                f"{name} is not supported with LIVE_API={gen.api.value}: {gen.options_hint}",
+                field=name,
                 code="UnsupportedField",
             )
 
 
-def _scheduled_window(req: RecordingRequest, gen: Generation, now: datetime) -> tuple[datetime, datetime]:
+def _scheduled_window(req: RecordingInput, gen: Generation, now: datetime) -> tuple[datetime, datetime]:
     if req.start is None:
         raise InvalidRequest("a scheduled recording needs start", field="start")
     start = req.start
@@ -138,9 +129,9 @@ def _scheduled_window(req: RecordingRequest, gen: Generation, now: datetime) -> 
 
 
 def _realtime_window(
-    req: RecordingRequest, gen: Generation, now: datetime, warnings: list[str]
+    req: RecordingInput, gen: Generation, now: datetime, warnings: list[str], explicit: set[str]
 ) -> tuple[datetime, datetime]:
-    if "start" in req.explicit and req.start is not None:
+    if "start" in explicit and req.start is not None:
         warnings.append("start ignored: a real-time recording starts when it is created")
     if req.end is not None:
         if req.end <= now:
@@ -166,10 +157,10 @@ def _realtime_window(
     return now, capped
 
 
-def _format(req: RecordingRequest, gen: Generation) -> tuple[str | None, str | None]:
+def _format(req: RecordingInput, gen: Generation) -> tuple[str | None, str | None]:
     if gen.formats is None:
         return None, None
-    fmt, rtype = req.file_format, req.record_type
+    fmt, rtype = req.format, req.record_type
     if fmt is not None and fmt not in gen.formats:
         allowed = ", ".join(sorted(gen.formats))
         raise InvalidRequest(

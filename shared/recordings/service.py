@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.recordings.models import RecordingInput, to_request
+from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
     DONE,
@@ -141,7 +141,8 @@ class RecordingService:
     def plan(self, data: RecordingInput, mode: Mode) -> RecordingPlan:
         now = from_unix(self.clock())
         return plan_recording(
-            to_request(data, mode),
+            data,
+            mode,
             self.settings.api,
             now,
             default_domain=self.settings.domain,

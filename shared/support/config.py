@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.support.errors import ConfigError
+from shared.support.errors import ConfigError, from_validation
 from shared.tencent.generations import LiveApi, generation
 
 # Environment variable -> settings field. The table in README.md is this mapping.
@@ -229,15 +229,16 @@ def _mask(value: str | None) -> str | None:
 
 
 def _config_error(exc: ValidationError) -> ConfigError:
-    err = exc.errors(include_url=False, include_input=False)[0]
-    loc = err.get("loc") or ()
+    errors = exc.errors(include_url=False, include_input=False)
+    loc = (errors[0].get("loc") or ()) if errors else ()
     var = _FIELD_TO_ENV.get(str(loc[0])) if loc else None
-    msg = str(err.get("msg", "invalid"))
-    msg = msg.removeprefix("Value error, ")
     if var is None:
-        # model-level errors already name the variable in their message
-        return ConfigError(f"invalid configuration: {msg}", field=_first_env_name(msg))
-    return ConfigError(f"{var}: {msg}", field=var)
+        # model-level errors already name the variable in their message, its subject first
+        message = str(errors[0].get("msg", "invalid")).removeprefix("Value error, ") if errors else "invalid"
+        return ConfigError(f"invalid configuration: {message}", field=_first_env_name(message))
+    error = from_validation([{**errors[0], "loc": ()}], cls=ConfigError, where=var, field=var)
+    assert isinstance(error, ConfigError)  # noqa: S101 - built with cls=ConfigError
+    return error
 
 
 def _first_env_name(message: str) -> str | None:

@@ -31,6 +31,7 @@ and keep Tencent's code in ``code``::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -212,3 +213,34 @@ class LimitExceeded(TencentError):
     """A quota: daily task count, running tasks (LimitExceeded.*)."""
 
     status = 429
+
+
+def from_validation(
+    errors: Sequence[Mapping[str, Any]],
+    *,
+    cls: type[LiverecError] = InvalidRequest,
+    where: str = "",
+    field: str | None = None,
+) -> LiverecError:
+    """pydantic's validation errors (or powertools' request validation's, the same shape) as one of ours:
+    the first error, its field named. ``where`` prefixes the field's path in the message and, without a
+    ``field`` of its own, in ``field`` too (``programs.0.cron``); ``field`` names what is to blame instead
+    (a configuration variable). A body that is not JSON, or not an object, is a :class:`MalformedBody`."""
+    first = errors[0] if errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    kind = str(first.get("type", ""))
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    if cls is InvalidRequest and not where:
+        if kind == "json_invalid":
+            return MalformedBody("the body is not valid JSON")
+        if kind in ("model_attributes_type", "model_type", "dict_type") and len(loc) <= 1:
+            return MalformedBody("the body must be a JSON object", code="InvalidBody")
+    path = ".".join(([where] if where else []) + (loc if where else loc[:1]))
+    code = {"extra_forbidden": "UnknownField", "missing": "MissingField"}.get(kind, cls.code)
+    if kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "missing":
+        message = "required"
+    # a message from our own validators may already name the field
+    text = message if not path or message.startswith(path) else f"{path}: {message}"
+    return cls(text, code=code, field=field if field is not None else (path or None))

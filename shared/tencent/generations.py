@@ -116,7 +116,7 @@ LIVE_RECORD = Generation(
     realtime_cap=timedelta(minutes=30),  # Highlight=1: an end past now + 30 min becomes now + 30 min
     realtime_over_cap="clamp",
     start_horizon=None,
-    options=frozenset({"file_format", "record_type", "stream_type", "record_interval", "storage_time"}),
+    options=frozenset({"format", "record_type", "stream_type", "record_interval", "storage_time"}),
     options_hint="CreateLiveRecord has no templates",
     formats=frozenset({"flv", "hls", "mp4", "aac", "mp3"}),
     lists=None,  # the family has no listing call
@@ -162,7 +162,7 @@ FCGI = Generation(
     realtime_cap=timedelta(minutes=30),  # task_sub_type=1: at most 30 minutes, longer is shortened
     realtime_over_cap="clamp",
     start_horizon=None,
-    options=frozenset({"file_format", "record_type"}),
+    options=frozenset({"format", "record_type"}),
     options_hint="Live_Tape_Start takes only format and record_type",
     formats=frozenset({"flv", "hls", "mp4", "aac"}),
     lists=None,  # Live_Tape_GetFilelist lists recorded files, not tasks

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 
 from shared.recordings.models import (
     MAX_DURATION,
-    FileFormat,
     Name,
     RealtimeRecordingInput,
     RecordingInput,
+    RecordingOptions,
     ScheduledRecordingInput,
-    invalid_from_validation,
     parse_input,
 )
 from shared.recordings.service import Outcome, RecordingService
@@ -40,6 +39,7 @@ from shared.support.errors import (
     TaskNotFound,
     TencentError,
     TencentInputError,
+    from_validation,
 )
 from shared.support.observability import count, logger
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
@@ -50,10 +50,8 @@ ACTIVE_TTL_EXTRA = 86400  # an "active task" note outlives its recording by a da
 UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.support.timeutil: larger means milliseconds
 
 
-class CallbackRule(BaseModel):
+class CallbackRule(RecordingOptions):
     """Which pushed streams to record, and how. Globs (``*``, ``?``, ``[...]``) match case-sensitively."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
     domain: str = "*"
@@ -62,8 +60,6 @@ class CallbackRule(BaseModel):
     mode: Mode = Mode.REALTIME
     # realtime: record this long from now; scheduled: the window [event_time, event_time + duration]
     duration: Annotated[StrictInt, Field(gt=0, le=MAX_DURATION)] = 1800
-    format: FileFormat | None = None
-    template_id: Annotated[StrictInt, Field(ge=0)] | None = None
     stop_on_end: StrictBool = False
 
     def matches(self, domain: str, app: str, stream: str) -> bool:
@@ -74,24 +70,20 @@ class CallbackRule(BaseModel):
         )
 
 
+RULES = TypeAdapter(list[CallbackRule])
+
+
 def parse_rules(raw: str | None) -> tuple[CallbackRule, ...]:
     """``LIVEREC_CALLBACK_RULES`` (a JSON list), with errors naming the variable, the rule and the field."""
     if not raw:
         return ()
     var = "LIVEREC_CALLBACK_RULES"
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ConfigError(f"{var} is not JSON", field=var) from None
-    if not isinstance(data, list):
-        raise ConfigError(f"{var} must be a JSON list of rules", field=var)
-    rules = []
-    for index, item in enumerate(data):
-        try:
-            rules.append(CallbackRule.model_validate(item))
-        except ValidationError as exc:
-            problem = invalid_from_validation(exc)
-            raise ConfigError(f"{var}[{index}]: {problem.message}", field=var) from None
+        rules = RULES.validate_json(raw)
+    except ValidationError as exc:
+        raise from_validation(
+            exc.errors(include_url=False, include_input=False), cls=ConfigError, where=var, field=var
+        ) from None
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
         raise ConfigError(f"{var}: rule names must be unique", field=var)
@@ -263,10 +255,8 @@ class CallbackService:
             "stream": event.stream_id,
             "domain": event.app,
             "app": event.appname,
-            "format": rule.format,
-            "template_id": rule.template_id,
+            **rule.options(),
         }
-        common = {k: v for k, v in common.items() if v is not None}
         if rule.mode is Mode.SCHEDULED:  # bounded by the rule, from the moment the push began
             return ScheduledRecordingInput(
                 **common, start=event.event_time, end=event.event_time + rule.duration

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from devtools.emulator import Emulator
-from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
 from shared.support.config import Settings
 from shared.support.errors import (
@@ -38,8 +38,8 @@ def make_plan(api: LiveApi, emulator: Emulator, mode: Mode = Mode.SCHEDULED, **b
         body.setdefault("start", int((now + timedelta(minutes=10)).timestamp()))
         body.setdefault("end", int((now + timedelta(minutes=40)).timestamp()))
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
-    req = to_request(parse_input(model, {"stream": "livetest", **body}), mode)
-    return plan_recording(req, api, now, default_domain="5000.live.push.com", default_app="live")
+    req = (parse_input(model, {"stream": "livetest", **body}), mode)
+    return plan_recording(*req, api, now, default_domain="5000.live.push.com", default_app="live")
 
 
 @pytest.mark.parametrize("api", list(LiveApi))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
 from shared.support.timeutil import parse_cst
 from shared.tencent.adapter import LiveAdapter
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 def create(adapter: LiveAdapter, api: LiveApi, mode: Mode, body: dict[str, Any], now: datetime) -> None:
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
-    plan = plan_recording(to_request(parse_input(model, body), mode), api, now)
+    plan = plan_recording(parse_input(model, body), mode, api, now)
     adapter.create(plan)
 
 

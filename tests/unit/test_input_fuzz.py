@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
 from shared.support.errors import InvalidRequest
 from shared.tencent.generations import LiveApi
@@ -75,8 +75,8 @@ bodies = st.fixed_dictionaries(
 def test_any_body_plans_or_fails_with_invalid_request(body: Any, api: LiveApi, mode: Mode) -> None:
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
     try:
-        req = to_request(parse_input(model, body), mode)
-        plan = plan_recording(req, api, NOW, default_domain="d.push.com", default_app="live")
+        req = (parse_input(model, body), mode)
+        plan = plan_recording(*req, api, NOW, default_domain="d.push.com", default_app="live")
     except InvalidRequest as exc:
         assert exc.message  # a clear message, never empty
         assert exc.field is None or isinstance(exc.field, str)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input, to_request
+from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
 from shared.support.errors import InvalidRequest
 from shared.tencent.generations import LiveApi
@@ -25,8 +25,8 @@ def ts(dt: datetime) -> int:
 
 def plan(api: LiveApi, body: dict[str, Any], now: datetime, mode: Mode = Mode.SCHEDULED) -> RecordingPlan:
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
-    req = to_request(parse_input(model, body), mode)
-    return plan_recording(req, api, now, default_domain="5000.live.push.com", default_app="live")
+    req = (parse_input(model, body), mode)
+    return plan_recording(*req, api, now, default_domain="5000.live.push.com", default_app="live")
 
 
 def rejects(api: LiveApi, body: dict[str, Any], now: datetime, mode: Mode = Mode.SCHEDULED) -> InvalidRequest:
@@ -120,14 +120,14 @@ def test_end_and_duration_together_are_ambiguous(now: datetime) -> None:
 
 @pytest.mark.parametrize("missing", ["domain", "app"])
 def test_record_task_needs_domain_and_app(missing: str, now: datetime) -> None:
-    req = to_request(
+    req = (
         parse_input(ScheduledRecordingInput, window(now, timedelta(hours=1), timedelta(hours=1))),
         Mode.SCHEDULED,
     )
     defaults = {"default_domain": "d.example.com", "default_app": "live"}
     defaults[f"default_{missing}"] = None  # type: ignore[assignment]
     with pytest.raises(InvalidRequest) as info:
-        plan_recording(req, LiveApi.RECORD_TASK, now, **defaults)  # type: ignore[arg-type]
+        plan_recording(*req, LiveApi.RECORD_TASK, now, **defaults)  # type: ignore[arg-type]
     assert info.value.field == missing and f"LIVE_{missing.upper()}" in info.value.message
 
 
