@@ -30,7 +30,11 @@ HANDLERS = (
     "functions/tasks/handler.py",
     "functions/webhooks/handler.py",
 )
-FORBIDDEN_TOPS = ("tests", "devtools", "node_modules", "events", "bench", "boto3", "botocore", "s3transfer")
+FORBIDDEN_TOPS = (
+    *("tests", "devtools", "node_modules", "events", "bench", "boto3", "botocore", "s3transfer"),
+    # the Tencent SDK's client stack: only tencentcloud.common.sign is deployed and imported
+    *("requests", "urllib3", "certifi", "charset_normalizer", "idna"),
+)
 RUNTIME_TAG = "cpython-311"  # provider.runtime python3.11: bytecode for any other version is dead weight
 
 
@@ -86,7 +90,7 @@ class Context:
     function_name = "liverec-artifact"; memory_limit_in_mb = 256; aws_request_id = "artifact"
     invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-artifact"
 result = importlib.import_module(sys.argv[1]).lambda_handler(event, Context())
-heavy = [m for m in ("boto3", "botocore.client", "tencentcloud", "requests") if m in sys.modules]
+heavy = [m for m in ("boto3", "botocore.client", "tencentcloud.common.abstract_client", "tencentcloud.live", "requests") if m in sys.modules]
 files = sorted({f for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None) or "").startswith(sys.argv[3])})
 print(json.dumps({"status": result.get("statusCode"), "failed": result.get("failed"), "heavy": heavy, "files": files}))
 """

@@ -1,24 +1,25 @@
-"""Every signature the four Tencent Live generations use, plus verification of Tencent's callbacks.
+"""Every signature the four Tencent Live generations use.
 
-- TC3-HMAC-SHA256 (API 3.0): what every API 3.0 call is signed with, tested byte for byte against the
-  SDK's ``Sign.sign_tc3`` and ``AbstractClient`` (the SDK itself is not deployed). The credential date is
-  the **UTC** date.
-- v1/v2 HMAC-SHA1 / HMAC-SHA256 over the sorted query (``Sign.sign`` is the reference).
-- fcgi ``md5(key + t)``.
-- Callback verification ``md5(callback_key + t)`` with expiry, in constant time.
+The keyed primitives are the Tencent SDK's own (``tencentcloud.common.sign.Sign``, from
+``tencentcloud-sdk-python-common``: ``sign_tc3`` and ``sign``); the strings they sign are built here, and
+the tests hold every header byte for byte to the SDK's full client. Only ``tencentcloud.common.sign`` is
+imported: the SDK's client, its ``requests`` stack and its generated models stay out of the runtime.
+
+- TC3-HMAC-SHA256 (API 3.0): the credential date is the **UTC** date of the timestamp.
+- v1/v2 HMAC-SHA1 / HMAC-SHA256 over the sorted query.
+- fcgi ``md5(key + t)`` (also Tencent's callback signature, verified in ``shared.webhooks.inbound``).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import SecretStr
+from tencentcloud.common.sign import Sign
 
 HmacMethod = Literal["HmacSHA1", "HmacSHA256"]
 TC3_ALGORITHM = "TC3-HMAC-SHA256"
@@ -58,13 +59,8 @@ def tc3_string_to_sign(*, timestamp: int, service: str, canonical_request: str) 
 
 
 def tc3_signature(secret_key: SecretStr | str, date: str, service: str, string_to_sign: str) -> str:
-    def _h(key: bytes, msg: str) -> bytes:
-        return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-
-    k_date = _h(("TC3" + _secret(secret_key)).encode("utf-8"), date)
-    k_service = _h(k_date, service)
-    k_signing = _h(k_service, "tc3_request")
-    return hmac.new(k_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    signature: str = Sign.sign_tc3(_secret(secret_key), date, service, string_to_sign)
+    return signature
 
 
 @dataclass(frozen=True)
@@ -112,14 +108,10 @@ def hmac_string_to_sign(method: str, host: str, path: str, params: Mapping[str, 
 
 def hmac_signature(secret_key: SecretStr | str, string_to_sign: str, method: HmacMethod) -> str:
     """Base64 of HMAC-SHA1 or HMAC-SHA256; URL-encode it when it goes on the wire."""
-    if method == "HmacSHA256":
-        digestmod = hashlib.sha256
-    elif method == "HmacSHA1":
-        digestmod = hashlib.sha1
-    else:  # pragma: no cover - Literal keeps callers honest; defend against untyped callers
+    if method not in ("HmacSHA1", "HmacSHA256"):  # Literal keeps callers honest; defend against untyped ones
         raise ValueError(f"unsupported signature method {method!r}")
-    mac = hmac.new(_secret(secret_key).encode("utf-8"), string_to_sign.encode("utf-8"), digestmod)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    signature: str = Sign.sign(_secret(secret_key), string_to_sign, method)
+    return signature
 
 
 # --- fcgi (and Tencent's callbacks, verified in shared.webhooks.inbound) -----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from shared.tencent.signing import (
     tc3_sign_request,
     tc3_signature,
 )
+from shared.webhooks import inbound
 from shared.webhooks.inbound import verify_callback
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -544,7 +545,7 @@ def compare_digest_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(signing.hmac, "compare_digest", spy)
+    monkeypatch.setattr(inbound.hmac, "compare_digest", spy)
     yield calls
 
 
