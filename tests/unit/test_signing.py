@@ -32,7 +32,6 @@ from tencentcloud.common.sign import Sign
 
 from shared.support.config import Settings
 from shared.support.errors import CallbackAuthError
-from shared.tencent import signing
 from shared.tencent.adapter import RetryPolicy
 from shared.tencent.api3 import Api3Client
 from shared.tencent.generations import LiveApi
