@@ -47,9 +47,10 @@ def programs(total: int) -> list[dict[str, Any]]:
 
 def measure(total: int) -> dict[str, Any]:
     from devtools.emulator import Credentials
-    from shared.recordings.rollout import parse_programs, tick
+    from shared.recordings.programs import parse_programs
+    from shared.recordings.rollout import tick
     from shared.recordings.service import RecordingService
-    from shared.storage.ledger import MemoryLedger
+    from shared.storage.memory import MemoryLedger
     from shared.support.config import Settings
     from shared.tencent.adapter import get_adapter
 

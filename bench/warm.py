@@ -83,7 +83,7 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
         from functions.realtime import handler
         from shared.app import reset, service
         from shared.recordings import service as service_module
-        from shared.storage.ledger import MemoryLedger
+        from shared.storage.memory import MemoryLedger
         from shared.support.config import get_settings
         from shared.tencent.api3 import Api3Client
         from shared.tencent.transport import Transport

@@ -13,7 +13,8 @@ import time
 from typing import TYPE_CHECKING
 
 from shared.recordings.service import RecordingService
-from shared.storage.ledger import Ledger, MemoryLedger
+from shared.storage.ledger import Ledger
+from shared.storage.memory import MemoryLedger
 from shared.support.config import Settings, get_settings
 from shared.support.errors import ConfigError, InvalidRequest
 from shared.support.observability import logger
@@ -22,7 +23,7 @@ from shared.tencent.adapter import Sleep
 
 # the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
 if TYPE_CHECKING:
-    from shared.recordings.rollout import Program
+    from shared.recordings.programs import Program
     from shared.storage.state import StateStore
     from shared.webhooks.callbacks import CallbackService
     from shared.webhooks.outbox import Forwarder
@@ -111,7 +112,7 @@ def programs() -> list[Program]:
     naming the variable, the program and the field); empty when unset."""
     global _programs  # noqa: PLW0603 - the per-container singleton
     if _programs is None:
-        from shared.recordings.rollout import parse_programs
+        from shared.recordings.programs import parse_programs
 
         raw = get_settings().programs
         try:
@@ -146,7 +147,7 @@ def state() -> StateStore:
 
                     _state = DynamoDBState(settings.idempotency_table)
                 else:
-                    from shared.storage.state import MemoryState
+                    from shared.storage.memory import MemoryState
 
                     _state = MemoryState()
     return _state

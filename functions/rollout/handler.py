@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import durable_service
 from shared.app import programs as configured
-from shared.recordings.rollout import parse_programs, tick
+from shared.recordings.programs import parse_programs
+from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline

@@ -21,17 +21,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from cronsim import CronSim, CronSimError
-from pydantic import Field, StrictInt, TypeAdapter, ValidationError, field_validator
-
-from shared.recordings.models import MAX_STREAM_NAME, RecordingOptions, ScheduledRecordingInput
+from shared.recordings.models import ScheduledRecordingInput
+from shared.recordings.programs import Program, occurrences, split
 from shared.recordings.rules import stream_identity
 from shared.recordings.service import RecordingService, same_recording
 from shared.storage.ledger import DONE, Origin, Recording, ledger_key
@@ -40,7 +36,6 @@ from shared.support.errors import (
     InvalidRequest,
     LiverecError,
     OutcomeUnresolved,
-    from_validation,
 )
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
@@ -54,53 +49,6 @@ SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
 # the 21st in that window and it is refused. At 97% the 21st leaves 30 ms later: room for jitter, and
 # still above the 95% of the limit a rollout should achieve (bench/RESULTS.md).
 PACING = 0.97
-
-
-class Program(RecordingOptions):
-    """One recurring recording, e.g. weekdays at 20:00 China time for an hour."""
-
-    name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    stream: Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
-    domain: str | None = None
-    app: str | None = None
-    cron: str
-    timezone: str = "Asia/Shanghai"
-    duration: Annotated[StrictInt, Field(gt=0, le=7 * 86400)]
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            CronSim(value, datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))
-        except CronSimError as exc:
-            raise ValueError(f"not a cron expression: {exc}") from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-        return value
-
-    @property
-    def key(self) -> str:
-        return self.name or f"{self.stream}|{self.cron}|{self.timezone}|{self.duration}"
-
-
-PROGRAMS = TypeAdapter(list[Program])
-
-
-def parse_programs(raw: Any, source: str) -> list[Program]:
-    """Programs from a schedule's input (a list) or ``LIVEREC_PROGRAMS`` (JSON text); an error names the
-    program and the field (``programs.0.cron``) and says where they came from."""
-    try:
-        return PROGRAMS.validate_json(raw) if isinstance(raw, str | bytes) else PROGRAMS.validate_python(raw)
-    except ValidationError as exc:
-        error = from_validation(exc.errors(include_url=False, include_input=False), where="programs")
-        raise InvalidRequest(f"{source}: {error.message}", code=error.code, field=error.field) from None
 
 
 @dataclass(frozen=True)
@@ -149,46 +97,6 @@ class Chunk:
             "start": isoformat(self.start),
             "end": isoformat(self.end),
         }
-
-
-def occurrences(program: Program, now: datetime, horizon: timedelta) -> Iterator[tuple[datetime, datetime]]:
-    """Windows whose end is still ahead and whose start is within the horizon."""
-    length = timedelta(seconds=program.duration)
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    for start in _starts(program, day, horizon):
-        if start > now + horizon:
-            return
-        end = start + length
-        if end > now:
-            yield start, end
-
-
-@lru_cache(maxsize=8192)
-def _starts(program: Program, day: datetime, horizon: timedelta) -> tuple[datetime, ...]:
-    """The program's starts that any tick of ``day`` (UTC) can need: from early enough to catch one running
-    at the day's start, to the horizon from the day's end. Computed once per program and day in a warm
-    container (cron iteration is most of a tick's own work)."""
-    zone = ZoneInfo(program.timezone)
-    cursor = (day - timedelta(seconds=program.duration)).astimezone(zone)
-    last = day + ONE_DAY + horizon
-    out = []
-    for start in CronSim(program.cron, cursor):
-        start_utc = start.astimezone(day.tzinfo)
-        if start_utc > last:
-            break
-        out.append(start_utc)
-    return tuple(out)
-
-
-def split(start: datetime, end: datetime, cap: timedelta | None) -> list[tuple[datetime, datetime]]:
-    if cap is None:
-        return [(start, end)]
-    out = []
-    while end - start > cap:
-        out.append((start, start + cap))
-        start += cap
-    out.append((start, end))
-    return out
 
 
 class TokenBucket:

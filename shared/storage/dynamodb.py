@@ -43,8 +43,6 @@ ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -57,10 +55,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
 from shared.support.errors import ConfigError
 from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
+from shared.support.sigv4 import Credentials, sign
 
 SERVICE = "dynamodb"
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -93,72 +90,6 @@ class DynamoDBError(Exception):
 
 class ConditionalCheckFailed(DynamoDBError):
     """The write's ``ConditionExpression`` was false: nothing was written."""
-
-
-class Credentials:
-    """AWS credentials; the secret parts never appear in ``repr`` or ``str``."""
-
-    __slots__ = ("access_key_id", "secret_access_key", "session_token")
-
-    def __init__(
-        self,
-        access_key_id: str,
-        secret_access_key: str | SecretStr,
-        session_token: str | SecretStr | None = None,
-    ) -> None:
-        self.access_key_id = access_key_id
-        self.secret_access_key = _secret(secret_access_key)
-        self.session_token = None if session_token is None else _secret(session_token)
-
-    def __repr__(self) -> str:
-        token = ", session_token=**********" if self.session_token is not None else ""
-        return f"Credentials(access_key_id=**********, secret_access_key=**********{token})"
-
-
-def _secret(value: str | SecretStr) -> SecretStr:
-    return value if isinstance(value, SecretStr) else SecretStr(value)
-
-
-def sign(
-    credentials: Credentials, *, region: str, host: str, target: str, body: bytes, when: datetime
-) -> dict[str, str]:
-    """The headers of a signed DynamoDB ``POST /`` (SigV4), ``Authorization`` included.
-    ``when`` is converted to UTC (a naive datetime is taken as UTC, never as local time)."""
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
-    headers = {"content-type": CONTENT_TYPE, "host": host, "x-amz-date": amz_date, "x-amz-target": target}
-    if credentials.session_token is not None:
-        headers["x-amz-security-token"] = credentials.session_token.get_secret_value()
-    names = sorted(headers)
-    signed_headers = ";".join(names)
-    canonical = "\n".join(
-        [
-            "POST",
-            "/",
-            "",
-            *(f"{name}:{' '.join(headers[name].split())}" for name in names),
-            "",
-            signed_headers,
-            hashlib.sha256(body).hexdigest(),
-        ]
-    )
-    scope = f"{amz_date[:8]}/{region}/{SERVICE}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = f"AWS4{credentials.secret_access_key.get_secret_value()}".encode()
-    for part in (amz_date[:8], region, SERVICE, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out = {
-        "Content-Type": CONTENT_TYPE,
-        "Host": host,
-        "X-Amz-Date": amz_date,
-        "X-Amz-Target": target,
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={credentials.access_key_id}/{scope}, "
-        f"SignedHeaders={signed_headers}, Signature={signature}",
-    }
-    if "x-amz-security-token" in headers:
-        out["X-Amz-Security-Token"] = headers["x-amz-security-token"]
-    return out
 
 
 class _Endpoint:
@@ -312,6 +243,8 @@ class DynamoDB:
     def _send(self, operation: str, body: bytes) -> dict[str, Any]:
         headers = sign(
             self._credentials,
+            service=SERVICE,
+            content_type=CONTENT_TYPE,
             region=self.region,
             host=self._endpoint.signed_host,
             target=TARGET_PREFIX + operation,

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
@@ -225,95 +224,6 @@ def fingerprint(payload: Any) -> str:
 
 def task_ref(api: str, task_id: str) -> str:
     return f"{api}:{task_id}"
-
-
-class MemoryLedger:
-    """Thread-safe, in-process: one Lambda container, the tests, the local gateway. Not durable: a new
-    container starts empty, so a deployed timer or callback route refuses to run on it."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, Entry] = {}
-        self._tasks: dict[str, str] = {}
-        self._settled: dict[str, Summary] = {}
-        self._lock = threading.Lock()
-
-    def _live(self, key: str, now: float) -> Entry | None:
-        entry = self._entries.get(key)
-        return entry if entry is not None and entry.expires_at > now else None
-
-    def claim(self, claim: Claim) -> Entry | None:
-        with self._lock:
-            found = self._live(claim.key, claim.now)
-            if found is not None:
-                return found
-            self._entries[claim.key] = claim.entry()
-            return None
-
-    def get(self, key: str, now: float) -> Entry | None:
-        with self._lock:
-            return self._live(key, now)
-
-    def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
-        with self._lock:
-            found = {key: self._live(key, now) for key in keys}
-        return {key: entry for key, entry in found.items() if entry is not None}
-
-    def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry.owner != owner:
-                return False
-            self._entries[key] = replace(
-                entry,
-                state=state,
-                recording=recording,
-                expires_at=retain_until(now, recording.end),
-                updated_at=now,
-            )
-            if recording.task_id is not None:
-                self._tasks[task_ref(recording.api, recording.task_id)] = key
-            return True
-
-    def release(self, key: str, owner: str) -> None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.owner == owner:
-                del self._entries[key]
-
-    def reclaim(self, observed: Entry, claim: Claim) -> bool:
-        with self._lock:
-            entry = self._entries.get(observed.key)
-            if entry is None or entry.owner != observed.owner or entry.state != observed.state:
-                return False
-            self._entries[observed.key] = claim.entry()
-            return True
-
-    def by_task(self, api: str, task_id: str, now: float) -> Entry | None:
-        with self._lock:
-            key = self._tasks.get(task_ref(api, task_id))
-            return self._live(key, now) if key is not None else None
-
-    def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
-        with self._lock:
-            key = self._tasks.get(task_ref(api, task_id))
-            entry = self._live(key, now) if key is not None else None
-            if key is None or entry is None:
-                return None
-            marked = replace(entry, state=state, updated_at=now)
-            self._entries[key] = marked
-            return marked
-
-    def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
-        with self._lock:
-            return {shard: self._settled.get(shard, Summary()) for shard in shards}
-
-    def note_settled(
-        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
-    ) -> None:
-        with self._lock:
-            current = self._settled.get(shard, Summary())
-            done = {k: end for k, end in (current.done | add).items() if k not in drop}
-            self._settled[shard] = Summary(done, current.version + 1)
 
 
 def wait_for_claim(

@@ -14,9 +14,11 @@ from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.webhooks import handler as webhooks
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput
-from shared.recordings.rollout import Program, tick
+from shared.recordings.programs import Program
+from shared.recordings.rollout import tick
 from shared.recordings.service import LEASE_MARGIN, RecordingService, lookup_windows
-from shared.storage.ledger import MemoryLedger, Origin
+from shared.storage.ledger import Origin
+from shared.storage.memory import MemoryLedger
 from shared.support.config import Settings
 from shared.support.errors import ConfigError, NotEnoughTime
 from shared.support.timeutil import Deadline

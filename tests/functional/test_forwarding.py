@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from shared.storage.dynamodb import DynamoDB
-from shared.storage.state import MemoryState
+from shared.storage.memory import MemoryState
 from shared.storage.state_dynamodb import DynamoDBState
 from shared.webhooks.outbox import Forwarder, backoff
 from shared.webhooks.signature import verify

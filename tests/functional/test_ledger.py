@@ -14,8 +14,9 @@ import pytest
 from devtools.emulator import Emulator
 from functions.scheduled import handler as scheduled
 from shared.storage.dynamodb import DynamoDB
-from shared.storage.ledger import AFTER_END, MIN_RETENTION, Claim, MemoryLedger, Origin, Recording
+from shared.storage.ledger import AFTER_END, MIN_RETENTION, Claim, Origin, Recording
 from shared.storage.ledger_dynamodb import DynamoDBLedger
+from shared.storage.memory import MemoryLedger
 from tests.conftest import FakeLambdaContext
 from tests.functional.conftest import TABLE, http_event, parse
 

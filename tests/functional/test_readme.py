@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from shared.storage.state import MemoryState
+from shared.storage.memory import MemoryState
 from shared.support.config import ENV_FIELDS
 from shared.support.errors import LiverecError
 from shared.webhooks.outbox import Forwarder

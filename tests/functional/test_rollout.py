@@ -12,9 +12,10 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.events import load_event
 from functions.rollout import handler as rollout
-from shared.recordings.rollout import Program, TokenBucket, tick
+from shared.recordings.programs import Program
+from shared.recordings.rollout import TokenBucket, tick
 from shared.recordings.service import RecordingService
-from shared.storage.ledger import MemoryLedger
+from shared.storage.memory import MemoryLedger
 from shared.support.config import Settings
 from shared.tencent.adapter import get_adapter
 from shared.tencent.generations import LiveApi

@@ -25,7 +25,8 @@ from devtools.emulator import Emulator
 from functions.rollout import handler as rollout
 from functions.tasks import handler as tasks
 from shared.app import use_clock
-from shared.recordings.rollout import Program, plan_chunks
+from shared.recordings.programs import Program
+from shared.recordings.rollout import plan_chunks
 from shared.support.config import get_settings
 from shared.tencent.generations import RECORD_TASK, LiveApi
 from tests.conftest import FakeLambdaContext

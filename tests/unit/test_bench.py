@@ -10,7 +10,8 @@ from pydantic import SecretStr
 
 from bench.common import Goal, Section, median, percentile
 from bench.run import render
-from shared.recordings.rollout import parse_programs, plan_chunks
+from shared.recordings.programs import parse_programs
+from shared.recordings.rollout import plan_chunks
 from shared.tencent.generations import RECORD_TASK, LiveApi
 
 

@@ -3,6 +3,7 @@ rule (only when nothing can have been applied), connection reuse, configuration,
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -24,14 +25,16 @@ import shared.storage.dynamodb as dynamodb_module
 from shared.storage.dynamodb import (
     CONTENT_TYPE,
     ConditionalCheckFailed,
-    Credentials,
     DynamoDB,
     DynamoDBError,
     default_client,
-    sign,
 )
-from shared.support import keepalive
+from shared.support import keepalive, sigv4
 from shared.support.errors import ConfigError
+from shared.support.sigv4 import Credentials
+
+# DynamoDB's service name and content type, as the client signs them
+sign = functools.partial(sigv4.sign, service="dynamodb", content_type="application/x-amz-json-1.0")
 
 AKID = "AKIAEXAMPLEKEYID0001"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYsecret-key"

@@ -1,0 +1,106 @@
+"""Recurring programs: what a program is (a cron in an IANA time zone, a duration, the recording options)
+and the windows it asks for. cronsim (maintained, no dependencies) handles DST the way cron does; each
+program's starts are computed once per day in a warm container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+from pydantic import Field, StrictInt, TypeAdapter, ValidationError, field_validator
+
+from shared.recordings.models import MAX_STREAM_NAME, RecordingOptions
+from shared.support.errors import InvalidRequest, from_validation
+from shared.tencent.generations import ONE_DAY
+
+
+class Program(RecordingOptions):
+    """One recurring recording, e.g. weekdays at 20:00 China time for an hour."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    stream: Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
+    domain: str | None = None
+    app: str | None = None
+    cron: str
+    timezone: str = "Asia/Shanghai"
+    duration: Annotated[StrictInt, Field(gt=0, le=7 * 86400)]
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronSim(value, datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))
+        except CronSimError as exc:
+            raise ValueError(f"not a cron expression: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @property
+    def key(self) -> str:
+        return self.name or f"{self.stream}|{self.cron}|{self.timezone}|{self.duration}"
+
+
+PROGRAMS = TypeAdapter(list[Program])
+
+
+def parse_programs(raw: Any, source: str) -> list[Program]:
+    """Programs from a schedule's input (a list) or ``LIVEREC_PROGRAMS`` (JSON text); an error names the
+    program and the field (``programs.0.cron``) and says where they came from."""
+    try:
+        return PROGRAMS.validate_json(raw) if isinstance(raw, str | bytes) else PROGRAMS.validate_python(raw)
+    except ValidationError as exc:
+        error = from_validation(exc.errors(include_url=False, include_input=False), where="programs")
+        raise InvalidRequest(f"{source}: {error.message}", code=error.code, field=error.field) from None
+
+
+def occurrences(program: Program, now: datetime, horizon: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Windows whose end is still ahead and whose start is within the horizon."""
+    length = timedelta(seconds=program.duration)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for start in _starts(program, day, horizon):
+        if start > now + horizon:
+            return
+        end = start + length
+        if end > now:
+            yield start, end
+
+
+@lru_cache(maxsize=8192)
+def _starts(program: Program, day: datetime, horizon: timedelta) -> tuple[datetime, ...]:
+    """The program's starts that any tick of ``day`` (UTC) can need: from early enough to catch one running
+    at the day's start, to the horizon from the day's end. Computed once per program and day in a warm
+    container (cron iteration is most of a tick's own work)."""
+    zone = ZoneInfo(program.timezone)
+    cursor = (day - timedelta(seconds=program.duration)).astimezone(zone)
+    last = day + ONE_DAY + horizon
+    out = []
+    for start in CronSim(program.cron, cursor):
+        start_utc = start.astimezone(day.tzinfo)
+        if start_utc > last:
+            break
+        out.append(start_utc)
+    return tuple(out)
+
+
+def split(start: datetime, end: datetime, cap: timedelta | None) -> list[tuple[datetime, datetime]]:
+    if cap is None:
+        return [(start, end)]
+    out = []
+    while end - start > cap:
+        out.append((start, start + cap))
+        start += cap
+    out.append((start, end))
+    return out
