@@ -138,9 +138,9 @@ def environment(env: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def moto_dynamodb(*tables: str) -> Iterator[dict[str, str]]:
-    """moto's server in its own process (devtools.moto) with ``tables`` shaped as serverless.yml declares
+    """moto's server in its own process (devtools.kit.moto) with ``tables`` shaped as serverless.yml declares
     them; yields the AWS environment variables that point a client at it. Stopped on exit."""
-    from devtools.moto import aws_env, ledger_table, moto_server
+    from devtools.kit.moto import aws_env, ledger_table, moto_server
 
     with moto_server() as url:
         for name in tables:

@@ -20,11 +20,12 @@ import time
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
+from devtools.kit import LambdaContext, Subscriber, event_from_request
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
 LOCAL_CREDS = Credentials()
@@ -46,11 +47,11 @@ def configure_environment(use_emulator: bool, emulator_url: str | None, subscrib
     os.environ.pop("LIVEREC_IDEMPOTENCY_TABLE", None)  # the embedded (in-process) store
 
 
-class Context:
-    function_name = "liverec-local"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:liverec-local"
-    aws_request_id = "local"
+CONTEXT = LambdaContext(
+    function_name="liverec-local",
+    invoked_function_arn="arn:aws:lambda:local:000000000000:function:liverec-local",
+    aws_request_id="local",
+)
 
 
 def route(path: str) -> Any:
@@ -66,103 +67,6 @@ def route(path: str) -> Any:
     if path.startswith(("/callbacks/", "/hooks/")):
         return webhooks
     return tasks
-
-
-class Subscriber:
-    """A webhook subscriber on 127.0.0.1: verifies each forward's signature as a real subscriber would,
-    answers 204 (or 401 when the signature is wrong), and keeps what it received."""
-
-    def __init__(self, secret: str) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.verbose = False
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                from pydantic import SecretStr
-
-                from shared.support.errors import LiverecError
-                from shared.webhooks.signature import HEADER, verify
-
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    verify(self.headers.get(HEADER), body, [SecretStr(secret)], time.time())
-                except LiverecError as exc:
-                    print(f"  subscriber: REFUSED a webhook: {exc.code}")
-                    self.send_response(401)
-                else:
-                    payload = json.loads(body)
-                    with outer._lock:
-                        outer.received.append(payload)
-                    if outer.verbose:
-                        print(f"  subscriber <- {_webhook_summary(payload)} (signature verified)")
-                    self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/liverec-webhooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def find(self, kind: str, stream: str, **data: Any) -> dict[str, Any] | None:
-        with self._lock:
-            for payload in self.received:
-                fields = payload.get("data") or {}
-                if (
-                    payload.get("type") == kind
-                    and fields.get("stream_id") == stream
-                    and all(fields.get(k) == v for k, v in data.items())
-                ):
-                    return payload
-        return None
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _webhook_summary(payload: dict[str, Any]) -> str:
-    data = payload.get("data") or {}
-    detail = data.get("record_event") or data.get("video_url") or ""
-    return f"{payload.get('type')} {data.get('stream_id')} {detail}".strip()
-
-
-def to_event(method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    parts = urlsplit(raw_path)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": parts.path,
-        "rawQueryString": parts.query,
-        "queryStringParameters": query or None,
-        "headers": {k.lower(): v for k, v in headers.items()},
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": "127.0.0.1",
-            "domainPrefix": "local",
-            "http": {
-                "method": method,
-                "path": parts.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": headers.get("User-Agent", ""),
-            },
-            "requestId": f"local-{time.time_ns()}",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "body": body.decode("utf-8", "replace") if body else None,
-        "isBase64Encoded": False,
-    }
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -183,10 +87,10 @@ class Gateway(BaseHTTPRequestHandler):
             from functions.rollout import handler as rollout
 
             event = json.loads(body) if body else load_event("rollout_timer_programs")
-            self._reply(200, rollout.lambda_handler(event, Context()), {})
+            self._reply(200, rollout.lambda_handler(event, CONTEXT), {})
             return
-        event = to_event(self.command, self.path, dict(self.headers.items()), body)
-        result = route(event["rawPath"]).lambda_handler(event, Context())
+        event = event_from_request(self.command, self.path, dict(self.headers.items()), body)
+        result = route(event["rawPath"]).lambda_handler(event, CONTEXT)
         payload = result.get("body") or ""
         self._reply(result["statusCode"], payload, result.get("headers") or {})
 
@@ -218,7 +122,7 @@ REPLAY = [
 
 def replay() -> bool:
     ok = True
-    ctx = Context()
+    ctx = CONTEXT
     for name, expected in REPLAY:
         event = load_event(name)
         result = route(event["rawPath"]).lambda_handler(event, ctx)
@@ -313,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     if not real:
         emulator = Emulator(EmulatorConfig(credentials=LOCAL_CREDS))
         emulator.start("127.0.0.1", 0)
-    subscriber = Subscriber(os.environ.get("LIVEREC_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET)
+    subscriber = Subscriber(
+        "/liverec-webhooks",
+        secret=os.environ.get("LIVEREC_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
+        status=204,
+    )
     configure_environment(not real, emulator.base_url if emulator else None, subscriber.url)
     # the gateway serves in --once too (the emulator's callbacks reach the functions through it), on a
     # free port there so a run in CI never collides with one on :3000
@@ -344,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         server.shutdown()
         if emulator:
             emulator.stop()
-        subscriber.stop()
+        subscriber.down()
 
     if args.once:
         shutdown()

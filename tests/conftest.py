@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.abc
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -19,6 +18,7 @@ import pytest
 
 from devtools.check_package import trimmed_modules
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
+from devtools.kit import LambdaContext
 from shared.support.config import Settings
 from shared.tencent.generations import LiveApi
 
@@ -98,21 +98,9 @@ def fresh_emulator(emulator: Emulator) -> Iterator[Emulator]:
     emulator.reset()
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "liverec-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:ap-east-1:123456789012:function:liverec-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-    remaining_ms: int = 29_000  # the HTTP functions' timeout in serverless.yml
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
 
 
 @pytest.fixture

@@ -12,15 +12,7 @@ import importlib
 import json
 import sys
 
-
-class Context:
-    function_name = "liverec-container"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:ap-east-1:123456789012:function:liverec-container"
-    aws_request_id = "container"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+from devtools.kit import LambdaContext
 
 
 def main() -> int:
@@ -29,7 +21,9 @@ def main() -> int:
 
     use_clock(lambda: at)
     handler = importlib.import_module(f"functions.{function}.handler")
-    result = handler.lambda_handler(json.loads(sys.stdin.read()), Context())
+    result = handler.lambda_handler(
+        json.loads(sys.stdin.read()), LambdaContext(function_name="liverec-container")
+    )
     print(json.dumps(result), flush=True)
     return 0
 

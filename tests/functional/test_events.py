@@ -12,13 +12,12 @@ import pytest
 
 from devtools.emulator import Emulator
 from devtools.events import EVENTS, LOCAL_CALLBACK_KEY, LOCAL_CALLBACK_RULES, LOCAL_HOOK_SECRET, load_event
+from devtools.kit import LambdaContext, Subscriber
 from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
 from functions.webhooks import handler as webhooks
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import Subscriber
 
 HANDLERS: dict[str, Any] = {
     "scheduled": scheduled,
@@ -29,7 +28,7 @@ HANDLERS: dict[str, Any] = {
 }
 
 
-def invoke(name: str, ctx: FakeLambdaContext, **kw: Any) -> tuple[int, Any]:
+def invoke(name: str, ctx: LambdaContext, **kw: Any) -> tuple[int, Any]:
     handler = HANDLERS[name.split("_", 1)[0]]
     response = handler.lambda_handler(load_event(name, **kw), ctx)
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
@@ -42,7 +41,7 @@ def test_every_event_file_is_named_for_a_function() -> None:
 
 @pytest.mark.parametrize("api", ["record-task", "live-record", "v2", "fcgi"])
 def test_http_samples(
-    api: str, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    api: str, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     now = time.time()  # render the sample's {{now+N}} once: a retry sends the very same body
@@ -75,7 +74,7 @@ def test_webhook_samples(
     configure: Callable[..., None],
     fresh_emulator: Emulator,
     subscriber: Subscriber,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
 ) -> None:
     # Given the webhooks function configured as `make run` and `make invoke-local` configure it (the
     # samples are signed with the same local keys)

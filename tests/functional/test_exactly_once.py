@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, parse
 from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.webhooks import handler as webhooks
@@ -25,8 +26,7 @@ from shared.support.timeutil import Deadline
 from shared.tencent.adapter import get_adapter
 from shared.tencent.generations import RECORD_TASK, LiveApi
 from shared.tencent.types import Mode
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import http_event, parse
+from tests.functional.conftest import http_event
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_on_lambda_the_timer_and_callbacks_refuse_the_in_process_ledger(
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "liverec-prod-rollout")
     configure(LIVE_CALLBACK_KEY=CALLBACK_KEY, LIVEREC_CALLBACK_RULES='[{"name": "all", "stream": "*"}]')
-    context = FakeLambdaContext()
+    context = LambdaContext()
     report = rollout.lambda_handler(
         {"programs": [{"stream": "s", "cron": "0 * * * *", "duration": 60}]}, context
     )
@@ -284,15 +284,13 @@ def test_a_realtime_recording_through_the_function_gets_its_lease_from_the_conte
 ) -> None:
     from shared.app import service
 
-    context = FakeLambdaContext(
-        remaining_ms=13_000
-    )  # 13 s left: LIVE_TIMEOUT 10 s and 2 s for the ledger fit
+    context = LambdaContext(remaining_ms=13_000)  # 13 s left: LIVE_TIMEOUT 10 s and 2 s for the ledger fit
     event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "ctx"})
     assert parse(realtime.lambda_handler(event, context))[0] == 201
     entry = service().ledger.get("http:ctx", service().clock())
     assert entry.lease_until - entry.claimed_at <= 13.0 + LEASE_MARGIN
     # a function whose whole timeout cannot hold LIVE_TIMEOUT: the deployment is to blame, named
-    short = FakeLambdaContext(remaining_ms=11_000)
+    short = LambdaContext(remaining_ms=11_000)
     event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "ctx-2"})
     status, body = parse(realtime.lambda_handler(event, short))
     assert status == 500 and body["error"]["field"] == "LIVE_TIMEOUT"

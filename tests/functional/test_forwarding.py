@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from devtools.kit import Subscriber
 from shared.storage.dynamodb import DynamoDB
 from shared.storage.memory import MemoryState
 from shared.storage.state_dynamodb import DynamoDBState
 from shared.webhooks.outbox import Forwarder, backoff
 from shared.webhooks.signature import verify
-from tests.functional.conftest import TABLE, Subscriber
+from tests.functional.conftest import TABLE
 
 SECRET = SecretStr("forward-secret-0123456789abcdef")
 

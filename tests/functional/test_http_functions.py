@@ -12,17 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, parse
 from functions.realtime import handler as realtime
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import http_event, parse
+from tests.functional.conftest import http_event
 
 APIS = ["record-task", "live-record", "v2", "fcgi"]
 Configure = Callable[..., None]
 
 
-def call(module: Any, event: dict[str, Any], ctx: FakeLambdaContext) -> tuple[int, Any]:
+def call(module: Any, event: dict[str, Any], ctx: LambdaContext) -> tuple[int, Any]:
     return parse(module.lambda_handler(event, ctx))
 
 
@@ -33,7 +33,7 @@ def scheduled_body(stream: str = "livetest", offset: int = 600, length: int = 18
 
 @pytest.mark.parametrize("api", APIS)
 def test_create_scheduled_for_every_generation(
-    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     body = scheduled_body()
@@ -47,7 +47,7 @@ def test_create_scheduled_for_every_generation(
 
 @pytest.mark.parametrize("api", APIS)
 def test_create_realtime_reports_the_effective_window(
-    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     status, data = call(
@@ -66,7 +66,7 @@ def test_create_realtime_reports_the_effective_window(
 
 @pytest.mark.parametrize("api", APIS)
 def test_stop_and_delete_for_every_generation(
-    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     _, data = call(scheduled, http_event("POST", "/recordings/scheduled", scheduled_body()), lambda_context)
@@ -89,7 +89,7 @@ def test_stop_and_delete_for_every_generation(
     ("api", "listable"), [("record-task", True), ("live-record", False), ("v2", True), ("fcgi", False)]
 )
 def test_list_where_the_generation_can(
-    api: str, listable: bool, configure: Configure, lambda_context: FakeLambdaContext
+    api: str, listable: bool, configure: Configure, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     ids = {
@@ -106,7 +106,7 @@ def test_list_where_the_generation_can(
 
 
 def test_stop_unknown_task_is_404_with_tencents_code(
-    configure: Configure, lambda_context: FakeLambdaContext
+    configure: Configure, lambda_context: LambdaContext
 ) -> None:
     status, data = call(tasks, http_event("POST", "/recordings/nope/stop"), lambda_context)
     # StopRecordTask answers an unknown TaskId with InvalidParameter, its only parameter
@@ -117,7 +117,7 @@ def test_stop_unknown_task_is_404_with_tencents_code(
 
 
 def test_no_token_configured_and_no_authorizer_refuses_everything(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(LIVEREC_API_TOKENS="")
     status, data = call(
@@ -129,7 +129,7 @@ def test_no_token_configured_and_no_authorizer_refuses_everything(
 
 @pytest.mark.parametrize("token", [None, "wrong-token-0123456789", ""])
 def test_missing_or_wrong_bearer_is_401(
-    token: str | None, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    token: str | None, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     status, _ = call(
         realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}, token=token), lambda_context
@@ -138,7 +138,7 @@ def test_missing_or_wrong_bearer_is_401(
 
 
 def test_an_api_gateway_authorizer_verdict_is_enough(
-    configure: Configure, lambda_context: FakeLambdaContext
+    configure: Configure, lambda_context: LambdaContext
 ) -> None:
     configure(LIVEREC_API_TOKENS="")
     event = http_event("POST", "/recordings/realtime", {"stream": "s"}, token=None)
@@ -167,14 +167,14 @@ def test_bad_bodies_get_a_clear_4xx(
     code: str,
     field: str | None,
     configure: Configure,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
 ) -> None:
     got, data = call(scheduled, http_event("POST", "/recordings/scheduled", raw_body=raw), lambda_context)
     assert (got, data["error"]["code"], data["error"]["field"]) == (status, code, field)
     assert data["error"]["message"]
 
 
-def test_unknown_paths_and_methods(configure: Configure, lambda_context: FakeLambdaContext) -> None:
+def test_unknown_paths_and_methods(configure: Configure, lambda_context: LambdaContext) -> None:
     status, data = call(scheduled, http_event("GET", "/recordings/scheduled"), lambda_context)
     assert status == 405 and data["error"]["code"] == "MethodNotAllowed"
     assert call(scheduled, http_event("OPTIONS", "/recordings/scheduled"), lambda_context)[0] == 204
@@ -184,7 +184,7 @@ def test_unknown_paths_and_methods(configure: Configure, lambda_context: FakeLam
 def test_tencent_rate_limit_that_persists_is_429(
     configure: Configure,
     fresh_emulator: Emulator,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("time.sleep", lambda s: None)
@@ -194,7 +194,7 @@ def test_tencent_rate_limit_that_persists_is_429(
 
 
 def test_dropped_create_is_504_outcome_unknown(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     fresh_emulator.faults.drop_after_store(count=1)
     status, data = call(realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}), lambda_context)
@@ -214,7 +214,7 @@ def test_dropped_create_is_504_outcome_unknown(
         max_leaves=8,
     )
 )
-def test_fuzzed_bodies_never_500(body: Any, configure: Configure, lambda_context: FakeLambdaContext) -> None:
+def test_fuzzed_bodies_never_500(body: Any, configure: Configure, lambda_context: LambdaContext) -> None:
     for module, path in ((scheduled, "/recordings/scheduled"), (realtime, "/recordings/realtime")):
         status, data = call(module, http_event("POST", path, body), lambda_context)
         assert status < 500, data
@@ -224,7 +224,7 @@ def test_fuzzed_bodies_never_500(body: Any, configure: Configure, lambda_context
 
 
 def test_same_key_same_body_returns_the_first_result(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     body = scheduled_body()
     first = scheduled.lambda_handler(
@@ -239,7 +239,7 @@ def test_same_key_same_body_returns_the_first_result(
 
 
 def test_same_key_different_body_is_409(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     call(
         scheduled,
@@ -262,7 +262,7 @@ def test_same_key_different_body_is_409(
 
 @pytest.mark.parametrize("api", APIS)
 def test_concurrent_duplicates_create_exactly_one_task(
-    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     fresh_emulator.faults.latency(0.2, count=1)  # the first create is slow; the others arrive meanwhile
@@ -280,7 +280,7 @@ def test_concurrent_duplicates_create_exactly_one_task(
 
 
 def test_outcome_unknown_is_reconciled_not_recreated(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     body = scheduled_body()
     headers = {"Idempotency-Key": "k-unknown"}
@@ -298,7 +298,7 @@ def test_outcome_unknown_is_reconciled_not_recreated(
 
 
 def test_outcome_unknown_without_a_task_creates_on_retry(
-    configure: Configure, fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     body = scheduled_body()
     headers = {"Idempotency-Key": "k-unknown-2"}

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, parse
 from functions.scheduled import handler as scheduled
 from shared.storage.dynamodb import DynamoDB
 from shared.storage.ledger import AFTER_END, MIN_RETENTION, Claim, Origin, Recording
 from shared.storage.ledger_dynamodb import DynamoDBLedger
 from shared.storage.memory import MemoryLedger
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import TABLE, http_event, parse
+from tests.functional.conftest import TABLE, http_event
 
 PLAN = Recording("record-task", "scheduled", "s", "d.example", "live", 10_000, 13_600)
 HTTP = Origin("http")
@@ -116,7 +116,7 @@ def test_many_entries_are_read_at_once(ledger: Any) -> None:
 
 
 def test_functions_use_dynamodb_when_configured(
-    dynamodb: Any, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    dynamodb: Any, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     now = int(time.time())
@@ -135,7 +135,7 @@ def test_an_unreachable_table_refuses_to_create(
     dynamodb: Any,
     configure: Callable[..., None],
     fresh_emulator: Emulator,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a table the function cannot reach (nothing listens on the endpoint's port)
@@ -157,7 +157,7 @@ def test_an_unreachable_table_refuses_to_create(
 def test_a_table_without_aws_credentials_is_a_configuration_error(
     configure: Callable[..., None],
     fresh_emulator: Emulator,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a table but no AWS credentials in the environment (profiles and metadata are not consulted)
@@ -179,7 +179,7 @@ def test_a_table_without_aws_credentials_is_a_configuration_error(
 
 
 def test_memory_selects_the_in_process_ledger(
-    configure: Callable[..., None], lambda_context: FakeLambdaContext
+    configure: Callable[..., None], lambda_context: LambdaContext
 ) -> None:
     from shared.app import service
 

@@ -11,6 +11,7 @@ import pytest
 
 from devtools.emulator import Emulator
 from devtools.events import load_event
+from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
 from shared.recordings.programs import Program
 from shared.recordings.rollout import TokenBucket, tick
@@ -19,7 +20,6 @@ from shared.storage.memory import MemoryLedger
 from shared.support.config import Settings
 from shared.tencent.adapter import get_adapter
 from shared.tencent.generations import LiveApi
-from tests.conftest import FakeLambdaContext
 
 Factory = Callable[..., RecordingService]
 
@@ -153,7 +153,7 @@ def test_token_bucket_paces_to_its_rate() -> None:
 
 
 def test_timer_event_with_programs(
-    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     result = rollout.lambda_handler(load_event("rollout_timer_programs"), lambda_context)
     assert result["failed"] == [] and result["created"]
@@ -163,7 +163,7 @@ def test_timer_event_with_programs(
 
 
 def test_bare_scheduled_event_reads_programs_from_config(
-    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     programs = [{"stream": "cfg", "cron": "0 12 * * *", "timezone": "Asia/Shanghai", "duration": 600}]
     configure(LIVEREC_PROGRAMS=json.dumps(programs))
@@ -172,7 +172,7 @@ def test_bare_scheduled_event_reads_programs_from_config(
 
 
 def test_bad_programs_are_refused_visibly(
-    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: FakeLambdaContext
+    configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
     result = rollout.lambda_handler(load_event("rollout_timer_bad_programs"), lambda_context)
     assert result["error"]["field"] == "programs.0.cron" and "cron" in result["error"]["message"]

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, Subscriber, parse
 from functions.webhooks import handler
 from shared.webhooks.signature import sign_header
 from shared.webhooks.signature import verify as verify_webhook
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import TABLE, Subscriber, http_event, parse
+from tests.functional.conftest import TABLE, http_event
 
 CALLBACK_KEY = "test-callback-key"
 HOOK_SECRET = "hook-secret-0123456789-current"
@@ -112,7 +112,7 @@ def record_status(**extra: Any) -> dict[str, Any]:
 
 def callback(body: Any = None, *, raw: str | None = None, **kwargs: Any) -> tuple[int, Any]:
     event = http_event("POST", "/callbacks/tencent", body, token=None, raw_body=raw, **kwargs)
-    return parse(handler.lambda_handler(event, FakeLambdaContext()))
+    return parse(handler.lambda_handler(event, LambdaContext()))
 
 
 def hook(
@@ -122,7 +122,7 @@ def hook(
     t = int(time.time()) if t is None else t
     hdrs = {"Liverec-Signature": sign_header([secret], t, raw.encode())} | (headers or {})
     event = http_event("POST", "/hooks/highlight", raw_body=raw, token=None, headers=hdrs)
-    response = handler.lambda_handler(event, FakeLambdaContext())
+    response = handler.lambda_handler(event, LambdaContext())
     status, data = parse(response)
     return status, data, response.get("headers") or {}
 
@@ -209,13 +209,13 @@ def test_base64_bodies_are_read(hooks: Any, fresh_emulator: Emulator) -> None:
     raw = base64.b64encode(json.dumps(signed(begin())).encode()).decode()
     event = http_event("POST", "/callbacks/tencent", token=None, raw_body=raw)
     event["isBase64Encoded"] = True
-    assert parse(handler.lambda_handler(event, FakeLambdaContext())) == (200, {"code": 0})
+    assert parse(handler.lambda_handler(event, LambdaContext())) == (200, {"code": 0})
     assert len(live_tasks(fresh_emulator)) == 1
 
 
 def test_only_post(hooks: Any) -> None:
     event = http_event("GET", "/callbacks/tencent", token=None)
-    status, body = parse(handler.lambda_handler(event, FakeLambdaContext()))
+    status, body = parse(handler.lambda_handler(event, LambdaContext()))
     assert (status, body["error"]["code"]) == (405, "MethodNotAllowed")
 
 
@@ -460,7 +460,7 @@ def test_tampered_hook_body_is_refused(hooks: Any, fresh_emulator: Emulator) -> 
         token=None,
         headers={"Liverec-Signature": header},
     )
-    status, body = parse(handler.lambda_handler(event, FakeLambdaContext()))
+    status, body = parse(handler.lambda_handler(event, LambdaContext()))
     assert (status, body["error"]["code"]) == (401, "InvalidSignature")
 
 
@@ -479,7 +479,7 @@ def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> Non
     assert len(subscriber.received) == 1  # tried at once, failed
     subscriber.status = 200
     result = handler.lambda_handler(
-        {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext()
+        {"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext()
     )
     assert result["delivered"] == 0  # not due yet: backoff 30 s
 

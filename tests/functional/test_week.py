@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, parse
 from functions.rollout import handler as rollout
 from functions.tasks import handler as tasks
 from shared.app import use_clock
@@ -29,8 +30,7 @@ from shared.recordings.programs import Program
 from shared.recordings.rollout import plan_chunks
 from shared.support.config import get_settings
 from shared.tencent.generations import RECORD_TASK, LiveApi
-from tests.conftest import FakeLambdaContext
-from tests.functional.conftest import TABLE, http_event, parse
+from tests.functional.conftest import TABLE, http_event
 
 START = datetime(2026, 11, 23, 0, 3, tzinfo=UTC)  # a Monday, 08:03 China time
 WEEK = timedelta(days=7)
@@ -162,7 +162,7 @@ def run_week(
         RECORD_TASK.start_horizon if api == "record-task" else timedelta(seconds=settings.rollout_horizon)
     )
     programs = [Program.model_validate(p) for p in PROGRAMS]
-    context = FakeLambdaContext(function_name="liverec-rollout", remaining_ms=300_000)
+    context = LambdaContext(function_name="liverec-rollout", remaining_ms=300_000)
     week = Week()
     sample = max(1, int(timedelta(hours=1) / step))
     for i in range(ticks):
@@ -200,7 +200,7 @@ def operator_stops_a_future_occurrence(api: str, emulator: Emulator, now: dateti
         key=lambda t: (t.start, t.task_id),
     )
     event = http_event("POST", f"/recordings/{task.task_id}/stop", query={"stream": task.stream})
-    status, body = parse(tasks.lambda_handler(event, FakeLambdaContext()))
+    status, body = parse(tasks.lambda_handler(event, LambdaContext()))
     assert status == 204, body
     return identity_of(api, task.domain, task.app, task.stream, task.start, task.end)
 
