@@ -82,6 +82,8 @@ def test_an_unanswered_create_that_was_stored_is_adopted_where_tencent_lists(
     adopted = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert adopted.replayed and adopted.body["task_id"] == "task-1" and fake(svc).creates == 1
     assert any("reconciled" in w for w in adopted.body["warnings"])
+    # settled as created: the next retry is a plain replay, with no look-up
+    assert svc.create(HIGHLIGHT, Mode.REALTIME, "k").body == adopted.body and fake(svc).lookups == 1
 
 
 def test_an_unanswered_create_that_was_lost_is_made_again_once(
