@@ -122,7 +122,7 @@ def default_endpoint(region: str) -> str:
 
 class DynamoDB:
     """A thread-safe DynamoDB client for one region and endpoint. ``call("PutItem", TableName=..., ...)``
-    returns DynamoDB's answer as a dict; the boto3-style methods (``put_item`` ...) are shorthands."""
+    returns DynamoDB's answer as a dict."""
 
     def __init__(
         self,
@@ -218,21 +218,6 @@ class DynamoDB:
                 if not exc.retryable or attempt == ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def put_item(self, **params: Any) -> dict[str, Any]:
-        return self.call("PutItem", **params)
-
-    def get_item(self, **params: Any) -> dict[str, Any]:
-        return self.call("GetItem", **params)
-
-    def update_item(self, **params: Any) -> dict[str, Any]:
-        return self.call("UpdateItem", **params)
-
-    def delete_item(self, **params: Any) -> dict[str, Any]:
-        return self.call("DeleteItem", **params)
-
-    def scan(self, **params: Any) -> dict[str, Any]:
-        return self.call("Scan", **params)
 
     def close(self) -> None:
         """Close the idle connections (the client stays usable)."""

@@ -107,20 +107,6 @@ class Recording:
             "warnings": list(self.warnings),
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Recording:
-        return cls(
-            api=str(data["api"]),
-            mode=str(data["mode"]),
-            stream=str(data["stream"]),
-            domain=data.get("domain"),
-            app=data.get("app"),
-            start=int(data["start"]),
-            end=int(data["end"]),
-            task_id=None if data.get("task_id") is None else str(data["task_id"]),
-            warnings=tuple(data.get("warnings") or ()),
-        )
-
 
 @dataclass(frozen=True)
 class Entry:

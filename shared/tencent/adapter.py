@@ -35,7 +35,7 @@ Sleep = Callable[[float], None]
 @dataclass(frozen=True)
 class WireRequest:
     """What an adapter puts on the wire for one call, before signing: the action and its parameters
-    in the order Tencent's page documents them. Pure data, so tests can compare it with the seeds."""
+    in the order Tencent's page documents them. Pure data, so tests can compare it with Tencent's examples."""
 
     action: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -118,10 +118,6 @@ def require_stream(stream: str | None, api: LiveApi, action: str) -> str:
     if not stream:
         raise InvalidRequest(f"{action} ({api.value}) needs the stream the task records", field="stream")
     return stream
-
-
-def backoff_sleep(delay: float, sleep: Sleep = time.sleep) -> None:
-    sleep(delay)
 
 
 def get_adapter(

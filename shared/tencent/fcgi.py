@@ -1,4 +1,4 @@
-"""``LIVE_API=fcgi``: ``fcgi.video.qcloud.com/common_access`` Live_Tape_Start / Live_Tape_Stop (seeds 000, 001).
+"""``LIVE_API=fcgi``: ``fcgi.video.qcloud.com/common_access`` Live_Tape_Start / Live_Tape_Stop.
 
 ``sign = md5(key + t)`` where ``t`` is the request's expiry; China Standard Time strings;
 ``Param.n.task_sub_type=1`` for real-time; 64-bit integer task ids. This family has no delete, and its

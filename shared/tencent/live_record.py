@@ -1,7 +1,7 @@
-"""``LIVE_API=live-record``: CreateLiveRecord / StopLiveRecord / DeleteLiveRecord (seed 002).
+"""``LIVE_API=live-record``: CreateLiveRecord / StopLiveRecord / DeleteLiveRecord.
 
 China Standard Time strings; ``Highlight=1`` is the real-time mode; integer task ids. Region is not sent
-(seed 002: "本接口不需要传递此参数"). There is no listing call in this family.
+(its page: "本接口不需要传递此参数", this action takes no Region). There is no listing call in this family.
 """
 
 from __future__ import annotations

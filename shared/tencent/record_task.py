@@ -1,4 +1,4 @@
-"""``LIVE_API=record-task``: CreateRecordTask / StopRecordTask / DeleteRecordTask / DescribeRecordTask (seed 004).
+"""``LIVE_API=record-task``: CreateRecordTask / StopRecordTask / DeleteRecordTask / DescribeRecordTask.
 
 UNIX-second times; ``StartTime`` omitted means "start now" (our real-time mode); string task ids.
 """

@@ -39,7 +39,7 @@ _ESCAPE = re.compile(r"%[0-9A-F]{2}")
 
 
 def encode_query(pairs: list[tuple[str, str]]) -> str:
-    """Form-encode in the seeds' spelling: spaces as ``+``, escapes lowercase (``2017-05-20+10%3a00%3a00``)."""
+    """Form-encode as Tencent's examples spell it: spaces as ``+``, escapes lowercase (``2017-05-20+10%3a00%3a00``)."""
 
     def enc(text: str) -> str:
         quoted = quote(text, safe="").replace("%20", "+")

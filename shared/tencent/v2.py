@@ -1,5 +1,5 @@
 """``LIVE_API=v2``: ``live.api.qcloud.com/v2/index.php`` CreateRecord / StopRecord / DeleteRecord /
-DescribeRecordList (seed 003 and its sibling pages).
+DescribeRecordList.
 
 Signed with HMAC-SHA256 over the sorted raw query (``GET`` + host + path + ``?`` + ...), China Standard
 Time strings, ``tapeType=1`` for real-time, 64-bit integer task ids.

@@ -109,7 +109,7 @@ def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
 def _keys(state: Any) -> list[str]:
     if isinstance(state, MemoryState):
         return list(state._items)
-    items = state._client.scan(TableName=TABLE)["Items"]
+    items = state._client.call("Scan", TableName=TABLE)["Items"]
     return [i["id"]["S"] for i in items]
 
 

@@ -325,7 +325,7 @@ def closed_port() -> int:
 
 def test_a_call_posts_the_signed_json_and_returns_the_answer(fake: FakeDynamo) -> None:
     fake.script.append((200, {"Item": {"id": {"S": "k"}, "n": {"N": "1"}}}))
-    answer = fake.client().dynamo.get_item(TableName="t", Key={"id": {"S": "k"}}, ConsistentRead=True)
+    answer = fake.client().dynamo.call("GetItem", TableName="t", Key={"id": {"S": "k"}}, ConsistentRead=True)
     assert answer == {"Item": {"id": {"S": "k"}, "n": {"N": "1"}}}
     (seen,) = fake.requests
     assert json.loads(seen.body) == {"TableName": "t", "Key": {"id": {"S": "k"}}, "ConsistentRead": True}
@@ -358,7 +358,7 @@ def test_without_a_session_token_none_is_sent_or_signed(fake: FakeDynamo) -> Non
 
 def test_an_empty_answer_body_is_an_empty_dict(fake: FakeDynamo) -> None:
     fake.script.append((200, b""))
-    assert fake.client().dynamo.put_item(TableName="t", Item={"id": {"S": "k"}}) == {}
+    assert fake.client().dynamo.call("PutItem", TableName="t", Item={"id": {"S": "k"}}) == {}
 
 
 # --- errors and retries ----------------------------------------------------------------------------------
@@ -368,8 +368,8 @@ def test_a_false_condition_is_its_own_error_and_is_not_retried(fake: FakeDynamo)
     fake.script.append((400, CONDITIONAL))
     client = fake.client()
     with pytest.raises(ConditionalCheckFailed) as caught:
-        client.dynamo.put_item(
-            TableName="t", Item={"id": {"S": "k"}}, ConditionExpression="attribute_not_exists(id)"
+        client.dynamo.call(
+            "PutItem", TableName="t", Item={"id": {"S": "k"}}, ConditionExpression="attribute_not_exists(id)"
         )
     assert isinstance(caught.value, DynamoDBError)
     assert caught.value.code == "ConditionalCheckFailedException" and caught.value.status == 400
@@ -448,7 +448,7 @@ def test_every_other_failure_is_one_error_with_a_code_and_is_not_retried(
     fake.script.append(answer)
     client = fake.client()
     with pytest.raises(DynamoDBError) as caught:
-        client.dynamo.get_item(TableName="t", Key={"id": {"S": "k"}})
+        client.dynamo.call("GetItem", TableName="t", Key={"id": {"S": "k"}})
     assert not isinstance(caught.value, ConditionalCheckFailed)
     assert (caught.value.code, caught.value.message, caught.value.status) == (code, message, answer[0])
     assert not caught.value.retryable
@@ -463,7 +463,7 @@ def test_throttling_is_retried_with_a_small_backoff(fake: FakeDynamo, code: str)
     throttled = (400, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "slow down"})
     fake.script += [throttled, throttled, (200, {"Attributes": {}})]
     client = fake.client()
-    assert client.dynamo.update_item(TableName="t", Key={"id": {"S": "k"}}) == {"Attributes": {}}
+    assert client.dynamo.call("UpdateItem", TableName="t", Key={"id": {"S": "k"}}) == {"Attributes": {}}
     assert len(fake.requests) == 3
     assert len(client.sleeps) == 2
     assert 0.025 <= client.sleeps[0] <= 0.05 and 0.05 <= client.sleeps[1] <= 0.1  # 50 ms doubling, jittered
@@ -474,7 +474,7 @@ def test_throttling_three_times_gives_up(fake: FakeDynamo) -> None:
     fake.script += [throttled] * 4
     client = fake.client()
     with pytest.raises(DynamoDBError) as caught:
-        client.dynamo.put_item(TableName="t", Item={})
+        client.dynamo.call("PutItem", TableName="t", Item={})
     assert caught.value.code == "ThrottlingException" and caught.value.retryable
     assert len(fake.requests) == 3 and len(client.sleeps) == 2
 
@@ -482,7 +482,7 @@ def test_throttling_three_times_gives_up(fake: FakeDynamo) -> None:
 def test_a_refused_connection_is_retried_then_reported(fake: FakeDynamo) -> None:
     client = fake.client(f"http://127.0.0.1:{closed_port()}")
     with pytest.raises(DynamoDBError) as caught:
-        client.dynamo.put_item(TableName="t", Item={})
+        client.dynamo.call("PutItem", TableName="t", Item={})
     assert caught.value.code == "ConnectFailed" and caught.value.retryable
     assert "nothing was sent" in caught.value.message and caught.value.status is None
     assert len(client.sleeps) == 2  # three attempts
@@ -514,7 +514,7 @@ def test_a_connection_that_opens_on_the_second_attempt_succeeds() -> None:
 
     client.dynamo._sleep = come_up
     try:
-        assert client.dynamo.get_item(TableName="t", Key={}) == {}
+        assert client.dynamo.call("GetItem", TableName="t", Key={}) == {}
         assert len(client.sleeps) == 1
     finally:
         for server in servers:
@@ -528,7 +528,7 @@ def test_a_read_timeout_after_sending_is_not_retried(fake: FakeDynamo) -> None:
     client = fake.client(read_timeout=0.3)
     started = time.monotonic()
     with pytest.raises(DynamoDBError) as caught:
-        client.dynamo.put_item(TableName="t", Item={}, ConditionExpression="attribute_not_exists(id)")
+        client.dynamo.call("PutItem", TableName="t", Item={}, ConditionExpression="attribute_not_exists(id)")
     assert caught.value.code == "ReadTimeout" and not caught.value.retryable
     assert "may have been applied" in caught.value.message
     assert len(fake.requests) == 1 and client.sleeps == []
@@ -539,11 +539,11 @@ def test_a_connection_dropped_after_sending_is_not_retried(fake: FakeDynamo) -> 
     fake.script.append("drop")
     client = fake.client()
     with pytest.raises(DynamoDBError) as caught:
-        client.dynamo.put_item(TableName="t", Item={})
+        client.dynamo.call("PutItem", TableName="t", Item={})
     assert caught.value.code == "NoAnswer" and not caught.value.retryable
     assert len(fake.requests) == 1 and client.sleeps == []
     # and the client recovers on a new connection
-    assert client.dynamo.get_item(TableName="t", Key={}) == {}
+    assert client.dynamo.call("GetItem", TableName="t", Key={}) == {}
 
 
 # --- connections ------------------------------------------------------------------------------------------
@@ -552,16 +552,16 @@ def test_a_connection_dropped_after_sending_is_not_retried(fake: FakeDynamo) -> 
 def test_connections_are_kept_alive_and_reused(fake: FakeDynamo) -> None:
     client = fake.client()
     for _ in range(5):
-        client.dynamo.get_item(TableName="t", Key={})
+        client.dynamo.call("GetItem", TableName="t", Key={})
     assert len({seen.port for seen in fake.requests}) == 1
 
 
 def test_a_connection_the_server_closed_is_not_reused(fake: FakeDynamo) -> None:
     fake.script.append("close")
     client = fake.client()
-    client.dynamo.get_item(TableName="t", Key={})
+    client.dynamo.call("GetItem", TableName="t", Key={})
     time.sleep(0.1)  # the server's FIN arrives
-    assert client.dynamo.get_item(TableName="t", Key={}) == {}
+    assert client.dynamo.call("GetItem", TableName="t", Key={}) == {}
     assert len({seen.port for seen in fake.requests}) == 2 and client.sleeps == []
 
 
@@ -569,7 +569,7 @@ def test_a_connection_idle_too_long_is_not_reused(fake: FakeDynamo, monkeypatch:
     monkeypatch.setattr(keepalive, "IDLE_REUSE", 0.0)
     client = fake.client()
     for _ in range(3):
-        client.dynamo.get_item(TableName="t", Key={})
+        client.dynamo.call("GetItem", TableName="t", Key={})
     assert len({seen.port for seen in fake.requests}) == 3
 
 
@@ -583,7 +583,7 @@ def test_concurrent_calls_from_50_threads(fake: FakeDynamo) -> None:
         barrier.wait()
         try:
             for i in range(4):
-                results.append(client.dynamo.put_item(TableName="t", Item={"id": {"S": f"{n}-{i}"}}))
+                results.append(client.dynamo.call("PutItem", TableName="t", Item={"id": {"S": f"{n}-{i}"}}))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -704,7 +704,7 @@ def test_credentials_never_appear_in_repr_errors_or_logs(
     failures: list[DynamoDBError] = []
     for _ in range(3):
         with pytest.raises(DynamoDBError) as caught:
-            client.put_item(TableName="t", Item={})
+            client.call("PutItem", TableName="t", Item={})
         failures.append(caught.value)
     with pytest.raises(DynamoDBError) as refused:
         DynamoDB.from_env({**ENV, "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{closed_port()}"}).call(
