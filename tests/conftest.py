@@ -19,8 +19,7 @@ import pytest
 from devtools.check_package import trimmed_modules
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from devtools.kit import LambdaContext
-from shared.support.config import Settings
-from shared.tencent.generations import LiveApi
+from shared.support.config import LiveApi, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from shared.support.config import LiveApi
 from shared.support.errors import OutcomeUnknown, TaskNotFound, TencentUnavailable, UnsupportedOperation
 from shared.tencent.adapter import WireRequest
-from shared.tencent.generations import LiveApi, generation
+from shared.tencent.generations import generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 
 Outcome = str | Exception

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.tencent.generations import LiveApi
+from shared.support.config import LiveApi
 from shared.tencent.types import Mode
 
 Time = Annotated[str, Field(description="ISO-8601 UTC, seconds precision", examples=["2026-12-01T12:00:00Z"])]

@@ -31,6 +31,7 @@ from shared.recordings.programs import Program, occurrences, split
 from shared.recordings.rules import stream_identity
 from shared.recordings.service import RecordingService, same_recording
 from shared.storage.ledger import DONE, Origin, Recording, ledger_key
+from shared.support.config import LiveApi
 from shared.support.errors import (
     IdempotencyInProgress,
     InvalidRequest,
@@ -39,7 +40,7 @@ from shared.support.errors import (
 )
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
-from shared.tencent.generations import ONE_DAY, LiveApi, generation
+from shared.tencent.generations import ONE_DAY, generation
 from shared.tencent.types import Mode
 
 MAX_CHUNKS_PER_TICK = 20000

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.recordings.models import DEFAULT_REALTIME_DURATION, OPTIONS, RecordingInput
+from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
 from shared.support.timeutil import human_span, isoformat
-from shared.tencent.generations import Generation, LiveApi, generation
+from shared.tencent.generations import Generation, generation
 from shared.tencent.types import Mode, RecordingPlan
 
 # Formats that can carry video: a record_type of video (the default) needs one of them. fcgi states the

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
     InvalidRequest,
     LiverecError,
@@ -26,7 +26,7 @@ from shared.support.errors import (
     TencentUnavailable,
 )
 from shared.support.timeutil import Clock, system_clock
-from shared.tencent.generations import LiveApi, generation
+from shared.tencent.generations import check, generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
@@ -127,6 +127,7 @@ def get_adapter(
     sleep: Sleep = time.sleep,
     retry: RetryPolicy | None = None,
 ) -> LiveAdapter:
+    check(settings)
     module, _, name = generation(settings.api).adapter.partition(":")
     adapter: type[LiveAdapter] = getattr(importlib.import_module(f"shared.tencent.{module}"), name)
     return adapter(settings, clock=clock, sleep=sleep, retry=retry or RetryPolicy())

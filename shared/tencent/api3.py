@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
 from shared.support.timeutil import Clock
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, no_answer, tencent_error
-from shared.tencent.generations import LiveApi
 from shared.tencent.signing import tc3_sign_request
 from shared.tencent.transport import Transport
 from shared.tencent.types import CreatedTask, RecordingPlan

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import TaskNotFound, TencentError, UnsupportedOperation
 from shared.support.timeutil import Clock, format_cst
 from shared.tencent.adapter import (
@@ -20,7 +20,6 @@ from shared.tencent.adapter import (
     require_stream,
     tencent_error,
 )
-from shared.tencent.generations import LiveApi
 from shared.tencent.signing import fcgi_sign
 from shared.tencent.transport import Transport
 from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery

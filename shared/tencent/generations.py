@@ -7,25 +7,17 @@ https://www.tencentcloud.com/document/product/267/37309 ; CreateLiveRecord, v2 C
 Live_Tape_Start: the live-streaming API pages of their time), and the codes are from the per-action error
 lists in Tencent's SDKs; where a value is our choice, its comment says so.
 
-This module imports nothing of liverec's: every layer may read it (the configuration too).
+It reads only the configuration (the bottom layer): every layer above may read it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import Literal
 
-
-class LiveApi(StrEnum):
-    """The one Tencent API generation a deployment speaks (the two API 3.0 families are never mixed)."""
-
-    RECORD_TASK = "record-task"  # API 3.0 CreateRecordTask family (current)
-    LIVE_RECORD = "live-record"  # API 3.0 CreateLiveRecord family
-    V2 = "v2"  # live.api.qcloud.com/v2/index.php CreateRecord family
-    FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
-
+from shared.support.config import LiveApi, Settings
+from shared.support.errors import ConfigError
 
 ONE_DAY = timedelta(days=1)
 # API 3.0 codes that refuse the request itself, which a retry cannot change (UnknownParameter is not one:
@@ -180,3 +172,26 @@ GENERATIONS: dict[LiveApi, Generation] = {g.api: g for g in (RECORD_TASK, LIVE_R
 
 def generation(api: LiveApi | str) -> Generation:
     return GENERATIONS[LiveApi(api)]
+
+
+def check(settings: Settings) -> None:
+    """What the configured generation requires of the configuration: its credentials, and a region it is
+    offered in. Raised as a ConfigError naming the variable, when a generation is first chosen."""
+    gen = generation(settings.api)
+    needed: dict[str, object]
+    if gen.credentials == "fcgi":
+        needed = {"LIVE_FCGI_APPID": settings.fcgi_appid, "LIVE_FCGI_KEY": settings.fcgi_key}
+    else:
+        needed = {
+            "TENCENTCLOUD_SECRET_ID": settings.secret_id,
+            "TENCENTCLOUD_SECRET_KEY": settings.secret_key,
+        }
+    for var, value in needed.items():
+        if value is None:
+            raise ConfigError(f"{var} is required when LIVE_API={settings.api.value}", field=var)
+    if gen.regions is not None and settings.region not in gen.regions:
+        raise ConfigError(
+            f"LIVE_REGION={settings.region} is not a region {gen.create_action} supports "
+            f"({', '.join(sorted(gen.regions))})",
+            field="LIVE_REGION",
+        )

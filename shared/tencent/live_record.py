@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import UnsupportedOperation
 from shared.support.timeutil import Clock, format_cst
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
 from shared.tencent.api3 import Api3Client
-from shared.tencent.generations import LiveApi
 from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import InvalidRequest
 from shared.support.timeutil import Clock, from_unix, human_span, to_unix
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest
 from shared.tencent.api3 import Api3Client
-from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.tencent.generations import RECORD_TASK
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 
 

@@ -21,10 +21,10 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from shared.support.config import LiveApi
 from shared.support.errors import LiverecError, TencentUnavailable
 from shared.support.keepalive import ConnectFailed, Pool
 from shared.tencent.adapter import no_answer
-from shared.tencent.generations import LiveApi
 
 
 class NotSent(Exception):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from shared.tencent.generations import LiveApi
+from shared.support.config import LiveApi
 
 
 class Mode(StrEnum):

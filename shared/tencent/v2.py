@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
 from shared.support.timeutil import Clock, format_cst, parse_cst
 from shared.tencent.adapter import (
@@ -22,7 +22,6 @@ from shared.tencent.adapter import (
     require_stream,
     tencent_error,
 )
-from shared.tencent.generations import LiveApi
 from shared.tencent.signing import HmacMethod, hmac_signature, hmac_string_to_sign
 from shared.tencent.transport import Transport
 from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskInfo, TaskPage, TaskQuery

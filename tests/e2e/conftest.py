@@ -7,9 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from devtools.emulator import Emulator
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.tencent.adapter import LiveAdapter, RetryPolicy, get_adapter
-from shared.tencent.generations import LiveApi
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 from devtools.emulator import Emulator
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
     InvalidRequest,
     OutcomeUnknown,
@@ -24,7 +24,6 @@ from shared.support.errors import (
 )
 from shared.support.timeutil import from_unix
 from shared.tencent.adapter import LiveAdapter
-from shared.tencent.generations import LiveApi
 from shared.tencent.types import Mode, RecordingPlan, TaskQuery
 from tests.e2e.conftest import Sleeps
 

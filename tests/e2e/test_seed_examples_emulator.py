@@ -12,9 +12,9 @@ import pytest
 from devtools.emulator import Emulator
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi
 from shared.support.timeutil import parse_cst
 from shared.tencent.adapter import LiveAdapter
-from shared.tencent.generations import LiveApi
 from shared.tencent.types import Mode
 
 pytestmark = pytest.mark.e2e

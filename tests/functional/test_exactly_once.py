@@ -20,11 +20,11 @@ from shared.recordings.rollout import tick
 from shared.recordings.service import LEASE_MARGIN, RecordingService, lookup_windows
 from shared.storage.ledger import Origin
 from shared.storage.memory import MemoryLedger
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import ConfigError, NotEnoughTime
 from shared.support.timeutil import Deadline
 from shared.tencent.adapter import get_adapter
-from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.tencent.generations import RECORD_TASK
 from shared.tencent.types import Mode
 from tests.functional.conftest import http_event
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed

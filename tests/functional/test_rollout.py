@@ -17,9 +17,8 @@ from shared.recordings.programs import Program
 from shared.recordings.rollout import TokenBucket, tick
 from shared.recordings.service import RecordingService
 from shared.storage.memory import MemoryLedger
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.tencent.adapter import get_adapter
-from shared.tencent.generations import LiveApi
 
 Factory = Callable[..., RecordingService]
 

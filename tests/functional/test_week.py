@@ -28,8 +28,8 @@ from functions.tasks import handler as tasks
 from shared.app import use_clock
 from shared.recordings.programs import Program
 from shared.recordings.rollout import plan_chunks
-from shared.support.config import get_settings
-from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.support.config import LiveApi, get_settings
+from shared.tencent.generations import RECORD_TASK
 from tests.functional.conftest import TABLE, http_event
 
 START = datetime(2026, 11, 23, 0, 3, tzinfo=UTC)  # a Monday, 08:03 China time

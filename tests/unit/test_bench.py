@@ -12,7 +12,8 @@ from bench.common import Goal, Section, median, percentile
 from bench.run import render
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import plan_chunks
-from shared.tencent.generations import RECORD_TASK, LiveApi
+from shared.support.config import LiveApi
+from shared.tencent.generations import RECORD_TASK
 
 
 def test_percentile_is_nearest_rank() -> None:

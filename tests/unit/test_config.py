@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 import shared.support.config as config_module
-from shared.support.config import Settings, get_settings
+from shared.support.config import LiveApi, Settings, get_settings
 from shared.support.errors import ConfigError
-from shared.tencent.generations import LiveApi
+from shared.tencent.generations import check
 
 SECRET_ID = "AKIDabcdefgh1234"
 SECRET_KEY = "tc-key-秘密-that-must-not-leak"
@@ -64,9 +64,16 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
+def validated(env: dict[str, str]) -> Settings:
+    """The configuration as a deployment checks it: its shape, then what the chosen generation requires."""
+    settings = Settings.from_env(env)
+    check(settings)
+    return settings
+
+
 def config_error(env: dict[str, str]) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        Settings.from_env(env)
+        validated(env)
     return info.value
 
 
@@ -107,7 +114,7 @@ def test_defaults() -> None:
     ids=["record-task", "live-record", "v2", "fcgi"],
 )
 def test_each_live_api_value(env: dict[str, str], api: LiveApi) -> None:
-    s = Settings.from_env(env)
+    s = validated(env)
     assert s.api is api
     if api is LiveApi.FCGI:
         assert s.fcgi_appid == 1234
@@ -121,13 +128,13 @@ def test_timeouts_above_3_seconds_are_accepted(raw: str, expected: float) -> Non
 
 @pytest.mark.parametrize("region", ["ap-guangzhou", "ap-singapore", "na-ashburn", "eu-frankfurt"])
 def test_record_task_regions_are_accepted(region: str) -> None:
-    assert Settings.from_env({**API3, "LIVE_REGION": region}).region == region
+    assert validated({**API3, "LIVE_REGION": region}).region == region
 
 
 @pytest.mark.parametrize("api", ["live-record", "v2"])
 def test_the_region_list_binds_record_task_only(api: str) -> None:
     # Given a region CreateRecordTask does not serve, When another generation is selected, Then it is accepted
-    assert Settings.from_env({**API3, "LIVE_API": api, "LIVE_REGION": "ap-beijing"}).region == "ap-beijing"
+    assert validated({**API3, "LIVE_API": api, "LIVE_REGION": "ap-beijing"}).region == "ap-beijing"
 
 
 # --- missing and malformed values ---------------------------------------------------------------------
@@ -332,14 +339,32 @@ def test_importing_shared_config_reads_no_environment(monkeypatch: pytest.Monkey
 
 
 def test_get_settings_validates_on_first_use(clean_env: pytest.MonkeyPatch) -> None:
-    # Given no credentials, When settings are first needed, Then that call (not the import) fails
+    # Given a malformed variable, When settings are first needed, Then that call (not the import) fails
+    clean_env.setenv("LIVE_TIMEOUT", "2")
     with pytest.raises(ConfigError) as info:
         get_settings()
-    assert info.value.field == "TENCENTCLOUD_SECRET_ID"
+    assert info.value.field == "LIVE_TIMEOUT"
     # And a failure is not cached: once the environment is fixed, the next call succeeds
+    clean_env.setenv("LIVE_TIMEOUT", "10")
+    assert get_settings().timeout == 10
+
+
+def test_what_the_generation_requires_is_checked_when_the_service_is_first_built(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    from shared.app import reset, service
+
+    # Given no credentials, When the service is first needed, Then that call fails, naming the variable
+    reset()
+    with pytest.raises(ConfigError) as info:
+        service()
+    assert info.value.field == "TENCENTCLOUD_SECRET_ID"
+    # And nothing is cached: once the environment is fixed, the next call succeeds
     clean_env.setenv("TENCENTCLOUD_SECRET_ID", SECRET_ID)
     clean_env.setenv("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
-    assert get_settings().secret_id == SECRET_ID
+    get_settings.cache_clear()
+    assert service().settings.secret_id == SECRET_ID
+    reset()
 
 
 def test_get_settings_caches_until_cleared(clean_env: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingI
 from shared.recordings.service import LEASE_MARGIN, MAX_RUN, RecordingService
 from shared.storage.ledger import Claim, Origin, Recording, ledger_key
 from shared.storage.memory import MemoryLedger, MemoryState
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
     IdempotencyConflict,
     IdempotencyInProgress,
@@ -25,7 +25,6 @@ from shared.support.errors import (
     TencentUnavailable,
 )
 from shared.support.timeutil import Deadline
-from shared.tencent.generations import LiveApi
 from shared.tencent.types import Mode
 from shared.webhooks.callbacks import CallbackRule, CallbackService
 from shared.webhooks.outbox import Forwarder

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
-from shared.tencent.generations import LiveApi
 from shared.tencent.types import Mode
 
 NOW = datetime(2026, 5, 20, 18, 30, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
+from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
-from shared.tencent.generations import LiveApi
 from shared.tencent.record_task import check_task_query
 from shared.tencent.types import Mode, RecordingPlan, TaskQuery
 

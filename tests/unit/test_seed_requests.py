@@ -14,11 +14,10 @@ import pytest
 
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
 from shared.recordings.rules import plan_recording
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.timeutil import CST, parse_cst
 from shared.tencent.adapter import WireRequest, get_adapter
 from shared.tencent.fcgi import FcgiAdapter
-from shared.tencent.generations import LiveApi
 from shared.tencent.signing import hmac_signature, hmac_string_to_sign, md5_sign
 from shared.tencent.transport import encode_query
 from shared.tencent.types import Mode

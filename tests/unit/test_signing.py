@@ -30,11 +30,10 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.sign import Sign
 
-from shared.support.config import Settings
+from shared.support.config import LiveApi, Settings
 from shared.support.errors import CallbackAuthError
 from shared.tencent.adapter import RetryPolicy
 from shared.tencent.api3 import Api3Client
-from shared.tencent.generations import LiveApi
 from shared.tencent.signing import (
     fcgi_sign,
     hmac_signature,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.support.config import LiveApi
 from shared.support.errors import (
     LimitExceeded,
     RateLimited,
@@ -18,7 +19,6 @@ from shared.support.errors import (
 )
 from shared.tencent.api3 import classify
 from shared.tencent.fcgi import _error as fcgi_error
-from shared.tencent.generations import LiveApi
 from shared.tencent.v2 import _error as v2_error
 
 
