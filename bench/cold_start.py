@@ -5,8 +5,8 @@ with the idempotency store in-process and on DynamoDB (moto's server), side by s
 
 - as deployed: ``python -S`` with only an unzipped artifact on the path and no bytecode written, as on
   Lambda's read-only /var/task. Ours is ``.serverless/liverec.zip`` (precompiled, see devtools/precompile);
-  the naive stack is the plain serverless-python-requirements bundle of its four packages (kept by the
-  package benchmark), with boto3 from the dev venv standing in for the Lambda runtime's, bytecode cached
+  the naive stack is the plain serverless-python-requirements bundle of its four packages (bench/plain.py,
+  built once and kept), with boto3 from the dev venv standing in for the Lambda runtime's, bytecode cached
   (in the naive stack's favour);
 - in the dev venv: bytecode cached, site-packages on the path.
 """
@@ -23,11 +23,11 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, Goal, Section, emulator, function_env, median, moto_dynamodb, table
+from bench.plain import built_at, bundle, naive_code
 
 TABLE = "liverec-bench-idempotency"
 NAIVE_TABLE = "liverec-bench-naive"
@@ -39,8 +39,6 @@ SAMPLES = {
     "tasks": "tasks_list",
     "webhooks": "webhooks_callback_stream_begin",
 }
-# what the Lambda runtime provides beside the code: boto3 and what it needs (the naive stack imports it)
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 GOAL_RATIO = 0.4
 GOAL_RSS_MIB = 40.0
 
@@ -118,21 +116,8 @@ def _unzip(artifact: Path, into: Path) -> Path:
     return into
 
 
-def _runtime_dir(into: Path) -> Path:
-    """The Lambda runtime's boto3 and friends, linked from the dev venv (bytecode cached)."""
-    into.mkdir()
-    for name in RUNTIME_PACKAGES:
-        spec = find_spec(name)
-        if spec is None or spec.origin is None:
-            continue
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (into / source.name).symlink_to(source)
-    return into
-
-
 def scenarios(
-    tmp: Path, base: dict[str, str], aws: dict[str, str], functions: list[str], plain: Path | None
+    tmp: Path, base: dict[str, str], aws: dict[str, str], functions: list[str], naive_zip: Path | None
 ) -> list[Scenario]:
     """Every scenario, each in the settings it can run in (as deployed needs the built artifacts)."""
     python = sys.executable
@@ -147,10 +132,8 @@ def scenarios(
     ]
     ours = ROOT / ".serverless" / "liverec.zip"
     code = _unzip(ours, tmp / "ours") if ours.exists() else None
-    if plain is not None and plain.exists():
-        naive_code = _unzip(plain, tmp / "naive")
-        shutil.copyfile(ROOT / "bench" / "naive" / "handler.py", naive_code / "naive_handler.py")
-        path = f"{naive_code}{os.pathsep}{_runtime_dir(tmp / 'runtime')}"
+    if naive_zip is not None:
+        path = os.pathsep.join(map(str, naive_code(naive_zip, ROOT / "bench" / "naive" / "handler.py", tmp)))
         env = naive_env | bare_env | {"PYTHONPATH": path}
         out.append(
             Scenario(
@@ -201,14 +184,14 @@ def scenarios(
     return out
 
 
-def measure(runs: int, functions: list[str], plain: Path | None) -> list[Scenario]:
+def measure(runs: int, functions: list[str], naive_zip: Path | None) -> list[Scenario]:
     with (
         emulator(rate_limits={}) as emu,
         moto_dynamodb(TABLE, NAIVE_TABLE) as aws,
         tempfile.TemporaryDirectory(prefix="liverec-cold-") as tmp_name,
     ):
         tmp = Path(tmp_name)
-        chosen = scenarios(tmp, function_env(emu.base_url), aws, functions, plain)
+        chosen = scenarios(tmp, function_env(emu.base_url), aws, functions, naive_zip)
         for i in range(runs):  # interleaved: the machine's noise falls on every scenario alike
             for scenario in chosen:
                 run = f"{i}-{uuid.uuid4().hex[:8]}"
@@ -281,11 +264,10 @@ def _goals(chosen: list[Scenario], setting: str, label: str) -> list[Goal]:
 
 
 def run(smoke: bool) -> Section:
-    from bench.package_size import PLAIN_ARTIFACT
-
     runs = 1 if smoke else 9
     functions = ["realtime", "webhooks"] if smoke else list(SAMPLES)
-    chosen = measure(runs, functions, PLAIN_ARTIFACT)
+    naive_zip = bundle(offline=smoke)
+    chosen = measure(runs, functions, naive_zip)
     rows = []
     for setting in ("deployed", "venv"):
         naive = next(iter(_pick(chosen, setting, "naive")), None)
@@ -308,9 +290,9 @@ def run(smoke: bool) -> Section:
     total = sum(ms for _, ms in profile)
     profile_rows = [[name, f"{ms:.1f}", f"{ms / total:.0%}"] for name, ms in profile[:14]]
     plain_note = (
-        ""
-        if _pick(chosen, "deployed", "naive")
-        else " (the naive stack as deployed needs the plain bundle a full `make bench` builds; not measured)"
+        f" (bench/plain.py: the zip kept in the user's cache, built {built_at(naive_zip)})"
+        if naive_zip
+        else " (no plain bundle kept, so not run in this smoke run)"
     )
     markdown = (
         f"Median of {runs} runs per scenario, scenarios interleaved run by run. Each run is a fresh process "
@@ -322,8 +304,8 @@ def run(smoke: bool) -> Section:
         "and the naive stack's idempotency use moto's server on 127.0.0.1.\n\n"
         "*As deployed*: `python -S` with only the unzipped artifact on the path and `PYTHONDONTWRITEBYTECODE=1`, "
         "as on Lambda's read-only `/var/task`: ours is `.serverless/liverec.zip` with the bytecode "
-        "`devtools/precompile` adds; the naive stack is `bench/naive/handler.py` on the plain bundle the "
-        "package benchmark builds (pip's timestamp-checked `.pyc` are stale once unzipped, as they are on "
+        "`devtools/precompile` adds; the naive stack is `bench/naive/handler.py` on the plain bundle "
+        "(pip's timestamp-checked `.pyc` are stale once unzipped, as they are on "
         "Lambda, so it compiles from source), with boto3 and its dependencies linked from the dev venv, "
         "bytecode cached, as the Lambda runtime provides them." + plain_note + " The scenario *without "
         "bytecode* runs the same artifact with its `__pycache__` removed: what `devtools/precompile` saves. "
