@@ -10,7 +10,6 @@ others book what entered it since.
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,10 +143,3 @@ def run(smoke: bool) -> Section:
     )
     data = {str(m["programs"]): m | {"ticks": m["ticks"]} for m in results}
     return Section("week", "A week of ticks", markdown, goals, data)
-
-
-if __name__ == "__main__":
-    section = run(smoke="--smoke" in sys.argv)
-    print(section.markdown)
-    for goal in section.goals:
-        print(goal)

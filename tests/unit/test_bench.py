@@ -1,5 +1,5 @@
 """The benchmarks' pure parts: statistics, the rollout's exact occurrence count, the cold start's events,
-goals and rows, the import profile's parsing, and the report. (The benchmarks themselves
+goals and rows, the import profile's parsing, the warm stages, and the report. (The benchmarks themselves
 run in CI as `make bench-smoke`; no time is asserted anywhere.)"""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bench.cold_start import goals as cold_goals
 from bench.common import Goal, Section, median, percentile
 from bench.importtime import by_package
 from bench.run import render
+from bench.warm import Timers
 from shared.recordings.rollout import parse_programs, plan_chunks
 from shared.tencent.generations import RECORD_TASK, LiveApi
 
@@ -86,6 +87,16 @@ def test_the_import_profile_sums_self_time_by_package() -> None:
         "unrelated line\n"
     )
     assert by_package(stderr) == {"pydantic": 2.0, "aws_lambda_powertools.event_handler.openapi": 3.25}
+
+
+def test_the_warm_stages_add_up_to_the_request() -> None:
+    timers = Timers()
+    timers.marks |= {"enter": 1_000_000, "exit": 9_000_000}
+    timers.spent |= {"idempotency": 1_000_000, "round_trip": 4_000_000}
+    stages = timers.stages(start=0, end=10_000_000)
+    assert stages["pre"] == 1.0 and stages["post"] == 1.0 and stages["service_rest"] == 3.0
+    assert stages["plan"] == 0.0 and stages["signing"] == 0.0
+    assert sum(stages.values()) == 10.0
 
 
 def test_report_lists_every_goal_with_its_verdict() -> None:
