@@ -48,9 +48,12 @@ package: $(STAMP) node_modules/.installed
 invoke-local: $(STAMP) node_modules/.installed
 	bash devtools/invoke_local.sh
 
-# Benchmarks (bench/): cold start, warm overhead, rollout at the rate limit, package size, duplicate storm.
-# `bench` writes bench/RESULTS.md (a few minutes, loopback only); `bench-smoke` runs each at tiny sizes and
-# writes nothing (CI: so they cannot rot; no time is asserted).
+# Benchmarks (bench/): package size, cold start, warm overhead, rollout at the rate limit, a week of ticks,
+# duplicate storm. `bench` writes bench/RESULTS.md and results.json (~10 minutes, loopback only; its first
+# run builds the plain bundle the naive stack runs on, from PyPI, and keeps it in ~/.cache/liverec-bench);
+# `bench-smoke` runs each at tiny sizes and writes nothing (CI: so they cannot rot; no time is asserted).
+# The plain bundle's size is recorded in bench/baseline.json, re-measured only on demand:
+#   .venv/bin/python -m bench.package_size --remeasure-baseline
 bench: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run
 

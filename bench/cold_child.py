@@ -1,16 +1,31 @@
-"""One cold start: ``python -m bench.cold_child MODULE EVENT_FILE``. Imports the handler module, serves the
+"""One cold start: ``python bench/cold_child.py MODULE EVENT_FILE`` imports the handler module, serves the
 one prepared event, and prints ``{"import_ms", "first_ms", "status", "peak_rss_kib"}``; with no arguments it
-only reports its peak RSS (the floor). Kept to the stdlib so the runner adds the same small cost to every
-stack it measures.
+only reports its peak RSS (the runner's own floor). Run as a script with nothing of ours on the path (as
+deployed, only the artifact is), so it is stdlib only and adds the same small cost to every stack measured.
+The Lambda context is the kit's (devtools/kit/context.py, standard library only), loaded by its path before
+the clock starts.
 
 Peak RSS is ``VmHWM`` of this process's own memory map, read at the end. Not ``ru_maxrss``: Linux carries
 the forking parent's high-water mark across exec into it, and the parent here is the benchmark itself."""
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
 import time
+from typing import Any
+
+KIT_CONTEXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "devtools", "kit", "context.py")
+
+
+def lambda_context() -> Any:
+    spec = importlib.util.spec_from_file_location("liverec_kit_context", KIT_CONTEXT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolves the class's module by name
+    spec.loader.exec_module(module)
+    return module.LambdaContext(function_name="liverec-bench", aws_request_id="bench")
 
 
 def peak_rss_kib() -> int:
@@ -29,32 +44,27 @@ def done(report: dict[str, object]) -> None:
     os._exit(0)
 
 
-if len(sys.argv) < 2:
-    done({"peak_rss_kib": peak_rss_kib()})
+def main(argv: list[str]) -> None:
+    if not argv:
+        done({"peak_rss_kib": peak_rss_kib()})
+    context = lambda_context()
+    t0 = time.perf_counter()
+    module = importlib.import_module(argv[0])
+    t1 = time.perf_counter()
+    with open(argv[1], encoding="utf-8") as f:
+        event = json.load(f)
+    t2 = time.perf_counter()
+    result = module.lambda_handler(event, context)
+    t3 = time.perf_counter()
+    done(
+        {
+            "import_ms": 1000 * (t1 - t0),
+            "first_ms": 1000 * (t3 - t2),
+            "status": result.get("statusCode") if isinstance(result, dict) else None,
+            "peak_rss_kib": peak_rss_kib(),
+        }
+    )
 
-t0 = time.perf_counter()
-module = importlib.import_module(sys.argv[1])
-t1 = time.perf_counter()
-with open(sys.argv[2], encoding="utf-8") as f:
-    event = json.load(f)
 
-
-class Context:
-    function_name = "liverec-bench"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-bench"
-    aws_request_id = "bench"
-
-
-t2 = time.perf_counter()
-result = module.lambda_handler(event, Context())
-t3 = time.perf_counter()
-status = result.get("statusCode") if isinstance(result, dict) else None
-done(
-    {
-        "import_ms": 1000 * (t1 - t0),
-        "first_ms": 1000 * (t3 - t2),
-        "status": status,
-        "peak_rss_kib": peak_rss_kib(),
-    }
-)
+if __name__ == "__main__":
+    main(sys.argv[1:])

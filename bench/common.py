@@ -1,5 +1,8 @@
-"""What every benchmark shares: the result shape, the machine's description, statistics, and the loopback
-servers (the Tencent Live emulator, moto's DynamoDB server) each benchmark starts and stops itself."""
+"""What every benchmark shares: the result shape, the machine's description, statistics and tables, the
+loopback servers each benchmark starts and stops itself (the Tencent Live emulator in this process, moto's
+DynamoDB server in its own; the warm benchmark runs the emulator in its own process with
+``devtools.emulator.emulator_process``), the functions' environment, the Lambda context, and
+``serverless package``."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,12 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from devtools.kit import LambdaContext as FakeContext
+
+__all__ = ["FakeContext"]  # the kit's Lambda context, under the name the benchmarks use
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
 class Goal:
-    """One goal from the issue, with the figure measured for it in this run."""
+    """One goal, with the figure measured for it in this run."""
 
     name: str
     target: str
@@ -148,8 +156,18 @@ def moto_dynamodb(*tables: str) -> Iterator[dict[str, str]]:
         yield aws_env(url)
 
 
-class FakeContext:
-    function_name = "liverec-bench"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-bench"
-    aws_request_id = "bench"
+SLS_ENV = {"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off"}
+
+
+def sls_package(cwd: Path) -> float:
+    """``npx serverless package`` in ``cwd``, as ``make package`` runs it (the venv's python first on the
+    PATH); the seconds it took."""
+    env = dict(os.environ, **SLS_ENV)
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    start = time.perf_counter()
+    argv = ["npx", "serverless", "package"]  # npx from PATH, as the Makefile runs it
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+        raise RuntimeError(f"`npx serverless package` failed in {cwd} (exit {proc.returncode}):\n{tail}")
+    return time.perf_counter() - start

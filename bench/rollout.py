@@ -5,12 +5,11 @@ RequestLimitExceeded answered by the emulator and surfaced to the tick, duplicat
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.common import Goal, Section, emulator, table
+from bench.common import Goal, Section, emulator, environment, function_env, table
 
 LIMIT = 20  # CreateRecordTask, seed 004
 GOAL_SHARE = 0.95
@@ -45,70 +44,64 @@ def programs(total: int) -> list[dict[str, Any]]:
     return out
 
 
-def measure(total: int) -> dict[str, Any]:
-    from devtools.emulator import Credentials
+def timed_ticks(service: Any, total: int) -> dict[str, Any]:
+    """Two ticks over programs with ``total`` occurrences; when each create returned (perf_counter)."""
     from shared.recordings.programs import parse_programs
     from shared.recordings.rollout import tick
-    from shared.recordings.service import RecordingService
-    from shared.storage.memory import MemoryLedger
-    from shared.support.config import Settings
-    from shared.tencent.adapter import get_adapter
 
-    with emulator() as emu:  # the emulator's default limits: CreateRecordTask 20/s
+    done: list[float] = []
+    create = service.create
+
+    def timed_create(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return create(*args, **kwargs)
+        finally:
+            done.append(time.perf_counter())
+
+    service.create = timed_create
+    parsed = parse_programs(programs(total), "bench")
+    started = time.perf_counter()
+    first = tick(service, parsed)
+    wall = time.perf_counter() - started
+    second = tick(service, parsed)
+    created = len(first.created)
+    span = done[created - 1] - done[0] if created > 1 else float("nan")
+    return {
+        "occurrences": first.occurrences,
+        "created": created,
+        "failed": len(first.failed),
+        "failed_codes": sorted({f["error"]["code"] for f in first.failed}),
+        "tick_s": wall,
+        "rate_per_s": (created - 1) / span if created > 1 else float("nan"),
+        "second_created": len(second.created),
+        "second_existing": second.existing,
+        "second_tick_s": time.perf_counter() - started - wall,
+    }
+
+
+def measure(total: int) -> dict[str, Any]:
+    from shared.app import service, use_clock
+
+    # the emulator's default limits (CreateRecordTask 20/s), the functions' environment, the in-process store
+    with emulator() as emu, environment(function_env(emu.base_url)):
         emu.clock.freeze(NOW.timestamp())
-        creds = Credentials()
-        settings = Settings.from_env(
-            {
-                "LIVE_API": "record-task",
-                "LIVE_ENDPOINT": emu.base_url,
-                "TENCENTCLOUD_SECRET_ID": creds.secret_id,
-                "TENCENTCLOUD_SECRET_KEY": creds.secret_key,
-                "LIVE_DOMAIN": "5000.live.push.com",
-                "LIVE_APP": "live",
-            }
-        )
-        clock = emu.clock.now
-        service = RecordingService(settings, get_adapter(settings, clock=clock), MemoryLedger(), clock)
-        done: list[float] = []
-        create = service.create
-
-        def timed_create(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return create(*args, **kwargs)
-            finally:
-                done.append(time.perf_counter())
-
-        service.create = timed_create  # type: ignore[method-assign]
-        parsed = parse_programs(programs(total), "bench")
-        started = time.perf_counter()
-        first = tick(service, parsed)
-        wall = time.perf_counter() - started
-        second_started = time.perf_counter()
-        second = tick(service, parsed)
-        second_wall = time.perf_counter() - second_started
-        requests = emu.requests()
-        limited = sum(
-            1
-            for r in requests
+        use_clock(emu.clock.now)  # the frozen instant; waiting (pacing) in real time, as the limit counts it
+        try:
+            found = timed_ticks(service(), total)
+        finally:
+            use_clock()
+        limited = [
+            r
+            for r in emu.requests()
             if r.action == "CreateRecordTask" and "RequestLimitExceeded" in json.dumps(r.response)
-        )
+        ]
         tasks = [t for t in emu.tasks() if not t.deleted]
-        windows = {(t.stream, t.start, t.end) for t in tasks}
-        span = done[len(first.created) - 1] - done[0] if len(done) > 1 else float("nan")
-        return {
-            "occurrences": first.occurrences,
-            "created": len(first.created),
-            "failed": len(first.failed),
-            "failed_codes": sorted({f["error"]["code"] for f in first.failed}),
-            "tick_s": wall,
-            "rate_per_s": (len(first.created) - 1) / span if len(first.created) > 1 else float("nan"),
-            "limited_answers": limited,
-            "tasks": len(tasks),
-            "duplicates": len(tasks) - len(windows),
-            "second_created": len(second.created),
-            "second_existing": second.existing,
-            "second_tick_s": second_wall,
-        }
+    windows = {(t.stream, t.start, t.end) for t in tasks}
+    return found | {
+        "limited_answers": len(limited),
+        "tasks": len(tasks),
+        "duplicates": len(tasks) - len(windows),
+    }
 
 
 def run(smoke: bool) -> Section:
@@ -147,7 +140,7 @@ def run(smoke: bool) -> Section:
         ],
     ]
     markdown = (
-        f"One `shared.recordings.rollout.tick` (the `scheduled` function's timer path) with programs that have exactly "
+        f"One `shared.recordings.rollout.tick` (the `rollout` function's timer path, in-process store) with programs that have exactly "
         f"{total} occurrences in CreateRecordTask's 6-day horizon from a frozen instant, against the "
         "in-process emulator with its default limits: CreateRecordTask refused beyond 20 requests in any "
         "sliding one-second window of real time. The tick paces with its token bucket at 97% of the "
@@ -155,10 +148,3 @@ def run(smoke: bool) -> Section:
         "as the caller sees them. Then a second tick over the same programs.\n\n" + table(["", ""], rows)
     )
     return Section("rollout", "Rollout at the rate limit", markdown, goals, m)
-
-
-if __name__ == "__main__":
-    section = run(smoke="--smoke" in sys.argv)
-    print(section.markdown)
-    for goal in section.goals:
-        print(goal)

@@ -1,11 +1,12 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all six, full size (a few minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all six, full size (~10 minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
-    python -m bench.run --only cold,warm  # some of them (writes RESULTS.md only with all six)
+    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all six)
 
 Loopback only: each benchmark starts the servers it needs on 127.0.0.1 and stops them. Nothing asserts on
-times; goals are reported as met or missed.
+times; goals are reported as met or missed. The plain bundle's size is a recorded figure
+(bench/baseline.json), re-measured only on demand: ``python -m bench.package_size --remeasure-baseline``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from bench.common import ROOT, Goal, Section, machine, table
 
-# package first: it builds the plain bundle the cold start runs the naive stack from, "as deployed"
+# package first: it builds .serverless/liverec.zip, which the cold start runs "as deployed"
 ORDER = ("package", "cold", "warm", "rollout", "week", "storm")
 
 
@@ -48,8 +49,9 @@ def render(sections: list[Section], info: dict[str, object], seconds: float, pre
         "",
         f"Written by `make bench` (`python -m bench.run`) on {info['date']}, commit {info['commit']}, in "
         f"{seconds:.0f} s. Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, "
-        f"{info['os']}, Python {info['python']}. A shared, noisy machine: every ratio below is measured side "
-        "by side in this one run (scenarios interleaved), never against figures from another run.",
+        f"{info['os']}, Python {info['python']}. A shared, noisy machine: every time ratio below is measured "
+        "side by side in this one run (scenarios interleaved), never against figures from another run; sizes "
+        "are compared with the plain bundle's recorded size (bench/baseline.json).",
         "",
     ]
     if preface:

@@ -5,11 +5,11 @@ server). Tasks created (goal: exactly one per storm) and the latency of the dupl
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from bench.common import (
@@ -50,8 +50,11 @@ def concurrently(n: int, call: Callable[[int], dict[str, Any]]) -> list[tuple[fl
 def storm(store: str, callbacks: int, creates: int) -> dict[str, Any]:
     from devtools.events import LOCAL_CALLBACK_KEY, callback_sign, load_event
 
-    with emulator() as emu, moto_dynamodb(TABLE) as aws:
-        extra = aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE} if store == "dynamodb" else {}
+    dynamodb: AbstractContextManager[dict[str, str]] = (
+        moto_dynamodb(TABLE) if store == "dynamodb" else nullcontext({})
+    )
+    with emulator() as emu, dynamodb as aws:
+        extra = aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE} if aws else {}
         with environment(function_env(emu.base_url, **extra)):
             # imported here: the logger takes its level (WARNING) from the environment when first built
             from functions.realtime import handler as realtime
@@ -132,10 +135,3 @@ def run(smoke: bool) -> Section:
         + table(["store", "callback storm", "callback ms", "create storm", "duplicates: ms"], rows)
     )
     return Section("storm", "Duplicate storm", markdown, goals, {r["store"]: r for r in results})
-
-
-if __name__ == "__main__":
-    section = run(smoke="--smoke" in sys.argv)
-    print(section.markdown)
-    for goal in section.goals:
-        print(goal)

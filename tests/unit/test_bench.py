@@ -1,5 +1,6 @@
 """The benchmarks' pure parts: statistics, the rollout's exact occurrence count, the cold start's events,
-and the report. (The benchmarks themselves run in CI as `make bench-smoke`; no time is asserted anywhere.)"""
+goals and rows, the import profile's parsing, the warm stages, and the report. (The benchmarks themselves
+run in CI as `make bench-smoke`; no time is asserted anywhere.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import json
 import pytest
 from pydantic import SecretStr
 
+from bench.cold_start import Scenario, rows
+from bench.cold_start import goals as cold_goals
 from bench.common import Goal, Section, median, percentile
+from bench.importtime import by_package
 from bench.run import render
+from bench.warm import Timers
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import plan_chunks
 from shared.support.config import LiveApi
@@ -45,6 +50,55 @@ def test_cold_start_events_are_unique_per_run_and_still_validly_signed() -> None
     verify_callback(body_a, SecretStr(LOCAL_CALLBACK_KEY), now=body_a["t"] - 1)
     created = _event("realtime", "run-c")
     assert created["headers"]["idempotency-key"] == "bench-run-c"
+    naive_a, naive_b = _event(None, "run-d"), _event(None, "run-e")  # powertools keys on the body
+    assert json.loads(naive_a["body"])["stream"] != json.loads(naive_b["body"])["stream"]
+
+
+def _scenario(name: str, setting: str, kind: str, wall: float, rss: float = 30.0) -> Scenario:
+    return Scenario(name, setting, kind, [], {}, walls=[wall, wall + 2, wall - 2], rss=[rss])
+
+
+def test_the_cold_start_goals_take_the_slowest_of_ours_and_quote_the_framework_floor() -> None:
+    chosen = [
+        _scenario("naive stack, as deployed", "deployed", "naive", 1000, rss=120),
+        _scenario("framework floor, as deployed", "deployed", "framework", 150),
+        _scenario("realtime, in-process store, as deployed", "deployed", "ours", 200, rss=38),
+        _scenario("webhooks, DynamoDB store, as deployed", "deployed", "ours", 300, rss=41),
+        _scenario("realtime, in-process store, as deployed without bytecode", "bare", "ours", 900),
+        _scenario("realtime, in-process store, dev venv", "venv", "ours", 250),
+    ]
+    ratio, rss = cold_goals(chosen, "deployed")
+    assert ratio.met is True  # 0.30x; the row without bytecode is not a deployed setting
+    assert ratio.measured == "0.30x (webhooks: 300 vs 1000 ms; the framework floor alone is 0.15x)"
+    assert rss.met is False and rss.measured == "41.0 MiB"  # the naive stack's RSS is not ours
+    unmeasured, venv_rss = cold_goals(chosen, "venv")  # no naive stack in the dev venv here
+    assert unmeasured.met is None and "not measured" in unmeasured.measured
+    assert venv_rss.met is True
+    table_rows = rows(chosen)
+    assert [r[0] for r in table_rows][-1] == "realtime, in-process store, dev venv"
+    assert table_rows[2][-1] == "0.20" and table_rows[-1][-1] == "—"  # wall / naive of its own setting
+
+
+def test_the_import_profile_sums_self_time_by_package() -> None:
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:      1500 |       1500 |   pydantic._internal\n"
+        "import time:       500 |       2000 | pydantic\n"
+        "import time:      3000 |       3000 |     aws_lambda_powertools.event_handler.openapi.models\n"
+        "import time:       250 |       3250 |   aws_lambda_powertools.event_handler.openapi\n"
+        "unrelated line\n"
+    )
+    assert by_package(stderr) == {"pydantic": 2.0, "aws_lambda_powertools.event_handler.openapi": 3.25}
+
+
+def test_the_warm_stages_add_up_to_the_request() -> None:
+    timers = Timers()
+    timers.marks |= {"enter": 1_000_000, "exit": 9_000_000}
+    timers.spent |= {"idempotency": 1_000_000, "round_trip": 4_000_000}
+    stages = timers.stages(start=0, end=10_000_000)
+    assert stages["pre"] == 1.0 and stages["post"] == 1.0 and stages["service_rest"] == 3.0
+    assert stages["plan"] == 0.0 and stages["signing"] == 0.0
+    assert sum(stages.values()) == 10.0
 
 
 def test_report_lists_every_goal_with_its_verdict() -> None:
