@@ -157,3 +157,19 @@ def test_shell_hook_signing_snippet(receiver: HookReceiver) -> None:
         capture_output=True,
     )
     assert receiver.results == [(201, b'{"stream": "livetest", "duration": 60}')]
+
+
+def test_the_layout_sections_match_the_tree() -> None:
+    root = Path(__file__).resolve().parents[2]
+    block = README[README.index("## Layout") :].split("```")[1]
+    named = [line.split()[0] for line in block.splitlines() if line.strip() and not line.startswith(" ")]
+    for path in named:  # every path the README names exists
+        assert list(root.glob(path.replace("<name>", "*"))), path
+    architecture = (root / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    entries = sorted(
+        p.name for p in (root / "shared").iterdir() if p.name not in ("__init__.py", "__pycache__")
+    )
+    for entry in entries:  # and every layer of shared/ is in both
+        assert f"shared/{entry}" + ("/" if (root / "shared" / entry).is_dir() else "") in block, entry
+        assert f"shared/{entry}" in architecture, entry
+    assert len(entries) + 1 <= 8  # at most 8 entries at shared/'s top, __init__.py included
