@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from shared.support.config import LiveApi
@@ -64,7 +63,7 @@ class FakeAdapter:
         return self.tasks[task_id]
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
-        self.tasks[task_id] = replace(self._task(task_id), stopped_at=datetime.now().astimezone())
+        self.tasks[task_id] = self._task(task_id)._replace(stopped_at=datetime.now().astimezone())
 
     def delete(self, task_id: str, stream: str | None = None) -> None:
         if not self.generation.deletes:

@@ -13,7 +13,8 @@ Time = Annotated[str, Field(description="ISO-8601 UTC, seconds precision", examp
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built when first used (the OpenAPI document, a test), not at every cold start
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CreatedRecording(_Out):

@@ -48,7 +48,8 @@ class RecordingOptions(BaseModel):
     """How to record, where the generation offers it (its row in the capability table says which): taken by
     the create routes, the recurring programs and the callback rules alike."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # the bases are never validated themselves: only the models built on them are (at definition)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     format: FileFormat | None = None
     record_type: RecordType | None = None
@@ -86,11 +87,15 @@ class RecordingInput(RecordingOptions):
 class ScheduledRecordingInput(RecordingInput):
     """``POST /recordings/scheduled``: a window given by ``start`` and ``end`` (or ``duration``)."""
 
+    model_config = ConfigDict(defer_build=False)
+
     start: TimeInput
 
 
 class RealtimeRecordingInput(RecordingInput):
     """``POST /recordings/realtime``: start now, for ``duration`` seconds (default 300) or until ``end``."""
+
+    model_config = ConfigDict(defer_build=False)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from shared.recordings.models import RecordingInput
@@ -213,7 +213,7 @@ class RecordingService:
         except LiverecError:
             self.ledger.release(key, owner)
             raise
-        recording = replace(planned, task_id=created.task_id)
+        recording = planned._replace(task_id=created.task_id)
         try:
             if not self.ledger.settle(key, owner, "created", recording, self.clock()):
                 logger.error(
@@ -244,8 +244,7 @@ class RecordingService:
             planned.stream, planned.domain, planned.app, [(planned.start, planned.end)]
         ):
             if same_recording(task, planned):
-                return replace(
-                    planned,
+                return planned._replace(
                     task_id=task.task_id,
                     warnings=(*planned.warnings, "reconciled: found the task an unanswered create made"),
                 )
@@ -284,7 +283,7 @@ class RecordingService:
         tasks: list[TaskInfo] = []
         token: str | None = None
         for _ in range(50):  # bounded paging
-            page = self.adapter.list_tasks(replace(query, page_token=token))
+            page = self.adapter.list_tasks(query._replace(page_token=token))
             tasks += page.tasks
             token = page.next_token
             if not token:
@@ -302,8 +301,8 @@ class RecordingService:
         claim = Claim(full_key, fp, origin, now, now + LEASE_MARGIN, planned)
         if self.ledger.claim(claim) is not None:
             return False
-        found = replace(
-            planned, task_id=task.task_id, warnings=(*planned.warnings, "adopted: already at Tencent")
+        found = planned._replace(
+            task_id=task.task_id, warnings=(*planned.warnings, "adopted: already at Tencent")
         )
         return self.ledger.settle(full_key, claim.owner, "created", found, now)
 

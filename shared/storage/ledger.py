@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
 from shared.support.timeutil import from_unix, isoformat
@@ -52,8 +52,7 @@ def retain_until(now: float, end: float | None) -> float:
     return max(now + MIN_RETENTION, (end if end is not None else now) + AFTER_END)
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """What asked for a recording: ``kind``, and the program or callback rule by ``name`` where there is one."""
 
     kind: OriginKind
@@ -63,8 +62,7 @@ class Origin:
         return {"kind": self.kind, "name": self.name}
 
 
-@dataclass(frozen=True)
-class Recording:
+class Recording(NamedTuple):
     """A recording as liverec asked for it: planned (``task_id`` None) or created. Times are UNIX seconds."""
 
     api: str
@@ -108,8 +106,7 @@ class Recording:
         }
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     key: str
     state: State
     fingerprint: str

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from shared.storage.ledger import Claim, Entry, Recording, State, Summary, retain_until, task_ref
@@ -49,8 +48,7 @@ class MemoryLedger:
             entry = self._entries.get(key)
             if entry is None or entry.owner != owner:
                 return False
-            self._entries[key] = replace(
-                entry,
+            self._entries[key] = entry._replace(
                 state=state,
                 recording=recording,
                 expires_at=retain_until(now, recording.end),
@@ -85,7 +83,7 @@ class MemoryLedger:
             entry = self._live(key, now) if key is not None else None
             if key is None or entry is None:
                 return None
-            marked = replace(entry, state=state, updated_at=now)
+            marked = entry._replace(state=state, updated_at=now)
             self._entries[key] = marked
             return marked
 

@@ -12,9 +12,8 @@ It reads only the configuration (the bottom layer): every layer above may read i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import ConfigError
@@ -27,8 +26,7 @@ API3_INPUT_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Generation:
+class Generation(NamedTuple):
     api: LiveApi
     adapter: str  # "module:Class" under shared.tencent, imported only when this generation is configured
     credentials: Literal["tencentcloud", "fcgi"]  # SecretId/SecretKey, or the fcgi appid and key

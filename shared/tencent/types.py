@@ -1,11 +1,12 @@
 """What an adapter is given and gives back: the plan of one create, and tasks as Tencent lists them. Plain
-data, shared by every generation; the recording domain builds plans, the adapters put them on the wire."""
+immutable data (named tuples: cheap to define on a cold start), shared by every generation; the recording
+domain builds plans, the adapters put them on the wire."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from shared.support.config import LiveApi
 
@@ -15,8 +16,7 @@ class Mode(StrEnum):
     REALTIME = "realtime"
 
 
-@dataclass(frozen=True)
-class RecordingPlan:
+class RecordingPlan(NamedTuple):
     """What will be asked of Tencent: the effective window, the options, and what we changed."""
 
     api: LiveApi
@@ -36,16 +36,14 @@ class RecordingPlan:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CreatedTask:
+class CreatedTask(NamedTuple):
     task_id: str
     api: LiveApi
     request_id: str | None
     plan: RecordingPlan
 
 
-@dataclass(frozen=True)
-class TaskInfo:
+class TaskInfo(NamedTuple):
     task_id: str
     stream: str | None
     domain: str | None = None
@@ -57,8 +55,7 @@ class TaskInfo:
     status: str | None = None
 
 
-@dataclass(frozen=True)
-class TaskQuery:
+class TaskQuery(NamedTuple):
     stream: str | None = None
     domain: str | None = None
     app: str | None = None
@@ -67,7 +64,6 @@ class TaskQuery:
     page_token: str | None = None
 
 
-@dataclass(frozen=True)
-class TaskPage:
-    tasks: list[TaskInfo] = field(default_factory=list)
+class TaskPage(NamedTuple):
+    tasks: list[TaskInfo]
     next_token: str | None = None

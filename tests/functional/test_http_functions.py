@@ -311,3 +311,23 @@ def test_outcome_unknown_without_a_task_creates_on_retry(
         scheduled, http_event("POST", "/recordings/scheduled", body, headers=headers), lambda_context
     )
     assert status == 201 and len(fresh_emulator.tasks()) == 1
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_answer_is_the_documented_model(
+    api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
+) -> None:
+    from shared.edge.responses import CreatedRecording, ErrorBody, TaskList
+
+    configure(api)
+    status, created = call(
+        realtime, http_event("POST", "/recordings/realtime", {"stream": "s"}), lambda_context
+    )
+    assert status == 201 and CreatedRecording.model_validate(created).task_id == created["task_id"]
+    status, refused = call(
+        realtime, http_event("POST", "/recordings/realtime", {"stream": ""}), lambda_context
+    )
+    assert status == 422 and ErrorBody.model_validate(refused).error.field == "stream"
+    if api in ("record-task", "v2"):
+        status, listed = call(tasks, http_event("GET", "/recordings", query={"stream": "s"}), lambda_context)
+        assert status == 200 and TaskList.model_validate(listed).tasks
