@@ -92,12 +92,37 @@ print(json.dumps({"status": result.get("statusCode"), "failed": result.get("fail
 """
 
 
+def sample_event(sample: str, env: dict[str, str]) -> dict[str, Any]:
+    """``sample`` rendered and signed with the keys in ``env``, the environment the artifact is served with.
+
+    Never with the caller's own: a deployer who exported ``LIVE_CALLBACK_KEY`` or ``LIVEREC_HOOK_SECRETS``
+    (``serverless deploy`` runs this check) would otherwise sign the samples with the real key while the
+    artifact verifies them with the local one, and every signed sample would be refused (401)."""
+    from devtools.events import load_event
+
+    secrets = [s.strip() for s in env["LIVEREC_HOOK_SECRETS"].split(",") if s.strip()]
+    return load_event(sample, callback_key=env["LIVE_CALLBACK_KEY"], hook_secret=secrets[0])
+
+
+def describe_failure(result: dict[str, Any]) -> str:
+    """One short line for a sample that could not be served (never the list of files it imported)."""
+    where = f"{result['function']} {result['sample']}"
+    if "error" in result:
+        return f"{where}: {result['error'][:300]}"
+    detail = f"status {result.get('status')} (expected {result['expected']})"
+    if result.get("failed"):
+        detail += f", failed {str(result['failed'])[:200]}"
+    if result.get("heavy"):
+        detail += f", loaded {', '.join(result['heavy'])}"
+    return f"{where}: {detail}"
+
+
 def serve_samples(code: Path) -> list[dict[str, Any]]:
     """Serve every sample from the unzipped artifact in ``code`` with ``python -S`` (nothing else on the
     path, no bytecode written). One result per sample: expected and actual status, errors, heavy modules
     loaded, and the files under ``code`` it imported."""
     from devtools.emulator import emulator_process
-    from devtools.events import emulator_settings, load_event, local_defaults
+    from devtools.events import emulator_settings, local_defaults
 
     results: list[dict[str, Any]] = []
     with emulator_process() as url, tempfile.TemporaryDirectory() as tmp:
@@ -114,7 +139,7 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
         for function, samples in SAMPLES.items():
             for sample, status in samples:
                 event_file = Path(tmp) / f"{sample}.json"
-                event_file.write_text(json.dumps(load_event(sample)), encoding="utf-8")
+                event_file.write_text(json.dumps(sample_event(sample, env)), encoding="utf-8")
                 out = subprocess.run(  # noqa: S603 - this interpreter, our runner, our files
                     [
                         sys.executable,
@@ -149,11 +174,8 @@ def run_artifact(artifact: Path) -> list[str]:
         with zipfile.ZipFile(artifact) as z:
             z.extractall(code)
         for r in serve_samples(code):
-            where = f"{r['function']} {r['sample']} from the artifact"
-            if "error" in r:
-                found.append(f"{where}: {r['error']}")
-            elif r["status"] != r["expected"] or r["failed"] or r["heavy"]:
-                found.append(f"{where}: status {r['status']}, failed {r['failed']}, loaded {r['heavy']}")
+            if "error" in r or r["status"] != r["expected"] or r["failed"] or r["heavy"]:
+                found.append(f"from the artifact: {describe_failure(r)}")
     return found
 
 

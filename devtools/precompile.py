@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from devtools.check_package import RUNTIME_TAG, serve_samples
+from devtools.check_package import RUNTIME_TAG, describe_failure, serve_samples
 
 RUNTIME = (3, 11)  # provider.runtime in serverless.yml
 
@@ -36,9 +36,7 @@ def modules_to_compile(code: Path) -> set[Path]:
     wanted = {p for top in ("functions", "shared") for p in (code / top).rglob("*.py")}
     for result in serve_samples(code):
         if "error" in result or result["status"] != result["expected"]:
-            raise RuntimeError(
-                f"{result['function']} {result['sample']} cannot be served from the artifact: {result}"
-            )
+            raise RuntimeError(f"a sample cannot be served from the artifact: {describe_failure(result)}")
         wanted |= {Path(f) for f in result["files"] if f.endswith(".py")}
     return wanted
 
