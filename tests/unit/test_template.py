@@ -1,0 +1,96 @@
+"""serverless.yml as a deployment: least privilege per function, no secret value anywhere, the failure
+paths, alarms and API settings the template must carry. Read as data, no serverless run (``make
+check-template`` packages it with every secret exported and greps the result; ``make lint-template`` runs
+cfn-lint with the Serverless rules on it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.unit.test_packaging import serverless_yml
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = (
+    "TENCENTCLOUD_SECRET_KEY",
+    "LIVE_FCGI_KEY",
+    "LIVE_CALLBACK_KEY",
+    "LIVEREC_API_TOKENS",
+    "LIVEREC_HOOK_SECRETS",
+    "LIVEREC_WEBHOOK_SECRET",
+)
+HTTP_FUNCTIONS = ("scheduled", "realtime", "tasks")
+
+
+def environment(doc: dict[str, Any], function: str) -> dict[str, Any]:
+    """A function's environment as Lambda gets it: the provider's, then its own."""
+    return doc["provider"]["environment"] | (doc["functions"][function].get("environment") or {})
+
+
+def role_statements(doc: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = doc["functions"][function].get("role")
+    if role is None:
+        return list(doc["provider"]["iam"]["role"]["statements"])
+    policies = doc["resources"]["Resources"][role]["Properties"]["Policies"]
+    return [st for policy in policies for st in policy["PolicyDocument"]["Statement"]]
+
+
+def actions(statements: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for st in statements:
+        found |= {st["Action"]} if isinstance(st["Action"], str) else set(st["Action"])
+    return found
+
+
+def test_no_secret_is_read_from_the_deployers_environment_under_its_own_name() -> None:
+    text = (ROOT / "serverless.yml").read_text()
+    for name in SECRETS:
+        assert not re.search(rf"\$\{{env:{name}\s*[,}}]", text), name
+
+
+def test_each_secret_variable_is_a_reference_param_and_only_where_it_is_used() -> None:
+    doc = serverless_yml()
+    where = {name: {f for f in doc["functions"] if name in environment(doc, f)} for name in SECRETS}
+    everyone = set(doc["functions"])
+    assert where["TENCENTCLOUD_SECRET_KEY"] == where["LIVE_FCGI_KEY"] == everyone
+    assert where["LIVEREC_API_TOKENS"] == set(HTTP_FUNCTIONS)
+    for name in ("LIVE_CALLBACK_KEY", "LIVEREC_HOOK_SECRETS", "LIVEREC_WEBHOOK_SECRET"):
+        assert where[name] == {"webhooks"}, name
+    for function in doc["functions"]:
+        for name in SECRETS:
+            value = environment(doc, function).get(name)
+            assert value is None or re.fullmatch(r"\$\{param:[A-Za-z]+Ref\}", value), (function, name, value)
+
+
+def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -> None:
+    doc = serverless_yml()
+    assert doc["functions"]["webhooks"]["role"] == "WebhooksRole"
+    assert doc["functions"]["rollout"]["role"] == "RolloutRole"
+    items = {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+    for function in doc["functions"]:
+        granted = actions(role_statements(doc, function))
+        assert items <= granted, function
+        assert ("dynamodb:Scan" in granted) == (function == "webhooks"), function
+        assert {"ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= granted, function
+        assert not any("*" in a for a in granted), function
+    for function in ("rollout", "webhooks"):  # own roles: what the framework adds to its own role, by hand
+        granted = actions(role_statements(doc, function))
+        assert {"xray:PutTraceSegments", "logs:PutLogEvents"} <= granted, function
+
+
+def test_secret_grants_are_this_stages_prefixes_and_decrypt_only_through_them() -> None:
+    statements = serverless_yml()["provider"]["iam"]["role"]["statements"]
+    by_action = {a: st for st in statements for a in actions([st])}
+    assert by_action["ssm:GetParameter"]["Resource"][0].endswith(":parameter/liverec/${sls:stage}/*")
+    assert by_action["secretsmanager:GetSecretValue"]["Resource"][0].endswith(
+        ":secret:liverec/${sls:stage}/*"
+    )
+    via = by_action["kms:Decrypt"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert sorted(v.split(".")[0] for v in via) == ["secretsmanager", "ssm"]
