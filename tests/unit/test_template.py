@@ -94,3 +94,20 @@ def test_secret_grants_are_this_stages_prefixes_and_decrypt_only_through_them() 
     )
     via = by_action["kms:Decrypt"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert sorted(v.split(".")[0] for v in via) == ["secretsmanager", "ssm"]
+
+
+def test_every_timer_has_a_dead_letter_queue_and_bounded_async_retries() -> None:
+    doc = serverless_yml()
+    timers = {name: f for name, f in doc["functions"].items() if any("eventBridge" in e for e in f["events"])}
+    assert set(timers) == {"rollout", "webhooks"}
+    for name, function in doc["functions"].items():
+        assert not any("schedule" in e for e in function["events"]), f"{name}: a schedule event has no DLQ"
+    for name, function in timers.items():
+        for event in (e["eventBridge"] for e in function["events"] if "eventBridge" in e):
+            assert event["deadLetterQueueArn"] == "TimerDeadLetterQueue.Arn", name
+            assert event["retryPolicy"]["maximumEventAge"] <= 1800, name
+        assert function["maximumRetryAttempts"] <= 1 and function["maximumEventAge"] <= 1800, name
+        assert function["destinations"]["onFailure"] == {"type": "sqs", "arn": "TimerFailureQueue.Arn"}, name
+    resources = doc["resources"]["Resources"]
+    policy = resources["TimerDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Principal"] == {"Service": "events.amazonaws.com"} and "ArnLike" in policy["Condition"]
