@@ -111,3 +111,64 @@ def test_every_timer_has_a_dead_letter_queue_and_bounded_async_retries() -> None
     resources = doc["resources"]["Resources"]
     policy = resources["TimerDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert policy["Principal"] == {"Service": "events.amazonaws.com"} and "ArnLike" in policy["Condition"]
+
+
+def _resolve(export: str, params: dict[str, str]) -> Any:
+    """Call one of devtools/serverless-http.js's resolvers as the framework does, with these params."""
+    import json
+    import shutil
+    import subprocess
+
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (make package installs the Serverless Framework with it)")
+    script = (
+        "const m = require(process.argv[1]); const params = JSON.parse(process.argv[2]);"
+        "const resolveVariable = async (v) => params[v.replace(/^param:/, '')] ?? null;"
+        "m[process.argv[3]]({ resolveVariable }).then((r) => console.log(JSON.stringify(r)),"
+        " (e) => { console.log(JSON.stringify({ error: e.message })); });"
+    )
+    out = subprocess.run(
+        [node, "-e", script, str(ROOT / "devtools" / "serverless-http.js"), json.dumps(params), export],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return json.loads(out.stdout)
+
+
+def test_the_jwt_authorizer_exists_and_guards_the_recordings_routes_only_with_an_issuer() -> None:
+    doc = serverless_yml()
+    resolver = "${file(./devtools/serverless-http.js):routeAuthorizer}"
+    assert doc["provider"]["httpApi"]["authorizers"] == "${file(./devtools/serverless-http.js):authorizers}"
+    for name, function in doc["functions"].items():
+        for event in (e["httpApi"] for e in function["events"] if "httpApi" in e):
+            assert event.get("authorizer") == (None if name == "webhooks" else resolver), (name, event)
+    unset = {"jwtIssuer": "", "jwtAudience": "liverec"}
+    assert _resolve("authorizers", unset) == {} and _resolve("routeAuthorizer", unset) == ""
+    issuer = unset | {"jwtIssuer": "https://auth.example.com/", "jwtAudience": "liverec, console"}
+    jwt = _resolve("authorizers", issuer)["jwt"]
+    assert jwt["issuerUrl"] == "https://auth.example.com/" and jwt["audience"] == ["liverec", "console"]
+    assert _resolve("routeAuthorizer", issuer) == "jwt"
+    assert "https://" in _resolve("authorizers", issuer | {"jwtIssuer": "http://x"})["error"]
+
+
+def test_cors_is_off_unless_origins_are_listed_and_every_route_is_throttled_and_logged() -> None:
+    assert _resolve("cors", {"corsOrigins": ""}) is False
+    cors = _resolve("cors", {"corsOrigins": "https://a.example.com, https://b.example.com"})
+    assert cors["allowedOrigins"] == ["https://a.example.com", "https://b.example.com"]
+    assert "Idempotency-Key" in cors["allowedHeaders"]
+    doc = serverless_yml()
+    settings = doc["resources"]["extensions"]["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] == "${param:throttleRateLimit}"
+    assert settings["ThrottlingBurstLimit"] == "${param:throttleBurstLimit}"
+    for stage in ("default", "prod"):
+        limits = doc["params"]["default"] | doc["params"][stage]
+        assert 0 < limits["throttleRateLimit"] <= limits["throttleBurstLimit"], stage
+    import json
+
+    log = json.loads(doc["provider"]["logs"]["httpApi"]["format"])
+    assert {"requestId", "routeKey", "status", "integrationError", "authorizerError"} <= set(log)
