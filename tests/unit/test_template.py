@@ -172,3 +172,67 @@ def test_cors_is_off_unless_origins_are_listed_and_every_route_is_throttled_and_
 
     log = json.loads(doc["provider"]["logs"]["httpApi"]["format"])
     assert {"requestId", "routeKey", "status", "integrationError", "authorizerError"} <= set(log)
+
+
+def emitted_dimensions(metric: str) -> set[frozenset[str]]:
+    """The dimension sets the code emits ``metric`` with: each ``count("Metric", key=...)`` call in the
+    deployed code, plus the service dimension powertools adds (``count`` with no keys: service alone)."""
+    found: set[frozenset[str]] = set()
+    for source in [*(ROOT / "shared").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        for call in re.finditer(rf'count\(\s*"{metric}"((?:\s*,\s*\w+=[^,)]+)*)\s*\)', source.read_text()):
+            found.add(frozenset({*re.findall(r"(\w+)=", call.group(1)), "service"}))
+    return found
+
+
+def test_the_metrics_nobody_was_paged_for_are_alarmed_on_the_dimensions_they_carry() -> None:
+    resources = serverless_yml()["resources"]["Resources"]
+    alarmed = {
+        "RolloutFailed": "RolloutFailedAlarm",
+        "RolloutUnresolved": "RolloutUnresolvedAlarm",
+        "WebhooksDeadLettered": "WebhooksDeadLetteredAlarm",
+    }
+    for metric, alarm in alarmed.items():
+        (dimensions,) = emitted_dimensions(metric)  # one call site shape per metric
+        query = resources[alarm]["Properties"]["Metrics"][0]["Expression"]
+        schema = re.search(r"FROM SCHEMA\(Liverec, ([\w, ]+)\)", query)
+        assert schema and set(schema.group(1).split(", ")) == dimensions, (metric, query)
+        assert f"SUM({metric})" in query and "WHERE service = 'liverec'" in query
+    for alarm in ("Http5xxAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "TimerQueuesAlarm"):
+        assert resources[alarm]["Type"] == "AWS::CloudWatch::Alarm"
+    functions = set(serverless_yml()["functions"])
+    for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
+        ids = {m["Id"] for m in resources[alarm]["Properties"]["Metrics"] if "MetricStat" in m}
+        assert ids == functions, alarm  # every function, none forgotten
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            props = resource["Properties"]
+            assert (
+                props["AlarmActions"]
+                == props["OKActions"]
+                == resources["RolloutFailedAlarm"]["Properties"]["AlarmActions"]
+            ), name
+            assert props["TreatMissingData"] == "notBreaching", name
+    # the topic only when asked for; alarms either way
+    assert (
+        resources["AlarmTopic"]["Condition"]
+        == resources["AlarmEmailSubscription"]["Condition"]
+        == "CreateAlarmTopic"
+    )
+    assert "Condition" not in resources["RolloutFailedAlarm"]
+
+
+def test_the_table_is_kept_and_recoverable_and_the_dashboard_shows_every_alarm() -> None:
+    doc = serverless_yml()
+    table = doc["resources"]["Resources"]["IdempotencyTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    body = doc["resources"]["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+    alarms = [n for n, r in doc["resources"]["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert all(f"${{{name}.Arn}}" in body for name in alarms)
+    import json
+
+    json.loads(re.sub(r"\$\{[^}]+\}", "x", body))  # valid JSON once Fn::Sub has filled it in
+    extensions = doc["resources"]["extensions"]
+    for function in doc["functions"]:
+        group = extensions[f"{function.capitalize()}LogGroup"]
+        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Delete", function
