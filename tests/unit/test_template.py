@@ -236,3 +236,26 @@ def test_the_table_is_kept_and_recoverable_and_the_dashboard_shows_every_alarm()
     for function in doc["functions"]:
         group = extensions[f"{function.capitalize()}LogGroup"]
         assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Delete", function
+
+
+def test_the_template_check_finds_a_secret_value_and_a_non_reference() -> None:
+    from devtools.check_template import canaries, leaks, reference_problems
+
+    values = canaries()
+    assert set(values) == set(SECRETS) and all(len(v) >= 16 for v in values.values())
+    key = values["LIVE_CALLBACK_KEY"]
+    found = leaks(values, {"template": f'{{"LIVE_CALLBACK_KEY": "{key}"}}'.encode(), "zip:x.py": b"ok"})
+    assert found == ["LIVE_CALLBACK_KEY's value is in template"]
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {}}}}
+    variables = function["Properties"]["Environment"]["Variables"]
+    variables |= {
+        "TENCENTCLOUD_SECRET_KEY": "ssm:/liverec/prod/tencent-secret-key",
+        "LIVEREC_WEBHOOK_SECRET": "secretsmanager:liverec/prod/webhook-secret",
+        "LIVE_FCGI_KEY": "",
+    }
+    assert reference_problems({"Resources": {"F": function}}) == []
+    for wrong in ("plain-secret-value-0123", "ssm:/liverec/dev/tencent-secret-key", "ssm:/other/prod/x"):
+        variables["LIVE_CALLBACK_KEY"] = wrong
+        assert reference_problems({"Resources": {"F": function}}) == [
+            "F LIVE_CALLBACK_KEY is not a reference to /liverec/prod/ (ssm: or secretsmanager:)"
+        ]
