@@ -12,6 +12,9 @@ own ``.serverless/`` is left alone) and runs ``npx serverless package --stage pr
 - each secret's reference variable (``<NAME>_REF``) exported where prod's params do not set one;
 - every optional part on (the JWT authorizer, CORS, the alarm topic), so all of the template is checked.
 
+It also runs DEPLOYING.md's other offline step, ``serverless print --stage prod`` (it must resolve without
+AWS and show references only), and packages for arm64 (aarch64 wheels, checked as such on any machine).
+
 Then it searches the template, the service state, every file in the zip and the command's own output for
 those values (none may appear), checks each function's secret variables are references to this stage's
 prefixes, and runs cfn-lint on the template when given one. The package step itself serves the samples from
@@ -31,6 +34,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from devtools.check_package import main as check_package_main
+from devtools.check_package import native_code
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "prod"
@@ -89,7 +95,7 @@ def reference_problems(template: dict[str, Any]) -> list[str]:
     return found
 
 
-def package(workdir: Path, out: Path, values: dict[str, str]) -> tuple[int, str]:
+def copy_service(workdir: Path) -> None:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
@@ -97,6 +103,10 @@ def package(workdir: Path, out: Path, values: dict[str, str]) -> tuple[int, str]
         else:
             shutil.copy2(source, workdir / name)
     (workdir / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+
+
+def serverless(workdir: Path, values: dict[str, str], *args: str) -> tuple[int, str]:
+    """``npx serverless ARGS --stage prod`` in ``workdir`` with the secrets (and references) exported."""
     env = {
         **os.environ,
         **values,
@@ -105,8 +115,7 @@ def package(workdir: Path, out: Path, values: dict[str, str]) -> tuple[int, str]
         "SLS_TELEMETRY_DISABLED": "1",
         "SLS_NOTIFICATIONS_MODE": "off",
     }
-    command = ["npx", "serverless", "package", "--stage", STAGE, "--package", str(out)]
-    command += [f"--param={p}" for p in PARAMS]
+    command = ["npx", "serverless", *args, "--stage", STAGE, *(f"--param={p}" for p in PARAMS)]
     proc = subprocess.run(  # noqa: S603 - npx from PATH, as the Makefile runs it
         command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False
     )
@@ -118,7 +127,8 @@ def check(cfn_lint: str | None) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="liverec-check-template-") as tmp:
         workdir, out = Path(tmp) / "service", Path(tmp) / "out"
         workdir.mkdir()
-        code, output = package(workdir, out, values)
+        copy_service(workdir)
+        code, output = serverless(workdir, values, "package", "--package", str(out))
         found = leaks(values, {"the output of serverless package": output.encode()})
         if code != 0:
             tail = "\n    ".join(output.strip().splitlines()[-15:])
@@ -139,6 +149,17 @@ def check(cfn_lint: str | None) -> list[str]:
             )
             if lint.returncode != 0:
                 found.append(f"cfn-lint on the prod template with every option on:\n{lint.stdout.strip()}")
+        # DEPLOYING.md's offline steps: `serverless print` resolves offline, and shows references only
+        code, printed = serverless(workdir, values, "print")
+        found += leaks(values, {"the output of serverless print": printed.encode()})
+        if code != 0 or f"ssm:/liverec/{STAGE}/tencent-secret-key" not in printed:
+            found.append(f"serverless print --stage {STAGE} failed offline (exit {code}): {printed[-500:]}")
+        # arm64, as offered: packaged with aarch64 wheels on any machine, and checked
+        arm = Path(tmp) / "arm64"
+        code, output = serverless(workdir, {}, "package", "--package", str(arm), "--param=architecture=arm64")
+        native = set(native_code(arm / "liverec.zip")) if code == 0 else set()
+        if native != {"linux-arm64"} or check_package_main([str(arm / "liverec.zip")]) != 0:
+            found.append(f"arm64 package: exit {code}, native code {sorted(native)}: {output[-500:]}")
         sys.stdout.write(
             f"check-template: packaged --stage {STAGE} with {len(values)} secrets exported; searched the "
             f"templates and the service state, the {len(files)} files of the zip and the output: "
