@@ -51,7 +51,8 @@ NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 
 def native_platform(name: str, head: bytes) -> str:
     """Where an extension module or shared library can run, from its header: ``linux-x86_64``,
-    ``linux-arm64``, ``macos``, ``windows``, or ``unknown``; `` for cpython-3XX`` is appended when the file
+    ``linux-arm64``, ``macos``, ``windows``, or ``unknown`` (a Linux file name's tag decides where there is
+    no header); `` for cpython-3XX`` is appended when the file
     name carries another Python's tag than the runtime's, `` (named ...)`` when the name's CPU is not the
     header's."""
     if head[:4] == b"\x7fELF" and len(head) >= 20:
@@ -63,7 +64,9 @@ def native_platform(name: str, head: bytes) -> str:
         where = "windows"
     else:
         where = "unknown"
-    tag = re.search(r"\.cpython-(\d+)-([a-z0-9_]+)-", name)
+    tag = re.search(r"\.cpython-(\d+)-([a-z0-9_]+)-linux", name)
+    if tag and where == "unknown" and tag.group(2) in SUFFIX_MACHINES:
+        where = f"linux-{SUFFIX_MACHINES[tag.group(2)]}"  # no header to read (a stub): its tag decides
     if tag and where.startswith("linux-") and SUFFIX_MACHINES.get(tag.group(2), where[6:]) != where[6:]:
         where += f" (named {tag.group(2)})"  # a file name and a header that disagree
     if tag and f"cpython-{tag.group(1)}" != RUNTIME_TAG:

@@ -82,6 +82,8 @@ def test_native_code_is_told_apart_by_its_header_and_its_tag() -> None:
     )
     assert native_platform(so.format("x86_64").replace("311", "312"), _elf(0x3E)).endswith("for cpython-312")
     assert "(named aarch64)" in native_platform(so.format("aarch64"), _elf(0x3E))
+    assert native_platform(so.format("aarch64"), b"stub") == "linux-arm64"  # no header: the tag decides
+    assert native_platform("lib/libfoo.so", b"stub") == "unknown"
 
 
 def test_a_zip_with_the_hosts_wheels_fails_the_check(tmp_path: Path) -> None:
