@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run test lint format emulator package invoke-local bench bench-smoke clean
+.PHONY: venv run test lint format emulator package invoke-local bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
@@ -44,6 +44,26 @@ package: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx serverless package
 	$(PY) -m devtools.check_package .serverless/liverec.zip
 
+# The template linters (cfn-lint + the Serverless rules, pinned), in a venv of their own: CI starts clean.
+CFN_VENV ?= .venv-cfn-lint
+CFN_STAMP := $(CFN_VENV)/.installed
+$(CFN_STAMP): devtools/cfn-lint-requirements.txt
+	$(PYTHON) -m venv $(CFN_VENV)
+	$(CFN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CFN_VENV)/bin/python -m pip install --quiet -r devtools/cfn-lint-requirements.txt
+	touch $@
+
+# cfn-lint with the Serverless rules (.cfnlintrc: every finding counts, each suppression says why) on the
+# template `make package` wrote.
+lint-template: $(CFN_STAMP)
+	@test -f .serverless/cloudformation-template-update-stack.json || { echo "no packaged template: run make package first"; exit 2; }
+	$(CFN_VENV)/bin/cfn-lint -- .serverless/cloudformation-template-update-stack.json
+
+# `serverless package --stage prod` (in a temporary copy) with every secret exported and every option on:
+# no secret value in the template, the zip or the output, secrets only as references; cfn-lint on it too.
+check-template: $(STAMP) $(CFN_STAMP) node_modules/.installed
+	$(PY) -m devtools.check_template --cfn-lint $(CFN_VENV)/bin/cfn-lint
+
 # Each events/ sample through `serverless invoke local` against the emulator.
 invoke-local: $(STAMP) node_modules/.installed
 	bash devtools/invoke_local.sh
@@ -64,4 +84,4 @@ emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules .serverless
+	rm -rf $(VENV) $(CFN_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules .serverless

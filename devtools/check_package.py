@@ -7,6 +7,13 @@ artifact on the path (no site-packages: not the venv's SDK, not its boto3), agai
 127.0.0.1. A runtime import of a development-only package would pass every test in the venv and fail in
 Lambda; this is where it shows. :func:`serve_samples` also reports which modules each run imported, which
 is what ``devtools.precompile`` compiles ahead of time.
+
+Native code is checked against the function architecture the template beside the zip declares
+(``Architectures``; serverless.yml's ``architecture`` param, x86_64 by default): every extension module
+must be a Linux build for that CPU and for CPython 3.11 (a zip built on macOS or Windows without the
+platform flags in ``pythonRequirements.pipCmdExtraArgs`` would carry the host's ``pydantic_core``). The
+samples are served only where this machine can run that code (Linux, same CPU, Python 3.11); elsewhere
+(an arm64 zip on an x86_64 machine) the check says so and checks the contents alone.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -38,6 +46,98 @@ FORBIDDEN_TOPS = (
 RUNTIME_TAG = "cpython-311"  # provider.runtime python3.11: bytecode for any other version is dead weight
 
 
+# ELF e_machine -> Lambda's name for the architecture
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "arm64"}
+# the CPU name in CPython's extension suffix (``.cpython-311-x86_64-linux-gnu.so``) -> Lambda's name
+SUFFIX_MACHINES = {"x86_64": "x86_64", "aarch64": "arm64"}
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
+
+
+def native_platform(name: str, head: bytes) -> str:
+    """Where an extension module or shared library can run, from its header: ``linux-x86_64``,
+    ``linux-arm64``, ``macos``, ``windows``, or ``unknown`` (a Linux file name's tag decides where there is
+    no header); `` for cpython-3XX`` is appended when the file
+    name carries another Python's tag than the runtime's, `` (named ...)`` when the name's CPU is not the
+    header's."""
+    if head[:4] == b"\x7fELF" and len(head) >= 20:
+        order: Any = "little" if head[5] == 1 else "big"
+        where = f"linux-{ELF_MACHINES.get(int.from_bytes(head[18:20], order), 'unknown')}"
+    elif head[:4] in (b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xca\xfe\xba\xbe", b"\xce\xfa\xed\xfe"):
+        where = "macos"
+    elif head[:2] == b"MZ":
+        where = "windows"
+    else:
+        where = "unknown"
+    tag = re.search(r"\.cpython-(\d+)-([a-z0-9_]+)-linux", name)
+    if tag and where == "unknown" and tag.group(2) in SUFFIX_MACHINES:
+        where = f"linux-{SUFFIX_MACHINES[tag.group(2)]}"  # no header to read (a stub): its tag decides
+    if tag and where.startswith("linux-") and SUFFIX_MACHINES.get(tag.group(2), where[6:]) != where[6:]:
+        where += f" (named {tag.group(2)})"  # a file name and a header that disagree
+    if tag and f"cpython-{tag.group(1)}" != RUNTIME_TAG:
+        where += f" for cpython-{tag.group(1)}"
+    return where
+
+
+def native_code(artifact: Path) -> dict[str, list[str]]:
+    """The artifact's native files grouped by :func:`native_platform`."""
+    found: dict[str, list[str]] = {}
+    with zipfile.ZipFile(artifact) as z:
+        for info in z.infolist():
+            if info.filename.endswith(NATIVE_SUFFIXES) or ".so." in info.filename:
+                with z.open(info) as f:
+                    head = f.read(20)
+                found.setdefault(native_platform(info.filename, head), []).append(info.filename)
+    return found
+
+
+def host_architecture() -> str | None:
+    """This machine's CPU in Lambda's words, where it is Linux (the only place a Lambda zip's native code
+    loads); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    machine = platform.machine().lower()
+    return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(machine)
+
+
+def why_not_runnable_here(architecture: str) -> str | None:
+    """None when this machine can serve an artifact built for ``architecture``; otherwise why not."""
+    host = host_architecture()
+    if host is None:
+        return f"this {sys.platform} machine cannot load a Lambda zip's Linux native code"
+    if host != architecture:
+        return f"an {architecture} artifact cannot run on this {host} machine"
+    if sys.version_info[:2] != (3, 11):
+        return f"this is Python {sys.version_info[0]}.{sys.version_info[1]}, the artifact's native code is for 3.11"
+    return None
+
+
+def declared_architecture(artifact: Path) -> str:
+    """The functions' architecture in the template ``serverless package`` wrote beside the zip (x86_64
+    when there is none, or it names none)."""
+    template = artifact.parent / "cloudformation-template-update-stack.json"
+    if not template.exists():
+        return "x86_64"
+    resources = json.loads(template.read_text(encoding="utf-8")).get("Resources", {})
+    found = {
+        arch
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Lambda::Function"
+        for arch in resource.get("Properties", {}).get("Architectures", ["x86_64"])
+    }
+    return found.pop() if len(found) == 1 else "x86_64"
+
+
+def native_problems(artifact: Path, architecture: str) -> list[str]:
+    """Native code that is not a Linux build for ``architecture`` and CPython 3.11, per platform."""
+    return [
+        f"native code for {where} in an {architecture} artifact (wheels for the wrong platform: "
+        f"pythonRequirements.pipCmdExtraArgs): {', '.join(sorted(files)[:3])}"
+        + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        for where, files in sorted(native_code(artifact).items())
+        if where != f"linux-{architecture}"
+    ]
+
+
 def trimmed_modules(serverless_yml: str) -> list[str]:
     """The packages serverless.yml's ``slimPatterns`` leave out of the artifact (``**/pkg/sub/**`` ->
     ``pkg.sub``); patterns for single files (assets) are not modules."""
@@ -58,7 +158,7 @@ def pyc_problem(name: str, data: bytes) -> str | None:
     return None
 
 
-def problems(artifact: Path) -> tuple[list[str], dict[str, float]]:
+def problems(artifact: Path, architecture: str = "x86_64") -> tuple[list[str], dict[str, float]]:
     with zipfile.ZipFile(artifact) as z:
         infos = z.infolist()
         pycs = [(i.filename, z.read(i.filename)[:16]) for i in infos if i.filename.endswith(".pyc")]
@@ -71,6 +171,7 @@ def problems(artifact: Path) -> tuple[list[str], dict[str, float]]:
         if top in FORBIDDEN_TOPS or top.startswith(("boto3-", "botocore-"))
     ]
     found += [p for p in (pyc_problem(name, head) for name, head in pycs) if p][:5]
+    found += native_problems(artifact, architecture)
     sizes = {"zipped_mb": artifact.stat().st_size / 1e6, "unzipped_mb": sum(i.file_size for i in infos) / 1e6}
     return found, sizes
 
@@ -96,12 +197,37 @@ print(json.dumps({"status": result.get("statusCode"), "failed": result.get("fail
 """
 
 
+def sample_event(sample: str, env: dict[str, str]) -> dict[str, Any]:
+    """``sample`` rendered and signed with the keys in ``env``, the environment the artifact is served with.
+
+    Never with the caller's own: a deployer who exported ``LIVE_CALLBACK_KEY`` or ``LIVEREC_HOOK_SECRETS``
+    (``serverless deploy`` runs this check) would otherwise sign the samples with the real key while the
+    artifact verifies them with the local one, and every signed sample would be refused (401)."""
+    from devtools.events import load_event
+
+    secrets = [s.strip() for s in env["LIVEREC_HOOK_SECRETS"].split(",") if s.strip()]
+    return load_event(sample, callback_key=env["LIVE_CALLBACK_KEY"], hook_secret=secrets[0])
+
+
+def describe_failure(result: dict[str, Any]) -> str:
+    """One short line for a sample that could not be served (never the list of files it imported)."""
+    where = f"{result['function']} {result['sample']}"
+    if "error" in result:
+        return f"{where}: {result['error'][:300]}"
+    detail = f"status {result.get('status')} (expected {result['expected']})"
+    if result.get("failed"):
+        detail += f", failed {str(result['failed'])[:200]}"
+    if result.get("heavy"):
+        detail += f", loaded {', '.join(result['heavy'])}"
+    return f"{where}: {detail}"
+
+
 def serve_samples(code: Path) -> list[dict[str, Any]]:
     """Serve every sample from the unzipped artifact in ``code`` with ``python -S`` (nothing else on the
     path, no bytecode written). One result per sample: expected and actual status, errors, heavy modules
     loaded, and the files under ``code`` it imported."""
     from devtools.emulator import emulator_process
-    from devtools.events import emulator_settings, load_event, local_defaults
+    from devtools.events import emulator_settings, local_defaults
 
     results: list[dict[str, Any]] = []
     with emulator_process() as url, tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +244,7 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
         for function, samples in SAMPLES.items():
             for sample, status in samples:
                 event_file = Path(tmp) / f"{sample}.json"
-                event_file.write_text(json.dumps(load_event(sample)), encoding="utf-8")
+                event_file.write_text(json.dumps(sample_event(sample, env)), encoding="utf-8")
                 out = subprocess.run(  # noqa: S603 - this interpreter, our runner, our files
                     [
                         sys.executable,
@@ -153,31 +279,45 @@ def run_artifact(artifact: Path) -> list[str]:
         with zipfile.ZipFile(artifact) as z:
             z.extractall(code)
         for r in serve_samples(code):
-            where = f"{r['function']} {r['sample']} from the artifact"
-            if "error" in r:
-                found.append(f"{where}: {r['error']}")
-            elif r["status"] != r["expected"] or r["failed"] or r["heavy"]:
-                found.append(f"{where}: status {r['status']}, failed {r['failed']}, loaded {r['heavy']}")
+            if "error" in r or r["status"] != r["expected"] or r["failed"] or r["heavy"]:
+                found.append(f"from the artifact: {describe_failure(r)}")
     return found
 
 
 def main(argv: list[str]) -> int:
-    artifact = Path(argv[0] if argv else ".serverless/liverec.zip")
+    """``python -m devtools.check_package [ZIP] [--architecture x86_64|arm64]`` (the architecture defaults
+    to the one the template beside the zip declares)."""
+    args = list(argv)
+    architecture = None
+    if "--architecture" in args:
+        at = args.index("--architecture")
+        architecture = args[at + 1]
+        del args[at : at + 2]
+    artifact = Path(args[0] if args else ".serverless/liverec.zip")
     if not artifact.exists():
         sys.stderr.write(f"no artifact at {artifact}: run `npx serverless package` first\n")
         return 2
-    found, sizes = problems(artifact)
+    architecture = architecture or declared_architecture(artifact)
+    found, sizes = problems(artifact, architecture)
     sys.stdout.write(
-        f"{artifact}: {sizes['zipped_mb']:.1f} MB zipped, {sizes['unzipped_mb']:.1f} MB unzipped\n"
+        f"{artifact}: {architecture}, {sizes['zipped_mb']:.1f} MB zipped, {sizes['unzipped_mb']:.1f} MB unzipped\n"
     )
     if not found:
-        ran = run_artifact(artifact)
         served = sum(len(samples) for samples in SAMPLES.values())
-        sys.stdout.write(
-            f"  ran {served} samples from the unzipped artifact with python -S: "
-            f"{'ok' if not ran else 'FAIL'}\n"
-        )
-        found += ran
+        reason = why_not_runnable_here(architecture)
+        if reason:
+            sys.stdout.write(
+                f"  NOT SERVED: {reason}, so the {served} samples were not run from it; its contents and "
+                f"native code were checked (linux-{architecture}, {RUNTIME_TAG}). Serve them on a "
+                f"Linux {architecture} machine to check it runs.\n"
+            )
+        else:
+            ran = run_artifact(artifact)
+            sys.stdout.write(
+                f"  ran {served} samples from the unzipped artifact with python -S: "
+                f"{'ok' if not ran else 'FAIL'}\n"
+            )
+            found += ran
     for line in found:
         sys.stdout.write(f"  FAIL {line}\n")
     return 1 if found else 0

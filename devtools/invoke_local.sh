@@ -11,19 +11,29 @@ trap 'kill $emulator 2>/dev/null || true' EXIT
 for _ in $(seq 50); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/_emulator/health')" 2>/dev/null && break; sleep 0.1; done
 
 export PATH="$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
-export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator TENCENTCLOUD_SECRET_KEY=emulator-secret-key
-export LIVE_DOMAIN=5000.live.push.com LIVEREC_API_TOKENS=local-dev-token-0123456789 LIVEREC_IDEMPOTENCY_TABLE=memory
+# Settings serverless.yml reads from the environment (its params default to these variables)
+export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator
+export LIVE_DOMAIN=5000.live.push.com LIVEREC_IDEMPOTENCY_TABLE=memory
 export PYTHONWARNINGS=ignore
-# the webhooks function, keyed as the events/ samples are signed, with the local rules (devtools/events.py)
-eval "$($PY -c 'from devtools import events as e; print(f"export LIVE_CALLBACK_KEY={e.LOCAL_CALLBACK_KEY} LIVEREC_HOOK_SECRETS={e.LOCAL_HOOK_SECRET}")')"
 LIVEREC_CALLBACK_RULES=$($PY -c 'from devtools.events import LOCAL_CALLBACK_RULES; print(LOCAL_CALLBACK_RULES)')
 export LIVEREC_CALLBACK_RULES
+# Secrets: serverless.yml sets each secret variable to a *reference* (empty here), never reads the value
+# from the environment, and `invoke local` applies serverless.yml's environment over this shell's; the
+# local values go in with --env, which `invoke local` applies last. The webhooks function is keyed as the
+# events/ samples are signed (devtools/events.py).
+secrets=()
+while read -r pair; do secrets+=(--env "$pair"); done < <($PY -c '
+from devtools import events as e
+print("TENCENTCLOUD_SECRET_KEY=emulator-secret-key")
+print(f"LIVEREC_API_TOKENS={e.LOCAL_TOKEN}")
+print(f"LIVE_CALLBACK_KEY={e.LOCAL_CALLBACK_KEY}")
+print(f"LIVEREC_HOOK_SECRETS={e.LOCAL_HOOK_SECRET}")')
 
 fail=0
 check() {  # function event expected-status
   local out status
   $PY -m devtools.events "$2" > /tmp/liverec-event.json
-  out=$(npx serverless invoke local -f "$1" -p /tmp/liverec-event.json 2>/dev/null)
+  out=$(npx serverless invoke local -f "$1" -p /tmp/liverec-event.json "${secrets[@]}" 2>/dev/null)
   # serverless prints the handler's return value last, pretty-printed; log and EMF lines come before it
   status=$(printf '%s' "$out" | $PY -c '
 import json, sys

@@ -26,7 +26,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from devtools.check_package import RUNTIME_TAG, serve_samples
+from devtools.check_package import (
+    RUNTIME_TAG,
+    describe_failure,
+    host_architecture,
+    native_code,
+    serve_samples,
+)
 
 RUNTIME = (3, 11)  # provider.runtime in serverless.yml
 
@@ -36,11 +42,25 @@ def modules_to_compile(code: Path) -> set[Path]:
     wanted = {p for top in ("functions", "shared") for p in (code / top).rglob("*.py")}
     for result in serve_samples(code):
         if "error" in result or result["status"] != result["expected"]:
-            raise RuntimeError(
-                f"{result['function']} {result['sample']} cannot be served from the artifact: {result}"
-            )
+            raise RuntimeError(f"a sample cannot be served from the artifact: {describe_failure(result)}")
         wanted |= {Path(f) for f in result["files"] if f.endswith(".py")}
     return wanted
+
+
+def every_module(code: Path) -> set[Path]:
+    """Every module in the artifact: what is compiled when its samples cannot be served on this machine."""
+    return set(code.rglob("*.py"))
+
+
+def foreign_native_code(artifact: Path) -> list[str]:
+    """The platforms of the artifact's native code this machine cannot load (an arm64 zip here on x86_64):
+    then its samples cannot be served here to learn what a cold start imports."""
+    host = host_architecture()
+    return sorted(
+        where
+        for where in native_code(artifact)
+        if where.startswith(("linux-", "macos", "windows")) and where != f"linux-{host}"
+    )
 
 
 def precompile(artifact: Path) -> tuple[int, int]:
@@ -55,8 +75,16 @@ def precompile(artifact: Path) -> tuple[int, int]:
         with zipfile.ZipFile(artifact) as z:
             infos = z.infolist()
             z.extractall(code)
+        foreign = foreign_native_code(artifact)
+        if foreign:
+            # Bytecode depends on the Python version only, so it is right for any CPU; what a cold start
+            # imports is not known without serving the samples, so everything is compiled.
+            sys.stdout.write(
+                f"precompile: the artifact's native code is for {', '.join(foreign)}, which this machine "
+                "cannot run: its samples are not served here, and every module is compiled\n"
+            )
         compiled: dict[str, bytes] = {}
-        for source in sorted(modules_to_compile(code)):
+        for source in sorted(every_module(code) if foreign else modules_to_compile(code)):
             relative = source.relative_to(code).as_posix()
             target = Path(importlib.util.cache_from_source(str(source)))
             py_compile.compile(

@@ -3,6 +3,9 @@
 // dependencies are in the zip): precompile what a cold start imports, as hash-checked bytecode
 // (devtools/precompile.py). Runs with the runtime's Python (python3.11, as the requirements plugin does);
 // LIVEREC_PYTHON overrides it. A failure fails the packaging: the artifact could not serve its samples.
+// An artifact for another CPU than this machine's (arm64 here on x86_64) is compiled whole instead: its
+// samples cannot be served here (devtools/precompile.py says so). The zip is always built in .serverless/
+// first (with `--package DIR` the framework moves it there afterwards).
 const { execFileSync } = require('child_process');
 const path = require('path');
 

@@ -219,6 +219,13 @@ def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) ->
     state.due("s", 1001, 10)
     state.lease("s", 1001, 30)
     state.delete("s")
-    statements = serverless_yml()["provider"]["iam"]["role"]["statements"]
+    doc = serverless_yml()  # the HTTP functions' role (provider.iam) and the timer functions' own roles
+    statements = doc["provider"]["iam"]["role"]["statements"] + [
+        st
+        for role in doc["resources"]["Resources"].values()
+        if role["Type"] == "AWS::IAM::Role"
+        for policy in role["Properties"]["Policies"]
+        for st in policy["PolicyDocument"]["Statement"]
+    ]
     granted = {action.removeprefix("dynamodb:") for st in statements for action in st["Action"]}
     assert sent <= granted, sent - granted
