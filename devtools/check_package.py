@@ -184,13 +184,15 @@ SAMPLES: dict[str, list[tuple[str, int | None]]] = {
     "tasks": [("tasks_list", 200)],
     "webhooks": [("webhooks_callback_stream_begin", 200), ("webhooks_hook_highlight", 201)],
 }
+KIT_CONTEXT = Path(__file__).resolve().parent / "kit" / "context.py"  # standard library only
 RUNNER = """
-import importlib, json, sys
+import importlib, importlib.util, json, sys
 event = json.load(open(sys.argv[2], encoding="utf-8"))
-class Context:
-    function_name = "liverec-artifact"; memory_limit_in_mb = 256; aws_request_id = "artifact"
-    invoked_function_arn = "arn:aws:lambda:ap-east-1:000000000000:function:liverec-artifact"
-result = importlib.import_module(sys.argv[1]).lambda_handler(event, Context())
+spec = importlib.util.spec_from_file_location("liverec_kit_context", sys.argv[4])  # the kit's, by its path
+kit = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(kit)
+context = kit.LambdaContext(function_name="liverec-artifact", aws_request_id="artifact")
+result = importlib.import_module(sys.argv[1]).lambda_handler(event, context)
 heavy = [m for m in ("boto3", "botocore.client", "tencentcloud.common.abstract_client", "tencentcloud.live", "requests") if m in sys.modules]
 files = sorted({f for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None) or "").startswith(sys.argv[3])})
 print(json.dumps({"status": result.get("statusCode"), "failed": result.get("failed"), "heavy": heavy, "files": files}))
@@ -254,6 +256,7 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
                         f"functions.{function}.handler",
                         str(event_file),
                         str(code),
+                        str(KIT_CONTEXT),
                     ],
                     cwd=tmp,
                     env=env,
