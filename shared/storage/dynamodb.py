@@ -1,316 +1,35 @@
-"""A minimal DynamoDB client: the JSON 1.0 API over ``http.client``, signed with SigV4, standard library only.
+"""The DynamoDB client: the generic AWS JSON-protocol client (:mod:`shared.support.aws`) for DynamoDB's
+JSON 1.0 API, and the one client per container the ledger and the webhook state share.
 
-Why not boto3: building a boto3 client costs ~250-350 ms and ~20 MiB at a Lambda cold start, for the five
-item operations the idempotency table needs. boto3 is never bundled and now never imported.
-
-Requests and answers are DynamoDB's own shapes, the dicts boto3's low-level client takes and returns
-(``Item={"id": {"S": "k"}}``, numbers as strings ``{"N": "1"}``). Binary values (``B``) are not translated:
-pass and expect base64 strings, as on the wire.
-
-Configuration is read when a client is built (never at import), from the environment only:
-``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN`` (sent as
-``X-Amz-Security-Token``; Lambda always sets all three); the region from ``AWS_REGION``, else
-``AWS_DEFAULT_REGION``; the endpoint from ``AWS_ENDPOINT_URL_DYNAMODB``, else ``AWS_ENDPOINT_URL``
-(botocore's variables), else ``https://dynamodb.{region}.amazonaws.com`` (``.com.cn`` in China regions).
-No profiles, SSO, instance or container credentials. Anything missing or malformed is a
-:class:`~shared.support.errors.ConfigError` naming the variable.
-
-Errors: a failed condition raises :class:`ConditionalCheckFailed`; every other failure (an error answer,
-a transport failure, an answer that is not JSON) raises :class:`DynamoDBError`, of which it is a subclass,
-with a ``code`` (DynamoDB's ``__type`` name, or ours: ``ConnectFailed``, ``ReadTimeout``, ``NoAnswer``,
-``InvalidResponse``, ``HTTP<status>``) and a short message. Neither ever carries a credential: the secret
-key and session token are kept in ``SecretStr`` and scrubbed from anything the server echoes.
-
-Retries, only where nothing can have been applied:
-
-- the connection could not be opened (DNS failure, refused, unreachable, TCP or TLS timeout): the request
-  never left;
-- DynamoDB answered a throttling error (``ProvisionedThroughputExceededException``,
-  ``ThrottlingException``, ``RequestLimitExceeded``): it refused the request without executing it.
-
-Up to 3 attempts, 50 ms then 100 ms apart (jittered). Everything else raises at once: in particular a read
-timeout, a reset or a truncated answer after the request was sent, and a 5xx (``InternalServerError``,
-``ServiceUnavailable``), because the write may have been applied. Retrying a conditional PutItem that was
-applied would find its own claim, and its caller would then wait for itself. The stores turn such an
-error into ``IdempotencyStoreUnavailable``, and the function refuses rather than risk a duplicate.
-
-Connections are kept alive and shared by threads through the pool in :mod:`shared.support.keepalive` (the one the
-Tencent transport uses): an idle connection is reused only when the server has not closed it and it has
-been idle for less than ``IDLE_REUSE`` seconds, since a socket that sat through a long freeze of the Lambda
-sandbox may be dead without the client knowing, and a request sent on it fails *after* sending, which is
-ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5 s.
+The stores turn an :class:`AwsError` (other than a false condition) into ``IdempotencyStoreUnavailable``,
+and the function refuses rather than risk a duplicate.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
-import random
-import re
 import threading
-import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
 
-from shared.support.errors import ConfigError
-from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
-from shared.support.sigv4 import Credentials, sign
+from shared.support.aws import AwsError, AwsJsonClient, ConditionalCheckFailed, Service
 
-SERVICE = "dynamodb"
-TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
-USER_AGENT = "liverec-dynamodb/1"
-THROTTLING = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+DYNAMODB = Service(
+    name="dynamodb",
+    target_prefix="DynamoDB_20120810.",
+    content_type=CONTENT_TYPE,
+    endpoint_var="AWS_ENDPOINT_URL_DYNAMODB",
+    throttling=frozenset(
+        {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+    ),
+    errors=(("ConditionalCheckFailedException", ConditionalCheckFailed),),
 )
-ATTEMPTS = 3
-BACKOFF = 0.05  # seconds before the second attempt; doubles
-CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 5.0
-MAX_MESSAGE = 200  # characters of a server's error message kept
+DynamoDBError = AwsError
 
-_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+__all__ = ["ConditionalCheckFailed", "DynamoDB", "DynamoDBError", "default_client"]
 
 
-class DynamoDBError(Exception):
-    """DynamoDB refused or could not be reached. ``retryable``: nothing was applied (refused or never sent)."""
-
-    def __init__(
-        self, code: str, message: str, *, status: int | None = None, retryable: bool = False
-    ) -> None:
-        super().__init__(f"{code}: {message}" if message else code)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.retryable = retryable
-
-
-class ConditionalCheckFailed(DynamoDBError):
-    """The write's ``ConditionExpression`` was false: nothing was written."""
-
-
-class _Endpoint:
-    __slots__ = ("host", "https", "port", "signed_host", "url")
-
-    def __init__(self, url: str, field: str) -> None:
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ConfigError(f"{field} is not a valid URL (check its port)", field=field) from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{field} must be an http(s) URL with a host", field=field)
-        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
-            raise ConfigError(f"{field} must be a bare origin (no path, query or user)", field=field)
-        self.url = f"{parts.scheme}://{parts.netloc}"
-        self.https = parts.scheme == "https"
-        self.host = parts.hostname
-        self.port = port
-        # the Host header as botocore signs it: lowercase, IPv6 in brackets, the port only when not default
-        signed = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        if port is not None and port != (443 if self.https else 80):
-            signed = f"{signed}:{port}"
-        self.signed_host = signed
-
-
-def default_endpoint(region: str) -> str:
-    return f"https://dynamodb.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
-
-
-class DynamoDB:
-    """A thread-safe DynamoDB client for one region and endpoint. ``call("PutItem", TableName=..., ...)``
-    returns DynamoDB's answer as a dict."""
-
-    def __init__(
-        self,
-        credentials: Credentials,
-        region: str,
-        endpoint: str | None = None,
-        *,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        read_timeout: float = READ_TIMEOUT,
-        max_idle: int = MAX_IDLE,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if not _REGION.fullmatch(region):
-            raise ConfigError(f"not a valid AWS region: {region!r}", field="AWS_REGION")
-        self._credentials = credentials
-        self.region = region
-        self._endpoint = _Endpoint(endpoint or default_endpoint(region), "endpoint")
-        self.endpoint = self._endpoint.url
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._sleep = sleep
-        ep = self._endpoint
-        self._pool = Pool(
-            "https" if ep.https else "http",
-            ep.host,
-            ep.port,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_idle=max_idle,
-        )
-
-    @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        read_timeout: float = READ_TIMEOUT,
-    ) -> DynamoDB:
-        """Built from the environment (``os.environ`` by default); a ConfigError names what is missing."""
-        env = os.environ if environ is None else environ
-
-        def required(var: str) -> str:
-            value = env.get(var, "")
-            if not value:
-                raise ConfigError(
-                    f"{var} is not set: the DynamoDB idempotency table needs AWS credentials in the environment",
-                    field=var,
-                )
-            return value
-
-        access_key_id = required("AWS_ACCESS_KEY_ID")
-        secret = required("AWS_SECRET_ACCESS_KEY")
-        token = env.get("AWS_SESSION_TOKEN") or None
-        region_var = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
-        region = env.get(region_var, "")
-        if not region:
-            raise ConfigError(
-                "AWS_REGION (or AWS_DEFAULT_REGION) is not set: the DynamoDB client needs a region",
-                field="AWS_REGION",
-            )
-        if not _REGION.fullmatch(region):
-            raise ConfigError(f"{region_var} is not a valid AWS region", field=region_var)
-        endpoint = None
-        for var in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
-            if env.get(var):
-                endpoint = _Endpoint(env[var], var).url
-                break
-        return cls(
-            Credentials(access_key_id, secret, token),
-            region,
-            endpoint,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
-
-    def __repr__(self) -> str:
-        return f"DynamoDB(region={self.region!r}, endpoint={self.endpoint!r})"
-
-    # --- operations ---------------------------------------------------------------------------------
-
-    def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One DynamoDB operation (``PutItem``, ``GetItem`` ...) with its parameters, as DynamoDB names them."""
-        body = json.dumps(params, separators=(",", ":")).encode()
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                self._sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random() / 2))  # noqa: S311
-            try:
-                return self._send(operation, body)
-            except DynamoDBError as exc:
-                if not exc.retryable or attempt == ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def close(self) -> None:
-        """Close the idle connections (the client stays usable)."""
-        self._pool.close()
-
-    # --- transport ----------------------------------------------------------------------------------
-
-    def _send(self, operation: str, body: bytes) -> dict[str, Any]:
-        headers = sign(
-            self._credentials,
-            service=SERVICE,
-            content_type=CONTENT_TYPE,
-            region=self.region,
-            host=self._endpoint.signed_host,
-            target=TARGET_PREFIX + operation,
-            body=body,
-            when=self._clock(),
-        )
-        headers["User-Agent"] = USER_AGENT
-        headers["Accept-Encoding"] = "identity"
-        conn = self._acquire()
-        try:
-            conn.request("POST", "/", body=body, headers=headers)
-            response = conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            code = "ReadTimeout" if isinstance(exc, TimeoutError) else "NoAnswer"
-            raise DynamoDBError(
-                code,
-                f"{operation}: no complete answer from {self.endpoint} ({type(exc).__name__}); "
-                "it may have been applied",
-            ) from exc
-        if response.will_close:
-            conn.close()
-        else:
-            self._release(conn)
-        return self._answer(operation, response, data)
-
-    def _answer(self, operation: str, response: http.client.HTTPResponse, data: bytes) -> dict[str, Any]:
-        status = response.status
-        try:
-            payload: Any = json.loads(data) if data.strip() else {}
-        except ValueError:  # includes UnicodeDecodeError
-            payload = None
-        if 200 <= status < 300:
-            if not isinstance(payload, dict):
-                raise DynamoDBError(
-                    "InvalidResponse",
-                    f"{operation}: HTTP {status} with a body that is not a JSON object",
-                    status=status,
-                )
-            return payload
-        code, message = f"HTTP{status}", ""
-        if isinstance(payload, dict):
-            kind = payload.get("__type")
-            if isinstance(kind, str) and kind:
-                code = kind.rpartition("#")[2]
-            text = payload.get("message", payload.get("Message"))
-            if isinstance(text, str):
-                message = text
-        if code.startswith("HTTP"):
-            header = response.getheader("x-amzn-ErrorType") or ""
-            code = header.partition(":")[0].strip() or code
-        code = self._scrub(code)[:100] or f"HTTP{status}"
-        message = self._scrub(message)[:MAX_MESSAGE]
-        if code == "ConditionalCheckFailedException":
-            raise ConditionalCheckFailed(code, message, status=status)
-        raise DynamoDBError(code, message, status=status, retryable=code in THROTTLING)
-
-    def _scrub(self, text: str) -> str:
-        creds = self._credentials
-        for secret in (
-            creds.secret_access_key.get_secret_value(),
-            creds.session_token.get_secret_value() if creds.session_token else "",
-            creds.access_key_id,
-        ):
-            if secret:
-                text = text.replace(secret, "**********")
-        return text
-
-    def _acquire(self) -> http.client.HTTPConnection:
-        try:
-            return self._pool.acquire()
-        except ConnectFailed as exc:  # the request never left
-            raise DynamoDBError(
-                "ConnectFailed",
-                f"cannot connect to {self.endpoint} ({exc}); nothing was sent",
-                retryable=True,
-            ) from exc
-
-    def _release(self, conn: http.client.HTTPConnection) -> None:
-        self._pool.release(conn)
+class DynamoDB(AwsJsonClient):
+    service = DYNAMODB
 
 
 _shared: dict[tuple[str, ...], DynamoDB] = {}
@@ -327,8 +46,8 @@ _ENV_KEYS = (
 
 
 def default_client() -> DynamoDB:
-    """The client for the current environment, one per container: the idempotency store and the webhook
-    state share its connections (one TLS handshake at a cold start, not two)."""
+    """The client for the current environment, one per container: the ledger and the webhook state share
+    its connections (one TLS handshake at a cold start, not two)."""
     key = tuple(os.environ.get(var, "") for var in _ENV_KEYS)
     with _shared_lock:
         client = _shared.get(key)

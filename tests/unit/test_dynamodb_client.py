@@ -21,7 +21,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import shared.storage.dynamodb as dynamodb_module
 from shared.storage.dynamodb import (
     CONTENT_TYPE,
     ConditionalCheckFailed,
@@ -595,7 +594,7 @@ def test_concurrent_calls_from_50_threads(fake: FakeDynamo) -> None:
     assert errors == [] and results == [{}] * 200
     bodies = sorted(json.loads(seen.body)["Item"]["id"]["S"] for seen in fake.requests)
     assert bodies == sorted(f"{n}-{i}" for n in range(50) for i in range(4))
-    assert len(client.dynamo._pool.idle) <= dynamodb_module.MAX_IDLE
+    assert len(client.dynamo._pool.idle) <= keepalive.MAX_IDLE
     client.dynamo.close()
     assert client.dynamo._pool.idle == []
 
