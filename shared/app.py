@@ -55,19 +55,21 @@ def now() -> float:
 
 def service() -> RecordingService:
     """Built once on first use (under a lock: concurrent first calls must share one ledger), then reused
-    across warm invocations (one adapter, one keep-alive connection pool)."""
+    across warm invocations (one adapter, one keep-alive connection pool); built again when the settings
+    are (a secret from a store read again: its TTL, or a refused credential)."""
     global _service  # noqa: PLW0603 - the per-container singleton
-    if _service is None:
+    settings = get_settings()
+    if _service is None or _service.settings is not settings:
         with _lock:
-            if _service is None:
+            if _service is None or _service.settings is not settings:
                 from shared.tencent.adapter import get_adapter
 
-                settings = get_settings()
                 logger.info("liverec configured", extra={"settings": settings.describe()})
+                ledger = _service.ledger if _service is not None else _ledger(settings)
                 _service = RecordingService(
                     settings=settings,
                     adapter=get_adapter(settings, clock=_clock, sleep=_sleep),
-                    ledger=_ledger(settings),
+                    ledger=ledger,
                     clock=_clock,
                     sleep=_sleep,
                     monotonic=_monotonic,
@@ -89,19 +91,20 @@ def durable_service(what: str) -> RecordingService:
 
 
 def callbacks() -> CallbackService:
-    """The callback logic, built on first use from the same settings, ledger and service."""
+    """The callback logic, built on first use from the same settings, ledger and service (and again when
+    the service is)."""
     global _callbacks  # noqa: PLW0603 - the per-container singleton
-    if _callbacks is None:
+    recordings = durable_service("Tencent's callbacks")
+    if _callbacks is None or _callbacks.recordings is not recordings:
         from shared.webhooks.callbacks import CallbackService, parse_rules
 
         with _lock:
-            if _callbacks is None:
-                settings = get_settings()
+            if _callbacks is None or _callbacks.recordings is not recordings:
                 _callbacks = CallbackService(
-                    recordings=durable_service("Tencent's callbacks"),
+                    recordings=recordings,
                     state=state(),
                     forwarder=forwarder(),
-                    rules=parse_rules(settings.callback_rules),
+                    rules=parse_rules(recordings.settings.callback_rules),
                     clock=_clock,
                 )
     return _callbacks

@@ -19,7 +19,7 @@ REGION = "ap-east-1"
 
 
 def aws_env(url: str) -> dict[str, str]:
-    """The environment that points the functions' DynamoDB client at ``url`` (moto accepts any key)."""
+    """The environment that points the functions' AWS clients at ``url`` (moto accepts any key)."""
     return {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -27,6 +27,7 @@ def aws_env(url: str) -> dict[str, str]:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ENDPOINT_URL_DYNAMODB": url,
+        "AWS_ENDPOINT_URL": url,  # moto serves every service on one port (SSM, Secrets Manager)
     }
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.recordings.service import Outcome
+from shared.support import secrets
 from shared.support.config import get_settings
 from shared.support.errors import (
     ConfigError,
@@ -59,6 +60,7 @@ def authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> R
     for token in tokens:
         matched |= hmac.compare_digest(token.get_secret_value().encode(), presented.strip().encode())
     if not matched:
+        secrets.refused("LIVEREC_API_TOKENS")  # rotated in the secret store? read again, once a minute
         raise Unauthorized("the bearer token is not valid", field="Authorization")
     return next_middleware(app)
 

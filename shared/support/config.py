@@ -7,9 +7,9 @@ Nothing is read at import time. ``get_settings()`` validates on first use and ca
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from enum import StrEnum
-from functools import lru_cache
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.support import secrets
 from shared.support.errors import ConfigError, from_validation
 
 
@@ -58,7 +59,20 @@ ENV_FIELDS: dict[str, str] = {
     "LIVEREC_WEBHOOK_SECRET": "webhook_secret",
     "LIVEREC_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
     "LIVEREC_UNKNOWN_OUTCOME": "unknown_outcome",
+    "TENCENTCLOUD_SESSION_TOKEN": "session_token",
 }
+# Variables whose value may be a reference to a secret store (shared.support.secrets).
+SECRET_VARS = frozenset(
+    {
+        "TENCENTCLOUD_SECRET_KEY",
+        "TENCENTCLOUD_SESSION_TOKEN",
+        "LIVE_FCGI_KEY",
+        "LIVE_CALLBACK_KEY",
+        "LIVEREC_API_TOKENS",
+        "LIVEREC_HOOK_SECRETS",
+        "LIVEREC_WEBHOOK_SECRET",
+    }
+)
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -70,6 +84,8 @@ class Settings(BaseModel):
     api: LiveApi = LiveApi.RECORD_TASK
     secret_id: NonEmpty | None = None
     secret_key: SecretStr | None = None
+    # Temporary credentials (a CAM role, STS): sent with every API 3.0 call as X-TC-Token.
+    session_token: SecretStr | None = None
     region: NonEmpty = "ap-guangzhou"
     fcgi_appid: Annotated[int, Field(gt=0)] | None = None
     fcgi_key: SecretStr | None = None
@@ -183,7 +199,9 @@ class Settings(BaseModel):
         for var, name in ENV_FIELDS.items():
             value = source.get(var)
             if value is not None and value.strip() != "":
-                raw[name] = value.strip()
+                value = value.strip()
+                # a secret may be a reference (ssm:/..., secretsmanager:...), resolved before it is validated
+                raw[name] = secrets.RESOLVER.value(var, value, source) if var in SECRET_VARS else value
         raw["on_lambda"] = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
         try:
             return cls.model_validate(raw)
@@ -198,6 +216,7 @@ class Settings(BaseModel):
             "endpoint": self.endpoint or "(tencent)",
             "secret_id": _mask(self.secret_id),
             "secret_key": "set" if self.secret_key else None,
+            "session_token": "set" if self.session_token else None,
             "fcgi_appid": self.fcgi_appid,
             "fcgi_key": "set" if self.fcgi_key else None,
             "callback_key": "set" if self.callback_key else None,
@@ -245,7 +264,27 @@ def _first_env_name(message: str) -> str | None:
     return min(found)[1] if found else None
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process's settings, validated on first use (not at import)."""
-    return Settings.from_env()
+class _ProcessSettings:
+    """``get_settings()``: the process's settings, validated on first use (not at import) and kept; built
+    again once a secret read from a reference is due to be read again (its TTL, or a refused credential).
+    ``get_settings.cache_clear()`` forgets them (tests, a changed environment)."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Settings:
+        settings = self._settings
+        if settings is None or secrets.RESOLVER.stale():
+            with self._lock:
+                if self._settings is None or secrets.RESOLVER.stale():
+                    self._settings = Settings.from_env()
+                settings = self._settings
+        return settings
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._settings = None
+
+
+get_settings = _ProcessSettings()

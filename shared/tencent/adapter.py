@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.support import secrets
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
     InvalidRequest,
     LiverecError,
     OutcomeUnknown,
+    TencentAuthError,
     TencentError,
     TencentInputError,
     TencentUnavailable,
@@ -30,6 +32,7 @@ from shared.tencent.generations import check, generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
+SESSION_VARS = ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,12 @@ def tencent_error(
 ) -> TencentError:
     """Tencent's error, classified once: the class the adapter chose for it (not found, rate limit, ...);
     else bad input where the capability table lists the code (or its prefix before a dot); else plain."""
+    gen = generation(api)
     if cls is None:
-        cls = (
-            TencentInputError
-            if code.split(".", maxsplit=1)[0] in generation(api).input_codes
-            else TencentError
-        )
+        cls = TencentInputError if code.split(".", maxsplit=1)[0] in gen.input_codes else TencentError
+    if issubclass(cls, TencentAuthError):  # rotated in the secret store? read it again (once a minute)
+        for var in ("LIVE_FCGI_KEY",) if gen.credentials == "fcgi" else SESSION_VARS:
+            secrets.refused(var)
     return cls(code, message, request_id=request_id, api=api.value, action=action)
 
 

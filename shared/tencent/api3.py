@@ -37,6 +37,7 @@ class Api3Client:
         assert settings.secret_id is not None and settings.secret_key is not None  # noqa: S101 - Settings guarantees
         self._secret_id = settings.secret_id
         self._secret_key = settings.secret_key
+        self._token = settings.session_token
         self._region = region
         self._transport = Transport(api, settings.endpoint or DEFAULT_BASE, settings.timeout)
         self.api = api
@@ -70,6 +71,8 @@ class Api3Client:
         }
         if self._region:  # the SDK omits the header when there is no region (CreateLiveRecord)
             headers["X-TC-Region"] = self._region
+        if self._token is not None:  # temporary credentials (a CAM role, STS), as the SDK sends them
+            headers["X-TC-Token"] = self._token.get_secret_value()
         return headers
 
     def call(self, action: str, params: dict[str, Any], *, creates: bool) -> dict[str, Any]:

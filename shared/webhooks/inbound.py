@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from shared.recordings.models import RealtimeRecordingInput, parse_input
+from shared.support import secrets
 from shared.support.errors import CallbackAuthError, MalformedBody, PayloadTooLarge
 from shared.tencent.signing import md5_sign
 from shared.webhooks.signature import delivery_digest, verify
@@ -92,6 +93,7 @@ def verify_callback(body: Mapping[str, object], key: SecretStr | str, now: float
     # Compare first, then check expiry, so timing does not reveal which check failed first.
     matches = hmac.compare_digest(expected.encode("ascii"), sign.strip().lower().encode("utf-8"))
     if not matches:
+        secrets.refused("LIVE_CALLBACK_KEY")  # rotated in the secret store? read again, once a minute
         raise CallbackAuthError("callback signature does not match", code="InvalidSignature", field="sign")
     if now > t:
         raise CallbackAuthError(f"callback expired at t={t}", code="SignatureExpired", field="t")

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from pydantic import SecretStr
 
+from shared.support import secrets as secret_store
 from shared.support.errors import WebhookAuthError
 
 HEADER = "Liverec-Signature"
@@ -79,6 +80,7 @@ def verify(
         for candidate in presented:
             matched |= hmac.compare_digest(expected, candidate.encode("utf-8"))
     if not matched:
+        secret_store.refused("LIVEREC_HOOK_SECRETS")  # rotated in the secret store? read again, once a minute
         raise WebhookAuthError("the signature does not match the body", code="InvalidSignature", field=HEADER)
     if abs(now - timestamp) > tolerance:
         raise WebhookAuthError(

@@ -119,15 +119,19 @@ def credential_date(authorization: str) -> str:
 # --- the SDK as the reference ------------------------------------------------------------------------
 
 
-def sdk_client(secret_id: str, key: str, host: str, profile: ClientProfile | None = None) -> CommonClient:
+def sdk_client(
+    secret_id: str, key: str, host: str, profile: ClientProfile | None = None, token: str | None = None
+) -> CommonClient:
     profile = profile or ClientProfile()
     profile.httpProfile = HttpProfile(endpoint=host)
-    return CommonClient("live", "2018-08-01", Credential(secret_id, key), "ap-guangzhou", profile)
+    return CommonClient("live", "2018-08-01", Credential(secret_id, key, token), "ap-guangzhou", profile)
 
 
-def sdk_tc3_request(secret_id: str, key: str, host: str, params: dict[str, Any], ts: int) -> RequestInternal:
+def sdk_tc3_request(
+    secret_id: str, key: str, host: str, params: dict[str, Any], ts: int, token: str | None = None
+) -> RequestInternal:
     """The request the SDK itself builds and signs for CreateRecordTask at the frozen instant ``ts``."""
-    client = sdk_client(secret_id, key, host)
+    client = sdk_client(secret_id, key, host, token=token)
     req = RequestInternal(host, "POST", "/", header={})
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sdk_abstract_client, "time", SimpleNamespace(time=lambda: ts))
@@ -189,16 +193,23 @@ def test_tc3_authorization_matches_the_sdk(
     stream=stream_names,
     extra=extra_params,
     ts=st.one_of(timestamps, cst_small_hours),
+    token=st.none() | st.text(alphabet="abcdefXYZ0123456789+/=", min_size=8, max_size=64),
 )
 def test_api3_client_sends_the_headers_the_sdk_sends(
-    secret_id: str, key: str, host: str, stream: str, extra: dict[str, Any], ts: int
+    secret_id: str, key: str, host: str, stream: str, extra: dict[str, Any], ts: int, token: str | None
 ) -> None:
-    # Given the SDK's own signed CreateRecordTask request
+    # Given the SDK's own signed CreateRecordTask request (with temporary credentials or without)
     params = {**extra, "DomainName": "5000.live.push.com", "AppName": "live", "StreamName": stream}
-    req = sdk_tc3_request(secret_id, key, host, params, ts)
+    req = sdk_tc3_request(secret_id, key, host, params, ts, token)
     # When our API 3.0 client builds the headers for the same bytes, host, region and instant
     settings = Settings.model_validate(
-        {"secret_id": secret_id, "secret_key": key, "endpoint": f"http://{host}", "region": "ap-guangzhou"}
+        {
+            "secret_id": secret_id,
+            "secret_key": key,
+            "session_token": token,
+            "endpoint": f"http://{host}",
+            "region": "ap-guangzhou",
+        }
     )
     client = Api3Client(
         settings,
