@@ -59,11 +59,11 @@ def measure(n: int, days: int) -> dict[str, Any]:
                 clock.freeze((START + i * STEP).timestamp())
                 seen = len(emu.requests())
                 ledger = service().ledger
-                before = (dict(ledger.requests), ledger.items_read)  # type: ignore[attr-defined]
+                before = (dict(ledger.table.requests), ledger.table.items_read)  # type: ignore[attr-defined]
                 t0 = time.perf_counter()
                 report = handler.lambda_handler(event, ROLLOUT_CONTEXT)
                 wall = time.perf_counter() - t0
-                requests = ledger.requests  # type: ignore[attr-defined]
+                requests = ledger.table.requests  # type: ignore[attr-defined]
                 sent = {op: count - before[0].get(op, 0) for op, count in requests.items()}
                 ticks.append(
                     {
@@ -75,7 +75,7 @@ def measure(n: int, days: int) -> dict[str, Any]:
                         "lookups": sum(1 for r in emu.requests()[seen:] if r.action == "DescribeRecordTask"),
                         "reads": sum(v for op, v in sent.items() if op in READS),
                         "writes": sum(v for op, v in sent.items() if op not in READS),
-                        "items_read": ledger.items_read - before[1],  # type: ignore[attr-defined]
+                        "items_read": ledger.table.items_read - before[1],  # type: ignore[attr-defined]
                         "wall_s": wall,
                     }
                 )

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
+from typing import Any
 
 from shared.support.aws import AwsError, AwsJsonClient, ConditionalCheckFailed, Service
+from shared.support.errors import IdempotencyStoreUnavailable
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 DYNAMODB = Service(
@@ -24,8 +27,9 @@ DYNAMODB = Service(
     errors=(("ConditionalCheckFailedException", ConditionalCheckFailed),),
 )
 DynamoDBError = AwsError
+BATCH = 100  # BatchGetItem's limit
 
-__all__ = ["ConditionalCheckFailed", "DynamoDB", "DynamoDBError", "default_client"]
+__all__ = ["ConditionalCheckFailed", "DynamoDB", "DynamoDBError", "Table", "default_client"]
 
 
 class DynamoDB(AwsJsonClient):
@@ -54,3 +58,51 @@ def default_client() -> DynamoDB:
         if client is None:
             client = _shared[key] = DynamoDB.from_env()
         return client
+
+
+class Table:
+    """One table through the container's client, as the stores use it: a false condition is
+    :class:`ConditionalCheckFailed`; any other failure is ``IdempotencyStoreUnavailable`` (the caller
+    refuses rather than risk a duplicate). Counts requests by operation and items read (the benchmarks
+    report store traffic)."""
+
+    def __init__(self, name: str, *, client: DynamoDB | None = None) -> None:
+        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
+        self.name = name
+        self._client = client if client is not None else default_client()
+        self.requests: Counter[str] = Counter()
+        self.items_read = 0
+
+    def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        self.requests[operation] += 1
+        if operation != "BatchGetItem":  # its tables are named in its RequestItems
+            kwargs["TableName"] = self.name
+        try:
+            answer = self._client.call(operation, **kwargs)
+        except ConditionalCheckFailed:
+            raise
+        except AwsError as exc:
+            raise IdempotencyStoreUnavailable(
+                f"the table {self.name} is unavailable ({exc.code}); nothing was created"
+            ) from exc
+        found = answer.get("Responses", {}).get(self.name, ()) or answer.get("Items", ())
+        self.items_read += len(found) + ("Item" in answer)
+        return answer
+
+    def batch_get(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The items of ``ids`` that exist, read consistently, a hundred per request (BatchGetItem's
+        limit); keys left unprocessed (throttling) are asked again, a bounded number of times."""
+        found: list[dict[str, Any]] = []
+        for offset in range(0, len(ids), BATCH):
+            pending: list[dict[str, Any]] = [{"id": {"S": i}} for i in ids[offset : offset + BATCH]]
+            for _ in range(10):
+                page = self.call(
+                    "BatchGetItem", RequestItems={self.name: {"Keys": pending, "ConsistentRead": True}}
+                )
+                found += page.get("Responses", {}).get(self.name, [])
+                pending = page.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise IdempotencyStoreUnavailable(f"the table {self.name} kept keys unprocessed")
+        return found

@@ -26,11 +26,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
+from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
 from shared.storage.ledger import Claim, Entry, Origin, Recording, State, Summary, retain_until, task_ref
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
@@ -39,7 +38,6 @@ REC = "rec#"
 TASK = "task#"
 PROGRESS = "prog#"
 PROGRESS_TTL = 7 * 86400
-BATCH = 100  # BatchGetItem's limit
 
 
 def _n(value: float) -> dict[str, str]:
@@ -120,26 +118,9 @@ def _entry(item: dict[str, Any]) -> Entry:
 
 class DynamoDBLedger:
     def __init__(self, table_name: str, *, client: DynamoDB | None = None) -> None:
-        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
-        self._client = client if client is not None else default_client()
+        self.table = Table(table_name, client=client)
         self._table = table_name
-        self.requests: Counter[str] = Counter()  # by operation, and items read: what the benchmarks report
-        self.items_read = 0
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        self.requests[operation] += 1
-        if operation != "BatchGetItem":
-            kwargs["TableName"] = self._table
-        try:
-            answer = self._client.call(operation, **kwargs)
-        except ConditionalCheckFailed:
-            raise
-        except DynamoDBError as exc:
-            raise IdempotencyStoreUnavailable(
-                f"the idempotency table {self._table} is unavailable ({exc.code}); nothing was created"
-            ) from exc
-        self.items_read += len(answer.get("Responses", {}).get(self._table, ())) + ("Item" in answer)
-        return answer
+        self._call = self.table.call
 
     def _get(self, key: str, now: float) -> Entry | None:
         item = self._call("GetItem", Key={"id": {"S": REC + key}}, ConsistentRead=True).get("Item")
@@ -172,29 +153,9 @@ class DynamoDBLedger:
         return self._get(key, now)
 
     def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
-        wanted = list(dict.fromkeys(keys))
-        found: dict[str, Entry] = {}
-        for offset in range(0, len(wanted), BATCH):
-            pending: list[dict[str, Any]] = [
-                {"id": {"S": REC + key}} for key in wanted[offset : offset + BATCH]
-            ]
-            for _ in range(10):  # unprocessed keys (throttling) are asked again, a bounded number of times
-                page = self._call(
-                    "BatchGetItem",
-                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}},
-                )
-                for item in page.get("Responses", {}).get(self._table, []):
-                    if float(item["expiration"]["N"]) > now:
-                        entry = _entry(item)
-                        found[entry.key] = entry
-                pending = page.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-                if not pending:
-                    break
-            else:
-                raise IdempotencyStoreUnavailable(
-                    f"the idempotency table {self._table} kept keys unprocessed"
-                )
-        return found
+        items = self.table.batch_get([REC + key for key in dict.fromkeys(keys)])
+        entries = (_entry(item) for item in items if float(item["expiration"]["N"]) > now)
+        return {entry.key: entry for entry in entries}
 
     def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
         expires = retain_until(now, recording.end)
@@ -286,32 +247,16 @@ class DynamoDBLedger:
         return _entry(item)
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
-        wanted = list(dict.fromkeys(shards))
-        found = {shard: Summary() for shard in wanted}
-        for offset in range(0, len(wanted), BATCH):
-            pending: list[dict[str, Any]] = [
-                {"id": {"S": PROGRESS + g}} for g in wanted[offset : offset + BATCH]
-            ]
-            for _ in range(10):
-                page = self._call(
-                    "BatchGetItem", RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
-                )
-                for item in page.get("Responses", {}).get(self._table, []):
-                    live = float(item["expiration"]["N"]) > now
-                    done = {
-                        key: int(end)
-                        for key, _, end in (p.partition("@") for p in item["done"]["S"].split(",") if p)
-                    }
-                    found[item["id"]["S"].removeprefix(PROGRESS)] = Summary(
-                        done if live else {}, int(item["version"]["N"])
-                    )
-                pending = page.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-                if not pending:
-                    break
-            else:
-                raise IdempotencyStoreUnavailable(
-                    f"the idempotency table {self._table} kept keys unprocessed"
-                )
+        found = {shard: Summary() for shard in shards}
+        for item in self.table.batch_get([PROGRESS + shard for shard in found]):
+            done = {
+                key: int(end)
+                for key, _, end in (part.partition("@") for part in item["done"]["S"].split(",") if part)
+            }
+            live = float(item["expiration"]["N"]) > now
+            found[item["id"]["S"].removeprefix(PROGRESS)] = Summary(
+                done if live else {}, int(item["version"]["N"])
+            )
         return found
 
     def note_settled(

@@ -3,9 +3,12 @@
 Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB through the standard-library
 client in :mod:`shared.storage.dynamodb` (no boto3 on any path). Attributes: ``id`` (S), ``value`` (S, JSON),
 ``expiration`` (N, the table's TTL), and for outbox items ``due`` (N) and ``lease_until`` (N).
-``due`` lists with a filtered Scan: fine for an outbox that is empty almost always (forwards are sent at
-once; only failed ones wait here), not for a table of millions of idempotency keys; add a sparse GSI on
-``due`` if yours grows that large.
+
+An item waiting for delivery also carries ``queue`` (S, ``outbox``): the partition key of the table's
+sparse index ``due-index`` (sort key ``due``), which holds those items alone. ``due`` queries that index
+for what is due, so an outbox tick reads what is waiting, not the table (ledger entries never enter the
+index). The index is eventually consistent: the conditional ``lease`` on the table keeps two ticks from
+sending one item together.
 """
 
 from __future__ import annotations
@@ -13,25 +16,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, DynamoDBError, default_client
-from shared.support.errors import IdempotencyStoreUnavailable
+from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
+
+DUE_INDEX = "due-index"
+QUEUE = "outbox"
 
 
 class DynamoDBState:
     def __init__(self, table_name: str, *, client: DynamoDB | None = None) -> None:
-        """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
-        self._client = client if client is not None else default_client()
-        self._table = table_name
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return self._client.call(operation, TableName=self._table, **kwargs)
-        except ConditionalCheckFailed:
-            raise
-        except DynamoDBError as exc:
-            raise IdempotencyStoreUnavailable(
-                f"the state table {self._table} is unavailable ({exc.code})"
-            ) from exc
+        self.table = Table(table_name, client=client)
+        self._call = self.table.call
 
     @staticmethod
     def _item(key: str, value: dict[str, Any], now: float, ttl: float, due: float | None) -> dict[str, Any]:
@@ -43,6 +37,7 @@ class DynamoDBState:
         }
         if due is not None:
             item["due"] = {"N": repr(float(due))}
+            item["queue"] = {"S": QUEUE}  # into the sparse index while it waits
         return item
 
     def add(
@@ -79,15 +74,20 @@ class DynamoDBState:
         start: dict[str, Any] | None = None
         for _ in range(20):  # bounded paging
             kwargs: dict[str, Any] = {
-                "FilterExpression": "begins_with(id, :p) AND #d <= :now AND lease_until <= :now AND expiration > :now",
-                "ExpressionAttributeNames": {"#d": "due"},
-                "ExpressionAttributeValues": {":p": {"S": prefix}, ":now": {"N": repr(float(now))}},
-                "ProjectionExpression": "id, #d",
-                "ConsistentRead": True,
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": "#q = :q AND #d <= :now",
+                "FilterExpression": "begins_with(id, :p) AND lease_until <= :now AND expiration > :now",
+                "ExpressionAttributeNames": {"#q": "queue", "#d": "due"},
+                "ExpressionAttributeValues": {
+                    ":q": {"S": QUEUE},
+                    ":p": {"S": prefix},
+                    ":now": {"N": repr(float(now))},
+                },
+                "Limit": limit,
             }
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            page = self._call("Scan", **kwargs)
+            page = self._call("Query", **kwargs)
             keys += [(float(i["due"]["N"]), i["id"]["S"]) for i in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
             if not start or len(keys) >= limit:

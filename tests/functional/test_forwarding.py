@@ -109,7 +109,7 @@ def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
 def _keys(state: Any) -> list[str]:
     if isinstance(state, MemoryState):
         return list(state._items)
-    items = state._client.call("Scan", TableName=TABLE)["Items"]
+    items = state.table.call("Scan")["Items"]
     return [i["id"]["S"] for i in items]
 
 
@@ -185,3 +185,31 @@ def test_drain_without_subscribers_reads_nothing() -> None:
 
     fwd = Forwarder(urls=(), secret=None, state=Untouchable(), clock=FakeClock())
     assert fwd.drain() == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
+
+
+def test_an_outbox_tick_reads_what_is_due_not_the_table(dynamodb: Any, subscriber: Subscriber) -> None:
+    # Given 10,000 idle items in the table (ledger entries, delivered forwards) and 3 forwards waiting
+    for first in range(0, 10_000, 25):
+        dynamodb.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {"PutRequest": {"Item": {"id": {"S": f"rec#http:k{i}"}, "expiration": {"N": "9999999999"}}}}
+                    for i in range(first, first + 25)
+                ]
+            }
+        )
+    clock = FakeClock()
+    state = DynamoDBState(TABLE, client=DynamoDB.from_env())
+    subscriber.down()
+    fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)
+    for n in range(3):
+        fwd.publish(f"evt-{n}", "record.file_ready", DATA | {"file_id": f"f{n}"})
+    subscriber.up()
+    clock.now += 31
+    before = (state.table.requests.copy(), state.table.items_read)
+    # When the outbox tick runs
+    assert fwd.drain()["delivered"] == 3
+    # Then it asked the sparse index once and read the three items waiting, never the table
+    sent = state.table.requests - before[0]
+    assert sent["Query"] == 1 and "Scan" not in sent
+    assert state.table.items_read - before[1] == 3  # the three waiting (each is then leased by a write)

@@ -77,7 +77,8 @@ def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -
     for function in doc["functions"]:
         granted = actions(role_statements(doc, function))
         assert items <= granted, function
-        assert ("dynamodb:Scan" in granted) == (function == "webhooks"), function
+        assert "dynamodb:Scan" not in granted, function  # nothing reads the whole table
+        assert ("dynamodb:Query" in granted) == (function == "webhooks"), function
         assert {"ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= granted, function
         assert not any("*" in a for a in granted), function
     for function in ("rollout", "webhooks"):  # own roles: what the framework adds to its own role, by hand
