@@ -193,7 +193,11 @@ def test_an_outbox_tick_reads_what_is_due_not_the_table(dynamodb: Any, subscribe
         dynamodb.batch_write_item(
             RequestItems={
                 TABLE: [
-                    {"PutRequest": {"Item": {"id": {"S": f"rec#http:k{i}"}, "expiration": {"N": "9999999999"}}}}
+                    {
+                        "PutRequest": {
+                            "Item": {"id": {"S": f"rec#http:k{i}"}, "expiration": {"N": "9999999999"}}
+                        }
+                    }
                     for i in range(first, first + 25)
                 ]
             }
