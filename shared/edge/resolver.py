@@ -129,6 +129,7 @@ def created(outcome: Outcome) -> Response[str]:
             "stream": body.get("stream"),
             "mode": body.get("mode"),
             "api": body.get("api"),
+            "request_id": outcome.request_id,
         },
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None

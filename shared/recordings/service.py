@@ -119,6 +119,7 @@ def lookup_windows(gen: Generation, spans: Iterable[tuple[int, int]], now: float
 class Outcome:
     body: dict[str, Any]
     replayed: bool = False  # True when an earlier request's result is returned for the same key
+    request_id: str | None = None  # Tencent's, for the create this request made
 
 
 @dataclass
@@ -225,7 +226,7 @@ class RecordingService:
             logger.error(
                 "created, but the ledger could not record it", extra={"key": key, "error": exc.to_dict()}
             )
-        return Outcome(recording.body())
+        return Outcome(recording.body(), request_id=created.request_id)
 
     def _reconcile(self, entry: Entry) -> Recording | None:
         """The task an unanswered (or abandoned) create made, if it exists; None when it certainly does not,

@@ -6,12 +6,15 @@ Log fields carry stream, task id, API and mode; never a secret (settings are log
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 SERVICE = "liverec"
-NAMESPACE = "Liverec"
+# powertools' own variable (serverless.yml sets it per stage: Liverec-<stage>); read once, as powertools does
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Liverec"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from shared.support.config import LiveApi
 from shared.support.errors import LiverecError, TencentUnavailable
 from shared.support.keepalive import ConnectFailed, Pool
+from shared.support.observability import logger
 from shared.tencent.adapter import no_answer
 
 
@@ -125,6 +127,7 @@ class Transport:
         creates: bool,
         params: dict[str, Any],
     ) -> dict[str, Any]:
+        started = time.monotonic()
         try:
             status, raw = self.http.request(method, target, body, headers)
         except NotSent as exc:
@@ -139,6 +142,20 @@ class Transport:
             raise self._no_answer(action, params, creates, "a body that is not JSON") from None
         if not isinstance(data, dict):
             raise self._no_answer(action, params, creates, "a JSON body that is not an object")
+        response = data.get("Response")
+        answer: dict[str, Any] = response if isinstance(response, dict) else data
+        found = answer.get("Error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        logger.info(
+            "tencent call",
+            extra={
+                "action": action,
+                "api": self.api.value,
+                "request_id": answer.get("RequestId"),  # API 3.0 names every answer; v2 and fcgi do not
+                "code": error.get("Code", data.get("code", data.get("ret"))),
+                "ms": round(1000 * (time.monotonic() - started)),
+            },
+        )
         return data
 
     def _no_answer(self, action: str, params: dict[str, Any], creates: bool, why: str) -> LiverecError:

@@ -17,9 +17,12 @@ PROBE = textwrap.dedent(
     from shared.support.config import Settings
     from shared.tencent.adapter import get_adapter
     get_adapter(Settings.from_env())
+    # powertools' Logger (the transport logs each call) imports the bare botocore package for its user-agent
+    # hook when it is importable, as in every handler; botocore's client machinery must stay unloaded
     heavy = [
         "boto3",
-        "botocore",
+        "botocore.session",
+        "botocore.client",
         "requests",
         "tencentcloud.common.abstract_client",
         "tencentcloud.common.common_client",

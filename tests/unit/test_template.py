@@ -195,7 +195,7 @@ def test_the_metrics_nobody_was_paged_for_are_alarmed_on_the_dimensions_they_car
     for metric, alarm in alarmed.items():
         (dimensions,) = emitted_dimensions(metric)  # one call site shape per metric
         query = resources[alarm]["Properties"]["Metrics"][0]["Expression"]
-        schema = re.search(r"FROM SCHEMA\(Liverec, ([\w, ]+)\)", query)
+        schema = re.search(r'FROM SCHEMA\("\$\{self:custom.metricsNamespace\}", ([\w, ]+)\)', query)
         assert schema and set(schema.group(1).split(", ")) == dimensions, (metric, query)
         assert f"SUM({metric})" in query and "WHERE service = 'liverec'" in query
     for alarm in ("Http5xxAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "TimerQueuesAlarm"):
