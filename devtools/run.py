@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
+from devtools.gateway import Routes
 from devtools.kit import LambdaContext, Subscriber, event_from_request
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
@@ -54,19 +55,7 @@ CONTEXT = LambdaContext(
 )
 
 
-def route(path: str) -> Any:
-    from functions.realtime import handler as realtime
-    from functions.scheduled import handler as scheduled
-    from functions.tasks import handler as tasks
-    from functions.webhooks import handler as webhooks
-
-    if path == "/recordings/scheduled":
-        return scheduled
-    if path == "/recordings/realtime":
-        return realtime
-    if path.startswith(("/callbacks/", "/hooks/")):
-        return webhooks
-    return tasks
+ROUTES = Routes.from_serverless()  # the HTTP API's routes, from serverless.yml
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -90,7 +79,7 @@ class Gateway(BaseHTTPRequestHandler):
             self._reply(200, rollout.lambda_handler(event, CONTEXT), {})
             return
         event = event_from_request(self.command, self.path, dict(self.headers.items()), body)
-        result = route(event["rawPath"]).lambda_handler(event, CONTEXT)
+        result = ROUTES.dispatch(event, CONTEXT)
         payload = result.get("body") or ""
         self._reply(result["statusCode"], payload, result.get("headers") or {})
 
@@ -125,7 +114,7 @@ def replay() -> bool:
     ctx = CONTEXT
     for name, expected in REPLAY:
         event = load_event(name)
-        result = route(event["rawPath"]).lambda_handler(event, ctx)
+        result = ROUTES.dispatch(event, ctx)
         status = result["statusCode"]
         body = json.loads(result["body"]) if result.get("body") else None
         mark = "ok " if status == expected else "BAD"

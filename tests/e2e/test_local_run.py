@@ -95,6 +95,21 @@ def test_gateway_serves_http_until_terminated() -> None:
             assert err.code == 401
         else:
             pytest.fail("an unauthenticated listing was answered")
+        # what matches no route of serverless.yml is the gateway's 404, as the HTTP API answers it: an
+        # unknown path, and a known path with another method
+        for method, path in (
+            ("GET", "/nope"),
+            ("PUT", "/recordings/realtime"),
+            ("GET", "/recordings/x/stop"),
+        ):
+            try:
+                urllib.request.urlopen(
+                    urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method), timeout=10
+                )
+            except urllib.error.HTTPError as err:
+                assert (err.code, json.loads(err.read())) == (404, {"message": "Not Found"}), (method, path)
+            else:
+                pytest.fail(f"{method} {path} was answered")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

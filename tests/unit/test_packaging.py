@@ -128,23 +128,9 @@ def test_modules_left_out_of_the_artifact_cannot_be_imported_by_any_test() -> No
 
 def serverless_yml() -> dict[str, Any]:
     """serverless.yml as data (CloudFormation's short tags, e.g. !GetAtt, read as plain values)."""
-    import yaml
+    from devtools.gateway import load_serverless
 
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
-        return (
-            loader.construct_sequence(node)
-            if isinstance(node, yaml.SequenceNode)
-            else loader.construct_mapping(node)
-        )
-
-    Loader.add_multi_constructor("!", tagged)
-    data: dict[str, Any] = yaml.load((ROOT / "serverless.yml").read_text(), Loader=Loader)  # noqa: S506 - safe loader
-    return data
+    return load_serverless()
 
 
 def test_every_function_outlasts_live_timeout_and_http_fits_the_gateway() -> None:
