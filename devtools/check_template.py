@@ -12,8 +12,8 @@ own ``.serverless/`` is left alone) and runs ``npx serverless package --stage pr
 - each secret's reference variable (``<NAME>_REF``) exported where prod's params do not set one;
 - every optional part on (the JWT authorizer, CORS, the alarm topic), so all of the template is checked.
 
-It also runs DEPLOYING.md's other offline step, ``serverless print --stage prod`` (it must resolve without
-AWS and show references only), and packages for arm64 (aarch64 wheels, checked as such on any machine).
+It also runs the README deploy section's other offline step, ``serverless print --stage prod`` (it must
+resolve without AWS and show references only), and packages for arm64 (aarch64 wheels, checked as such on any machine).
 
 Then it searches the template, the service state, every file in the zip and the command's own output for
 those values (none may appear), checks each function's secret variables are references to this stage's
@@ -149,7 +149,7 @@ def check(cfn_lint: str | None) -> list[str]:
             )
             if lint.returncode != 0:
                 found.append(f"cfn-lint on the prod template with every option on:\n{lint.stdout.strip()}")
-        # DEPLOYING.md's offline steps: `serverless print` resolves offline, and shows references only
+        # the README deploy section's offline steps: `serverless print` resolves offline, and shows references only
         code, printed = serverless(workdir, values, "print")
         found += leaks(values, {"the output of serverless print": printed.encode()})
         if code != 0 or f"ssm:/liverec/{STAGE}/tencent-secret-key" not in printed:

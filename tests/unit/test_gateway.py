@@ -126,3 +126,10 @@ def test_every_http_sample_is_on_its_functions_route() -> None:
         assert (event.get("pathParameters") or {}) == params, path.name
         checked += 1
     assert checked >= 15
+
+
+def test_the_readme_shows_the_gateways_own_404() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Who answers") :]
+    (row,) = [line for line in section.splitlines() if line.startswith("| 404")]
+    assert f"`{NOT_FOUND['body']}`" in row and "local gateway" in row

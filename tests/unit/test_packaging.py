@@ -151,3 +151,50 @@ def test_every_function_outlasts_live_timeout_and_http_fits_the_gateway() -> Non
             assert timeout <= 29, name
         if any("schedule" in e for e in events) and name == "rollout":
             assert timeout > 29 and not any("httpApi" in e for e in events)
+
+
+def _deploy_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## Deploying") : readme.index("## Pointing at real Tencent Cloud")]
+
+
+def _table_rows(section: str, header: str) -> list[list[str]]:
+    """The rows of the markdown table whose header line starts with ``header``, as stripped cells."""
+    lines = section.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_deploy_section_names_the_params_and_references_serverless_yml_reads() -> None:
+    import re
+
+    from devtools.check_template import SECRETS, STAGE
+
+    params = serverless_yml()["params"]
+    section = _deploy_section()
+    # every stage param the table documents exists, with the defaults it states for prod
+    documented = {
+        name for row in _table_rows(section, "| param |") for name in re.findall(r"`([A-Za-z0-9]+)`", row[0])
+    }
+    assert documented and documented <= set(params["default"])
+    # every secret variable has a param and a _REF variable, and the table covers every secret
+    secret_rows = _table_rows(section, "| secret variable |")
+    assert {row[0].strip("`") for row in secret_rows} == set(SECRETS)
+    for variable, _, param, ref in secret_rows:
+        assert params["default"][param.strip("`")] == f"${{env:{ref.strip('`')}, ''}}", variable
+    # the parameters the walkthrough creates are the ones prod's params point at
+    for param in ("tencentSecretKeyRef", "apiTokensRef"):
+        name = re.search(r"ssm:(/liverec/prod/[a-z-]+)", params["prod"][param])
+        assert name and f"aws ssm put-parameter --name {name.group(1)} " in section
+    # the offline commands are the ones the template check runs, at its stage
+    assert STAGE == "prod"
+    for command in (f"npx serverless print --stage {STAGE}", f"npx serverless package --stage {STAGE}"):
+        assert command in section
+    # no step puts a secret's value in the environment serverless reads, or deploys to an opt-in region
+    commands = "".join(re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL))
+    assert "export TENCENTCLOUD_SECRET_KEY=" not in commands and "ap-east-1" not in section
