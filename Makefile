@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run test lint format emulator package invoke-local bench bench-smoke clean lint-template check-template
+.PHONY: venv run test lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
@@ -79,6 +79,13 @@ bench: $(STAMP) node_modules/.installed
 
 bench-smoke: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run --smoke
+
+# serverless.yml's HTTP routes under serverless-offline 13.x, against the emulator (PORT, default 3000)
+offline: $(STAMP) node_modules/.installed
+	bash devtools/offline.sh
+
+offline-check: $(STAMP) node_modules/.installed
+	bash devtools/offline.sh --check
 
 emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)

@@ -3,31 +3,9 @@
 # emulator, checking the documented status. Run by CI after `make package`; needs node_modules and .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-$PY -m devtools.emulator --port "$port" > /tmp/liverec-invoke-emulator.log 2>&1 &
-emulator=$!
-trap 'kill $emulator 2>/dev/null || true' EXIT
-for _ in $(seq 50); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/_emulator/health')" 2>/dev/null && break; sleep 0.1; done
-
-export PATH="$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
-# Settings serverless.yml reads from the environment (its params default to these variables)
-export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator
-export LIVE_DOMAIN=5000.live.push.com LIVEREC_IDEMPOTENCY_TABLE=memory
-export PYTHONWARNINGS=ignore
-LIVEREC_CALLBACK_RULES=$($PY -c 'from devtools.events import LOCAL_CALLBACK_RULES; print(LOCAL_CALLBACK_RULES)')
-export LIVEREC_CALLBACK_RULES
-# Secrets: serverless.yml sets each secret variable to a *reference* (empty here), never reads the value
-# from the environment, and `invoke local` applies serverless.yml's environment over this shell's; the
-# local values go in with --env, which `invoke local` applies last. The webhooks function is keyed as the
-# events/ samples are signed (devtools/events.py).
+source devtools/local_env.sh
 secrets=()
-while read -r pair; do secrets+=(--env "$pair"); done < <($PY -c '
-from devtools import events as e
-print("TENCENTCLOUD_SECRET_KEY=emulator-secret-key")
-print(f"LIVEREC_API_TOKENS={e.LOCAL_TOKEN}")
-print(f"LIVE_CALLBACK_KEY={e.LOCAL_CALLBACK_KEY}")
-print(f"LIVEREC_HOOK_SECRETS={e.LOCAL_HOOK_SECRET}")')
+while read -r variable _ value; do secrets+=(--env "$variable=$value"); done < <(local_secrets)
 
 fail=0
 check() {  # function event expected-status

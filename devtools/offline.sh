@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make offline`: the HTTP routes of serverless.yml served by serverless-offline 13.x (the line that supports
+# Serverless v3) against the bundled emulator, a second way to run locally beside `make run`. PORT (default
+# 3000) is the HTTP port. `devtools/offline.sh --check` starts it on a free port, makes a few calls, checks
+# their statuses and stops (CI). Needs node_modules and .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source devtools/local_env.sh
+params=()
+while read -r _ param value; do params+=("--param=$param=$value"); done < <(local_secrets)
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# serverless-offline's Python runner gives every invocation a 6 s deadline, whatever the function's timeout:
+# the Tencent client's timeout must leave the 2 s the functions keep in hand
+export LIVE_TIMEOUT=3.5
+check=false
+[ "${1:-}" = "--check" ] && check=true
+http=${PORT:-3000}
+$check && http=$(free_port)
+offline=(npx serverless offline --host 127.0.0.1 --httpPort "$http" --lambdaPort "$(free_port)" "${params[@]}")
+if ! $check; then
+  echo "serverless offline on http://127.0.0.1:$http (emulator at $LIVE_ENDPOINT); Ctrl-C stops"
+  "${offline[@]}"
+  exit
+fi
+log="${TMPDIR:-/tmp}/liverec-offline-$$.log"
+"${offline[@]}" > "$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; kill $emulator 2>/dev/null || true' EXIT
+$PY -m devtools.offline_check "$http" "$log"
