@@ -120,3 +120,15 @@ def test_report_lists_every_goal_with_its_verdict() -> None:
     text = render(sections, info, 12.0, "")
     assert "| p50 | < 2 ms | 0.8 ms | met |" in text and "| ratio | <= 0.4x | 0.5x | **missed** |" in text
     assert "## Warm overhead" in text and "## Cold start" in text
+
+
+def test_secrets_in_ssm_are_measured_beside_the_same_function_and_not_in_the_ratio() -> None:
+    chosen = [
+        _scenario("naive stack, as deployed", "deployed", "naive", 1000),
+        _scenario("realtime, DynamoDB store, as deployed", "deployed", "ours", 200),
+        _scenario("realtime, DynamoDB store, secrets in SSM, as deployed", "deployed", "secrets", 2000),
+    ]
+    chosen[1].firsts, chosen[2].firsts = [30.0], [45.0]
+    ratio, _, cost = cold_goals(chosen, "deployed")
+    assert ratio.measured.startswith("0.20x (realtime: 200 vs 1000 ms")  # the slowest of ours, not secrets
+    assert cost.met is None and cost.measured == "+15 ms first request, +1800 ms wall (realtime)"
