@@ -279,3 +279,42 @@ def test_tracking_with_the_dynamodb_ledger(
     assert status == 200 and [f["url"] for f in body["files"]] == [fields["video_url"]]
     status, body = api(http_event("GET", "/recordings", query={"stream": "match-1"}))
     assert status == 200 and body["source"] == "ledger" and [t["task_id"] for t in body["tasks"]] == [task_id]
+
+
+@pytest.mark.parametrize("api_name", ["live-record", "record-task"])
+def test_tracking_across_containers_on_dynamodb(
+    api_name: str, dynamodb: Any, tracking: Callable[..., None], fresh_emulator: Emulator
+) -> None:
+    """Each request in a fresh process (a cold container: nothing in memory), the ledger on DynamoDB."""
+    from tests.functional.test_crash import answer, container
+
+    tracking(api_name, LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    at = time.time()
+
+    def run(function: str, event: dict[str, Any], later: float = 0) -> tuple[int, Any]:
+        result = answer(container(function, at + later, event))
+        return parse(result)
+
+    create = http_event("POST", "/recordings/realtime", {"stream": "match-1", "duration": 600})
+    status, created = run("realtime", create)
+    assert status == 201, created
+    task_id = created["task_id"]
+    fields = file_of(task_id, end=int(at) + 5)
+    callback = http_event("POST", "/callbacks/tencent", raw_body=json.dumps(signed(fields)), token=None)
+    assert run("webhooks", callback, 5) == (200, {"code": 0})
+    assert run("webhooks", callback, 65) == (200, {"code": 0})  # redelivered a minute later: one file
+
+    status, body = run("tasks", http_event("GET", f"/recordings/{task_id}"), 70)
+    assert status == 200, body
+    assert body["state"] == "recording" and [f["url"] for f in body["files"]] == [fields["video_url"]]
+    status, body = run("tasks", http_event("GET", "/recordings", query={"stream": "match-1"}), 70)
+    assert status == 200 and [t["task_id"] for t in body["tasks"]] == [task_id]
+    assert body["source"] == SOURCE[api_name]
+    status, body = run("tasks", http_event("GET", "/recordings/4242424242"), 70)
+    assert status == 404 and body["error"]["code"] == "RecordingNotFound"
+    status, body = run("tasks", http_event("GET", f"/recordings/{task_id}", token=None), 70)
+    assert status == 401
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": f"task#{api_name}:{task_id}"}})["Item"]
+    entry = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "rec#" + item["ref"]["S"]}})["Item"]
+    assert list(entry["files"]["M"]) == [fields["file_id"]]
+    assert entry["by_stream"]["S"] == f"{api_name}|match-1"
