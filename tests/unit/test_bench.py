@@ -120,3 +120,15 @@ def test_report_lists_every_goal_with_its_verdict() -> None:
     text = render(sections, info, 12.0, "")
     assert "| p50 | < 2 ms | 0.8 ms | met |" in text and "| ratio | <= 0.4x | 0.5x | **missed** |" in text
     assert "## Warm overhead" in text and "## Cold start" in text
+
+
+def test_the_warm_get_benchmark_delivers_distinct_validly_signed_files() -> None:
+    from bench.warm import file_callback
+    from devtools.events import LOCAL_CALLBACK_KEY
+    from shared.webhooks.inbound import verify_callback
+
+    first, second = (json.loads(file_callback("task-9", n)["body"]) for n in (0, 1))
+    assert first["task_id"] == second["task_id"] == "task-9"
+    assert first["file_id"] != second["file_id"] and first["video_url"] != second["video_url"]
+    for body in (first, second):
+        verify_callback(body, SecretStr(LOCAL_CALLBACK_KEY), now=body["t"] - 1)
