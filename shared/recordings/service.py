@@ -164,7 +164,13 @@ def read_page_token(token: str | None) -> tuple[int, str] | None:
         start, key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError, TypeError):
         start = key = None
-    if not isinstance(start, int) or isinstance(start, bool) or not isinstance(key, str):
+    if (
+        not isinstance(start, int)
+        or isinstance(start, bool)
+        or not 0 <= start < 10**11
+        or not isinstance(key, str)
+        or not 0 < len(key) <= 1024
+    ):
         raise InvalidRequest("next: not a page token this API gave", field="next")
     return start, key
 

@@ -366,10 +366,14 @@ class DynamoDBLedger:
         limit: int = 100,
     ) -> StreamPage:
         ref = stream_ref(api, stream)
+        lo = max(start_from if start_from is not None else 0, 0)
+        hi = min(start_to if start_to is not None else 10**11, 10**11)
+        if lo > hi:  # an empty range (DynamoDB refuses BETWEEN a high and a low bound)
+            return StreamPage([], None)
         values: dict[str, Any] = {
             ":k": {"S": ref},
-            ":lo": {"N": str(start_from if start_from is not None else 0)},
-            ":hi": {"N": str(start_to if start_to is not None else 10**11)},
+            ":lo": {"N": str(lo)},
+            ":hi": {"N": str(hi)},
             ":now": _n(now),
         }
         start: dict[str, Any] | None = None

@@ -12,8 +12,11 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devtools.emulator import Emulator
 from devtools.gateway import Routes
@@ -318,3 +321,58 @@ def test_tracking_across_containers_on_dynamodb(
     entry = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "rec#" + item["ref"]["S"]}})["Item"]
     assert list(entry["files"]["M"]) == [fields["file_id"]]
     assert entry["by_stream"]["S"] == f"{api_name}|match-1"
+
+
+NASTY_TOKENS = [
+    "",
+    "=",
+    "W10",  # []
+    "WzEsMiwzXQ",  # [1,2,3]
+    "eyJhIjoxLCJiIjoyfQ",  # {"a":1,"b":2}
+    "WzFlMzAwLCJrIl0",  # [1e300,"k"]
+    "Wy0xLCJrIl0",  # [-1,"k"]
+    "Wzk5OTk5OTk5OTk5OTk5OTk5OTksImsiXQ",  # [99999999999999999999,"k"]
+    "WzEsIiJd",  # [1,""]
+    "\u00e9\u00e9",
+    "x" * 2048,
+]
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_no_task_id_token_or_window_gives_a_5xx(
+    store: str, request: pytest.FixtureRequest, tracking: Callable[..., None], fresh_emulator: Emulator
+) -> None:
+    extra = {}
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
+    tracking("fcgi", **extra)
+    highlight()
+    for token in NASTY_TOKENS:
+        status, body = api(http_event("GET", "/recordings", query={"stream": "match-1", "next": token}))
+        assert status in (200, 422), (token, body)
+    windows = [
+        {"to": "0001-01-02T00:00:00Z"},
+        {"from": "9999-12-31T00:00:00Z"},
+        {"from": "0", "to": "1"},
+        {"from": "5", "to": "1"},
+    ]
+    for window in windows:
+        status, body = api(http_event("GET", "/recordings", query={"stream": "match-1"} | window))
+        assert status in (200, 422), (window, body)
+        assert status == 422 or body["tasks"] == []
+    for task_id in ("%00", "a" * 256, "rec#x", "task#fcgi:1", " ", "\u2603", "1" * 40):
+        status, body = api(http_event("GET", "/recordings/" + quote(task_id, safe="")))
+        assert status in (404, 422), (task_id, body)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(task_id=st.text(min_size=1, max_size=300), token=st.text(max_size=64))
+def test_fuzzed_ids_and_tokens_never_500(
+    task_id: str, token: str, tracking: Callable[..., None], fresh_emulator: Emulator
+) -> None:
+    tracking("live-record")
+    status, _ = api(http_event("GET", "/recordings/" + quote(task_id, safe="")))  # as a client sends it
+    assert status in (404, 422)
+    status, _ = api(http_event("GET", "/recordings", query={"stream": "s", "next": token}))
+    assert status in (200, 422)
