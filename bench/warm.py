@@ -1,6 +1,9 @@
 """Warm overhead: per-request latency of a create through the ``realtime`` handler (event parsing, auth,
 validation, idempotency, planning, signing, the emulator round trip on loopback, the response), p50 and p99
-over thousands of requests, and the share of each stage.
+over thousands of requests, and the share of each stage. Then the same for ``GET /recordings/{task_id}``
+through the ``tasks`` handler on a recording with its files: where the generation describes the task
+(``record-task``: the ledger and a ``DescribeRecordTask`` round trip) and where it cannot (``live-record``:
+the ledger alone).
 
 The emulator runs in its own process (``devtools.emulator.emulator_process``, ``--no-limits``) so the round
 trip is a real loopback exchange, not a thread switch; the handler runs in this process, warm (the first
@@ -19,6 +22,8 @@ from bench.common import FakeContext, Goal, Section, environment, function_env, 
 
 GOAL_P50_MS = 2.0
 GOAL_P99_MS = 5.0
+GET_APIS = ("record-task", "live-record")  # describes the task at Tencent / the ledger alone
+GET_FILES = 3  # files on the recording read back
 STAGES = (
     ("pre", "event parsing, auth, validation, routing"),
     ("idempotency", "idempotency check and record (in-process store)"),
@@ -120,6 +125,60 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
     return totals, stages
 
 
+def file_callback(task_id: str, n: int) -> dict[str, Any]:
+    """The record-file sample for ``task_id``, as its ``n``-th file (its own file id and URL), signed."""
+    from devtools.events import load_event
+
+    event = load_event("webhooks_callback_record_file", task_id=task_id)
+    body = json.loads(event["body"])
+    body |= {
+        "file_id": f"bench-{n}",
+        "record_file_id": f"bench-{n}",
+        "video_url": f"http://vod.example/{n}.mp4",
+    }
+    event["body"] = json.dumps(body)  # Tencent's sign covers the key and t, not the body
+    return event
+
+
+def measure_get(api: str, requests: int, warmup: int) -> tuple[list[float], list[float]]:
+    """Per request (ms): ``GET /recordings/{task_id}`` in all, and its Tencent round trips."""
+    from devtools.emulator import emulator_process
+    from devtools.events import load_event
+    from shared.tencent.transport import Transport
+
+    totals: list[float] = []
+    trips: list[float] = []
+    timers = Timers()
+    with emulator_process("--no-limits") as url, environment(function_env(url, LIVE_API=api)):
+        from functions.realtime import handler as realtime
+        from functions.tasks import handler as tasks
+        from functions.webhooks import handler as webhooks
+
+        created = realtime.lambda_handler(load_event("realtime_create"), FakeContext())
+        task_id = json.loads(created["body"])["task_id"]
+        for n in range(GET_FILES):
+            answer = webhooks.lambda_handler(file_callback(task_id, n), FakeContext())
+            if answer["statusCode"] != 200:
+                raise RuntimeError(f"the record-file callback answered {answer['statusCode']}: {answer}")
+        template = json.dumps(load_event("tasks_get", task_id=task_id))
+        undo = timers.wrap(Transport, "exchange", "round_trip")
+        try:
+            for i in range(warmup + requests):
+                event = json.loads(template)
+                timers.spent.clear()
+                start = time.perf_counter_ns()
+                result = tasks.lambda_handler(event, FakeContext())
+                end = time.perf_counter_ns()
+                if result["statusCode"] != 200 or len(json.loads(result["body"])["files"]) != GET_FILES:
+                    raise RuntimeError(f"GET {i} answered {result['statusCode']}: {result.get('body')}")
+                if i >= warmup:
+                    totals.append((end - start) / 1e6)
+                    trips.append(timers.spent["round_trip"] / 1e6)
+        finally:
+            undo()
+    return totals, trips
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
@@ -153,5 +212,37 @@ def run(smoke: bool) -> Section:
         "*pre* and *post*), the idempotency calls, planning, `Api3Client.headers` and `Transport.exchange`; "
         "shares are of the mean.\n\n" + table(["stage", "p50 ms", "p99 ms", "share"], rows)
     )
-    data = {"total_ms": summary(totals), "stages_ms": {k: summary(v) for k, v in stages.items()}}
+    data: dict[str, Any] = {
+        "total_ms": summary(totals),
+        "stages_ms": {k: summary(v) for k, v in stages.items()},
+    }
+    get_rows = []
+    for api in GET_APIS:
+        get_totals, get_trips = measure_get(api, requests, warmup)
+        g50, g99 = median(get_totals), percentile(get_totals, 99)
+        trip_share = sum(get_trips) / sum(get_totals)
+        get_rows.append([f"`LIVE_API={api}`", f"{g50:.3f}", f"{g99:.3f}", f"{trip_share:.0%}"])
+        goals += [
+            Goal(
+                f"warm GET /recordings/{{id}} p50 ({api})",
+                f"< {GOAL_P50_MS} ms",
+                f"{g50:.2f} ms",
+                g50 < GOAL_P50_MS,
+            ),
+            Goal(
+                f"warm GET /recordings/{{id}} p99 ({api})",
+                f"< {GOAL_P99_MS} ms",
+                f"{g99:.2f} ms",
+                g99 < GOAL_P99_MS,
+            ),
+        ]
+        data[f"get_{api}_ms"] = {"total": summary(get_totals), "tencent_round_trips": summary(get_trips)}
+    markdown += (
+        f"\n\n`GET /recordings/{{task_id}}` ({requests} requests after {warmup} discarded, the same way) "
+        f"through `functions/tasks/handler.lambda_handler`, on a real-time recording with {GET_FILES} files "
+        "(kept from signed record-file callbacks through the webhooks handler), in-process ledger. "
+        "`record-task` describes the task at Tencent on every request (`DescribeRecordTask`); `live-record` "
+        "cannot, and answers from the ledger alone.\n\n"
+        + table(["generation", "p50 ms", "p99 ms", "Tencent round trips (share)"], get_rows)
+    )
     return Section("warm", "Warm overhead", markdown, goals, data)

@@ -181,7 +181,7 @@ SAMPLES: dict[str, list[tuple[str, int | None]]] = {
     "realtime": [("realtime_create", 201)],
     "scheduled": [("scheduled_create", 201)],
     "rollout": [("rollout_timer_programs", None)],
-    "tasks": [("tasks_list", 200)],
+    "tasks": [("tasks_list", 200), ("tasks_get_unknown", 404)],
     "webhooks": [("webhooks_callback_stream_begin", 200), ("webhooks_hook_highlight", 201)],
 }
 KIT_CONTEXT = Path(__file__).resolve().parent / "kit" / "context.py"  # standard library only

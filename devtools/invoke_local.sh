@@ -29,6 +29,8 @@ check scheduled scheduled_unauthorized 401
 check rollout rollout_timer_programs tick
 check rollout rollout_timer_bad_programs error
 check tasks tasks_list 200
+# each invocation is a fresh process on the in-process ledger: no recording is known there
+check tasks tasks_get_unknown 404
 check webhooks webhooks_callback_stream_begin 200
 check webhooks webhooks_callback_stream_end 200
 check webhooks webhooks_callback_record_file 200

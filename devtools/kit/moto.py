@@ -70,8 +70,8 @@ def _listening_url(server: subprocess.Popen[str], timeout: float) -> str:
 
 
 def ledger_table(url: str, name: str) -> DynamoDB:
-    """A fresh, empty table as serverless.yml declares it (partition key ``id``, TTL on ``expiration``);
-    returns a client for it."""
+    """A fresh, empty table as serverless.yml declares it (partition key ``id``, TTL on ``expiration``, the
+    sparse indexes ``due-index`` and ``stream-index``); returns a client for it."""
     client = DynamoDB.from_env(aws_env(url))
     with contextlib.suppress(DynamoDBError):  # left by an interrupted run
         client.call("DeleteTable", TableName=name)
@@ -83,6 +83,8 @@ def ledger_table(url: str, name: str) -> DynamoDB:
             {"AttributeName": "id", "AttributeType": "S"},
             {"AttributeName": "queue", "AttributeType": "S"},
             {"AttributeName": "due", "AttributeType": "N"},
+            {"AttributeName": "by_stream", "AttributeType": "S"},
+            {"AttributeName": "start", "AttributeType": "N"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -96,7 +98,15 @@ def ledger_table(url: str, name: str) -> DynamoDB:
                     "ProjectionType": "INCLUDE",
                     "NonKeyAttributes": ["lease_until", "expiration"],
                 },
-            }
+            },
+            {
+                "IndexName": "stream-index",
+                "KeySchema": [
+                    {"AttributeName": "by_stream", "KeyType": "HASH"},
+                    {"AttributeName": "start", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     )
     client.call(

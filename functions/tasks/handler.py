@@ -1,4 +1,5 @@
-"""Task management: ``GET /recordings``, ``POST /recordings/{task_id}/stop``, ``DELETE /recordings/{task_id}``."""
+"""Task management: ``GET /recordings``, ``GET /recordings/{task_id}``, ``POST /recordings/{task_id}/stop``,
+``DELETE /recordings/{task_id}``."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import service
 from shared.edge.resolver import make_app
-from shared.edge.responses import TaskList
+from shared.edge.responses import RecordingDetail, TaskList
 from shared.support.observability import logger, metrics
 from shared.support.timeutil import parse_time
 from shared.tencent.types import TaskQuery
 
 app = make_app(
-    {r"/recordings": {"GET"}, r"/recordings/[^/]+/stop": {"POST"}, r"/recordings/[^/]+": {"DELETE"}}
+    {r"/recordings": {"GET"}, r"/recordings/[^/]+/stop": {"POST"}, r"/recordings/[^/]+": {"DELETE", "GET"}}
 )
 
 Stream = Annotated[str | None, Query(max_length=256)]
@@ -42,6 +43,11 @@ def list_recordings(
         page_token=next_token,
     )
     return TaskList.model_validate(service().list(query))
+
+
+@app.get("/recordings/<task_id>")
+def get_recording(task_id: str) -> RecordingDetail:
+    return RecordingDetail.model_validate(service().describe(task_id))
 
 
 @app.post("/recordings/<task_id>/stop")

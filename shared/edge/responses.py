@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,10 @@ class ListedTask(_Out):
     start: Time | None
     end: Time | None
     stopped_at: Time | None
-    status: str | None
+    status: str | None = Field(
+        description="Tencent's (e.g. pending, running, finished, stopped), or from the ledger the "
+        "recording's state (scheduled, recording, ended, stopped, deleted)"
+    )
 
 
 class TaskList(_Out):
@@ -45,6 +48,65 @@ class TaskList(_Out):
 
     tasks: list[ListedTask]
     next: str | None
+    source: Literal["tencent", "ledger"] = Field(
+        description="tencent: Tencent's own list; ledger: what liverec created (the generation cannot list)"
+    )
+
+
+RecordingState = Literal["scheduled", "recording", "ended", "stopped", "deleted", "unknown"]
+
+
+class RecordingOrigin(_Out):
+    kind: Literal["http", "hook", "rollout", "callback"]
+    name: str | None = Field(description="the program (rollout) or the callback rule, where there is one")
+
+
+class RecordedFile(_Out):
+    """A file Tencent recorded, from its record-file callback (event 100)."""
+
+    file_id: str
+    url: str = Field(description="Tencent's video_url")
+    format: str | None
+    start: Time
+    end: Time
+    duration: int | None = Field(description="seconds")
+    size: int | None = Field(description="bytes")
+
+
+class TencentView(_Out):
+    """The task as Tencent describes it (where the generation can)."""
+
+    action: str = Field(description="the call that described it, e.g. DescribeRecordTask")
+    found: bool = Field(description="false: Tencent did not list the task (deleted there, or not yet listed)")
+    status: str | None
+    start: Time | None
+    end: Time | None
+    stopped_at: Time | None
+
+
+class RecordingDetail(_Out):
+    """``200`` on ``GET /recordings/{task_id}``: the recording as the ledger knows it, with its files."""
+
+    task_id: str
+    api: LiveApi
+    mode: Mode
+    stream: str
+    domain: str | None
+    app: str | None
+    start: Time
+    end: Time
+    origin: RecordingOrigin
+    state: RecordingState = Field(
+        description="scheduled before its start, recording until its end, then ended (Tencent's status "
+        "where the generation describes the task); stopped or deleted through liverec; unknown when the "
+        "create's outcome is unknown"
+    )
+    files: list[RecordedFile] = Field(description="every file Tencent reported for the task, newest last")
+    tencent: TencentView | None = Field(
+        description="Tencent's view, where the generation can describe a task (null: it cannot, or the "
+        "look-up failed: see warnings)"
+    )
+    warnings: list[str]
 
 
 class ErrorDetail(_Out):

@@ -18,6 +18,10 @@ forgotten::
   observed (its ``owner`` token) lets it create again.
 - Retention is by meaning (:func:`retain_until`): an entry lives at least a day, and at least a day past
   the end of its recording window, whatever its origin.
+- The files Tencent recorded for a created task (its record-file callbacks) are kept on the entry itself
+  (:meth:`Ledger.add_file`, once per ``file_id``), so they live exactly as long as the recording's entry.
+- Created entries are listed by stream (:meth:`Ledger.by_stream`): where Tencent cannot list tasks, the
+  ledger answers what liverec created.
 
 The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.storage.ledger_dynamodb` keeps
 the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
@@ -39,6 +43,7 @@ from shared.support.timeutil import from_unix, isoformat
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
 OriginKind = Literal["http", "hook", "rollout", "callback"]
 DONE: frozenset[str] = frozenset({"created", "stopped", "deleted"})  # a task exists (or existed): replay it
+MAX_FILES = 500  # files kept per recording (a day in 3-minute segments); more are forwarded, not kept
 
 # Retention: every entry at least a day, and at least a day past its window's end. That covers an HTTP
 # retry (24 h), Tencent's callback redeliveries (13 deliveries a minute apart), and a rollout occurrence
@@ -106,6 +111,20 @@ class Recording(NamedTuple):
         }
 
 
+class RecordFile(NamedTuple):
+    """A file Tencent recorded for a task (its record-file callback, event 100). Times are UNIX seconds;
+    ``received`` is when the callback first arrived."""
+
+    file_id: str
+    url: str
+    format: str | None
+    start: int
+    end: int
+    duration: int | None
+    size: int | None
+    received: float
+
+
 class Entry(NamedTuple):
     key: str
     state: State
@@ -117,10 +136,18 @@ class Entry(NamedTuple):
     expires_at: float
     recording: Recording  # planned (in_progress, unknown) or created (with its task id)
     updated_at: float
+    files: tuple[RecordFile, ...] = ()  # what Tencent recorded for the task, in arrival order
 
     def held(self, now: float) -> bool:
         """A claim whose holder may still be running: wait for it, never reconcile under it."""
         return self.state == "in_progress" and self.lease_until > now
+
+
+class StreamPage(NamedTuple):
+    """One page of a stream's created recordings, by start; ``after`` resumes after the last one."""
+
+    entries: list[Entry]
+    after: tuple[int, str] | None  # (start, key) of the last entry, when more may follow
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,24 @@ class Ledger(Protocol):
 
     def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
         """A created recording was stopped or deleted; None when the ledger does not know the task."""
+
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
+        """Keep a file Tencent recorded for a created task, once per ``file_id`` (a redelivery, or the same
+        file again, changes nothing; at most :data:`MAX_FILES`). None when the ledger does not know the task."""
+
+    def by_stream(
+        self,
+        api: str,
+        stream: str,
+        now: float,
+        *,
+        start_from: int | None = None,
+        start_to: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> StreamPage:
+        """The live entries of ``stream`` that have a task id, by start (within ``[start_from, start_to]``),
+        resuming ``after`` a page's last (start, key). Reads are proportional to the stream's entries."""
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         """Per shard of the rollout's programs, the occurrence keys whose entries are settled (created,

@@ -9,8 +9,11 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
 - ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
   ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
   flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
-  ``task_id``, ``warnings`` (a JSON list), and ``stream_key`` (``api|domain|app|stream``, for listing by
-  stream).
+  ``task_id``, ``warnings`` (a JSON list). Once it has a task id, also ``by_stream``
+  (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
+  holds the created entries alone, so listing a stream reads that stream's entries, never the table.
+  ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
+  ``size``, ``received``), on the entry itself, so the files live exactly as long as it.
 - ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
 - ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
   shards): ``done`` (one string, ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks),
@@ -30,7 +33,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
-from shared.storage.ledger import Claim, Entry, Origin, Recording, State, Summary, retain_until, task_ref
+from shared.storage.ledger import (
+    MAX_FILES,
+    Claim,
+    Entry,
+    Origin,
+    RecordFile,
+    Recording,
+    State,
+    StreamPage,
+    Summary,
+    retain_until,
+    task_ref,
+)
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
 
@@ -38,6 +53,7 @@ REC = "rec#"
 TASK = "task#"
 PROGRESS = "prog#"
 PROGRESS_TTL = 7 * 86400
+STREAM_INDEX = "stream-index"
 
 
 def _n(value: float) -> dict[str, str]:
@@ -56,15 +72,57 @@ def _recording_attrs(recording: Recording) -> dict[str, Any]:
         "start": {"N": str(recording.start)},
         "end": {"N": str(recording.end)},
         "warnings": {"S": json.dumps(list(recording.warnings), ensure_ascii=False)},
-        "stream_key": {
-            "S": f"{recording.api}|{recording.domain or ''}|{recording.app or ''}|{recording.stream}"
-        },
     }
+    if recording.task_id is not None:  # into the sparse stream index once created
+        attrs["by_stream"] = {"S": stream_ref(recording.api, recording.stream)}
     for name in ("domain", "app", "task_id"):
         value = getattr(recording, name)
         if value is not None:
             attrs[name] = {"S": value}
     return attrs
+
+
+def stream_ref(api: str, stream: str) -> str:
+    return f"{api}|{stream}"
+
+
+def _file_attr(file: RecordFile) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "url": {"S": file.url},
+        "start": {"N": str(file.start)},
+        "end": {"N": str(file.end)},
+        "received": _n(file.received),
+    }
+    for name in ("duration", "size"):
+        value = getattr(file, name)
+        if value is not None:
+            fields[name] = {"N": str(value)}
+    if file.format is not None:
+        fields["format"] = {"S": file.format}
+    return {"M": fields}
+
+
+def _files(item: dict[str, Any]) -> tuple[RecordFile, ...]:
+    found = []
+    for file_id, value in item.get("files", {}).get("M", {}).items():
+        fields = value["M"]
+
+        def num(name: str, f: dict[str, Any] = fields) -> int | None:
+            return int(f[name]["N"]) if name in f else None
+
+        found.append(
+            RecordFile(
+                file_id=file_id,
+                url=fields["url"]["S"],
+                format=fields["format"]["S"] if "format" in fields else None,
+                start=int(fields["start"]["N"]),
+                end=int(fields["end"]["N"]),
+                duration=num("duration"),
+                size=num("size"),
+                received=float(fields["received"]["N"]),
+            )
+        )
+    return tuple(sorted(found, key=lambda f: (f.received, f.file_id)))  # arrival order
 
 
 def _claim_item(claim: Claim) -> dict[str, Any]:
@@ -113,6 +171,7 @@ def _entry(item: dict[str, Any]) -> Entry:
         expires_at=float(item["expiration"]["N"]),
         recording=recording,
         updated_at=float(item["updated_at"]["N"]),
+        files=_files(item),
     )
 
 
@@ -245,6 +304,102 @@ class DynamoDBLedger:
         except ConditionalCheckFailed:
             return None
         return _entry(item)
+
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
+        key = self._ref(api, task_id, now)
+        if key is None:
+            return None
+        names = {"#files": "files", "#f": file.file_id}
+        for _ in range(3):  # the map is created by the first file; two first files race once
+            try:  # another file (a redelivered one keeps its first arrival)
+                item = self._call(
+                    "UpdateItem",
+                    Key={"id": {"S": REC + key}},
+                    UpdateExpression="SET #files.#f = if_not_exists(#files.#f, :file)",
+                    ConditionExpression=(
+                        "attribute_exists(#files) AND expiration > :now"
+                        " AND (attribute_exists(#files.#f) OR size(#files) < :max)"
+                    ),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={
+                        ":file": _file_attr(file),
+                        ":now": _n(now),
+                        ":max": {"N": str(MAX_FILES)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+                return _entry(item)
+            except ConditionalCheckFailed:
+                pass
+            try:  # the first file
+                item = self._call(
+                    "UpdateItem",
+                    Key={"id": {"S": REC + key}},
+                    UpdateExpression="SET #files = :files",
+                    ConditionExpression=(
+                        "attribute_exists(id) AND expiration > :now AND attribute_not_exists(#files)"
+                    ),
+                    ExpressionAttributeNames={"#files": "files"},
+                    ExpressionAttributeValues={
+                        ":files": {"M": {file.file_id: _file_attr(file)}},
+                        ":now": _n(now),
+                    },
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+                return _entry(item)
+            except ConditionalCheckFailed:
+                pass
+            entry = self._get(key, now)
+            if entry is None or len(entry.files) >= MAX_FILES:
+                return entry  # gone, or full: nothing more is kept
+        raise IdempotencyStoreUnavailable(f"the idempotency table {self._table} keeps changing under {key}")
+
+    def by_stream(
+        self,
+        api: str,
+        stream: str,
+        now: float,
+        *,
+        start_from: int | None = None,
+        start_to: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> StreamPage:
+        ref = stream_ref(api, stream)
+        lo = max(start_from if start_from is not None else 0, 0)
+        hi = min(start_to if start_to is not None else 10**11, 10**11)
+        if lo > hi:  # an empty range (DynamoDB refuses BETWEEN a high and a low bound)
+            return StreamPage([], None)
+        values: dict[str, Any] = {
+            ":k": {"S": ref},
+            ":lo": {"N": str(lo)},
+            ":hi": {"N": str(hi)},
+            ":now": _n(now),
+        }
+        start: dict[str, Any] | None = None
+        if after is not None:
+            start = {"id": {"S": REC + after[1]}, "by_stream": {"S": ref}, "start": {"N": str(after[0])}}
+        entries: list[Entry] = []
+        for _ in range(10):  # bounded: a page of expired entries costs a read, never an unbounded loop
+            kwargs: dict[str, Any] = {
+                "IndexName": STREAM_INDEX,
+                "KeyConditionExpression": "by_stream = :k AND #st BETWEEN :lo AND :hi",
+                "FilterExpression": "expiration > :now",
+                "ExpressionAttributeNames": {"#st": "start"},
+                "ExpressionAttributeValues": values,
+                "Limit": limit + 1 - len(entries),
+            }
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            page = self._call("Query", **kwargs)
+            entries += [_entry(item) for item in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if start is None or len(entries) > limit:
+                break
+        kept = entries[:limit]
+        more = len(entries) > limit or (start is not None and bool(kept))
+        last = kept[-1] if kept else None
+        return StreamPage(kept, (last.recording.start, last.key) if more and last is not None else None)
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         found = {shard: Summary() for shard in shards}

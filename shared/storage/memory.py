@@ -9,7 +9,18 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from shared.storage.ledger import Claim, Entry, Recording, State, Summary, retain_until, task_ref
+from shared.storage.ledger import (
+    MAX_FILES,
+    Claim,
+    Entry,
+    RecordFile,
+    Recording,
+    State,
+    StreamPage,
+    Summary,
+    retain_until,
+    task_ref,
+)
 
 
 class MemoryLedger:
@@ -86,6 +97,45 @@ class MemoryLedger:
             marked = entry._replace(state=state, updated_at=now)
             self._entries[key] = marked
             return marked
+
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
+        with self._lock:
+            key = self._tasks.get(task_ref(api, task_id))
+            entry = self._live(key, now) if key is not None else None
+            if key is None or entry is None:
+                return None
+            if len(entry.files) >= MAX_FILES or any(f.file_id == file.file_id for f in entry.files):
+                return entry
+            kept = entry._replace(files=(*entry.files, file))
+            self._entries[key] = kept
+            return kept
+
+    def by_stream(
+        self,
+        api: str,
+        stream: str,
+        now: float,
+        *,
+        start_from: int | None = None,
+        start_to: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> StreamPage:
+        with self._lock:
+            found = sorted(
+                ((e.recording.start, e.key), e)
+                for e in self._entries.values()
+                if e.expires_at > now
+                and e.recording.task_id is not None
+                and e.recording.api == api
+                and e.recording.stream == stream
+                and (start_from is None or e.recording.start >= start_from)
+                and (start_to is None or e.recording.start <= start_to)
+            )
+        rest = [entry for position, entry in found if after is None or position > after]
+        page = rest[:limit]
+        more = len(rest) > limit
+        return StreamPage(page, (page[-1].recording.start, page[-1].key) if more else None)
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         with self._lock:

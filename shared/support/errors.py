@@ -11,6 +11,7 @@ and keep Tencent's code in ``code``::
     │   └── MalformedBody          400  InvalidJson / InvalidBody
     ├── PayloadTooLarge            413
     ├── UnsupportedOperation       400  this generation has no such operation
+    ├── RecordingNotFound          404  the ledger knows no recording by that task id
     ├── Unauthorized               401  no authorizer verdict, no valid bearer token
     │   ├── CallbackAuthError      401  a Tencent callback's sign or t
     │   └── WebhookAuthError       401  a signed hook's signature
@@ -84,6 +85,13 @@ class UnsupportedOperation(LiverecError):
 
     code = "UnsupportedOperation"
     status = 400
+
+
+class RecordingNotFound(LiverecError):
+    """The ledger knows no recording by that task id (liverec did not create it, or it has been forgotten)."""
+
+    code = "RecordingNotFound"
+    status = 404
 
 
 class Unauthorized(LiverecError):

@@ -46,6 +46,7 @@ class Generation(NamedTuple):
     lists: Literal["window", "channel"] | None  # look tasks up by time window, by channel, or not at all
     list_window: timedelta | None  # a look-up window must span less than this
     list_lookback: timedelta | None  # and start at most this far back
+    describes: str | None  # the call that shows one task's state at Tencent (None: none does)
     deletes: bool
     rate: float  # documented creates per second (the rollout paces just under it)
     regions: frozenset[str] | None  # where it is offered (None: any LIVE_REGION)
@@ -72,6 +73,7 @@ RECORD_TASK = Generation(
     lists="window",  # DescribeRecordTask: tasks whose start and end both lie in the window
     list_window=timedelta(weeks=1),  # "at most a week": a window is sent under 604800 s
     list_lookback=timedelta(days=90),  # task records are kept three months
+    describes="DescribeRecordTask",  # the task among its stream's tasks in its window (Stopped, times)
     deletes=True,
     rate=20,  # requests per second
     # The regions CreateRecordTask is offered in (its page lists them).
@@ -112,6 +114,7 @@ LIVE_RECORD = Generation(
     lists=None,  # the family has no listing call
     list_window=None,
     list_lookback=None,
+    describes=None,  # nor a call that shows a task
     deletes=True,  # DeleteLiveRecord deletes the task record; it does not stop a running recording
     rate=100,  # requests per second (today's page says 500)
     regions=None,  # Region is not sent
@@ -135,6 +138,7 @@ V2 = Generation(
     lists="channel",  # DescribeRecordList: a channel's tasks, paged
     list_window=None,
     list_lookback=None,
+    describes="DescribeRecordList",  # the task among its channel's tasks (status, times)
     deletes=True,
     rate=10,  # none documented: modest
     regions=None,
@@ -158,6 +162,7 @@ FCGI = Generation(
     lists=None,  # Live_Tape_GetFilelist lists recorded files, not tasks
     list_window=None,
     list_lookback=None,
+    describes=None,  # no call shows a task's state
     deletes=False,  # no delete call: stop the task instead
     rate=10,  # none documented: modest
     regions=None,

@@ -5,7 +5,11 @@
   (domain/app/stream, ``sequence``, ``event_time``), so Tencent's 13 deliveries of one event create one task,
   even when the container handling one of them died mid-create (the next delivery reconciles it);
 - event 0 (stream end): if that rule says ``stop_on_end``, the task it started is stopped;
-- events 100 (record file) and 332 (record status): validated, logged, counted, forwarded (signed);
+- events 100 (record file) and 332 (record status): validated, logged, counted, forwarded (signed); a
+  record file is first kept in the ledger with the recording of its ``task_id`` (once per ``file_id``), so
+  ``GET /recordings/{task_id}`` shows it. A file for a task the ledger does not know (liverec did not create
+  it) is forwarded, not kept: ``sign`` does not cover the body, so keeping whatever task id a body names would
+  let one captured callback fill the table;
 - anything else is acknowledged and logged.
 """
 
@@ -29,7 +33,7 @@ from shared.recordings.models import (
     parse_input,
 )
 from shared.recordings.service import Outcome, RecordingService
-from shared.storage.ledger import Origin
+from shared.storage.ledger import Origin, RecordFile
 from shared.storage.state import StateStore
 from shared.support.errors import (
     ConfigError,
@@ -115,6 +119,10 @@ class RecordFileEvent(_Event):
     start_time: UnixSeconds
     end_time: UnixSeconds
     task_id: str | int | None = None
+    # descriptive only: kept where well-formed, never a reason to refuse (and lose) the file
+    file_format: Any = None
+    duration: Any = None
+    file_size: Any = None
 
 
 class RecordStatusEvent(_Event):
@@ -144,6 +152,29 @@ def event_type_of(body: dict[str, Any]) -> int:
     if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 10:
         raise InvalidRequest("event_type: must be an integer", field="event_type")
     return int(text)
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative whole number (seconds, bytes) as Tencent may send it (a number or digits), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return int(value)
+    return None
+
+
+def record_file_of(event: RecordFileEvent, received: float) -> RecordFile:
+    fmt = event.file_format
+    return RecordFile(
+        file_id=event.file_id,
+        url=event.video_url,
+        format=fmt.lower() if isinstance(fmt, str) and 0 < len(fmt) <= 16 else None,
+        start=event.start_time,
+        end=event.end_time,
+        duration=_count(event.duration),
+        size=_count(event.file_size),
+        received=received,
+    )
 
 
 def permanent(exc: LiverecError) -> bool:
@@ -190,7 +221,9 @@ class CallbackService:
         if kind in FORWARDED:
             name, model = FORWARDED[kind]
             event: _Event = parse_input(model, body)
-            return self.forward(kind, name, event, body)
+            kept = self.keep_file(event) if isinstance(event, RecordFileEvent) else None
+            result = self.forward(kind, name, event, body)
+            return result if kept is None else result | {"kept": kept}
         logger.info(
             "callback acknowledged, not handled",
             extra={
@@ -318,6 +351,19 @@ class CallbackService:
             extra=where | {"rule": active["rule"], "task_id": active["task_id"]},
         )
         return {"action": "stopped" if stopped else "already_over", "task_id": active["task_id"], **where}
+
+    def keep_file(self, event: RecordFileEvent) -> bool:
+        """Keep the file with its recording in the ledger, before it is forwarded (a store that is down
+        answers 503: Tencent redelivers, and nothing was forwarded yet). False when no recording of ours."""
+        task_id = str(event.task_id) if event.task_id is not None else ""
+        kept = self.recordings.keep_file(task_id, record_file_of(event, self.clock()))
+        if not kept:
+            count("CallbackFilesUnmatched")
+            logger.info(
+                "record file for a task liverec did not create: forwarded, not kept",
+                extra={"task_id": task_id[:256], "stream": event.stream_id, "file_id": event.file_id},
+            )
+        return kept
 
     def forward(self, kind: int, name: str, event: BaseModel, body: dict[str, Any]) -> dict[str, Any]:
         pid = payload_id(kind, body)

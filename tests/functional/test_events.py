@@ -59,10 +59,12 @@ def test_http_samples(
     assert status == 201 and bool(capped["warnings"]) == (api != "record-task")
 
     status, listing = invoke("tasks_list", lambda_context)
-    if api in ("record-task", "v2"):
-        assert status == 200 and created["task_id"] in {t["task_id"] for t in listing["tasks"]}
-    else:
-        assert status == 400 and listing["error"]["code"] == "UnsupportedOperation"
+    assert status == 200 and created["task_id"] in {t["task_id"] for t in listing["tasks"]}
+    assert listing["source"] == ("tencent" if api in ("record-task", "v2") else "ledger")
+    status, shown = invoke("tasks_get", lambda_context, task_id=created["task_id"])
+    assert status == 200 and shown["task_id"] == created["task_id"] and shown["state"] == "scheduled"
+    status, missing = invoke("tasks_get_unknown", lambda_context)
+    assert status == 404 and missing["error"]["code"] == "RecordingNotFound"
     assert invoke("tasks_stop", lambda_context, task_id=created["task_id"])[0] == 204
     assert invoke("tasks_delete", lambda_context, task_id=created["task_id"])[0] == (
         400 if api == "fcgi" else 204
@@ -94,8 +96,13 @@ def test_webhook_samples(
     assert task.stream == "livetest" and task.running
     # and the record events: forwarded to the subscriber, signed
     assert invoke("webhooks_callback_record_status", lambda_context) == ack
-    assert invoke("webhooks_callback_record_file", lambda_context) == ack
+    assert invoke("webhooks_callback_record_file", lambda_context, task_id=task.task_id) == ack
     assert [p["type"] for p in subscriber.payloads()] == ["record.status", "record.file_ready"]
+    # and the file is kept with its recording: GET /recordings/{task_id} shows it
+    status, shown = invoke("tasks_get", lambda_context, task_id=task.task_id)
+    file_url = json.loads(load_event("webhooks_callback_record_file")["body"])["video_url"]
+    assert status == 200 and [f["url"] for f in shown["files"]] == [file_url]
+    assert shown["origin"] == {"kind": "callback", "name": "highlights"}
     assert invoke("webhooks_callback_screenshot", lambda_context) == ack
     # and the stream-end sample stops the rule's recording
     assert invoke("webhooks_callback_stream_end", lambda_context, now=now + 1) == ack

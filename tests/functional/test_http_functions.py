@@ -86,10 +86,11 @@ def test_stop_and_delete_for_every_generation(
 
 
 @pytest.mark.parametrize(
-    ("api", "listable"), [("record-task", True), ("live-record", False), ("v2", True), ("fcgi", False)]
+    ("api", "source"),
+    [("record-task", "tencent"), ("live-record", "ledger"), ("v2", "tencent"), ("fcgi", "ledger")],
 )
-def test_list_where_the_generation_can(
-    api: str, listable: bool, configure: Configure, lambda_context: LambdaContext
+def test_list_in_every_generation_says_its_source(
+    api: str, source: str, configure: Configure, lambda_context: LambdaContext
 ) -> None:
     configure(api)
     ids = {
@@ -99,10 +100,9 @@ def test_list_where_the_generation_can(
         for _ in range(2)
     }
     status, data = call(tasks, http_event("GET", "/recordings", query={"stream": "livetest"}), lambda_context)
-    if listable:
-        assert status == 200 and {t["task_id"] for t in data["tasks"]} == ids
-    else:
-        assert status == 400 and data["error"]["code"] == "UnsupportedOperation"
+    # Tencent's list where the generation has one, else what liverec created (the ledger)
+    assert status == 200 and {t["task_id"] for t in data["tasks"]} == ids
+    assert data["source"] == source
 
 
 def test_stop_unknown_task_is_404_with_tencents_code(
@@ -317,7 +317,7 @@ def test_outcome_unknown_without_a_task_creates_on_retry(
 def test_every_answer_is_the_documented_model(
     api: str, configure: Configure, fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
-    from shared.edge.responses import CreatedRecording, ErrorBody, TaskList
+    from shared.edge.responses import CreatedRecording, ErrorBody, RecordingDetail, TaskList
 
     configure(api)
     status, created = call(
@@ -328,6 +328,9 @@ def test_every_answer_is_the_documented_model(
         realtime, http_event("POST", "/recordings/realtime", {"stream": ""}), lambda_context
     )
     assert status == 422 and ErrorBody.model_validate(refused).error.field == "stream"
-    if api in ("record-task", "v2"):
-        status, listed = call(tasks, http_event("GET", "/recordings", query={"stream": "s"}), lambda_context)
-        assert status == 200 and TaskList.model_validate(listed).tasks
+    status, listed = call(tasks, http_event("GET", "/recordings", query={"stream": "s"}), lambda_context)
+    assert status == 200 and TaskList.model_validate(listed).tasks
+    status, shown = call(tasks, http_event("GET", f"/recordings/{created['task_id']}"), lambda_context)
+    assert status == 200 and RecordingDetail.model_validate(shown).task_id == created["task_id"]
+    status, missing = call(tasks, http_event("GET", "/recordings/0"), lambda_context)
+    assert status == 404 and ErrorBody.model_validate(missing).error.code == "RecordingNotFound"

@@ -15,7 +15,7 @@ from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, parse
 from functions.scheduled import handler as scheduled
 from shared.storage.dynamodb import DynamoDB
-from shared.storage.ledger import AFTER_END, MIN_RETENTION, Claim, Origin, Recording
+from shared.storage.ledger import AFTER_END, MAX_FILES, MIN_RETENTION, Claim, Origin, RecordFile, Recording
 from shared.storage.ledger_dynamodb import DynamoDBLedger
 from shared.storage.memory import MemoryLedger
 from tests.functional.conftest import TABLE, http_event
@@ -105,6 +105,78 @@ def test_tasks_are_found_by_id_and_marked(ledger: Any) -> None:
     assert ledger.mark("record-task", "t-9", "stopped", 1003).state == "stopped"
     assert ledger.claim(claim(now=1004)).state == "stopped"  # a replay still answers the recording
     assert ledger.mark("record-task", "unknown-task", "stopped", 1005) is None
+
+
+def created(ledger: Any, key: str, task_id: str, *, stream: str = "s", start: int = 10_000) -> Recording:
+    """An entry settled as created, with its task id."""
+    plan = PLAN._replace(stream=stream, start=start, end=start + 3600)
+    mine = claim(key, plan=plan)
+    assert ledger.claim(mine) is None
+    done = plan._replace(task_id=task_id)
+    assert ledger.settle(key, mine.owner, "created", done, 1001)
+    return done
+
+
+def a_file(
+    file_id: str = "f1", *, url: str = "http://vod.example/f1.mp4", received: float = 1100
+) -> RecordFile:
+    return RecordFile(file_id, url, "mp4", 10_000, 10_600, 600, 1024, received)
+
+
+def test_files_are_kept_on_the_entry_once_each(ledger: Any) -> None:
+    created(ledger, "k", "t-1")
+    assert ledger.add_file("record-task", "t-1", a_file(), 1100).files == (a_file(),)
+    # Tencent redelivers the same file (its 13 deliveries): still one file, the first arrival kept
+    again = a_file(url="http://vod.example/other.mp4", received=1160)
+    assert ledger.add_file("record-task", "t-1", again, 1160).files == (a_file(),)
+    second = a_file("f2", url="http://vod.example/f2.mp4", received=1200)._replace(size=None, format=None)
+    entry = ledger.add_file("record-task", "t-1", second, 1200)
+    assert entry.files == (a_file(), second)  # in arrival order, optional fields absent
+    assert ledger.by_task("record-task", "t-1", 1201).files == (a_file(), second)
+    # stopping keeps them (the same entry), and they expire with it
+    assert ledger.mark("record-task", "t-1", "stopped", 1300).files == (a_file(), second)
+    gone = ledger.get("k", 1301).expires_at
+    assert ledger.by_task("record-task", "t-1", gone + 1) is None
+    assert ledger.add_file("record-task", "t-1", a_file("f3"), gone + 1) is None
+
+
+def test_a_file_for_a_task_the_ledger_does_not_know_is_not_kept(ledger: Any) -> None:
+    assert ledger.add_file("record-task", "nobody", a_file(), 1100) is None
+    created(ledger, "k", "t-1")
+    assert ledger.add_file("v2", "t-1", a_file(), 1100) is None  # another generation's task
+
+
+def test_files_per_recording_are_bounded(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.storage.ledger_dynamodb as on_dynamodb
+    import shared.storage.memory as in_memory
+
+    monkeypatch.setattr(on_dynamodb, "MAX_FILES", 2)
+    monkeypatch.setattr(in_memory, "MAX_FILES", 2)
+    created(ledger, "k", "t-1")
+    for n in range(3):
+        ledger.add_file("record-task", "t-1", a_file(f"f{n}", received=1100 + n), 1100 + n)
+    assert [f.file_id for f in ledger.by_task("record-task", "t-1", 1200).files] == ["f0", "f1"]
+    assert MAX_FILES >= 480  # a day of 3-minute segments
+
+
+def test_created_entries_are_listed_by_stream_in_pages(ledger: Any) -> None:
+    for n in range(5):
+        created(ledger, f"k{n}", f"t-{n}", start=20_000 - n * 100)  # created in reverse order of start
+    created(ledger, "other", "t-other", stream="other")
+    ledger.claim(claim("pending", plan=PLAN))  # claimed, no task yet: not listed
+    seen: list[str] = []
+    after = None
+    for _ in range(5):
+        page = ledger.by_stream("record-task", "s", 1002, after=after, limit=2)
+        seen += [e.recording.task_id for e in page.entries]
+        after = page.after
+        if after is None:
+            break
+    assert seen == ["t-4", "t-3", "t-2", "t-1", "t-0"]  # by start, each once
+    window = ledger.by_stream("record-task", "s", 1002, start_from=19_700, start_to=19_900)
+    assert [e.recording.task_id for e in window.entries] == ["t-3", "t-2", "t-1"] and window.after is None
+    assert ledger.by_stream("v2", "s", 1002).entries == []
+    assert ledger.by_stream("record-task", "s", 10**7).entries == []  # expired entries are not listed
 
 
 def test_many_entries_are_read_at_once(ledger: Any) -> None:
@@ -209,6 +281,9 @@ def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) ->
     ledger.settle("k", mine.owner, "created", Recording(**{**PLAN.to_dict(), "task_id": "t"}), 1003)
     ledger.by_task("record-task", "t", 1004)
     ledger.mark("record-task", "t", "stopped", 1005)
+    ledger.add_file("record-task", "t", RecordFile("f", "u", None, 1, 2, None, None, 1005), 1005)
+    ledger.add_file("record-task", "t", RecordFile("g", "u", None, 1, 2, None, None, 1005), 1005)
+    ledger.by_stream("record-task", PLAN.stream, 1005, after=(PLAN.start, "k"), limit=1)
     ledger.reclaim(ledger.get("k", 1006), claim(now=1006))
     ledger.release("k", "nobody")
     summaries = ledger.settled(["0"], 1007)

@@ -132,3 +132,15 @@ def test_secrets_in_ssm_are_measured_beside_the_same_function_and_not_in_the_rat
     ratio, _, cost = cold_goals(chosen, "deployed")
     assert ratio.measured.startswith("0.20x (realtime: 200 vs 1000 ms")  # the slowest of ours, not secrets
     assert cost.met is None and cost.measured == "+15 ms first request, +1800 ms wall (realtime)"
+
+
+def test_the_warm_get_benchmark_delivers_distinct_validly_signed_files() -> None:
+    from bench.warm import file_callback
+    from devtools.events import LOCAL_CALLBACK_KEY
+    from shared.webhooks.inbound import verify_callback
+
+    first, second = (json.loads(file_callback("task-9", n)["body"]) for n in (0, 1))
+    assert first["task_id"] == second["task_id"] == "task-9"
+    assert first["file_id"] != second["file_id"] and first["video_url"] != second["video_url"]
+    for body in (first, second):
+        verify_callback(body, SecretStr(LOCAL_CALLBACK_KEY), now=body["t"] - 1)

@@ -45,6 +45,9 @@ def test_every_declared_route_is_served_and_nothing_else() -> None:
             {"task_id": "a/b-1"},
         ),
         ("DELETE", "/recordings/t-9", "DELETE /recordings/{task_id}", "tasks", {"task_id": "t-9"}),
+        ("GET", "/recordings/t-9", "GET /recordings/{task_id}", "tasks", {"task_id": "t-9"}),
+        # a literal route's path with another method is a path variable's, as API Gateway matches it
+        ("GET", "/recordings/scheduled", "GET /recordings/{task_id}", "tasks", {"task_id": "scheduled"}),
         ("post", "/callbacks/tencent", "POST /callbacks/tencent", "webhooks", {}),
         ("POST", "/hooks/highlight", "POST /hooks/highlight", "webhooks", {}),
     ],
@@ -63,7 +66,7 @@ def test_requests_reach_the_declared_function(
     [
         ("GET", "/"),
         ("GET", "/nope"),
-        ("GET", "/recordings/scheduled"),  # a known path, another method
+        ("PATCH", "/recordings/scheduled"),  # a known path, another method
         ("PUT", "/recordings/realtime"),
         ("GET", "/recordings/t-1/stop"),
         ("POST", "/recordings/t-1"),

@@ -78,7 +78,17 @@ def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -
         granted = actions(role_statements(doc, function))
         assert items <= granted, function
         assert "dynamodb:Scan" not in granted, function  # nothing reads the whole table
-        assert ("dynamodb:Query" in granted) == (function == "webhooks"), function
+        # Query: the webhooks outbox (due-index) and the HTTP functions' listing from the ledger
+        # (stream-index); each on its own index only
+        assert ("dynamodb:Query" in granted) == (function != "rollout"), function
+        queried = [
+            resource
+            for st in role_statements(doc, function)
+            if "dynamodb:Query" in actions([st])
+            for resource in st["Resource"]
+        ]
+        expected = "/index/due-index" if function == "webhooks" else "/index/stream-index"
+        assert all(str(r).endswith(expected) for r in queried), (function, queried)
         assert {"ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= granted, function
         assert not any("*" in a for a in granted), function
     for function in ("rollout", "webhooks"):  # own roles: what the framework adds to its own role, by hand
