@@ -21,6 +21,10 @@ CST_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # 10**11 seconds is the year 5138: anything that large is a millisecond (or finer) timestamp.
 _MILLIS_THRESHOLD = 10**11
+# The times a caller may name: from the UNIX epoch to the end of 2100. Far beyond any recording window, and
+# far enough inside datetime's range that adding a duration or a zone offset can never overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 Clock = Callable[[], float]
 """A source of the current UNIX time in seconds; ``time.time`` in production, a fake in tests."""
@@ -69,7 +73,17 @@ def human_span(delta: timedelta) -> str:
 
 
 def parse_time(value: object, field: str) -> datetime:
-    """Parse a caller-supplied time into an aware UTC datetime, or raise :class:`InvalidRequest`."""
+    """Parse a caller-supplied time into an aware UTC datetime between :data:`EARLIEST` and
+    :data:`LATEST`, or raise :class:`InvalidRequest` naming ``field``."""
+    parsed = _parse_time(value, field)
+    if not EARLIEST <= parsed <= LATEST:
+        raise InvalidRequest(
+            f"{field} is outside the supported range of times (1970-01-01 to 2100-12-31 UTC)", field=field
+        )
+    return parsed
+
+
+def _parse_time(value: object, field: str) -> datetime:
     if isinstance(value, bool):  # bool is an int subclass; True is not a time
         raise InvalidRequest(f"{field} must be an ISO-8601 time with an offset or UNIX seconds", field=field)
     if isinstance(value, float):

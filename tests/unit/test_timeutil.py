@@ -196,6 +196,28 @@ def test_iso_times_outside_the_utc_range_are_invalid_request(value: str) -> None
         parse_time(value, "start")
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:00:00Z",  # a valid datetime, but start + any duration overflows
+        "2101-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        calendar.timegm((2101, 1, 1, 0, 0, 0)),
+        str(10**11 - 1),  # the largest seconds value that is not taken for milliseconds
+    ],
+)
+def test_times_beyond_the_supported_range_are_refused_naming_the_field(value: object) -> None:
+    with pytest.raises(InvalidRequest, match="outside the supported range") as info:
+        parse_time(value, "end")
+    assert info.value.field == "end"
+
+
+def test_the_ends_of_the_supported_range_are_accepted() -> None:
+    assert parse_time("2100-12-31T23:59:59Z", "end") == datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert parse_time("1970-01-01T08:00:00+08:00", "start") == EPOCH
+
+
 # --- China Standard Time --------------------------------------------------------------------------------
 
 
