@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         "  # a signed highlight hook\n"
         f'  body=\'{{"stream": "livetest", "duration": 60}}\'; t=$(date +%s)\n'
         f"  sig=$(printf '%s' \"$t.$body\" | openssl dgst -sha256 -hmac {LOCAL_HOOK_SECRET} | sed 's/^.* //')\n"
-        f'  curl -s -X POST {gateway}/hooks/highlight -H "Liverec-Signature: t=$t,v1=$sig" -d "$body"',
+        f'  curl -s -X POST {gateway}/hooks/highlight -H "Liverec-Signature: t=$t,v1=$sig" '
+        "-H 'Content-Type: application/json' -d \"$body\"",
         flush=True,
     )
     stop.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -57,18 +58,24 @@ def http_event(
 
 
 def event_from_request(method: str, target: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """The event for a raw HTTP request (the local gateway): path and query split, headers as sent."""
+    """The event for a raw HTTP request (the local gateway): path and query split, headers as sent; a body
+    that is not UTF-8 text is passed base64-encoded, as API Gateway passes binary bodies."""
     parts = urlsplit(target)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode("ascii"), True
     event = http_event(
         method,
         parts.path,
         headers=headers,
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-        raw_body=body.decode("utf-8", "replace") if body else None,
+        raw_body=text if body else None,
         request_id=f"local-{time.time_ns()}",
         content_type=None,
     )
     event["rawQueryString"] = parts.query  # as sent
+    event["isBase64Encoded"] = encoded
     return event
 
 

@@ -15,11 +15,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import durable_service
 from shared.app import programs as configured
+from shared.edge.events import EventKind, kind_of, refuse
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline
+
+# a bare EventBridge scheduled event (programs from LIVEREC_PROGRAMS) or a schedule's input {"programs": [...]}
+TICKS = frozenset({EventKind.SCHEDULED, EventKind.SCHEDULE_INPUT})
 
 
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
@@ -65,6 +69,9 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    kind = kind_of(event)
+    if kind not in TICKS:  # anything else is refused, logged, and never books
+        return refuse(event, kind, "rollout", TICKS)
     try:
         return rollout(event, Deadline.from_context(context))
     except LiverecError as exc:  # a bad schedule must be visible, not retried forever by Lambda

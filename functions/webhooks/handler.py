@@ -6,7 +6,8 @@
   and the idempotency key keeps its 13 deliveries to one task.
 - ``POST /hooks/highlight``: a signed hook (``Liverec-Signature``, HMAC-SHA256 with one of
   ``LIVEREC_HOOK_SECRETS``) starts a highlight (real-time) recording.
-- A timer tick retries the webhook forwards that are due (the outbox).
+- A timer tick (an EventBridge scheduled event, and nothing else) retries the webhook forwards that are due
+  (the outbox). Any other event is refused (``shared.edge.events``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import callbacks, forwarder, now, service
+from shared.edge.events import EventKind, kind_of, refuse
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
@@ -33,7 +35,10 @@ ACK = '{"code":0}'
 
 @app.post("/callbacks/tencent")
 def tencent_callback() -> Response[str]:
-    body = callback_body(app.current_event.raw_event, get_settings().callback_key, now())
+    settings = get_settings()
+    body = callback_body(
+        app.current_event.raw_event, settings.callback_key, now(), settings.callback_max_validity
+    )
     callbacks().handle(body, Deadline.from_context(app.lambda_context))
     return Response(200, "application/json", ACK)
 
@@ -61,8 +66,11 @@ def highlight_hook(
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "http" in (event.get("requestContext") or {}):
+    kind = kind_of(event)
+    if kind is EventKind.SCHEDULED:  # the outbox timer
+        result = forwarder().drain()
+        logger.info("webhook outbox drained", extra=result)
+        return result
+    if kind is EventKind.HTTP:
         return app.resolve(event, context)
-    result = forwarder().drain()  # a timer tick
-    logger.info("webhook outbox drained", extra=result)
-    return result
+    return refuse(event, kind, "webhooks", {EventKind.HTTP, EventKind.SCHEDULED})

@@ -1,4 +1,5 @@
-"""The HTTP edge every function shares: the resolver, fail-closed auth, and the one error mapping.
+"""The HTTP edge every function shares: the resolver, its gate (the event's kind, fail-closed auth, the body
+reader), and the one error mapping.
 
 Every error answers with its own ``status`` (``shared.support.errors``) and the body ``{"error": {"code",
 "message", "field"}}``; Tencent's own code is passed through in ``code``. Nothing here is built at import
@@ -10,12 +11,15 @@ from __future__ import annotations
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.edge.body import has_body, header, read_json
+from shared.edge.events import EventKind, kind_of, refuse
 from shared.recordings.service import Outcome
 from shared.support import secrets
 from shared.support.config import get_settings
@@ -40,56 +44,105 @@ def error_response(
     return Response(status_code=status, content_type=JSON, body=body, headers=headers or None)
 
 
-def authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def authenticate(event: Mapping[str, Any]) -> None:
     """Fail closed: an API Gateway authorizer's verdict, or a bearer token from LIVEREC_API_TOKENS."""
-    event = app.current_event
-    authorizer = (event.raw_event.get("requestContext") or {}).get("authorizer") or {}
-    if authorizer.get("jwt") or authorizer.get("iam") or authorizer.get("lambda"):
-        return next_middleware(app)
+    context = event.get("requestContext")
+    authorizer = (context.get("authorizer") if isinstance(context, Mapping) else None) or {}
+    if isinstance(authorizer, Mapping) and (
+        authorizer.get("jwt") or authorizer.get("iam") or authorizer.get("lambda")
+    ):
+        return
     tokens = get_settings().api_tokens
     if not tokens:
         raise Unauthorized(
             "no authorizer on this route and no LIVEREC_API_TOKENS configured: every call is refused"
         )
-    header = event.headers.get("authorization") or ""
-    scheme, _, presented = header.partition(" ")
+    scheme, _, presented = (header(event, "authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not presented:
         raise Unauthorized("send Authorization: Bearer <token>", field="Authorization")
     # compare against every token, in constant time, without stopping at the first match
+    offered = presented.strip().encode("utf-8", "replace")
     matched = False
     for token in tokens:
-        matched |= hmac.compare_digest(token.get_secret_value().encode(), presented.strip().encode())
+        matched |= hmac.compare_digest(token.get_secret_value().encode(), offered)
     if not matched:
         secrets.refused("LIVEREC_API_TOKENS")  # rotated in the secret store? read again, once a minute
         raise Unauthorized("the bearer token is not valid", field="Authorization")
-    return next_middleware(app)
 
 
-def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> APIGatewayHttpResolver:
-    """A resolver with validation, auth and the error mapping. ``routes`` (path regex -> methods) lets
+def answer(exc: LiverecError) -> Response[str]:
+    """The one error mapping: logged, counted, answered with the error's own status in our shape."""
+    status = exc.status
+    if isinstance(exc, TencentError):
+        count("TencentErrors", code=exc.code, api=str(exc.api))
+    log = (
+        logger.exception
+        if status >= 500 and not isinstance(exc, TencentError | OutcomeUnknown)
+        else logger.warning
+    )
+    log("request failed", extra={"status": status, "error": exc.to_dict()})
+    headers = {"Retry-After": "1"} if status == 429 else {}
+    if isinstance(exc, ConfigError):
+        return error_response(500, exc.code, "the function is misconfigured; see its logs", exc.field)
+    return error_response(status, exc.code, exc.message, exc.field, **headers)
+
+
+class EdgeResolver(APIGatewayHttpResolver):
+    """powertools' HTTP API resolver behind our gate. Before a route is resolved (so before powertools
+    validates a path, a query, a header or the body): the event must be an HTTP API / function URL event
+    (``shared.edge.events``); on a bearer app every method but OPTIONS is authenticated; then any body is
+    read by the one reader (``shared.edge.body``) and handed on as the JSON it read. A refusal at the gate
+    is answered like any other error."""
+
+    def __init__(self, routes: dict[str, set[str]], *, bearer: bool) -> None:
+        super().__init__(enable_validation=True)
+        self.routes = routes
+        self.bearer = bearer
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        kind = kind_of(event)
+        if kind is not EventKind.HTTP:
+            name = getattr(context, "function_name", None) or "HTTP"
+            return refuse(event, kind, str(name), {EventKind.HTTP})
+        if self.bearer and event["requestContext"]["http"]["method"].upper() != "OPTIONS":
+            try:
+                authenticate(event)
+                if has_body(event):
+                    event = _with_json_body(event, read_json(event))
+            except LiverecError as exc:
+                return _proxy(answer(exc))
+        return super().resolve(event, context)
+
+
+def _with_json_body(event: Mapping[str, Any], value: Any) -> dict[str, Any]:
+    # the body as the reader read it, re-encoded as plain JSON: powertools' validation parses it again, and
+    # now safely (bounded, UTF-8, declared as JSON whatever +json type or charset the caller named)
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
+    headers["content-type"] = JSON
+    return {**event, "headers": headers, "body": json.dumps(value), "isBase64Encoded": False}
+
+
+def _proxy(response: Response[str]) -> dict[str, Any]:
+    """An answer given at the gate, in the HTTP API (payload 2.0) response format."""
+    headers = {k: v if isinstance(v, str) else ", ".join(v) for k, v in response.headers.items()}
+    return {
+        "statusCode": response.status_code,
+        "body": response.body,
+        "isBase64Encoded": False,
+        "headers": headers,
+        "cookies": [],
+    }
+
+
+def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> EdgeResolver:
+    """A resolver with the gate, validation and the error mapping. ``routes`` (path regex -> methods) lets
     unknown methods on known paths answer 405 instead of 404. ``bearer=False`` is for routes that verify a
-    signature of their own (webhooks): they must do so before anything else."""
-    app = APIGatewayHttpResolver(enable_validation=True)
-    if bearer:
-        app.use(middlewares=[authorize])
-
-    def _domain(exc: LiverecError) -> Response[str]:
-        status = exc.status
-        if isinstance(exc, TencentError):
-            count("TencentErrors", code=exc.code, api=str(exc.api))
-        log = (
-            logger.exception
-            if status >= 500 and not isinstance(exc, TencentError | OutcomeUnknown)
-            else logger.warning
-        )
-        log("request failed", extra={"status": status, "error": exc.to_dict()})
-        headers = {"Retry-After": "1"} if status == 429 else {}
-        if isinstance(exc, ConfigError):
-            return error_response(500, exc.code, "the function is misconfigured; see its logs", exc.field)
-        return error_response(status, exc.code, exc.message, exc.field, **headers)
+    signature of their own (webhooks): they must do so before anything else, and read the body with
+    ``shared.edge.body`` in the order their signature needs."""
+    app = EdgeResolver(routes, bearer=bearer)
 
     def _validation(exc: RequestValidationError) -> Response[str]:
-        return _domain(from_validation(exc.errors()))
+        return answer(from_validation(exc.errors()))
 
     def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unexpected error")
@@ -109,7 +162,7 @@ def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> APIGatewayH
         return error_response(404, "NotFound", f"no route {method} {path}")
 
     # registered without decorator syntax: powertools' decorators are untyped
-    app.exception_handler(LiverecError)(_domain)
+    app.exception_handler(LiverecError)(answer)
     app.exception_handler(RequestValidationError)(_validation)
     app.exception_handler(Exception)(_unexpected)
     app.not_found(_not_found)

@@ -25,6 +25,7 @@ from pydantic import (
 
 from shared.support import secrets
 from shared.support.errors import ConfigError, from_validation
+from shared.support.redact import redact_url, url_origin
 
 
 class LiveApi(StrEnum):
@@ -47,6 +48,7 @@ ENV_FIELDS: dict[str, str] = {
     "LIVE_DOMAIN": "domain",
     "LIVE_APP": "app",
     "LIVE_CALLBACK_KEY": "callback_key",
+    "LIVE_CALLBACK_MAX_VALIDITY": "callback_max_validity",
     "LIVE_ENDPOINT": "endpoint",
     "LIVE_TIMEOUT": "timeout",
     "LIVEREC_API_TOKENS": "api_tokens",
@@ -76,6 +78,7 @@ SECRET_VARS = frozenset(
 _FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+DEFAULT_CALLBACK_MAX_VALIDITY = 86400  # seconds: LIVE_CALLBACK_MAX_VALIDITY's default
 
 
 class Settings(BaseModel):
@@ -92,6 +95,9 @@ class Settings(BaseModel):
     domain: NonEmpty | None = None
     app: NonEmpty | None = None
     callback_key: SecretStr | None = None
+    # The furthest ahead a callback's t (its expiry) may be, in seconds: a signed callback stays replayable
+    # until t, so a t far in the future is refused like an expired one. Tencent's t is now + 10 minutes.
+    callback_max_validity: Annotated[int, Field(ge=600, le=30 * 86400)] = DEFAULT_CALLBACK_MAX_VALIDITY
     endpoint: str | None = None
     # Tencent: the client timeout must be above 3 s, or a retry may record twice.
     timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
@@ -143,12 +149,18 @@ class Settings(BaseModel):
         if not isinstance(value, str):
             return value
         urls = tuple(u.strip() for u in value.split(",") if u.strip())
-        for url in urls:
-            parts = urlsplit(url)
+        for n, url in enumerate(urls, 1):
+            # shown redacted: an entry may carry a token or a password even when it is wrong
+            shown = f"entry {n} ({redact_url(url)!r})"
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - urlsplit checks the port only when asked
+            except ValueError:
+                raise ValueError(f"{shown} is not a URL") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{url[:60]!r} is not an http(s) URL")
+                raise ValueError(f"{shown} is not an http(s) URL")
             if parts.username or parts.password:
-                raise ValueError("a subscriber URL must not carry credentials (they would be logged)")
+                raise ValueError(f"{shown} carries credentials (user:password@); they would be logged")
         return urls
 
     @field_validator("webhook_secret")
@@ -220,6 +232,7 @@ class Settings(BaseModel):
             "fcgi_appid": self.fcgi_appid,
             "fcgi_key": "set" if self.fcgi_key else None,
             "callback_key": "set" if self.callback_key else None,
+            "callback_max_validity": self.callback_max_validity,
             "domain": self.domain,
             "app": self.app,
             "timeout": self.timeout,
@@ -227,16 +240,10 @@ class Settings(BaseModel):
             "idempotency_table": self.idempotency_table,
             "callback_rules": "set" if self.callback_rules else None,
             "hook_secrets": len(self.hook_secrets),
-            "webhook_urls": [_origin(u) for u in self.webhook_urls],
+            "webhook_urls": [url_origin(u) for u in self.webhook_urls],
             "webhook_secret": "set" if self.webhook_secret else None,
             "unknown_outcome": self.unknown_outcome,
         }
-
-
-def _origin(url: str) -> str:
-    """Scheme and host only: a subscriber's path or query may carry a token."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _mask(value: str | None) -> str | None:

@@ -10,6 +10,8 @@ and keep Tencent's code in ``code``::
     ├── InvalidRequest             422  a rule is broken; ``field`` names the input
     │   └── MalformedBody          400  InvalidJson / InvalidBody
     ├── PayloadTooLarge            413
+    ├── UnsupportedMediaType       415  a body that is not JSON by its content type
+    ├── UnsupportedEvent           400  an invocation that is no event this function serves
     ├── UnsupportedOperation       400  this generation has no such operation
     ├── RecordingNotFound          404  the ledger knows no recording by that task id
     ├── Unauthorized               401  no authorizer verdict, no valid bearer token
@@ -78,6 +80,20 @@ class PayloadTooLarge(LiverecError):
 
     code = "PayloadTooLarge"
     status = 413
+
+
+class UnsupportedMediaType(LiverecError):
+    """A body whose content type is not JSON (``application/json``, ``application/*+json``, or none)."""
+
+    code = "UnsupportedMediaType"
+    status = 415
+
+
+class UnsupportedEvent(LiverecError):
+    """The function was invoked with an event of a kind it does not serve (``shared.edge.events``)."""
+
+    code = "UnsupportedEvent"
+    status = 400
 
 
 class UnsupportedOperation(LiverecError):

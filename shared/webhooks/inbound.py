@@ -1,60 +1,40 @@
-"""Reading what webhook callers send: the raw body (size-capped), JSON, and the signature checks, in that
-order, so an unauthenticated body is never validated field by field."""
+"""Reading what webhook callers send, with the one body reader (``shared.edge.body``), in the order each
+signature needs, so an unauthenticated body is never validated field by field: a Tencent callback's
+signature is inside its JSON (read, bounded, then verified before any field is used); a signed hook's
+signature covers the raw bytes (verified before the content type is looked at or the JSON parsed)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
 
+from shared.edge.body import check_content_type, json_object, raw_body
 from shared.recordings.models import RealtimeRecordingInput, parse_input
 from shared.support import secrets
-from shared.support.errors import CallbackAuthError, MalformedBody, PayloadTooLarge
+from shared.support.config import DEFAULT_CALLBACK_MAX_VALIDITY
+from shared.support.errors import CallbackAuthError
 from shared.tencent.signing import md5_sign
 from shared.webhooks.signature import delivery_digest, verify
 
-MAX_BODY = 64 * 1024  # bytes: Tencent's callbacks and a highlight hook are well under 4 KiB
 
-
-def raw_body(event: dict[str, Any], limit: int = MAX_BODY) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        if len(body) > limit * 4 // 3 + 4:
-            raise PayloadTooLarge(f"the body is over {limit} bytes")
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise MalformedBody("the body is not valid base64") from None
-    else:
-        raw = body.encode("utf-8")
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"the body is over {limit} bytes")
-    return raw
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
-        raise MalformedBody("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise MalformedBody("the body must be a JSON object", code="InvalidBody")
-    return data
-
-
-def callback_body(event: dict[str, Any], key: SecretStr | None, now: float) -> dict[str, Any]:
-    """A Tencent callback body, verified: ``sign == md5(key + t)`` and ``now <= t``."""
+def callback_body(
+    event: dict[str, Any],
+    key: SecretStr | None,
+    now: float,
+    max_validity: float = DEFAULT_CALLBACK_MAX_VALIDITY,
+) -> dict[str, Any]:
+    """A Tencent callback body, verified: ``sign == md5(key + t)`` and ``now <= t <= now + max_validity``. Tencent sends JSON;
+    a body of another content type is refused (415) like on every route."""
+    check_content_type(event)
     body = json_object(raw_body(event))
     if key is None:
         raise CallbackAuthError(
             "LIVE_CALLBACK_KEY is not configured: every callback is refused", code="CallbacksDisabled"
         )
-    verify_callback(body, key, now)
+    verify_callback(body, key, now, max_validity)
     return body
 
 
@@ -70,13 +50,21 @@ def hook_input(
     with the first result instead of recording twice."""
     raw = raw_body(event)
     timestamp = verify(signature, raw, secrets, now)
+    check_content_type(event)
     data = parse_input(RealtimeRecordingInput, json_object(raw))
     key = f"key:{idempotency_key}" if idempotency_key else f"delivery:{delivery_digest(timestamp, raw)}"
     return data, key
 
 
-def verify_callback(body: Mapping[str, object], key: SecretStr | str, now: float) -> None:
-    """Accept a callback body only if ``sign == md5(key + t)`` and ``now <= t`` (constant-time compare)."""
+def verify_callback(
+    body: Mapping[str, object],
+    key: SecretStr | str,
+    now: float,
+    max_validity: float = DEFAULT_CALLBACK_MAX_VALIDITY,
+) -> None:
+    """Accept a callback body only if ``sign == md5(key + t)`` (constant-time compare) and ``now <= t <=
+    now + max_validity``: a signed body is replayable until its ``t``, so a ``t`` further ahead than
+    ``LIVE_CALLBACK_MAX_VALIDITY`` is refused too."""
     t_raw = body.get("t")
     sign = body.get("sign")
     if t_raw is None or sign is None:
@@ -97,3 +85,10 @@ def verify_callback(body: Mapping[str, object], key: SecretStr | str, now: float
         raise CallbackAuthError("callback signature does not match", code="InvalidSignature", field="sign")
     if now > t:
         raise CallbackAuthError(f"callback expired at t={t}", code="SignatureExpired", field="t")
+    if t > now + max_validity:
+        raise CallbackAuthError(
+            f"callback t={t} is more than {max_validity:g} s ahead (LIVE_CALLBACK_MAX_VALIDITY): refused like "
+            "an expired one, since a signed callback can be replayed until its t",
+            code="SignatureTooFarAhead",
+            field="t",
+        )

@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from shared.storage.state import StateStore
 from shared.support.observability import count, logger
+from shared.support.redact import url_origin
 from shared.support.timeutil import Clock, system_clock
 from shared.webhooks.signature import HEADER, sign_header
 
@@ -48,12 +49,6 @@ Sender = Callable[[str, bytes, dict[str, str], float], int]
 def backoff(attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failures: 30, 60, 120, ... at most 3600."""
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def origin(url: str) -> str:
-    """Scheme and host only, for logs: a subscriber URL's path or query may carry a token."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
 
 
 def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
@@ -157,7 +152,7 @@ class Forwarder:
         except (OSError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {str(exc)[:120]}"
         attempts = int(item["attempts"]) + 1
-        log = {"payload_id": item["id"], "subscriber": origin(item["url"]), "attempts": attempts}
+        log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": attempts}
         if status is not None and 200 <= status < 300:
             # kept (not due) so that Tencent's redeliveries of the same callback are not forwarded again
             self.state.put(

@@ -80,7 +80,7 @@ def test_gateway_serves_http_until_terminated() -> None:
             hook = urllib.request.Request(
                 f"http://127.0.0.1:{port}/hooks/highlight",
                 data=body,
-                headers={"Liverec-Signature": f"t={t},v1={digest}"},
+                headers={"Liverec-Signature": f"t={t},v1={digest}", "Content-Type": "application/json"},
                 method="POST",
             )
             with urllib.request.urlopen(hook, timeout=10) as resp:  # noqa: S310 - loopback

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from shared.edge.body import check_content_type
 from shared.storage.memory import MemoryState
 from shared.support.config import ENV_FIELDS
 from shared.support.errors import LiverecError
@@ -108,9 +109,11 @@ class HookReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
                     verify(self.headers.get(HEADER), body, [SecretStr(secret)], time.time())
+                    # the function's own reader: a body that is not declared JSON is refused (415)
+                    check_content_type({"headers": {"content-type": self.headers.get("Content-Type")}})
                     status = 201
-                except LiverecError:
-                    status = 401
+                except LiverecError as exc:
+                    status = exc.status
                 outer.results.append((status, body))
                 self.send_response(status)
                 self.send_header("Content-Length", "2")

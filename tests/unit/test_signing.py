@@ -30,7 +30,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.sign import Sign
 
-from shared.support.config import LiveApi, Settings
+from shared.support.config import DEFAULT_CALLBACK_MAX_VALIDITY, LiveApi, Settings
 from shared.support.errors import CallbackAuthError
 from shared.tencent.adapter import RetryPolicy
 from shared.tencent.api3 import Api3Client
@@ -487,8 +487,8 @@ def callback(t: object = T, sign: object = None) -> dict[str, object]:
 @pytest.mark.parametrize("key", [KEY, CALLBACK_KEY], ids=["SecretStr", "str"])
 @pytest.mark.parametrize(
     "now",
-    [0, T - 600, T - 0.5, T],
-    ids=["long-before", "ten-minutes-before", "half-second-before", "exactly-t"],
+    [T - DEFAULT_CALLBACK_MAX_VALIDITY, T - 600, T - 0.5, T],
+    ids=["the-longest-validity-before", "ten-minutes-before", "half-second-before", "exactly-t"],
 )
 def test_valid_callback_passes_up_to_and_including_t(key: SecretStr | str, now: float) -> None:
     assert verify_callback(callback(), key, now=now) is None
@@ -500,13 +500,30 @@ def test_uppercase_and_string_forms_are_accepted() -> None:
 
 
 @FAST
-@given(key=st.text(alphabet=unicode_text, min_size=1, max_size=30), t=timestamps, delta=st.integers(0, 10**6))
+@given(
+    key=st.text(alphabet=unicode_text, min_size=1, max_size=30),
+    t=timestamps,
+    delta=st.integers(0, DEFAULT_CALLBACK_MAX_VALIDITY),
+)
 def test_any_key_and_t_verify_until_t_and_expire_after(key: str, t: int, delta: int) -> None:
     body = {"t": t, "sign": good_sign(t, key)}
     verify_callback(body, key, now=t - delta)
     with pytest.raises(CallbackAuthError) as info:
         verify_callback(body, key, now=t + 1 + delta)
     assert info.value.code == "SignatureExpired"
+
+
+@FAST
+@given(ahead=st.integers(1, 10 * 365 * 86400), max_validity=st.integers(600, 30 * 86400))
+def test_a_t_beyond_the_maximum_validity_is_refused_like_an_expired_one(
+    ahead: int, max_validity: int
+) -> None:
+    # a callback signed for now + 10 years would stay replayable for 10 years
+    now = T - max_validity - ahead
+    with pytest.raises(CallbackAuthError) as info:
+        verify_callback(callback(), KEY, now=now, max_validity=max_validity)
+    assert (info.value.status, info.value.code, info.value.field) == (401, "SignatureTooFarAhead", "t")
+    verify_callback(callback(), KEY, now=T - max_validity, max_validity=max_validity)  # the bound itself
 
 
 REFUSED = [
@@ -528,6 +545,9 @@ REFUSED = [
     pytest.param(callback(t=True, sign=good_sign(1)), 0, "InvalidSignature", id="t-true"),
     pytest.param(callback(t=False, sign=good_sign(0)), 0, "InvalidSignature", id="t-false"),
     pytest.param(callback(t=[T], sign=good_sign(T)), T - 1, "InvalidSignature", id="t-list"),
+    pytest.param(
+        callback(), T - DEFAULT_CALLBACK_MAX_VALIDITY - 1, "SignatureTooFarAhead", id="t-too-far-ahead"
+    ),
 ]
 
 

@@ -1,0 +1,163 @@
+"""The one body reader of every route (the creates, the signed hooks, Tencent's callbacks).
+
+A body is JSON when its content type says so (``application/json``, ``application/<anything>+json``, with
+or without parameters such as ``charset``) or when it has none; any other content type is
+``415 UnsupportedMediaType``. The bytes are read within a size cap (``413``), base64-decoded when the event
+says so (invalid base64: ``400``), and must be UTF-8 (``400``). The JSON is bounded before and while it is
+parsed, so no byte sequence reaches a parser limit: at most ``MAX_DEPTH`` levels of nesting, integers of at
+most ``MAX_INT_DIGITS`` digits (Python refuses to parse very long ones), no ``NaN``/``Infinity``, and no
+lone UTF-16 surrogate (``"\\ud800"``) in any string (it cannot be written out again as UTF-8). Every refusal
+is a :class:`~shared.support.errors.LiverecError` with its status, answered in our error shape.
+
+The steps are separate because the routes order them differently: a bearer route reads the body after
+authentication (``shared.edge.resolver``); a signed hook verifies its signature over the raw bytes before
+the JSON is parsed; a Tencent callback carries its signature inside the JSON, so it is parsed (bounded)
+first and verified before any field is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shared.support.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+
+MAX_BODY = 64 * 1024  # bytes: a create, a hook or one of Tencent's callbacks is well under 4 KiB
+MAX_DEPTH = 32  # nesting levels of arrays and objects; our bodies use two
+MAX_INT_DIGITS = 40  # digits of an integer literal (2**128 has 39); every field we read is far smaller
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header, whatever its case (API Gateway lower-cases them; other callers may not)."""
+    headers = event.get("headers")
+    if not isinstance(headers, Mapping):
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == wanted:
+            return value if isinstance(value, str) else None
+    return None
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """JSON, or no content type at all (a caller that sends JSON without saying so)."""
+    if content_type is None or not content_type.strip():
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def check_content_type(event: Mapping[str, Any]) -> None:
+    content_type = header(event, "content-type")
+    if not is_json_media_type(content_type):
+        shown = (content_type or "").split(";", 1)[0].strip()[:60]
+        raise UnsupportedMediaType(
+            f"the body must be JSON (Content-Type: application/json), not {shown!r}", field="Content-Type"
+        )
+
+
+def has_body(event: Mapping[str, Any]) -> bool:
+    body = event.get("body")
+    return body is not None and body != ""
+
+
+def raw_body(event: Mapping[str, Any], limit: int = MAX_BODY) -> bytes:
+    """The body's bytes as sent: base64-decoded when the event says it is, within ``limit``."""
+    body = event.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise MalformedBody("the body is not text", code="InvalidBody")
+    if event.get("isBase64Encoded"):
+        if len(body) > limit * 4 // 3 + 4:
+            raise PayloadTooLarge(f"the body is over {limit} bytes")
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedBody("the body is not valid base64", code="InvalidBody") from None
+    else:
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes")
+        try:
+            raw = body.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in the event's own text
+            raise MalformedBody("the body is not valid UTF-8", code="InvalidBody") from None
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
+    return raw
+
+
+def parse_json(raw: bytes) -> Any:
+    """Any JSON value from UTF-8 bytes, within the bounds above (``MalformedBody`` otherwise)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedBody("the body is not valid UTF-8", code="InvalidBody") from None
+    _check_depth(text)
+    try:
+        value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    except _TooLong:
+        raise MalformedBody(
+            f"a number in the body has more than {MAX_INT_DIGITS} digits", code="InvalidBody"
+        ) from None
+    except ValueError:  # JSONDecodeError, a NaN or Infinity
+        raise MalformedBody("the body is not valid JSON") from None
+    if _has_surrogate(value):
+        raise MalformedBody("a string in the body has a lone UTF-16 surrogate", code="InvalidBody")
+    return value
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object from the body's bytes (``400 InvalidBody`` for any other JSON value)."""
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise MalformedBody("the body must be a JSON object", code="InvalidBody")
+    return value
+
+
+def read_json(event: Mapping[str, Any], limit: int = MAX_BODY) -> Any:
+    """Content type, bytes, then JSON: the whole reader, for a route whose caller is already known."""
+    check_content_type(event)
+    return parse_json(raw_body(event, limit))
+
+
+class _TooLong(ValueError):
+    pass
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooLong(literal[:8])
+    return int(literal)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_depth(text: str) -> None:
+    # brackets outside strings only; an unterminated string leaves its brackets in, which at worst refuses
+    # a body that is not JSON anyway
+    depth = 0
+    for bracket in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        depth = depth + 1 if bracket in "[{" else depth - 1
+        if depth > MAX_DEPTH:
+            raise MalformedBody(f"the body is nested more than {MAX_DEPTH} levels deep", code="InvalidBody")
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
