@@ -27,6 +27,7 @@ from shared.support.errors import WebhookAuthError
 
 HEADER = "Liverec-Signature"
 TOLERANCE = 300  # seconds, either side of the receiver's clock
+MAX_HEADER = 1024  # characters: t and a few v1 signatures (one per secret in rotation)
 MAX_SIGNATURES = 8  # v1 entries considered per header (bounds the work an attacker can ask for)
 
 
@@ -45,6 +46,10 @@ def parse_header(value: str | None) -> tuple[int, list[str]]:
     if not value:
         raise WebhookAuthError(
             f"send a {HEADER} header: t=<unix seconds>,v1=<hex>", code="MissingSignature", field=HEADER
+        )
+    if len(value) > MAX_HEADER:
+        raise WebhookAuthError(
+            f"{HEADER} is over {MAX_HEADER} characters", code="MalformedSignature", field=HEADER
         )
     timestamp: int | None = None
     signatures: list[str] = []

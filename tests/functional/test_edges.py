@@ -207,6 +207,14 @@ CASES: dict[str, Callable[[Edge], Answer]] = {
     ),
     "auth-no-tokens-configured": no_tokens,
     "hook-bad-signature-invalid-json": lambda e: hook(e, "{", secret="another-secret-0123456789"),
+    "hook-long-signature-header": lambda e: http(
+        e.call(
+            "webhooks",
+            http_event(
+                "POST", "/hooks/highlight", {"stream": "s"}, headers={"Liverec-Signature": "v1=" + "a" * 2000}
+            ),
+        )
+    ),
     "hook-no-signature-text-plain": lambda e: http(
         e.call("webhooks", http_event("POST", "/hooks/highlight", raw_body="hi", content_type="text/plain"))
     ),
