@@ -392,10 +392,14 @@ CONTENT_TYPES = st.one_of(
     ),
     st.text(max_size=30),
 )
+
+
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+
+
 json_text = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=10,
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10), _containers, max_leaves=10
 ).map(lambda v: json.dumps(v).encode())
 BODIES = st.one_of(
     st.binary(max_size=300),
