@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run test lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
+.PHONY: venv run openapi contract test lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml
 # the samples and exits.
 run: $(STAMP)
 	$(PY) -m devtools.run $(ARGS)
+
+# openapi.json (the published contract) from the functions' resolvers; a test fails when it is stale
+openapi: $(STAMP)
+	$(PY) -m devtools.openapi
 
 test: $(STAMP)
 	$(PY) -m pytest -q

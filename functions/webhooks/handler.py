@@ -19,6 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import callbacks, forwarder, now, service
+from shared.edge.contract import CALLBACK, HOOK, answers, raw_body
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
@@ -31,14 +32,38 @@ app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}},
 ACK = '{"code":0}'
 
 
-@app.post("/callbacks/tencent")
+@app.post(
+    "/callbacks/tencent",
+    responses=answers(
+        200, "handled, or refused for good: Tencent stops redelivering", "CallbackAck", *CALLBACK
+    ),
+    openapi_extensions=raw_body(
+        "TencentCallback",
+        "Tencent's callback, signed in its body: sign = md5(LIVE_CALLBACK_KEY + t), t not past",
+    ),
+)
 def tencent_callback() -> Response[str]:
+    """Tencent Live's callbacks (stream begin and end, record file, record status). Tencent signs each one
+    in its body (``sign``, ``t``): no header is involved, so no security scheme applies."""
     body = callback_body(app.current_event.raw_event, get_settings().callback_key, now())
     callbacks().handle(body, Deadline.from_context(app.lambda_context))
     return Response(200, "application/json", ACK)
 
 
-@app.post("/hooks/highlight")
+@app.post(
+    "/hooks/highlight",
+    responses=answers(
+        201,
+        "created (or, for a replay or the same Idempotency-Key, the first result again)",
+        "CreatedRecording",
+        *HOOK,
+        headers={"Idempotent-Replayed": "true when this is the first result again"},
+    ),
+    openapi_extensions=raw_body(
+        "RealtimeRecordingInput", 'a highlight to start now, signed in "Liverec-Signature" over "<t>.<body>"'
+    ),
+    security=[{"hookSignature": []}],
+)
 def highlight_hook(
     signature: Annotated[str | None, Header(alias="Liverec-Signature", max_length=1024)] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
