@@ -24,6 +24,12 @@ run: $(STAMP)
 openapi: $(STAMP)
 	$(PY) -m devtools.openapi
 
+# schemathesis (pinned) against the local gateway and the emulator, both on free loopback ports and stopped
+# at the end, with openapi.json: a fixed seed, bounded examples per operation, about a minute. Known failures
+# are in devtools/contract-baseline.json, each with its reason; ARGS='-- <schemathesis options>' passes more.
+contract: $(STAMP)
+	$(PY) -m devtools.contract $(ARGS)
+
 test: $(STAMP)
 	$(PY) -m pytest -q
 

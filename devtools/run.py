@@ -95,9 +95,17 @@ class Gateway(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # every other method (HEAD, TRACE, QUERY, ...) reaches the routing too: what serverless.yml does
+        # not route is the gateway's 404, as API Gateway answers it, never http.server's 501
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 REPLAY = [
