@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The functions behind a local gateway on 127.0.0.1:3000 with the embedded emulator; ARGS=--once replays
-# the samples and exits.
+# The functions behind a local gateway on 127.0.0.1:3000 (PORT=3001 chooses another) with the embedded
+# emulator; ARGS=--once replays the samples and exits; ARGS=--real talks to Tencent with your credentials.
 run: $(STAMP)
-	$(PY) -m devtools.run $(ARGS)
+	$(PY) -m devtools.run $(if $(PORT),--port $(PORT)) $(ARGS)
 
 # openapi.json (the published contract) from the functions' resolvers; a test fails when it is stale
 openapi: $(STAMP)
