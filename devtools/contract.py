@@ -5,7 +5,8 @@ ledger, the local keys), runs schemathesis over every operation of openapi.json 
 bounded number of examples per operation, with a valid bearer token, then stops both. The checks: no
 server error, every status documented, every response on its schema (and content type), and the
 negative auth cases (``ignored_auth``: each secured operation without its credentials must be refused).
-Exits with schemathesis' status.
+Half of the generated callbacks are signed with the local key (``devtools/contract_hooks.py``), so what
+follows the signature check is fuzzed too. Exits with schemathesis' status.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         command = schemathesis_command(
             url, seed=args.seed, examples=args.examples, report=args.report, extra=args.st_args
         )
-        return subprocess.run(command, check=False, cwd=ROOT).returncode  # noqa: S603 - our own argv
+        env = os.environ | {"SCHEMATHESIS_HOOKS": "devtools.contract_hooks", "PYTHONPATH": str(ROOT)}
+        return subprocess.run(command, check=False, cwd=ROOT, env=env).returncode  # noqa: S603 - our own argv
     finally:
         server.shutdown()
         server.server_close()
