@@ -1,7 +1,8 @@
 """``make run``: the functions behind a local HTTP gateway, with no cloud account.
 
-Starts the Tencent Live emulator on a free loopback port (unless real credentials are set and no
-LIVE_ENDPOINT, in which case the functions talk to Tencent), a gateway on 127.0.0.1:3000 that turns
+Starts the Tencent Live emulator on a free loopback port (or, only with ``--real``, talks to Tencent with the
+credentials in the environment: exported credentials alone are ignored), a gateway on 127.0.0.1:3000
+(``--port``; ``make run PORT=3001``) that turns
 HTTP requests into the API Gateway HTTP API (payload 2.0) events the functions receive, and a local
 webhook subscriber that verifies every forward it gets. Then it replays a few ``events/`` samples so you
 see tasks being created, runs the webhook loop once (a simulated push -> Tencent-style callback ->
@@ -12,12 +13,15 @@ recording -> file ready -> forwarded, signed webhook), prints curls to try, and 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,7 +79,15 @@ class Gateway(BaseHTTPRequestHandler):
         if urlsplit(self.path).path == "/_tick":  # a timer tick: {"programs": [...]} or the sample's
             from functions.rollout import handler as rollout
 
-            event = json.loads(body) if body else load_event("rollout_timer_programs")
+            try:
+                event = json.loads(body) if body else load_event("rollout_timer_programs")
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                self._reply(
+                    400,
+                    {"error": {"code": "InvalidJson", "message": "a tick's body is JSON", "field": None}},
+                    {},
+                )
+                return
             self._reply(200, rollout.lambda_handler(event, CONTEXT), {})
             return
         event = event_from_request(self.command, self.path, dict(self.headers.items()), body)
@@ -95,9 +107,17 @@ class Gateway(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # every other method (HEAD, TRACE, QUERY, ...) reaches the routing too: what serverless.yml does
+        # not route is the gateway's 404, as API Gateway answers it, never http.server's 501
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 REPLAY = [
@@ -109,7 +129,26 @@ REPLAY = [
 ]
 
 
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """The functions log only errors meanwhile: an expected refusal is the replay's own short line, not a
+    WARNING line of JSON."""
+    from shared.support.observability import logger
+
+    level = logger.log_level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def replay() -> bool:
+    with quiet_logs():
+        return _replay()
+
+
+def _replay() -> bool:
     ok = True
     ctx = CONTEXT
     for name, expected in REPLAY:
@@ -175,20 +214,67 @@ def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20
     for ok, step in zip(results, steps, strict=True):
         print(f"  {'ok ' if ok else 'BAD'} {step}")
     if file_ready is not None:
-        print(f"      {file_ready['data']['video_url']} (task {str(file_ready['data']['task_id'])[:16]})")
+        print(f"      {file_ready['data']['video_url']} (task {file_ready['data']['task_id']})")
     return all(results)
+
+
+SUMMARY_WIDTH = 72
+
+
+def clip(text: str, width: int = SUMMARY_WIDTH) -> str:
+    """``text`` in at most ``width`` characters, cut between words (never inside one), ``...`` marking a cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 3]
+    if text[width - 3] != " " and " " in cut:  # inside a word: back to the space before it
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "..."
 
 
 def _summary(body: Any) -> str:
     if not isinstance(body, dict):
         return ""
     if "task_id" in body:
-        return f"task {body['task_id'][:16]} {body['mode']} {body['stream']} {body['start']} -> {body['end']}"
+        return f"task {body['task_id']} {body['mode']} {body['stream']} {body['start']} -> {body['end']}"
     if "tasks" in body:
         return f"{len(body['tasks'])} tasks"
     if "error" in body:
-        return f"{body['error']['code']}: {body['error']['message'][:70]}"
+        return clip(f"{body['error']['code']}: {body['error']['message']}")
     return ""
+
+
+def bind_gateway(port: int) -> ThreadingHTTPServer | None:
+    """The gateway's socket on 127.0.0.1:``port``; a port in use is one line saying how to choose another."""
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"make run: port {port} on 127.0.0.1 is in use; stop what holds it, or choose another port: "
+            f"make run PORT={port + 1} (or python -m devtools.run --port {port + 1})",
+            file=sys.stderr,
+        )
+        return None
+    server.daemon_threads = True
+    return server
+
+
+REAL_VARIABLES = ("TENCENTCLOUD_SECRET_ID", "LIVE_FCGI_KEY")
+
+
+def talks_to_tencent(real: bool) -> bool:
+    """Whether this run reaches a real Tencent account: only when asked (``--real``). Credentials exported
+    for something else are ignored, with one line saying so."""
+    exported = [name for name in REAL_VARIABLES if os.environ.get(name)]
+    if real:
+        return True
+    if exported and not os.environ.get("LIVE_ENDPOINT"):
+        print(
+            f"note: {', '.join(exported)} is set but ignored: make run uses the bundled emulator "
+            "(make run ARGS=--real talks to your Tencent account)"
+        )
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,12 +282,29 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
     parser.add_argument("--once", action="store_true", help="replay the samples, run the loop, and exit")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "3000")))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "3000")), help="the gateway's port"
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="talk to Tencent Cloud with the credentials in the environment (TENCENTCLOUD_SECRET_ID/KEY, "
+        "or LIVE_FCGI_APPID/KEY): real recordings, no emulator",
+    )
     args = parser.parse_args(argv)
 
-    real = bool(
-        os.environ.get("TENCENTCLOUD_SECRET_ID") or os.environ.get("LIVE_FCGI_KEY")
-    ) and not os.environ.get("LIVE_ENDPOINT")
+    real = talks_to_tencent(args.real)
+    if real and not any(os.environ.get(name) for name in REAL_VARIABLES):
+        print(
+            "make run --real: export TENCENTCLOUD_SECRET_ID/KEY (or LIVE_FCGI_APPID/KEY) first",
+            file=sys.stderr,
+        )
+        return 2
+    # the gateway serves in --once too (the emulator's callbacks reach the functions through it), on a
+    # free port there so a run in CI never collides with one on :3000
+    server = bind_gateway(0 if args.once else args.port)
+    if server is None:
+        return 2
     emulator: Emulator | None = None
     if not real:
         emulator = Emulator(EmulatorConfig(credentials=LOCAL_CREDS))
@@ -212,13 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         status=204,
     )
     configure_environment(not real, emulator.base_url if emulator else None, subscriber.url)
-    # the gateway serves in --once too (the emulator's callbacks reach the functions through it), on a
-    # free port there so a run in CI never collides with one on :3000
-    server = ThreadingHTTPServer(("127.0.0.1", 0 if args.once else args.port), Gateway)
-    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     gateway = f"http://127.0.0.1:{server.server_address[1]}"
-    target = emulator.base_url if emulator else "Tencent Cloud (real credentials, no LIVE_ENDPOINT)"
+    target = emulator.base_url if emulator else "Tencent Cloud (--real: your credentials)"
     print(
         f"liverec local run: LIVE_API={os.environ.get('LIVE_API', 'record-task')}, Tencent Live at {target}"
     )

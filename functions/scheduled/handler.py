@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import service
+from shared.edge.contract import CREATE, answers
 from shared.edge.resolver import created, make_app
 from shared.recordings.models import ScheduledRecordingInput
 from shared.support.observability import logger, metrics
@@ -19,7 +20,16 @@ from shared.tencent.types import Mode
 app = make_app({r"/recordings/scheduled": {"POST"}})
 
 
-@app.post("/recordings/scheduled")
+@app.post(
+    "/recordings/scheduled",
+    responses=answers(
+        201,
+        "created (or, with the same Idempotency-Key and body, the first result again)",
+        "CreatedRecording",
+        *CREATE,
+        headers={"Idempotent-Replayed": "true when this is the first result again"},
+    ),
+)
 def create_scheduled(
     body: ScheduledRecordingInput,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,

@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import service
+from shared.edge.contract import DESCRIBE, LIST, STOP, answers
 from shared.edge.resolver import make_app
 from shared.edge.responses import RecordingDetail, TaskList
 from shared.support.observability import logger, metrics
@@ -24,7 +25,7 @@ app = make_app(
 Stream = Annotated[str | None, Query(max_length=256)]
 
 
-@app.get("/recordings")
+@app.get("/recordings", responses=answers(200, "a page of tasks", "TaskList", *LIST))
 def list_recordings(
     *,
     stream: Stream = None,
@@ -45,19 +46,22 @@ def list_recordings(
     return TaskList.model_validate(service().list(query))
 
 
-@app.get("/recordings/<task_id>")
+@app.get(
+    "/recordings/<task_id>",
+    responses=answers(200, "the recording as the ledger knows it", "RecordingDetail", *DESCRIBE),
+)
 def get_recording(task_id: str) -> RecordingDetail:
     return RecordingDetail.model_validate(service().describe(task_id))
 
 
-@app.post("/recordings/<task_id>/stop")
+@app.post("/recordings/<task_id>/stop", responses=answers(204, "stopped", None, *STOP))
 def stop_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
     service().stop(task_id, stream)
     logger.info("recording stopped", extra={"task_id": task_id, "stream": stream})
     return Response(204, "application/json", "")
 
 
-@app.delete("/recordings/<task_id>")
+@app.delete("/recordings/<task_id>", responses=answers(204, "deleted", None, *STOP))
 def delete_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
     service().delete(task_id, stream)
     logger.info("recording deleted", extra={"task_id": task_id, "stream": stream})

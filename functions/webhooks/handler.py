@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import callbacks, forwarder, now, service
+from shared.edge.contract import CALLBACK, HOOK, answers, raw_body
 from shared.edge.events import EventKind, kind_of, refuse
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
@@ -33,8 +34,19 @@ app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}},
 ACK = '{"code":0}'
 
 
-@app.post("/callbacks/tencent")
+@app.post(
+    "/callbacks/tencent",
+    responses=answers(
+        200, "handled, or refused for good: Tencent stops redelivering", "CallbackAck", *CALLBACK
+    ),
+    openapi_extensions=raw_body(
+        "TencentCallback",
+        "Tencent's callback, signed in its body: sign = md5(LIVE_CALLBACK_KEY + t), t not past",
+    ),
+)
 def tencent_callback() -> Response[str]:
+    """Tencent Live's callbacks (stream begin and end, record file, record status). Tencent signs each one
+    in its body (``sign``, ``t``): no header is involved, so no security scheme applies."""
     settings = get_settings()
     body = callback_body(
         app.current_event.raw_event, settings.callback_key, now(), settings.callback_max_validity
@@ -43,11 +55,25 @@ def tencent_callback() -> Response[str]:
     return Response(200, "application/json", ACK)
 
 
-@app.post("/hooks/highlight")
+@app.post(
+    "/hooks/highlight",
+    responses=answers(
+        201,
+        "created (or, for a replay or the same Idempotency-Key, the first result again)",
+        "CreatedRecording",
+        *HOOK,
+        headers={"Idempotent-Replayed": "true when this is the first result again"},
+    ),
+    openapi_extensions=raw_body(
+        "RealtimeRecordingInput", 'a highlight to start now, signed in "Liverec-Signature" over "<t>.<body>"'
+    ),
+    security=[{"hookSignature": []}],
+)
 def highlight_hook(
-    # bounded by the signature check itself (signature.MAX_HEADER): nothing is validated before it
+    # both bounded after the signature check (signature.MAX_HEADER, inbound.MAX_IDEMPOTENCY_KEY): nothing
+    # is validated before it
     signature: Annotated[str | None, Header(alias="Liverec-Signature")] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     settings = get_settings()
     data, key = hook_input(

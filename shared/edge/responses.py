@@ -119,3 +119,22 @@ class ErrorBody(_Out):
     """Every error answer."""
 
     error: ErrorDetail
+
+
+class CallbackAck(_Out):
+    """``200`` to Tencent's callbacks: handled (or refused for good), so Tencent stops redelivering."""
+
+    code: Literal[0]
+
+
+class TencentCallback(BaseModel):
+    """What Tencent Live posts to ``/callbacks/tencent`` (documented here, read raw by the route): every
+    event carries ``t`` and ``sign``; the other fields depend on ``event_type``."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+    t: int = Field(description="UNIX seconds until which the signature is valid")
+    sign: str = Field(description="md5 hex of LIVE_CALLBACK_KEY followed by the decimal t")
+    event_type: int = Field(
+        description="0 stream end, 1 stream begin, 100 record file, 332 record status, ..."
+    )

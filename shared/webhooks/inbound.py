@@ -15,7 +15,7 @@ from shared.edge.body import check_content_type, json_object, raw_body
 from shared.recordings.models import RealtimeRecordingInput, parse_input
 from shared.support import secrets
 from shared.support.config import DEFAULT_CALLBACK_MAX_VALIDITY
-from shared.support.errors import CallbackAuthError
+from shared.support.errors import CallbackAuthError, InvalidRequest
 from shared.tencent.signing import md5_sign
 from shared.webhooks.signature import delivery_digest, verify
 
@@ -38,6 +38,9 @@ def callback_body(
     return body
 
 
+MAX_IDEMPOTENCY_KEY = 128  # as on the bearer creates
+
+
 def hook_input(
     event: dict[str, Any],
     signature: str | None,
@@ -50,6 +53,10 @@ def hook_input(
     with the first result instead of recording twice."""
     raw = raw_body(event)
     timestamp = verify(signature, raw, secrets, now)
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidRequest(
+            f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key"
+        )
     check_content_type(event)
     data = parse_input(RealtimeRecordingInput, json_object(raw))
     key = f"key:{idempotency_key}" if idempotency_key else f"delivery:{delivery_digest(timestamp, raw)}"

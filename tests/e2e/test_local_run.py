@@ -6,12 +6,16 @@ import hashlib
 import hmac
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +105,8 @@ def test_gateway_serves_http_until_terminated() -> None:
             ("GET", "/nope"),
             ("PUT", "/recordings/realtime"),
             ("GET", "/recordings/x/stop"),
+            ("TRACE", "/recordings"),  # methods http.server has no handler for: 404 too, never its 501
+            ("QUERY", "/recordings/realtime"),
         ):
             try:
                 urllib.request.urlopen(
@@ -110,6 +116,126 @@ def test_gateway_serves_http_until_terminated() -> None:
                 assert (err.code, json.loads(err.read())) == (404, {"message": "Not Found"}), (method, path)
             else:
                 pytest.fail(f"{method} {path} was answered")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_a_busy_port_is_one_clear_line_and_a_way_to_choose() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "devtools.run", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env(),
+            check=False,
+        )
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr + out.stdout
+    (line,) = out.stderr.strip().splitlines()
+    assert f"port {port}" in line and "in use" in line and f"PORT={port + 1}" in line and "--port" in line
+
+
+def test_exported_tencent_credentials_alone_never_reach_a_real_account() -> None:
+    env = clean_env() | {"TENCENTCLOUD_SECRET_ID": "AKIDexported0000", "TENCENTCLOUD_SECRET_KEY": "exported"}
+    out = subprocess.run(
+        [sys.executable, "-m", "devtools.run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    notices = [line for line in out.stdout.splitlines() if "TENCENTCLOUD_SECRET_ID" in line]
+    assert len(notices) == 1 and "ignored" in notices[0] and "--real" in notices[0]
+    assert "Tencent Live at http://127.0.0.1:" in out.stdout  # the emulator answered
+    # a quiet replay: the expected refusals are the replay's own short lines, no JSON log line
+    assert not [line for line in out.stdout.splitlines() if line.lstrip().startswith("{")]
+    refusals = [line for line in out.stdout.splitlines() if "-> 4" in line]
+    assert len(refusals) == 2 and all(len(line) <= 120 for line in refusals), refusals
+
+
+def test_real_is_asked_for_explicitly_and_needs_credentials() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "devtools.run", "--once", "--real"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+        check=False,
+    )
+    assert out.returncode == 2 and "TENCENTCLOUD_SECRET_ID" in out.stderr and "Traceback" not in out.stderr
+
+
+def readme_routes_block() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+    (block,) = [b for b in blocks if "/recordings/scheduled" in b and "TOKEN=local-dev-token" in b]
+    return block
+
+
+def test_the_readme_examples_carry_no_fixed_date() -> None:
+    # a literal date in an example is wrong some day (a start in the past is a 422)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL):
+        if "curl" in block:
+            assert not re.search(r"\b20\d\d-\d\d-\d\d", block), block
+
+
+def concatenated_json(text: str) -> list[Any]:
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        if text[at].isspace():
+            at += 1
+            continue
+        value, at = decoder.raw_decode(text, at)
+        found.append(value)
+    return found
+
+
+def test_the_readme_examples_run_as_written_against_make_run() -> None:
+    if not shutil.which("curl"):
+        pytest.skip("curl is not on this machine")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:
+            if "gateway on" in line or time.monotonic() > deadline:
+                break
+        script = readme_routes_block().replace("127.0.0.1:3000", f"127.0.0.1:{port}")
+        out = subprocess.run(
+            [shutil.which("bash") or "/bin/bash", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=clean_env(),
+        )
+        answers = concatenated_json(out.stdout)  # curl -s prints each answer without a newline
+        created = [a for a in answers if "task_id" in a and "mode" in a]
+        assert {a["mode"] for a in created} == {"scheduled", "realtime"}, out.stdout
+        listing = next(a for a in answers if "tasks" in a)
+        assert {a["task_id"] for a in created} <= {t["task_id"] for t in listing["tasks"]}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

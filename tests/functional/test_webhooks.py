@@ -429,6 +429,15 @@ def test_hook_with_a_rotated_secret_is_accepted(hooks: Any) -> None:
         (lambda: hook({"stream": "s", "colour": "red"}), 422, "UnknownField"),
         (lambda: hook("not json"), 400, "InvalidJson"),
         (lambda: hook(json.dumps({"stream": "s", "pad": "x" * 70_000})), 413, "PayloadTooLarge"),
+        (lambda: hook({"stream": "s"}, headers={"Idempotency-Key": "k" * 129}), 422, "InvalidRequest"),
+        (
+            lambda: hook(
+                {"stream": "s"},
+                headers={"Idempotency-Key": "k" * 129, "Liverec-Signature": "t=1,v1=" + "0" * 64},
+            ),
+            401,
+            "InvalidSignature",
+        ),
     ],
     ids=[
         "unknown-secret",
@@ -442,6 +451,8 @@ def test_hook_with_a_rotated_secret_is_accepted(hooks: Any) -> None:
         "unknown-field",
         "non-json",
         "oversized",
+        "long-idempotency-key",
+        "long-idempotency-key-unsigned",
     ],
 )
 def test_hook_refusals(hooks: Any, fresh_emulator: Emulator, call: Any, status: int, code: str) -> None:
