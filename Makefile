@@ -101,4 +101,4 @@ emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)
 
 clean:
-	rm -rf $(VENV) $(CFN_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules .serverless
+	rm -rf $(VENV) $(CFN_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis node_modules .serverless

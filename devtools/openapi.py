@@ -205,7 +205,8 @@ def _schemas(document: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pending = _refs(document["paths"])
     while pending:
-        name = pending.pop()
+        name = min(pending)  # in name order, so the document is the same on every run
+        pending.discard(name)
         if name in out:
             continue
         if name not in known:
@@ -213,7 +214,8 @@ def _schemas(document: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
             if not (isinstance(model, type) and issubclass(model, BaseModel)):
                 raise SystemExit(f"no model {name} in {MODEL_MODULES}")
             _, defs = models_json_schema([(model, "serialization")], ref_template=SCHEMAS + "{model}")
-            known.update(defs.get("$defs", {}))
+            for key, schema in defs.get("$defs", {}).items():
+                known.setdefault(key, schema)  # powertools' schema of a model, where it built one, stays
         out[name] = known[name]
         pending |= _refs(known[name]) - set(out)
     return dict(sorted(out.items()))
