@@ -1,22 +1,38 @@
-"""``POST /recordings/scheduled``: create one scheduled recording (recurring programs: ``functions/rollout``)."""
+"""``POST /recordings/scheduled``: create one scheduled recording; ``/programs``: the recurring programs the
+timer books (``functions/rollout``), stored as data (``shared.recordings.catalog``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.app import service
-from shared.edge.resolver import created, make_app
+from shared.app import program_store, service
+from shared.edge.resolver import JSON, created, make_app
+from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, ProgramView
+from shared.recordings import catalog
 from shared.recordings.models import ScheduledRecordingInput
-from shared.support.observability import logger, metrics
+from shared.recordings.programs import Program
+from shared.support.errors import InvalidRequest
+from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 
-app = make_app({r"/recordings/scheduled": {"POST"}})
+app = make_app(
+    {r"/recordings/scheduled": {"POST"}, r"/programs": {"GET"}, r"/programs/[^/]+": {"DELETE", "GET", "PUT"}}
+)
+
+
+def _answer(model: Any, description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
+    return {status: _answer(ErrorBody, "an error (the body names the field)") for status in statuses}
 
 
 @app.post("/recordings/scheduled")
@@ -28,6 +44,75 @@ def create_scheduled(
         service().create(
             body, Mode.SCHEDULED, idempotency_key, deadline=Deadline.from_context(app.lambda_context)
         )
+    )
+
+
+@app.put(
+    "/programs/<name>",
+    responses={
+        201: _answer(ProgramView, "stored: a new program, with the occurrences the next tick books"),
+        200: _answer(ProgramView, "replaced, with the occurrences the next tick books"),
+    }
+    | _errors(401, 422, 503),
+)
+def put_program(name: str, body: Program) -> Response[str]:
+    program = catalog.named(name, body)
+    store = program_store()
+    new = store.put(name, catalog.to_json(program), service().clock())
+    count("ProgramsStored", change="created" if new else "replaced")
+    logger.info("program stored", extra={"program": name, "new": new, "stream": program.stream})
+    view = ProgramView.model_validate(catalog.program_view(service(), *catalog.get_program(store, name)))
+    return Response(201 if new else 200, JSON, view.model_dump_json())
+
+
+@app.get(
+    "/programs",
+    responses={200: _answer(ProgramList, "every stored program with its occurrences")} | _errors(401, 503),
+)
+def list_programs() -> ProgramList:
+    svc, store = service(), program_store()
+    views = []
+    for stored in store.all():
+        program = catalog.parse_stored(stored)
+        if program is not None:
+            views.append(catalog.program_view(svc, stored, program))
+    return ProgramList.model_validate({"programs": views})
+
+
+@app.get(
+    "/programs/<name>",
+    responses={200: _answer(ProgramView, "the program, its occurrences and what is booked")}
+    | _errors(401, 404, 422, 503),
+)
+def get_program(name: str) -> ProgramView:
+    return ProgramView.model_validate(
+        catalog.program_view(service(), *catalog.get_program(program_store(), name))
+    )
+
+
+@app.delete(
+    "/programs/<name>",
+    responses={200: _answer(ProgramDeleted, "deleted: no further bookings")} | _errors(401, 404, 422, 503),
+)
+def delete_program(
+    name: str,
+    *,
+    cancel: Annotated[str | None, Query(description="future: also cancel what has not started")] = None,
+) -> ProgramDeleted:
+    if cancel not in (None, "future"):
+        raise InvalidRequest("cancel=future is the only choice (or leave it out)", field="cancel")
+    store = program_store()
+    _, program = catalog.get_program(store, name)
+    store.delete(name)
+    cancelled, refused = catalog.cancel_future(service(), program) if cancel == "future" else ([], [])
+    logger.info(
+        "program deleted",
+        extra={"program": name, "cancelled": len(cancelled), "not_cancelled": len(refused)},
+    )
+    if refused:
+        logger.warning("booked occurrences not cancelled", extra={"program": name, "not_cancelled": refused})
+    return ProgramDeleted.model_validate(
+        {"name": name, "deleted": True, "cancelled": cancelled, "not_cancelled": refused}
     )
 
 
