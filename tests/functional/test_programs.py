@@ -186,10 +186,17 @@ def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: 
     assert status == 422 and body["error"]["field"] == "cancel"
 
 
-def test_the_store_has_a_bound(configure: Configure, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.storage import program_store
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_the_store_has_a_bound(
+    store: str, request: pytest.FixtureRequest, configure: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.storage import program_store, program_store_dynamodb
 
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     monkeypatch.setattr(program_store, "MAX_PROGRAMS", 2)
+    monkeypatch.setattr(program_store_dynamodb, "MAX_PROGRAMS", 2)
     assert put("a", NEWS)[0] == 201 and put("b", NEWS)[0] == 201
     status, body = put("c", NEWS)
     assert status == 422 and body["error"]["field"] == "name" and str(2) in body["error"]["message"]
