@@ -179,6 +179,53 @@ def measure_get(api: str, requests: int, warmup: int) -> tuple[list[float], list
     return totals, trips
 
 
+PROGRAMS_STORED = 10  # stored programs GET /programs answers (each with its occurrences and bookings)
+
+
+def measure_programs(requests: int, warmup: int) -> dict[str, list[float]]:
+    """Per request (ms): ``PUT /programs/{name}`` (replacing one) and ``GET /programs`` (every stored program
+    with its occurrences in the horizon and what the ledger holds for them), through the scheduled handler;
+    the stored programs booked by one tick first, so the look-ups find entries."""
+    from devtools.events import load_event
+
+    found: dict[str, list[float]] = {"put": [], "list": []}
+    with emulator_process_env("live-record") as _:
+        from functions.rollout import handler as rollout
+        from functions.scheduled import handler as scheduled
+
+        put = load_event("scheduled_program_put")
+        for n in range(PROGRAMS_STORED):
+            event = json.loads(json.dumps(put).replace("evening-news", f"program-{n}"))
+            if scheduled.lambda_handler(event, FakeContext())["statusCode"] != 201:
+                raise RuntimeError("PUT /programs did not store a program")
+        report = rollout.lambda_handler(load_event("rollout_timer_bare"), FakeContext())
+        if report.get("failed") or not report.get("created"):
+            raise RuntimeError(f"the tick did not book the stored programs: {report}")
+        templates = {
+            "put": (json.dumps(put), 200),
+            "list": (json.dumps(load_event("scheduled_programs_list")), 200),
+        }
+        for kind, (template, expected) in templates.items():
+            for i in range(warmup + requests):
+                event = json.loads(template)
+                start = time.perf_counter_ns()
+                result = scheduled.lambda_handler(event, FakeContext())
+                end = time.perf_counter_ns()
+                if result["statusCode"] not in (expected, 201):
+                    raise RuntimeError(f"{kind} {i} answered {result['statusCode']}: {result.get('body')}")
+                if i >= warmup:
+                    found[kind].append((end - start) / 1e6)
+    return found
+
+
+@contextmanager
+def emulator_process_env(api: str) -> Iterator[str]:
+    from devtools.emulator import emulator_process
+
+    with emulator_process("--no-limits") as url, environment(function_env(url, LIVE_API=api)):
+        yield url
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
@@ -244,5 +291,18 @@ def run(smoke: bool) -> Section:
         "`record-task` describes the task at Tencent on every request (`DescribeRecordTask`); `live-record` "
         "cannot, and answers from the ledger alone.\n\n"
         + table(["generation", "p50 ms", "p99 ms", "Tencent round trips (share)"], get_rows)
+    )
+    programs = measure_programs(requests, warmup)
+    program_rows = [
+        [label, f"{median(programs[kind]):.3f}", f"{percentile(programs[kind], 99):.3f}"]
+        for kind, label in (("put", "`PUT /programs/{name}` (replacing)"), ("list", "`GET /programs`"))
+    ]
+    data["programs_ms"] = {kind: summary(values) for kind, values in programs.items()}
+    markdown += (
+        f"\n\nPrograms as data ({requests} requests each after {warmup} discarded) through "
+        f"`functions/scheduled/handler.lambda_handler`, `LIVE_API=live-record`, in-process store: "
+        f"{PROGRAMS_STORED} stored programs, booked by one tick; each answer computes the programs' "
+        "occurrences in the horizon and reads what the ledger holds for them (informational, no goal).\n\n"
+        + table(["route", "p50 ms", "p99 ms"], program_rows)
     )
     return Section("warm", "Warm overhead", markdown, goals, data)

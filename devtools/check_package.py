@@ -179,7 +179,7 @@ def problems(artifact: Path, architecture: str = "x86_64") -> tuple[list[str], d
 # function -> (sample, status) served from the unzipped artifact; the timer ticks answer without a status
 SAMPLES: dict[str, list[tuple[str, int | None]]] = {
     "realtime": [("realtime_create", 201)],
-    "scheduled": [("scheduled_create", 201)],
+    "scheduled": [("scheduled_create", 201), ("scheduled_program_put", 201)],
     "rollout": [("rollout_timer_programs", None)],
     "tasks": [("tasks_list", 200), ("tasks_get_unknown", 404)],
     "webhooks": [("webhooks_callback_stream_begin", 200), ("webhooks_hook_highlight", 201)],

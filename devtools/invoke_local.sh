@@ -26,6 +26,8 @@ check realtime realtime_capped 201
 check scheduled scheduled_create 201
 check scheduled scheduled_bad_body 422
 check scheduled scheduled_unauthorized 401
+check scheduled scheduled_program_put 201
+check scheduled scheduled_program_bad_cron 422
 check rollout rollout_timer_programs tick
 check rollout rollout_timer_bad_programs error
 check tasks tasks_list 200

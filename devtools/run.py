@@ -31,6 +31,7 @@ from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
 from devtools.gateway import Routes
 from devtools.kit import LambdaContext, Subscriber, event_from_request
+from devtools.programs_demo import program_loop
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
 LOCAL_CREDS = Credentials()
@@ -333,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             retry_interval=REDELIVERY_INTERVAL,
         )
         ok &= webhook_loop(emulator, subscriber)
+        ok &= program_loop(gateway, emulator)
     subscriber.verbose = True
     Gateway.quiet = False
 

@@ -24,6 +24,7 @@ from shared.tencent.adapter import Sleep
 # the webhooks function's pieces load only when it builds them (not in the other functions' cold start)
 if TYPE_CHECKING:
     from shared.recordings.programs import Program
+    from shared.storage.program_store import ProgramStore
     from shared.storage.state import StateStore
     from shared.webhooks.callbacks import CallbackService
     from shared.webhooks.outbox import Forwarder
@@ -32,6 +33,7 @@ _service: RecordingService | None = None
 _state: StateStore | None = None
 _callbacks: CallbackService | None = None
 _programs: list[Program] | None = None
+_program_store: ProgramStore | None = None
 _lock = threading.RLock()
 _clock: Clock = system_clock
 _sleep: Sleep = time.sleep
@@ -125,6 +127,24 @@ def programs() -> list[Program]:
     return _programs
 
 
+def program_store() -> ProgramStore:
+    """The programs stored over HTTP (``/programs``): in the ledger's table, or in-process."""
+    global _program_store  # noqa: PLW0603 - the per-container singleton
+    if _program_store is None:
+        with _lock:
+            if _program_store is None:
+                settings = get_settings()
+                if settings.idempotency_table:
+                    from shared.storage.program_store_dynamodb import DynamoDBProgramStore
+
+                    _program_store = DynamoDBProgramStore(settings.idempotency_table)
+                else:
+                    from shared.storage.program_store import MemoryProgramStore
+
+                    _program_store = MemoryProgramStore()
+    return _program_store
+
+
 def forwarder() -> Forwarder:
     from shared.webhooks.outbox import Forwarder
 
@@ -166,8 +186,9 @@ def _ledger(settings: Settings) -> Ledger:
 
 def reset() -> None:
     """Forget what was built (tests, a new container, or after the configuration changed)."""
-    global _service, _state, _callbacks, _programs  # noqa: PLW0603
+    global _service, _state, _callbacks, _programs, _program_store  # noqa: PLW0603
     with _lock:
+        _program_store = None
         _service = None
         _state = None
         _callbacks = None

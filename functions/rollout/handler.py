@@ -1,6 +1,7 @@
 """Recurring programs on a timer (EventBridge schedule): each tick books every occurrence in the horizon,
 exactly once (``shared.recordings.rollout``). The programs come from the schedule's ``input`` (``{"programs": [...]}``)
-or, for a bare scheduled event, from ``LIVEREC_PROGRAMS``. Its own function: a long tick is bound by this
+or, for a bare scheduled event, from ``LIVEREC_PROGRAMS``; the programs stored over HTTP (``PUT /programs/{name}``)
+are booked with them, a stored one replacing a configured one of its name. Its own function: a long tick is bound by this
 function's timeout, not the HTTP routes' 29 s, and stops booking before the deadline (the rest is left to
 the next tick).
 """
@@ -13,9 +14,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.app import durable_service
+from shared.app import durable_service, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
+from shared.recordings.catalog import merge, stored_programs
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
@@ -28,10 +30,12 @@ TICKS = frozenset({EventKind.SCHEDULED, EventKind.SCHEDULE_INPUT})
 
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     svc = durable_service("the timer rollout")
-    programs = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
+    given = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
+    programs = merge(given, stored_programs(program_store()))
     if not programs:
         raise InvalidRequest(
-            "a timer tick needs programs: in the schedule's input or LIVEREC_PROGRAMS", field="programs"
+            "a timer tick needs programs: in the schedule's input, LIVEREC_PROGRAMS or PUT /programs/{name}",
+            field="programs",
         )
     report = tick(svc, programs, horizon=timedelta(seconds=svc.settings.rollout_horizon), deadline=deadline)
     for _ in report.created:

@@ -1,23 +1,33 @@
-"""``POST /recordings/scheduled``: create one scheduled recording (recurring programs: ``functions/rollout``)."""
+"""``POST /recordings/scheduled``: create one scheduled recording; ``/programs``: the recurring programs the
+timer books (``functions/rollout``), stored as data (``shared.recordings.catalog``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.app import service
-from shared.edge.contract import CREATE, answers
-from shared.edge.resolver import created, make_app
+from shared.app import program_store, service
+from shared.edge.contract import CREATE, LEDGER, answers
+from shared.edge.resolver import JSON, created, make_app
+from shared.edge.responses import ProgramDeleted, ProgramList, ProgramView
+from shared.recordings import catalog
 from shared.recordings.models import ScheduledRecordingInput
-from shared.support.observability import logger, metrics
+from shared.recordings.programs import Program
+from shared.support.errors import InvalidRequest, LiverecError, ProgramNotFound
+from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 
-app = make_app({r"/recordings/scheduled": {"POST"}})
+app = make_app(
+    {r"/recordings/scheduled": {"POST"}, r"/programs": {"GET"}, r"/programs/[^/]+": {"DELETE", "GET", "PUT"}}
+)
+
+# a stored program's answers: the ledger's table holds them
+PROGRAM: tuple[type[LiverecError], ...] = (InvalidRequest, ProgramNotFound, *LEDGER)
 
 
 @app.post(
@@ -38,6 +48,78 @@ def create_scheduled(
         service().create(
             body, Mode.SCHEDULED, idempotency_key, deadline=Deadline.from_context(app.lambda_context)
         )
+    )
+
+
+@app.put(
+    "/programs/<name>",
+    responses=answers(
+        201, "stored: a new program, with the occurrences the next tick books", "ProgramView", *PROGRAM
+    )
+    | answers(200, "replaced, with the occurrences the next tick books", "ProgramView"),
+)
+def put_program(name: str, body: Program) -> Response[str]:
+    program = catalog.named(name, body)
+    store = program_store()
+    new = store.put(name, catalog.to_json(program), service().clock())
+    count("ProgramsStored", change="created" if new else "replaced")
+    logger.info("program stored", extra={"program": name, "new": new, "stream": program.stream})
+    view = ProgramView.model_validate(catalog.program_view(service(), *catalog.get_program(store, name)))
+    return Response(201 if new else 200, JSON, view.model_dump_json())
+
+
+@app.get(
+    "/programs",
+    responses=answers(200, "every stored program with its occurrences", "ProgramList", *LEDGER),
+)
+def list_programs() -> ProgramList:
+    svc, store = service(), program_store()
+    views = []
+    for stored in store.all():
+        program = catalog.parse_stored(stored)
+        if program is not None:
+            views.append(catalog.program_view(svc, stored, program))
+    return ProgramList.model_validate({"programs": views})
+
+
+@app.get(
+    "/programs/<name>",
+    responses=answers(200, "the program, its occurrences and what is booked", "ProgramView", *PROGRAM),
+)
+def get_program(name: str) -> ProgramView:
+    return ProgramView.model_validate(
+        catalog.program_view(service(), *catalog.get_program(program_store(), name))
+    )
+
+
+@app.delete(
+    "/programs/<name>",
+    responses=answers(
+        200,
+        "deleted: no further bookings (with cancel=future, what was cancelled)",
+        "ProgramDeleted",
+        *PROGRAM,
+    ),
+)
+def delete_program(
+    name: str,
+    *,
+    cancel: Annotated[str | None, Query(description="future: also cancel what has not started")] = None,
+) -> ProgramDeleted:
+    if cancel not in (None, "future"):
+        raise InvalidRequest("cancel=future is the only choice (or leave it out)", field="cancel")
+    store = program_store()
+    _, program = catalog.get_program(store, name)
+    store.delete(name)
+    cancelled, refused = catalog.cancel_future(service(), program) if cancel == "future" else ([], [])
+    logger.info(
+        "program deleted",
+        extra={"program": name, "cancelled": len(cancelled), "not_cancelled": len(refused)},
+    )
+    if refused:
+        logger.warning("booked occurrences not cancelled", extra={"program": name, "not_cancelled": refused})
+    return ProgramDeleted.model_validate(
+        {"name": name, "deleted": True, "cancelled": cancelled, "not_cancelled": refused}
     )
 
 

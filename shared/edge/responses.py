@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,4 +137,54 @@ class TencentCallback(BaseModel):
     sign: str = Field(description="md5 hex of LIVE_CALLBACK_KEY followed by the decimal t")
     event_type: int = Field(
         description="0 stream end, 1 stream begin, 100 record file, 332 record status, ..."
+    )
+
+
+class ProgramOccurrence(_Out):
+    """One recording a program asks for in the timer's horizon (a window over the generation's cap is split)."""
+
+    start: Time
+    end: Time
+    booked: bool = Field(description="a task exists for it (created, then perhaps stopped or deleted)")
+    task_id: str | None
+    state: RecordingState | Literal["booking"] | None = Field(
+        description="null: not booked yet (the next tick books it); booking: a tick is creating it now; "
+        "else the recording's state"
+    )
+
+
+class ProgramView(_Out):
+    """A stored program, with its occurrences in the timer's horizon, soonest first."""
+
+    name: str
+    program: dict[str, Any] = Field(description="the program as stored (the body the rollout's input takes)")
+    updated_at: Time
+    occurrences_total: int = Field(description="its occurrences in the horizon (at most 50 are listed)")
+    occurrences: list[ProgramOccurrence]
+    next_tick_books: int = Field(description="listed occurrences not booked yet: what the next tick books")
+
+
+class ProgramList(_Out):
+    """``200`` on ``GET /programs``: every stored program, by name."""
+
+    programs: list[ProgramView]
+
+
+class CancelledOccurrence(_Out):
+    start: Time
+    end: Time
+    task_id: str | None
+    action: Literal["deleted", "stopped"] | None = None
+    reason: str | None = Field(default=None, description="why it could not be cancelled")
+    code: str | None = None
+
+
+class ProgramDeleted(_Out):
+    """``200`` on ``DELETE /programs/{name}``: no further bookings; with ``cancel=future`` what was cancelled."""
+
+    name: str
+    deleted: bool
+    cancelled: list[CancelledOccurrence]
+    not_cancelled: list[CancelledOccurrence] = Field(
+        description="booked occurrences that have not started and could not be cancelled, with the reason"
     )

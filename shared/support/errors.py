@@ -14,6 +14,7 @@ and keep Tencent's code in ``code``::
     ├── UnsupportedEvent           400  an invocation that is no event this function serves
     ├── UnsupportedOperation       400  this generation has no such operation
     ├── RecordingNotFound          404  the ledger knows no recording by that task id
+    ├── ProgramNotFound            404  no program is stored under that name
     ├── Unauthorized               401  no authorizer verdict, no valid bearer token
     │   ├── CallbackAuthError      401  a Tencent callback's sign or t
     │   └── WebhookAuthError       401  a signed hook's signature
@@ -107,6 +108,14 @@ class RecordingNotFound(LiverecError):
     """The ledger knows no recording by that task id (liverec did not create it, or it has been forgotten)."""
 
     code = "RecordingNotFound"
+    status = 404
+
+
+class ProgramNotFound(LiverecError):
+    """No program is stored under that name (a program configured in LIVEREC_PROGRAMS or a schedule's input
+    is changed there, not over HTTP)."""
+
+    code = "ProgramNotFound"
     status = 404
 
 

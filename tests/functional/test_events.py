@@ -71,6 +71,20 @@ def test_http_samples(
     )
     assert len(fresh_emulator.tasks()) == 3
 
+    # programs as data: stored, listed, shown, booked by a bare tick, deleted with what has not started
+    status, program = invoke("scheduled_program_put", lambda_context)
+    assert status == 201 and program["name"] == "evening-news" and program["next_tick_books"] >= 1
+    status, error = invoke("scheduled_program_bad_cron", lambda_context)
+    assert status == 422 and error["error"]["field"] == "cron"
+    status, listing = invoke("scheduled_programs_list", lambda_context)
+    assert status == 200 and [p["name"] for p in listing["programs"]] == ["evening-news"]
+    tick = rollout.lambda_handler(load_event("rollout_timer_bare"), lambda_context)
+    assert tick["failed"] == [] and tick["created"]
+    status, shown = invoke("scheduled_program_get", lambda_context)
+    assert status == 200 and shown["next_tick_books"] == 0
+    status, deleted = invoke("scheduled_program_delete", lambda_context)
+    assert status == 200 and deleted["cancelled"] and deleted["not_cancelled"] == []
+
 
 def test_webhook_samples(
     configure: Callable[..., None],

@@ -4,10 +4,13 @@ The emulator's clock and ours are one simulated clock (pacing and backoff advanc
 DynamoDB on moto's server; every other tick runs in a fresh container (settings, ledger client, adapter and
 connection pools built anew); faults hit random ticks (a connection dropped after the task was stored or
 before, HTTP 5xx, a burst of rate-limit refusals, a failing look-up); mid-week an operator stops a booked
-occurrence. Ticks come every 30 min, every 5 min, or 2 h apart.
+occurrence. Programs are also managed over HTTP (``PUT/DELETE /programs/{name}``, stored in the same table):
+one is stored from the start and deleted on the fourth day, another added on the second. Ticks come every
+30 min, every 5 min, or 2 h apart.
 
 At the end: no recording exists twice, and every occurrence the programs asked for exists exactly once,
-or, where the generation cannot look tasks up, was reported unresolved (``LIVEREC_UNKNOWN_OUTCOME=report``).
+or, where the generation cannot look tasks up, was reported unresolved (``LIVEREC_UNKNOWN_OUTCOME=report``);
+the deleted program booked nothing after its deletion, and the added one was booked from the tick after its PUT.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, parse
 from functions.rollout import handler as rollout
+from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
 from shared.app import use_clock
 from shared.recordings.programs import Program
@@ -73,6 +77,10 @@ PROGRAMS: list[dict[str, Any]] = [
         "duration": 900,
     },
 ]
+# managed over HTTP: stored from the first tick and deleted on day 4; added on day 2
+EARLY = {"stream": "early", "cron": "45 9 * * *", "timezone": "Asia/Shanghai", "duration": 2700}
+LATE = {"stream": "late", "cron": "15 */4 * * *", "timezone": "UTC", "duration": 1200}
+ADD_EARLY, ADD_LATE, DELETE_EARLY = timedelta(0), timedelta(days=2), timedelta(days=4)
 CREATE = {
     "record-task": "CreateRecordTask",
     "live-record": "CreateLiveRecord",
@@ -100,6 +108,9 @@ class Week:
     faults: Counter[str] = field(default_factory=Counter)
     stopped: Identity | None = None
     created: int = 0
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> program, as PUT
+    deleted_at: datetime | None = None
+    early_before_delete: set[Identity] = field(default_factory=set)  # what the deleted program had booked
 
 
 def identity_of(
@@ -146,6 +157,15 @@ def simulated(fresh_emulator: Emulator) -> Iterator[Callable[[], None]]:
     use_clock()
 
 
+def manage(method: str, name: str, body: dict[str, Any] | None = None) -> Any:
+    """An operator's call to ``/programs/{name}`` on the scheduled function."""
+    status, answer = parse(
+        scheduled.lambda_handler(http_event(method, f"/programs/{name}", body), LambdaContext())
+    )
+    assert status == {"PUT": 201, "DELETE": 200}[method], answer
+    return answer
+
+
 def run_week(
     api: str,
     step: timedelta,
@@ -170,11 +190,29 @@ def run_week(
         emulator.clock.freeze(now.timestamp())
         if i % 2 == 0:
             new_container()
+        # stored on a tick without a fault: its first occurrences may start before the next tick could retry
+        clean = i not in fault_ticks
+        if clean and "early" not in week.stored and week.deleted_at is None and now >= START + ADD_EARLY:
+            week.stored["early"] = manage("PUT", "early", EARLY)["program"]
+        if clean and "late" not in week.stored and now >= START + ADD_LATE:
+            week.stored["late"] = manage("PUT", "late", LATE)["program"]
+        # deleted on a tick whose recent ticks ran clean: an occurrence that failed just before would never
+        # be retried, and the check below could not tell that from a missed booking
+        if "early" in week.stored and now >= START + DELETE_EARLY and not fault_ticks & {i, i - 1, i - 2}:
+            manage("DELETE", "early")
+            del week.stored["early"]
+            week.deleted_at = now
+            week.early_before_delete = {
+                identity_of(api, t.domain, t.app, t.stream, t.start, t.end)
+                for t in emulator.tasks()
+                if t.stream == "early"
+            }
         if i in fault_ticks:
             inject(emulator, api, rng, week)
         if i % sample == 0 or i == ticks - 1:  # an occurrence stays in the horizon for a day and more
+            current = programs + [Program.model_validate(p) for p in week.stored.values()]
             for chunk in plan_chunks(
-                programs, LiveApi(api), now, horizon, default_domain=settings.domain, default_app=settings.app
+                current, LiveApi(api), now, horizon, default_domain=settings.domain, default_app=settings.app
             ):
                 week.expected.add(
                     identity_of(api, chunk.domain, chunk.app, chunk.program.stream, *chunk.span)
@@ -242,6 +280,22 @@ def test_a_week_of_ticks_books_every_occurrence_once(
         if identity_of(api, t.domain, t.app, t.stream, t.start, t.end) == week.stopped
     ]
     assert stopped.stopped_at is not None
+    # programs over HTTP: the added one booked from its PUT on; the deleted one booked nothing after its DELETE,
+    # though its later occurrences entered the horizon
+    assert {i for i in booked if i[2] == "late"} and week.deleted_at is not None
+    early = {i for i in booked if i[2] == "early"}
+    assert early and early == week.early_before_delete
+    last = START + WEEK - CADENCES[cadence]
+    after = {
+        identity_of(api, c.domain, c.app, c.program.stream, *c.span)
+        for c in plan_chunks(
+            [Program.model_validate(EARLY | {"name": "early"})],
+            LiveApi(api),
+            last,
+            RECORD_TASK.start_horizon if api == "record-task" else timedelta(days=1),
+        )
+    }
+    assert after and not after & early
     # both programs on the shared stream name were booked: as two streams, or as one where domains do not exist
     shared = {(i[0], i[3]) for i in booked if i[2] == "shared"}
     assert len({d for d, _ in shared}) == (1 if api in ("v2", "fcgi") else 2)

@@ -1,0 +1,185 @@
+"""Programs as data: what ``PUT/GET/DELETE /programs/{name}`` do, and which programs a timer tick books.
+
+- A stored program is the body the rollout's schedule input takes (:class:`~shared.recordings.programs.Program`),
+  validated before it is stored, under its name (the path's; a body naming another is refused).
+- A tick books the stored programs with the schedule's input (or ``LIVEREC_PROGRAMS``); a stored program
+  wins over a configured one of the same name. A change takes effect on the next tick.
+- A program's occurrences are what a tick would book now (the same horizon and splitting), each with what the
+  ledger holds for it: booked (its task and state) or not yet.
+- Deleting a program stops further bookings; ``cancel=future`` also cancels its booked occurrences that have
+  not started: deleted where the generation deletes (its capability row), else stopped; those it could not
+  cancel are reported with the reason. Cancelled occurrences stay recorded as stopped or deleted, so they are
+  never booked again, even if a program of that name and window is stored again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.recordings.programs import Program
+from shared.recordings.rollout import Chunk, plan_chunks
+from shared.recordings.service import RecordingService, recording_state
+from shared.storage.ledger import ledger_key
+from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
+from shared.support.errors import (
+    InvalidRequest,
+    LiverecError,
+    ProgramNotFound,
+)
+from shared.support.observability import logger
+from shared.support.timeutil import from_unix, isoformat
+from shared.tencent.generations import ONE_DAY, generation
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+MAX_OCCURRENCES_SHOWN = 50  # per program; ``occurrences_total`` counts them all
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise InvalidRequest(
+            "a program's name is 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            field="name",
+        )
+    return name
+
+
+def named(name: str, program: Program) -> Program:
+    """The program a ``PUT`` body describes (validated as the rollout's input: 422 naming ``cron``,
+    ``timezone``, ``duration``...), named by the path; a body naming another program is refused."""
+    check_name(name)
+    if program.name not in (None, name):
+        raise InvalidRequest(f"the body names another program than the path ({name})", field="name")
+    program = program.model_copy(update={"name": name})
+    if len(to_json(program).encode("utf-8")) > MAX_PROGRAM_BYTES:
+        raise InvalidRequest(f"a stored program is at most {MAX_PROGRAM_BYTES} bytes of JSON", field="name")
+    return program
+
+
+def to_json(program: Program) -> str:
+    return json.dumps(program.model_dump(exclude_none=True), ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_programs(store: ProgramStore) -> list[Program]:
+    """The stored programs; one that no longer validates (a stricter rule since it was stored) is logged and
+    left out, never allowed to stop the others from being booked."""
+    found = []
+    for stored in store.all():
+        program = parse_stored(stored)
+        if program is not None:
+            found.append(program)
+    return found
+
+
+def parse_stored(stored: StoredProgram) -> Program | None:
+    try:
+        return Program.model_validate_json(stored.body)
+    except ValidationError as exc:
+        logger.error(
+            "a stored program no longer validates; not booked (PUT it again)",
+            extra={"program": stored.name, "error": str(exc.errors(include_url=False)[:1])},
+        )
+        return None
+
+
+def merge(configured: list[Program], stored: list[Program]) -> list[Program]:
+    """What a tick books: the configured programs, a stored one replacing a configured one of its name."""
+    names = {p.name for p in stored}
+    return [p for p in configured if p.name is None or p.name not in names] + stored
+
+
+def _chunks(service: RecordingService, program: Program, now: datetime) -> list[Chunk]:
+    settings = service.settings
+    gen = generation(settings.api)
+    horizon = gen.start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
+    chunks = plan_chunks(
+        [program], settings.api, now, horizon, default_domain=settings.domain, default_app=settings.app
+    )
+    return sorted(chunks, key=lambda c: (c.start, c.key))
+
+
+def program_view(service: RecordingService, stored: StoredProgram, program: Program) -> dict[str, Any]:
+    """A program with its occurrences in the tick's horizon (soonest first) and what the ledger holds for
+    each: ``booked`` with its task and state, or not yet (the next tick books it)."""
+    clock = service.clock()
+    now = from_unix(clock).replace(microsecond=0)
+    chunks = _chunks(service, program, now)
+    shown = chunks[:MAX_OCCURRENCES_SHOWN]
+    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in shown), clock)
+    occurrences = []
+    for chunk in shown:
+        entry = entries.get(ledger_key("rollout", chunk.key))
+        occurrences.append(
+            {
+                "start": isoformat(chunk.start),
+                "end": isoformat(chunk.end),
+                "booked": entry is not None and entry.recording.task_id is not None,
+                "task_id": entry.recording.task_id if entry is not None else None,
+                "state": None
+                if entry is None
+                else ("booking" if entry.state == "in_progress" else recording_state(entry, clock)),
+            }
+        )
+    return {
+        "name": stored.name,
+        "program": program.model_dump(exclude_none=True),
+        "updated_at": isoformat(from_unix(stored.updated_at)),
+        "occurrences_total": len(chunks),
+        "occurrences": occurrences,
+        "next_tick_books": sum(1 for o in occurrences if o["state"] is None),
+    }
+
+
+def get_program(store: ProgramStore, name: str) -> tuple[StoredProgram, Program]:
+    stored = store.get(check_name(name))
+    program = parse_stored(stored) if stored is not None else None
+    if stored is None or program is None:
+        raise ProgramNotFound(f"no program is stored under {name!r}", field="name")
+    return stored, program
+
+
+def cancel_future(
+    service: RecordingService, program: Program
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cancel the program's booked occurrences that have not started: delete where the generation can, else
+    stop. Returns (cancelled, not cancelled with the reason)."""
+    clock = service.clock()
+    now = from_unix(clock).replace(microsecond=0)
+    future = [c for c in _chunks(service, program, now) if c.start > now]
+    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock)
+    deletes = service.generation.deletes
+    cancelled: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for chunk in future:
+        entry = entries.get(ledger_key("rollout", chunk.key))
+        if entry is None or entry.state in ("stopped", "deleted"):
+            continue  # never booked (and now never will be), or already cancelled
+        where = {
+            "start": isoformat(chunk.start),
+            "end": isoformat(chunk.end),
+            "task_id": entry.recording.task_id,
+        }
+        task_id = entry.recording.task_id
+        if entry.state != "created" or task_id is None:
+            refused.append(
+                where
+                | {
+                    "reason": "its create's outcome is unknown (or still being booked): check the stream's "
+                    "recordings at Tencent"
+                }
+            )
+            continue
+        try:
+            if deletes:
+                service.delete(task_id, program.stream)
+            else:
+                service.stop(task_id, program.stream)
+        except LiverecError as exc:
+            refused.append(where | {"reason": exc.message, "code": exc.code})
+        else:
+            cancelled.append(where | {"action": "deleted" if deletes else "stopped"})
+    return cancelled, refused

@@ -1,0 +1,77 @@
+"""Programs as data: the recurring programs operators manage over HTTP (``PUT /programs/{name}``), kept in the
+ledger's table beside the recordings they book.
+
+A program is stored as the JSON body the rollout takes (validated before it is stored), under its name. The
+whole catalogue is one item, so a timer tick reads it with one consistent read whatever the number of
+programs; its size bounds how many there can be (:data:`MAX_PROGRAMS`, each body at most
+:data:`MAX_PROGRAM_BYTES`: well under DynamoDB's 400 KB an item).
+
+In-process here (:class:`MemoryProgramStore`: tests, ``make run``); on DynamoDB in
+:mod:`shared.storage.program_store_dynamodb` (the item ``programs``, a map ``name -> {body, updated_at}``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple, Protocol
+
+from shared.support.errors import InvalidRequest
+
+MAX_PROGRAMS = 200
+MAX_PROGRAM_BYTES = 1536
+
+
+class StoredProgram(NamedTuple):
+    name: str
+    body: str  # the program as JSON, as the rollout's schedule input takes it (validated)
+    updated_at: float
+
+
+class ProgramStore(Protocol):
+    def put(self, name: str, body: str, now: float) -> bool:
+        """Store or replace ``name``; True when it is new. Refuses a new program past :data:`MAX_PROGRAMS`
+        (:class:`~shared.support.errors.InvalidRequest`)."""
+
+    def get(self, name: str) -> StoredProgram | None: ...
+
+    def all(self) -> list[StoredProgram]:
+        """Every stored program, by name, read consistently."""
+
+    def delete(self, name: str) -> StoredProgram | None:
+        """Forget ``name``; the program it was, or None when none was stored."""
+
+
+def too_many() -> InvalidRequest:
+    return InvalidRequest(
+        f"at most {MAX_PROGRAMS} programs can be stored; delete one first (or schedule them in the "
+        "timer's input)",
+        field="name",
+    )
+
+
+class MemoryProgramStore:
+    """Thread-safe, in-process: one container, the tests, the local gateway."""
+
+    def __init__(self) -> None:
+        self._programs: dict[str, StoredProgram] = {}
+        self._lock = threading.Lock()
+
+    def put(self, name: str, body: str, now: float) -> bool:
+        with self._lock:
+            new = name not in self._programs
+            if new and len(self._programs) >= MAX_PROGRAMS:
+                raise too_many()
+            self._programs[name] = StoredProgram(name, body, now)
+            return new
+
+    def get(self, name: str) -> StoredProgram | None:
+        with self._lock:
+            return self._programs.get(name)
+
+    def all(self) -> list[StoredProgram]:
+        with self._lock:
+            return [self._programs[name] for name in sorted(self._programs)]
+
+    def delete(self, name: str) -> StoredProgram | None:
+        with self._lock:
+            return self._programs.pop(name, None)

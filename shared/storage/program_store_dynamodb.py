@@ -1,0 +1,89 @@
+"""The stored programs on DynamoDB, in the ledger's table: one item, ``id`` = ``programs``, whose map
+``programs`` holds ``name -> {"body": <the program's JSON>, "updated_at": <epoch seconds>}``. No TTL: a program
+lives until it is deleted. A tick reads it with one consistent GetItem; a change is one conditional UpdateItem
+(the map is created by the first program; a new program past :data:`MAX_PROGRAMS` is refused by the condition,
+so concurrent PUTs cannot overfill the item).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
+from shared.storage.program_store import MAX_PROGRAMS, StoredProgram, too_many
+from shared.support.errors import IdempotencyStoreUnavailable
+
+ITEM = {"id": {"S": "programs"}}
+
+
+def _stored(name: str, value: dict[str, Any]) -> StoredProgram:
+    fields = value["M"]
+    return StoredProgram(name, str(fields["body"]["S"]), float(fields["updated_at"]["N"]))
+
+
+def _value(body: str, now: float) -> dict[str, Any]:
+    return {"M": {"body": {"S": body}, "updated_at": {"N": repr(float(now))}}}
+
+
+class DynamoDBProgramStore:
+    def __init__(self, table_name: str, *, client: DynamoDB | None = None) -> None:
+        self.table = Table(table_name, client=client)
+        self._call = self.table.call
+
+    def _item(self) -> dict[str, Any]:
+        item = self._call("GetItem", Key=ITEM, ConsistentRead=True).get("Item") or {}
+        return dict(item.get("programs", {}).get("M", {}))
+
+    def put(self, name: str, body: str, now: float) -> bool:
+        names = {"#p": "programs", "#n": name}
+        for _ in range(3):  # the map is created by the first program; two first programs race once
+            try:
+                old = self._call(
+                    "UpdateItem",
+                    Key=ITEM,
+                    UpdateExpression="SET #p.#n = :v",
+                    ConditionExpression="attribute_exists(#p) AND (attribute_exists(#p.#n) OR size(#p) < :max)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={":v": _value(body, now), ":max": {"N": str(MAX_PROGRAMS)}},
+                    ReturnValues="ALL_OLD",
+                ).get("Attributes", {})
+                return name not in old.get("programs", {}).get("M", {})
+            except ConditionalCheckFailed:
+                pass
+            try:
+                self._call(
+                    "UpdateItem",
+                    Key=ITEM,
+                    UpdateExpression="SET #p = :m",
+                    ConditionExpression="attribute_not_exists(#p)",
+                    ExpressionAttributeNames={"#p": "programs"},
+                    ExpressionAttributeValues={":m": {"M": {name: _value(body, now)}}},
+                )
+                return True
+            except ConditionalCheckFailed:
+                pass
+            if len(self._item()) >= MAX_PROGRAMS:
+                raise too_many()
+        raise IdempotencyStoreUnavailable(f"the table {self.table.name} keeps changing under its programs")
+
+    def get(self, name: str) -> StoredProgram | None:
+        value = self._item().get(name)
+        return _stored(name, value) if value is not None else None
+
+    def all(self) -> list[StoredProgram]:
+        return [_stored(name, value) for name, value in sorted(self._item().items())]
+
+    def delete(self, name: str) -> StoredProgram | None:
+        try:
+            old = self._call(
+                "UpdateItem",
+                Key=ITEM,
+                UpdateExpression="REMOVE #p.#n",
+                ConditionExpression="attribute_exists(#p.#n)",
+                ExpressionAttributeNames={"#p": "programs", "#n": name},
+                ReturnValues="ALL_OLD",
+            ).get("Attributes", {})
+        except ConditionalCheckFailed:
+            return None
+        value = old.get("programs", {}).get("M", {}).get(name)
+        return _stored(name, value) if value is not None else None

@@ -1,0 +1,246 @@
+"""Programs as data: ``PUT/GET/DELETE /programs/{name}`` on the scheduled function, booked by the timer's
+bare tick with the configured programs, through the routes serverless.yml declares, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devtools.emulator import Emulator
+from devtools.events import load_event
+from devtools.gateway import Routes
+from devtools.kit import LambdaContext, parse
+from functions.rollout import handler as rollout
+from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, ProgramView
+from shared.storage.program_store import MAX_PROGRAMS
+from tests.functional.conftest import TABLE, http_event
+
+ROUTES = Routes.from_serverless()
+Configure = Callable[..., None]
+# every 6 hours for 30 min: with a one-day horizon, four occurrences ahead at any time
+NEWS = {"stream": "news", "cron": "0 */6 * * *", "timezone": "UTC", "duration": 1800}
+
+
+def api(event: dict[str, Any]) -> tuple[int, Any]:
+    return parse(ROUTES.dispatch(event, LambdaContext()))
+
+
+def put(name: str, body: dict[str, Any], **kw: Any) -> tuple[int, Any]:
+    return api(http_event("PUT", f"/programs/{name}", body, **kw))
+
+
+def bare_tick() -> dict[str, Any]:
+    result: dict[str, Any] = rollout.lambda_handler(
+        load_event("rollout_timer_bare"), LambdaContext(remaining_ms=300_000)
+    )
+    return result
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_put_list_tick_delete(
+    store: str, request: pytest.FixtureRequest, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    extra = {}
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
+    configure("live-record", **extra)
+    status, body = put("news", NEWS)
+    assert status == 201, body
+    view = ProgramView.model_validate(body)
+    # the PUT answers what the next tick books: every occurrence in the horizon, none booked yet
+    assert view.name == "news" and view.program["cron"] == NEWS["cron"]
+    assert view.occurrences_total == len(view.occurrences) == view.next_tick_books >= 4
+    assert all(not o.booked and o.state is None for o in view.occurrences)
+    status, body = put("news", NEWS | {"duration": 900})
+    assert status == 200 and body["program"]["duration"] == 900  # replaced
+    assert put("weather", NEWS | {"stream": "weather"})[0] == 201
+
+    status, body = api(http_event("GET", "/programs"))
+    assert status == 200
+    assert [p.name for p in ProgramList.model_validate(body).programs] == ["news", "weather"]
+
+    report = bare_tick()  # no input and no LIVEREC_PROGRAMS: the stored programs alone
+    assert "error" not in report, report
+    assert len(report["created"]) == 2 * view.occurrences_total
+    assert {t.stream for t in fresh_emulator.tasks()} == {"news", "weather"}
+    status, body = api(http_event("GET", "/programs/news"))
+    assert status == 200
+    shown = ProgramView.model_validate(body)
+    assert all(o.booked and o.task_id and o.state in ("scheduled", "recording") for o in shown.occurrences)
+    assert shown.next_tick_books == 0
+    assert {o.task_id for o in shown.occurrences} <= {t.task_id for t in fresh_emulator.tasks()}
+
+    status, body = api(http_event("DELETE", "/programs/news"))
+    assert status == 200 and ProgramDeleted.model_validate(body).cancelled == []
+    assert api(http_event("GET", "/programs/news"))[0] == 404
+    before = len(fresh_emulator.tasks())
+    second = bare_tick()
+    assert second["created"] == [] and len(fresh_emulator.tasks()) == before
+    status, body = api(http_event("DELETE", "/programs/news"))
+    assert status == 404 and ErrorBody.model_validate(body).error.code == "ProgramNotFound"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"cron": "61 * * * *"}, "cron"),
+        ({"cron": "every day"}, "cron"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"duration": 0}, "duration"),
+        ({"duration": "an hour"}, "duration"),
+        ({"stream": ""}, "stream"),
+        ({"colour": "red"}, "colour"),
+        ({"name": "another"}, "name"),
+    ],
+)
+def test_a_bad_program_is_422_naming_the_field(
+    change: dict[str, Any], field: str, configure: Configure
+) -> None:
+    status, body = put("news", NEWS | change)
+    assert status == 422, body
+    assert body["error"]["field"] == field
+    assert api(http_event("GET", "/programs"))[1] == {"programs": []}  # nothing stored
+
+
+@pytest.mark.parametrize("name", ["-dash-first", "a" * 129, "sp%20ace", "%C3%A9t%C3%A9"])
+def test_a_bad_name_is_422(name: str, configure: Configure) -> None:
+    status, body = put(name, NEWS)
+    assert status == 422 and body["error"]["field"] == "name", body
+
+
+def test_no_token_is_401(configure: Configure) -> None:
+    for method, path, body in (
+        ("PUT", "/programs/news", NEWS),
+        ("GET", "/programs", None),
+        ("GET", "/programs/news", None),
+        ("DELETE", "/programs/news", None),
+    ):
+        status, answer = api(http_event(method, path, body, token=None))
+        assert status == 401 and answer["error"]["code"] == "Unauthorized"
+    assert api(http_event("PUT", "/programs/news", NEWS, token="wrong-token-0123456789"))[0] == 401
+
+
+def test_a_stored_program_wins_over_a_configured_one_of_its_name(
+    configure: Configure, fresh_emulator: Emulator
+) -> None:
+    configured = [NEWS | {"name": "news"}, NEWS | {"name": "sport", "stream": "sport"}]
+    configure("v2", LIVEREC_PROGRAMS=json.dumps(configured))
+    assert put("news", NEWS | {"stream": "news-hd"})[0] == 201
+    report = bare_tick()
+    assert report["failed"] == [], report
+    assert {t.stream for t in fresh_emulator.tasks()} == {"news-hd", "sport"}
+    # a tick with its own input books the stored programs too
+    fresh = rollout.lambda_handler({"programs": [NEWS | {"name": "film", "stream": "film"}]}, LambdaContext())
+    assert fresh["failed"] == [] and {t.stream for t in fresh_emulator.tasks()} == {
+        "news-hd",
+        "sport",
+        "film",
+    }
+
+
+@pytest.mark.parametrize("api_name", ["record-task", "live-record", "v2", "fcgi"])
+def test_delete_with_cancel_future_cancels_what_has_not_started(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    configure(api_name)
+    assert put("news", NEWS)[0] == 201
+    booked = bare_tick()["created"]
+    assert booked
+    status, body = api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))
+    assert status == 200, body
+    deleted = ProgramDeleted.model_validate(body)
+    now = time.time()
+    future = {
+        b["task_id"] for b in booked if b["start"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    }
+    assert {c.task_id for c in deleted.cancelled} == future and deleted.not_cancelled == []
+    action = "stopped" if api_name == "fcgi" else "deleted"  # fcgi has no delete call: its row says so
+    assert {c.action for c in deleted.cancelled} == {action}
+    tasks = {t.task_id: t for t in fresh_emulator.tasks()}
+    for task_id in future:
+        assert task_id not in tasks or tasks[task_id].deleted or tasks[task_id].stopped_at is not None
+    # the ledger says so, and nothing is booked again
+    status, body = api(http_event("GET", f"/recordings/{next(iter(future))}"))
+    assert status == 200 and body["state"] == action
+    assert put("news", NEWS)[0] == 201  # stored again: its cancelled occurrences stay cancelled
+    assert bare_tick()["created"] == []
+
+
+def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: Emulator) -> None:
+    configure("record-task")
+    assert put("news", NEWS)[0] == 201
+    assert bare_tick()["created"]
+    fresh_emulator.faults.http_error(status=500, count=100, action="DeleteRecordTask")
+    status, body = api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))
+    fresh_emulator.faults.clear()
+    assert status == 200, body
+    deleted = ProgramDeleted.model_validate(body)
+    assert deleted.cancelled == [] and deleted.not_cancelled
+    assert all(c.reason and c.code for c in deleted.not_cancelled)
+    status, body = api(http_event("DELETE", "/programs/x", query={"cancel": "past"}))
+    assert status == 422 and body["error"]["field"] == "cancel"
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_the_store_has_a_bound(
+    store: str, request: pytest.FixtureRequest, configure: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.storage import program_store, program_store_dynamodb
+
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    monkeypatch.setattr(program_store, "MAX_PROGRAMS", 2)
+    monkeypatch.setattr(program_store_dynamodb, "MAX_PROGRAMS", 2)
+    assert put("a", NEWS)[0] == 201 and put("b", NEWS)[0] == 201
+    status, body = put("c", NEWS)
+    assert status == 422 and body["error"]["field"] == "name" and str(2) in body["error"]["message"]
+    assert put("a", NEWS)[0] == 200  # replacing one is fine
+    assert MAX_PROGRAMS >= 100
+
+
+def test_programs_across_fresh_containers_on_dynamodb(
+    dynamodb: Any, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    """The acceptance, each call in a fresh process (a cold container: nothing in memory), on DynamoDB."""
+    from tests.functional.test_crash import answer, container
+
+    configure("live-record", LIVEREC_IDEMPOTENCY_TABLE=TABLE)
+    at = time.time()
+
+    def run(function: str, event: dict[str, Any], later: float = 0) -> tuple[int, Any]:
+        return parse(answer(container(function, at + later, event)))
+
+    def tick(later: float) -> dict[str, Any]:
+        fresh_emulator.clock.freeze(at + later)  # Tencent's clock moves with ours (request timestamps)
+        return answer(container("rollout", at + later, load_event("rollout_timer_bare")))
+
+    assert run("scheduled", http_event("PUT", "/programs/news", NEWS))[0] == 201
+    assert run("scheduled", http_event("PUT", "/programs/weather", NEWS | {"stream": "weather"}))[0] == 201
+    status, body = run("scheduled", http_event("GET", "/programs"), 1)
+    assert status == 200 and [p["name"] for p in body["programs"]] == ["news", "weather"]
+    first = tick(2)
+    assert first.get("failed") == [], first
+    assert first["created"], first
+    assert {t.stream for t in fresh_emulator.tasks()} == {"news", "weather"}
+    status, body = run("scheduled", http_event("DELETE", "/programs/news"), 3)
+    assert status == 200 and body["deleted"]
+    created = len(fresh_emulator.tasks())
+    # a day later, new occurrences have entered the horizon: the remaining program books them, news none
+    second = tick(86400)
+    assert second.get("failed") == [], second
+    assert second["created"] and {c["stream"] for c in second["created"]} == {"weather"}, second
+    assert len(fresh_emulator.tasks()) == created + len(second["created"])
+    third = tick(86401)
+    assert third["created"] == []  # nothing new: no duplicates
+    status, body = run("scheduled", http_event("PUT", "/programs/news", NEWS | {"cron": "61 * * * *"}), 4)
+    assert status == 422 and body["error"]["field"] == "cron"
+    status, body = run("scheduled", http_event("GET", "/programs", token=None), 4)
+    assert status == 401
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "programs"}})["Item"]
+    assert list(item["programs"]["M"]) == ["weather"]
