@@ -22,6 +22,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from devtools.kit.invocations import eventbridge_event
+
 DEFAULT_URL = "http://127.0.0.1:3000"
 
 
@@ -130,13 +132,13 @@ def files(client: Client, task_id: str, out: TextIO) -> int:
 
 
 def tick(client: Client, out: TextIO, interval: float = 0.5) -> int:
-    """A timer tick through the local gateway (``POST /_tick``, a bare event: the stored and configured
+    """A timer tick through the local gateway (``POST /_tick``, a bare scheduled event: the stored and configured
     programs), with a progress line from the programs' booked occurrences while it runs."""
     result: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            result["report"] = client.call("POST", "/_tick", {})
+            result["report"] = client.call("POST", "/_tick", eventbridge_event())
         except (ApiError, OSError) as exc:
             result["error"] = exc
 

@@ -6,13 +6,14 @@ so the emulator sends Tencent's record-file callback, and ``GET /recordings/{tas
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from devtools.emulator import Emulator
 from devtools.events import LOCAL_TOKEN
+from devtools.kit import poll_until
+from devtools.kit.invocations import eventbridge_event
 
 PROGRAM = "demo-show"
 # not a live* stream: the local callback rule records those on push; this one is the program's
@@ -34,16 +35,6 @@ def call(gateway: str, method: str, path: str, body: Any = None) -> tuple[int, A
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def _wait(condition: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    return None
-
-
 def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> bool:
     """Each step printed with ok/BAD; True when the file's URL came back from GET /recordings/{task_id}."""
     print(f"the programs loop: program {PROGRAM} on {STREAM}, over HTTP")
@@ -56,7 +47,7 @@ def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> boo
             f"{program.get('next_tick_books') if isinstance(program, dict) else '?'}",
         )
     )
-    status, report = call(gateway, "POST", "/_tick", {})
+    status, report = call(gateway, "POST", "/_tick", eventbridge_event())  # a bare timer tick
     booked = (
         [c for c in report.get("created", []) if c["stream"] == STREAM] if isinstance(report, dict) else []
     )
@@ -69,7 +60,7 @@ def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> boo
     steps.append(
         (status == 201 and task_id is not None, f"a highlight on {STREAM} -> {status} task {task_id}")
     )
-    started = _wait(
+    started = poll_until(
         lambda: any(d.body.get("session_id") == task_id for d in emulator.callbacks.deliveries(332)),
         timeout,
     )
@@ -80,7 +71,7 @@ def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> boo
         files = recording.get("files") if code == 200 and isinstance(recording, dict) else None
         return str(files[-1]["url"]) if files else None
 
-    url = _wait(file_url, timeout) if started and task_id else None
+    url = poll_until(file_url, timeout) if started and task_id else None
     steps.append((url is not None, "push ended -> Tencent's record-file callback -> kept in the ledger"))
     steps.append((url is not None, f"GET /recordings/{task_id} shows the file: {url}"))
     status, _ = call(gateway, "DELETE", f"/programs/{PROGRAM}?cancel=future")

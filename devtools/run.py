@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +29,7 @@ from devtools.emulator import Credentials, Emulator, EmulatorConfig
 from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
 from devtools.gateway import Routes
-from devtools.kit import LambdaContext, Subscriber, event_from_request
+from devtools.kit import LambdaContext, Subscriber, event_from_request, poll_until
 from devtools.programs_demo import program_loop
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
@@ -171,16 +170,6 @@ def _replay() -> bool:
     return ok
 
 
-def _wait(condition: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    return None
-
-
 def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20.0) -> bool:
     """Push a stream on the emulator and follow it through the functions to the subscriber."""
     domain, app, stream = PUSH
@@ -192,12 +181,12 @@ def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20
         "file ready -> callback 100 -> forwarded, signed webhook record.file_ready",
     ]
     emulator.callbacks.push_begin(domain, app, stream)
-    task = _wait(
+    task = poll_until(
         lambda: next((t for t in emulator.tasks() if t.stream == stream and t.running), None), timeout
     )
     results = [task is not None]
     results.append(
-        _wait(
+        poll_until(
             lambda: subscriber.find("record.status", stream, record_event="record_start_succeeded"), timeout
         )
         is not None
@@ -205,12 +194,14 @@ def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20
     emulator.callbacks.push_end(domain, app, stream)
     results.append(
         task is not None
-        and _wait(
-            lambda: any(t.task_id == task.task_id and t.stopped_at is not None for t in emulator.tasks()),
-            timeout,
+        and bool(
+            poll_until(
+                lambda: any(t.task_id == task.task_id and t.stopped_at is not None for t in emulator.tasks()),
+                timeout,
+            )
         )
     )
-    file_ready = _wait(lambda: subscriber.find("record.file_ready", stream), timeout)
+    file_ready = poll_until(lambda: subscriber.find("record.file_ready", stream), timeout)
     results.append(file_ready is not None)
     for ok, step in zip(results, steps, strict=True):
         print(f"  {'ok ' if ok else 'BAD'} {step}")

@@ -6,6 +6,7 @@ deployed. The modules imported here use the standard library alone.
 
 from devtools.kit.context import LambdaContext
 from devtools.kit.http import event_from_request, http_event, parse
+from devtools.kit.polling import poll_until
 from devtools.kit.subscriber import Subscriber
 
-__all__ = ["LambdaContext", "Subscriber", "event_from_request", "http_event", "parse"]
+__all__ = ["LambdaContext", "Subscriber", "event_from_request", "http_event", "parse", "poll_until"]

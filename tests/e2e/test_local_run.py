@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +51,10 @@ def test_run_once_replays_the_samples_and_exits_zero() -> None:
     assert "/vod/" in out.stdout  # the file's URL, as the subscriber received it
 
 
-def test_gateway_serves_http_until_terminated() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+@contextlib.contextmanager
+def make_run() -> Iterator[int]:
+    """``make run`` serving on a free port until the block ends; then SIGTERM, and it exits 0."""
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.run", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -66,6 +68,14 @@ def test_gateway_serves_http_until_terminated() -> None:
         for line in proc.stdout:
             if "gateway on" in line or time.monotonic() > deadline:
                 break
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_gateway_serves_http_until_terminated() -> None:
+    with make_run() as port:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/recordings/realtime",
             data=json.dumps({"stream": "gw", "duration": 60}).encode(),
@@ -116,9 +126,6 @@ def test_gateway_serves_http_until_terminated() -> None:
                 assert (err.code, json.loads(err.read())) == (404, {"message": "Not Found"}), (method, path)
             else:
                 pytest.fail(f"{method} {path} was answered")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
 
 
 def free_port() -> int:
@@ -208,20 +215,7 @@ def concatenated_json(text: str) -> list[Any]:
 def test_the_readme_examples_run_as_written_against_make_run() -> None:
     if not shutil.which("curl"):
         pytest.skip("curl is not on this machine")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.run", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=clean_env(),
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        for line in proc.stdout:
-            if "gateway on" in line or time.monotonic() > deadline:
-                break
+    with make_run() as port:
         script = readme_routes_block().replace("127.0.0.1:3000", f"127.0.0.1:{port}")
         out = subprocess.run(
             [shutil.which("bash") or "/bin/bash", "-c", script],
@@ -236,6 +230,3 @@ def test_the_readme_examples_run_as_written_against_make_run() -> None:
         assert {a["mode"] for a in created} == {"scheduled", "realtime"}, out.stdout
         listing = next(a for a in answers if "tasks" in a)
         assert {a["task_id"] for a in created} <= {t["task_id"] for t in listing["tasks"]}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
