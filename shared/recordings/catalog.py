@@ -23,7 +23,8 @@ from pydantic import ValidationError
 
 from shared.recordings.programs import Program
 from shared.recordings.rollout import Chunk, plan_chunks
-from shared.recordings.service import RecordingService, recording_state
+from shared.recordings.service import RecordingService
+from shared.recordings.tracking import recording_state
 from shared.storage.ledger import ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
 from shared.support.errors import (

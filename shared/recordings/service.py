@@ -8,22 +8,18 @@ generation can list tasks it looks the task up and adopts it, and creates again 
 certainly not there. Where it cannot list, it never creates a second task on a guess
 (``LIVEREC_UNKNOWN_OUTCOME=report``): it answers :class:`OutcomeUnresolved`.
 
-Tracking reads the same ledger: a recording by task id with the files Tencent recorded for it (kept when
-its record-file callback arrives), merged with Tencent's view where the generation can describe a task;
-and a stream's recordings, from Tencent where the generation lists, else from the ledger.
+Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.recordings import tracking
 from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
@@ -47,9 +43,6 @@ from shared.support.errors import (
     LiverecError,
     OutcomeUnknown,
     OutcomeUnresolved,
-    RecordingNotFound,
-    TencentError,
-    TencentUnavailable,
 )
 from shared.support.observability import logger
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
@@ -66,113 +59,6 @@ LEASE_MARGIN = 30.0
 # recordings with this margin on both sides.
 LOOKUP_PAD = 60
 HTTP = Origin("http")
-MAX_TASK_ID = 256  # longer than any generation's task id
-LEDGER_PAGE = 100  # recordings per page when the ledger lists a stream
-# Tencent's status of a task, where it gives one, as a recording's state (v2 "error" has none: the clock's)
-TENCENT_STATES = {"pending": "scheduled", "running": "recording", "finished": "ended", "stopped": "stopped"}
-
-
-def task_view(task: TaskInfo) -> dict[str, Any]:
-    return {
-        "task_id": task.task_id,
-        "stream": task.stream,
-        "domain": task.domain,
-        "app": task.app,
-        "start": isoformat(task.start) if task.start else None,
-        "end": isoformat(task.end) if task.end else None,
-        "stopped_at": isoformat(task.stopped_at) if task.stopped_at else None,
-        "status": task.status,
-    }
-
-
-def recording_state(entry: Entry, now: float) -> str:
-    """A recording's state as the ledger knows it: stopped, deleted or unknown as recorded; a created one
-    by the clock (scheduled before its start, recording until its end, then ended)."""
-    if entry.state in ("stopped", "deleted", "unknown"):
-        return entry.state
-    if entry.state != "created":
-        return "unknown"
-    if now < entry.recording.start:
-        return "scheduled"
-    return "recording" if now < entry.recording.end else "ended"
-
-
-def _iso(seconds: int) -> str:
-    return isoformat(from_unix(seconds))
-
-
-def file_view(file: RecordFile) -> dict[str, Any]:
-    return {
-        "file_id": file.file_id,
-        "url": file.url,
-        "format": file.format,
-        "start": _iso(file.start),
-        "end": _iso(file.end),
-        "duration": file.duration,
-        "size": file.size,
-    }
-
-
-def recording_view(entry: Entry, now: float) -> dict[str, Any]:
-    """``GET /recordings/{task_id}`` from the ledger alone: the files newest last (by end, then arrival)."""
-    rec = entry.recording
-    files = sorted(entry.files, key=lambda f: (f.end, f.start, f.received))
-    return {
-        "task_id": rec.task_id,
-        "api": rec.api,
-        "mode": rec.mode,
-        "stream": rec.stream,
-        "domain": rec.domain,
-        "app": rec.app,
-        "start": _iso(rec.start),
-        "end": _iso(rec.end),
-        "origin": entry.origin.to_dict(),
-        "state": recording_state(entry, now),
-        "files": [file_view(f) for f in files],
-        "tencent": None,
-        "warnings": list(rec.warnings),
-    }
-
-
-def ledger_task_view(entry: Entry, now: float) -> dict[str, Any]:
-    """A created recording as ``GET /recordings`` lists it, from the ledger (``status``: its state)."""
-    rec = entry.recording
-    state = recording_state(entry, now)
-    return {
-        "task_id": rec.task_id,
-        "stream": rec.stream,
-        "domain": rec.domain,
-        "app": rec.app,
-        "start": _iso(rec.start),
-        "end": _iso(rec.end),
-        "stopped_at": isoformat(from_unix(entry.updated_at)) if state == "stopped" else None,
-        "status": state,
-    }
-
-
-def page_token(after: tuple[int, str] | None) -> str | None:
-    """The ledger's position after a page, as an opaque ``next`` token."""
-    if after is None:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
-
-
-def read_page_token(token: str | None) -> tuple[int, str] | None:
-    if not token:
-        return None
-    try:
-        start, key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, TypeError):
-        start = key = None
-    if (
-        not isinstance(start, int)
-        or isinstance(start, bool)
-        or not 0 <= start < 10**11
-        or not isinstance(key, str)
-        or not 0 < len(key) <= 1024
-    ):
-        raise InvalidRequest("next: not a page token this API gave", field="next")
-    return start, key
 
 
 def recording_of(plan: RecordingPlan) -> Recording:
@@ -432,83 +318,21 @@ class RecordingService:
         """One page of a stream's tasks: Tencent's list where the generation has one (``source``
         ``tencent``), else what liverec created, from the ledger (``source`` ``ledger``)."""
         if not self.lists_tasks:
-            return self._list_ledger(query)
+            return tracking.list_from_ledger(self, query)
         page = self.adapter.list_tasks(query)
-        return {"tasks": [task_view(t) for t in page.tasks], "next": page.next_token, "source": "tencent"}
-
-    def _list_ledger(self, query: TaskQuery) -> dict[str, Any]:
-        if not query.stream:
-            raise InvalidRequest(
-                f"{self.generation.cannot('list tasks')} at Tencent: the list comes from the ledger (the "
-                "recordings liverec created), by stream: give stream",
-                field="stream",
-            )
-        if query.start is not None and query.end is not None and query.end <= query.start:
-            raise InvalidRequest("to must be after from", field="to")
-        now = self.clock()
-        page = self.ledger.by_stream(
-            self.settings.api.value,
-            query.stream,
-            now,
-            start_from=to_unix(query.start) if query.start is not None else None,
-            start_to=to_unix(query.end) if query.end is not None else None,
-            after=read_page_token(query.page_token),
-            limit=LEDGER_PAGE,
-        )
-        tasks = [
-            ledger_task_view(entry, now)
-            for entry in page.entries
-            if (query.domain is None or entry.recording.domain in (None, query.domain))
-            and (query.app is None or entry.recording.app in (None, query.app))
-        ]
-        return {"tasks": tasks, "next": page_token(page.after), "source": "ledger"}
+        return {
+            "tasks": [tracking.task_view(t) for t in page.tasks],
+            "next": page.next_token,
+            "source": "tencent",
+        }
 
     def describe(self, task_id: str) -> dict[str, Any]:
-        """``GET /recordings/{task_id}``: the recording as the ledger knows it, with its files; where the
-        generation can describe a task (its row's ``describes``), Tencent's view is merged in: a created
-        recording takes Tencent's status where it gives one (pending, running, finished, stopped), and
-        Tencent's window and stop time are reported beside ours (``tencent``)."""
-        if not task_id.strip() or len(task_id) > MAX_TASK_ID:
-            raise InvalidRequest(f"task_id: 1 to {MAX_TASK_ID} characters", field="task_id")
-        now = self.clock()
-        entry = self.ledger.by_task(self.settings.api.value, task_id, now)
-        if entry is None:
-            raise RecordingNotFound(
-                "no recording with this task_id: liverec did not create it "
-                f"(with LIVE_API={self.settings.api.value}), or it ended more than a day ago",
-                field="task_id",
-            )
-        view = recording_view(entry, now)
-        action = self.generation.describes
-        if action is None:
-            return view
-        rec = entry.recording
-        try:
-            tasks = self.find_tasks(rec.stream, rec.domain, rec.app, [(rec.start, rec.end)])
-        except (TencentError, TencentUnavailable, InvalidRequest) as exc:
-            logger.warning(
-                "Tencent's view of a recording is missing", extra={"task_id": task_id, "error": exc.to_dict()}
-            )
-            view["warnings"].append(f"Tencent's view is missing: {action} failed ({exc.code})")
-            return view
-        task = next((t for t in tasks if t.task_id == rec.task_id), None)
-        view["tencent"] = {
-            "action": action,
-            "found": task is not None,
-            "status": None,
-            "start": None,
-            "end": None,
-            "stopped_at": None,
-        }
-        if task is not None:
-            view["tencent"] |= {k: v for k, v in task_view(task).items() if k in view["tencent"]}
-            if entry.state == "created" and task.status in TENCENT_STATES:
-                view["state"] = TENCENT_STATES[task.status]
-        return view
+        """``GET /recordings/{task_id}``: :func:`shared.recordings.tracking.describe`."""
+        return tracking.describe(self, task_id)
 
     def keep_file(self, task_id: str, file: RecordFile) -> bool:
         """Keep a file Tencent recorded (its record-file callback) with the recording of ``task_id``; False
         when the ledger does not know the task (liverec did not create it)."""
-        if not task_id.strip() or len(task_id) > MAX_TASK_ID:
+        if not task_id.strip() or len(task_id) > tracking.MAX_TASK_ID:
             return False
         return self.ledger.add_file(self.settings.api.value, task_id, file, self.clock()) is not None

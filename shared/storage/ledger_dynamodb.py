@@ -4,20 +4,7 @@ Imported only when ``LIVEREC_IDEMPOTENCY_TABLE`` is set; it talks to DynamoDB th
 client in :mod:`shared.storage.dynamodb` (no boto3 on any path). Any failure other than a false condition is
 ``IdempotencyStoreUnavailable``: the caller refuses to create rather than risk a duplicate.
 
-Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seconds):
-
-- ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
-  ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
-  flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
-  ``task_id``, ``warnings`` (a JSON list). Once it has a task id, also ``by_stream``
-  (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
-  holds the created entries alone, so listing a stream reads that stream's entries, never the table.
-  ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
-  ``size``, ``received``), on the entry itself, so the files live exactly as long as it.
-- ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
-- ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
-  shards): ``done`` (one string, ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks),
-  ``expiration`` a week after its last change.
+Items: :mod:`shared.storage.ledger_items`.
 
 Why not powertools' ``@idempotent_function``: it deletes its record when the wrapped call raises, so a
 create whose outcome is unknown (Tencent may have stored the task) could be retried blindly into a
@@ -27,8 +14,6 @@ duplicate. Here such an entry stays ``unknown`` until it is reconciled.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,7 +22,6 @@ from shared.storage.ledger import (
     MAX_FILES,
     Claim,
     Entry,
-    Origin,
     RecordFile,
     Recording,
     State,
@@ -46,133 +30,23 @@ from shared.storage.ledger import (
     retain_until,
     task_ref,
 )
+from shared.storage.ledger_items import (
+    REC,
+    claim_item,
+    entry_of,
+    file_attr,
+    number,
+    recording_attrs,
+    stream_ref,
+    ttl,
+)
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
 
-REC = "rec#"
 TASK = "task#"
 PROGRESS = "prog#"
 PROGRESS_TTL = 7 * 86400
 STREAM_INDEX = "stream-index"
-
-
-def _n(value: float) -> dict[str, str]:
-    return {"N": repr(float(value))}
-
-
-def _ttl(value: float) -> dict[str, str]:
-    return {"N": str(math.ceil(value))}
-
-
-def _recording_attrs(recording: Recording) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        "api": {"S": recording.api},
-        "mode": {"S": recording.mode},
-        "stream": {"S": recording.stream},
-        "start": {"N": str(recording.start)},
-        "end": {"N": str(recording.end)},
-        "warnings": {"S": json.dumps(list(recording.warnings), ensure_ascii=False)},
-    }
-    if recording.task_id is not None:  # into the sparse stream index once created
-        attrs["by_stream"] = {"S": stream_ref(recording.api, recording.stream)}
-    for name in ("domain", "app", "task_id"):
-        value = getattr(recording, name)
-        if value is not None:
-            attrs[name] = {"S": value}
-    return attrs
-
-
-def stream_ref(api: str, stream: str) -> str:
-    return f"{api}|{stream}"
-
-
-def _file_attr(file: RecordFile) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "url": {"S": file.url},
-        "start": {"N": str(file.start)},
-        "end": {"N": str(file.end)},
-        "received": _n(file.received),
-    }
-    for name in ("duration", "size"):
-        value = getattr(file, name)
-        if value is not None:
-            fields[name] = {"N": str(value)}
-    if file.format is not None:
-        fields["format"] = {"S": file.format}
-    return {"M": fields}
-
-
-def _files(item: dict[str, Any]) -> tuple[RecordFile, ...]:
-    found = []
-    for file_id, value in item.get("files", {}).get("M", {}).items():
-        fields = value["M"]
-
-        def num(name: str, f: dict[str, Any] = fields) -> int | None:
-            return int(f[name]["N"]) if name in f else None
-
-        found.append(
-            RecordFile(
-                file_id=file_id,
-                url=fields["url"]["S"],
-                format=fields["format"]["S"] if "format" in fields else None,
-                start=int(fields["start"]["N"]),
-                end=int(fields["end"]["N"]),
-                duration=num("duration"),
-                size=num("size"),
-                received=float(fields["received"]["N"]),
-            )
-        )
-    return tuple(sorted(found, key=lambda f: (f.received, f.file_id)))  # arrival order
-
-
-def _claim_item(claim: Claim) -> dict[str, Any]:
-    entry = claim.entry()
-    item = {
-        "id": {"S": REC + claim.key},
-        "state": {"S": entry.state},
-        "fingerprint": {"S": entry.fingerprint},
-        "origin": {"S": entry.origin.kind},
-        "owner": {"S": entry.owner},
-        "claimed_at": _n(entry.claimed_at),
-        "lease_until": _n(entry.lease_until),
-        "updated_at": _n(entry.updated_at),
-        "expiration": _ttl(entry.expires_at),
-        **_recording_attrs(entry.recording),
-    }
-    if entry.origin.name is not None:
-        item["origin_name"] = {"S": entry.origin.name}
-    return item
-
-
-def _entry(item: dict[str, Any]) -> Entry:
-    def s(name: str) -> str | None:
-        value = item.get(name)
-        return None if value is None else str(value["S"])
-
-    recording = Recording(
-        api=str(s("api")),
-        mode=str(s("mode")),
-        stream=str(s("stream")),
-        domain=s("domain"),
-        app=s("app"),
-        start=int(item["start"]["N"]),
-        end=int(item["end"]["N"]),
-        task_id=s("task_id"),
-        warnings=tuple(json.loads(item["warnings"]["S"])),
-    )
-    return Entry(
-        key=item["id"]["S"].removeprefix(REC),
-        state=item["state"]["S"],
-        fingerprint=item["fingerprint"]["S"],
-        origin=Origin(item["origin"]["S"], s("origin_name")),
-        owner=item["owner"]["S"],
-        claimed_at=float(item["claimed_at"]["N"]),
-        lease_until=float(item["lease_until"]["N"]),
-        expires_at=float(item["expiration"]["N"]),
-        recording=recording,
-        updated_at=float(item["updated_at"]["N"]),
-        files=_files(item),
-    )
 
 
 class DynamoDBLedger:
@@ -185,10 +59,10 @@ class DynamoDBLedger:
         item = self._call("GetItem", Key={"id": {"S": REC + key}}, ConsistentRead=True).get("Item")
         if item is None or float(item["expiration"]["N"]) <= now:
             return None
-        return _entry(item)
+        return entry_of(item)
 
     def claim(self, claim: Claim) -> Entry | None:
-        item = _claim_item(claim)
+        item = claim_item(claim)
         for _ in range(3):  # an expired entry deleted by TTL between the two calls: claim again
             try:
                 self._call(
@@ -196,7 +70,7 @@ class DynamoDBLedger:
                     Item=item,
                     # new, or expired (TTL deletion is lazy)
                     ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                    ExpressionAttributeValues={":now": _n(claim.now)},
+                    ExpressionAttributeValues={":now": number(claim.now)},
                 )
                 return None
             except ConditionalCheckFailed:
@@ -213,7 +87,7 @@ class DynamoDBLedger:
 
     def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
         items = self.table.batch_get([REC + key for key in dict.fromkeys(keys)])
-        entries = (_entry(item) for item in items if float(item["expiration"]["N"]) > now)
+        entries = (entry_of(item) for item in items if float(item["expiration"]["N"]) > now)
         return {entry.key: entry for entry in entries}
 
     def settle(self, key: str, owner: str, state: State, recording: Recording, now: float) -> bool:
@@ -226,15 +100,15 @@ class DynamoDBLedger:
                 Item={
                     "id": {"S": TASK + task_ref(recording.api, recording.task_id)},
                     "ref": {"S": key},
-                    "expiration": _ttl(expires),
+                    "expiration": ttl(expires),
                 },
             )
-        attrs = _recording_attrs(recording)
+        attrs = recording_attrs(recording)
         names = {"#s": "state", **{f"#{name}": name for name in attrs}}
         values = {
             ":s": {"S": state},
-            ":e": _ttl(expires),
-            ":u": _n(now),
+            ":e": ttl(expires),
+            ":u": number(now),
             ":owner": {"S": owner},
             **{f":{name}": value for name, value in attrs.items()},
         }
@@ -266,7 +140,7 @@ class DynamoDBLedger:
         try:
             self._call(
                 "PutItem",
-                Item=_claim_item(claim),
+                Item=claim_item(claim),
                 ConditionExpression="#owner = :seen AND #s = :state",
                 ExpressionAttributeNames={"#s": "state", "#owner": "owner"},
                 ExpressionAttributeValues={":seen": {"S": observed.owner}, ":state": {"S": observed.state}},
@@ -298,12 +172,12 @@ class DynamoDBLedger:
                 UpdateExpression="SET #s = :s, updated_at = :u",
                 ConditionExpression="attribute_exists(id) AND expiration > :now",
                 ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":s": {"S": state}, ":u": _n(now), ":now": _n(now)},
+                ExpressionAttributeValues={":s": {"S": state}, ":u": number(now), ":now": number(now)},
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ConditionalCheckFailed:
             return None
-        return _entry(item)
+        return entry_of(item)
 
     def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
         key = self._ref(api, task_id, now)
@@ -322,13 +196,13 @@ class DynamoDBLedger:
                     ),
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues={
-                        ":file": _file_attr(file),
-                        ":now": _n(now),
+                        ":file": file_attr(file),
+                        ":now": number(now),
                         ":max": {"N": str(MAX_FILES)},
                     },
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
-                return _entry(item)
+                return entry_of(item)
             except ConditionalCheckFailed:
                 pass
             try:  # the first file
@@ -341,12 +215,12 @@ class DynamoDBLedger:
                     ),
                     ExpressionAttributeNames={"#files": "files"},
                     ExpressionAttributeValues={
-                        ":files": {"M": {file.file_id: _file_attr(file)}},
-                        ":now": _n(now),
+                        ":files": {"M": {file.file_id: file_attr(file)}},
+                        ":now": number(now),
                     },
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
-                return _entry(item)
+                return entry_of(item)
             except ConditionalCheckFailed:
                 pass
             entry = self._get(key, now)
@@ -374,7 +248,7 @@ class DynamoDBLedger:
             ":k": {"S": ref},
             ":lo": {"N": str(lo)},
             ":hi": {"N": str(hi)},
-            ":now": _n(now),
+            ":now": number(now),
         }
         start: dict[str, Any] | None = None
         if after is not None:
@@ -392,7 +266,7 @@ class DynamoDBLedger:
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
             page = self._call("Query", **kwargs)
-            entries += [_entry(item) for item in page.get("Items", [])]
+            entries += [entry_of(item) for item in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
             if start is None or len(entries) > limit:
                 break
@@ -430,7 +304,7 @@ class DynamoDBLedger:
                         ":done": {"S": ",".join(f"{k}@{end}" for k, end in sorted(merged.items()))},
                         ":next": {"N": str(seen.version + 1)},
                         ":seen": {"N": str(seen.version)},
-                        ":e": _ttl(now + PROGRESS_TTL),
+                        ":e": ttl(now + PROGRESS_TTL),
                     },
                 )
                 return

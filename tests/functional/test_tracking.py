@@ -130,9 +130,9 @@ def test_a_highlight_its_file_and_the_list_in_every_generation(
 def test_the_ledger_lists_what_liverec_created_by_stream_in_pages(
     api_name: str, tracking: Callable[..., None], fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.recordings import service as service_module
+    from shared.recordings import tracking as tracking_module
 
-    monkeypatch.setattr(service_module, "LEDGER_PAGE", 2)
+    monkeypatch.setattr(tracking_module, "LEDGER_PAGE", 2)
     tracking(api_name)
     ids = [highlight()["task_id"] for _ in range(3)]
     highlight("another-stream")

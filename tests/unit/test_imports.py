@@ -119,3 +119,16 @@ def test_handlers_with_the_dynamodb_table_never_load_boto3_either() -> None:
     )
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == {"boto3": False, "botocore.session": False, "botocore.client": False}
+
+
+def test_no_deployable_module_is_over_350_lines() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    long = {
+        str(path.relative_to(root)): n
+        for top in ("shared", "functions")
+        for path in (root / top).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 350
+    }
+    assert long == {}, "split these modules by what they do"

@@ -1,0 +1,146 @@
+"""The recordings ledger's DynamoDB items, written and read back (:mod:`shared.storage.ledger_dynamodb`).
+
+Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seconds):
+
+- ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
+  ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
+  flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
+  ``task_id``, ``warnings`` (a JSON list). Once it has a task id, also ``by_stream``
+  (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
+  holds the created entries alone, so listing a stream reads that stream's entries, never the table.
+  ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
+  ``size``, ``received``), on the entry itself, so the files live exactly as long as it.
+- ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
+- ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
+  shards): ``done`` (one string, ``<key>@<end>,...``), ``version`` (optimistic concurrency between ticks),
+  ``expiration`` a week after its last change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from shared.storage.ledger import Claim, Entry, Origin, RecordFile, Recording
+
+REC = "rec#"  # a recording's item: REC + its origin key
+
+
+def number(value: float) -> dict[str, str]:
+    return {"N": repr(float(value))}
+
+
+def ttl(value: float) -> dict[str, str]:
+    return {"N": str(math.ceil(value))}
+
+
+def recording_attrs(recording: Recording) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "api": {"S": recording.api},
+        "mode": {"S": recording.mode},
+        "stream": {"S": recording.stream},
+        "start": {"N": str(recording.start)},
+        "end": {"N": str(recording.end)},
+        "warnings": {"S": json.dumps(list(recording.warnings), ensure_ascii=False)},
+    }
+    if recording.task_id is not None:  # into the sparse stream index once created
+        attrs["by_stream"] = {"S": stream_ref(recording.api, recording.stream)}
+    for name in ("domain", "app", "task_id"):
+        value = getattr(recording, name)
+        if value is not None:
+            attrs[name] = {"S": value}
+    return attrs
+
+
+def stream_ref(api: str, stream: str) -> str:
+    return f"{api}|{stream}"
+
+
+def file_attr(file: RecordFile) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "url": {"S": file.url},
+        "start": {"N": str(file.start)},
+        "end": {"N": str(file.end)},
+        "received": number(file.received),
+    }
+    for name in ("duration", "size"):
+        value = getattr(file, name)
+        if value is not None:
+            fields[name] = {"N": str(value)}
+    if file.format is not None:
+        fields["format"] = {"S": file.format}
+    return {"M": fields}
+
+
+def files_of(item: dict[str, Any]) -> tuple[RecordFile, ...]:
+    found = []
+    for file_id, value in item.get("files", {}).get("M", {}).items():
+        fields = value["M"]
+
+        def num(name: str, f: dict[str, Any] = fields) -> int | None:
+            return int(f[name]["N"]) if name in f else None
+
+        found.append(
+            RecordFile(
+                file_id=file_id,
+                url=fields["url"]["S"],
+                format=fields["format"]["S"] if "format" in fields else None,
+                start=int(fields["start"]["N"]),
+                end=int(fields["end"]["N"]),
+                duration=num("duration"),
+                size=num("size"),
+                received=float(fields["received"]["N"]),
+            )
+        )
+    return tuple(sorted(found, key=lambda f: (f.received, f.file_id)))  # arrival order
+
+
+def claim_item(claim: Claim) -> dict[str, Any]:
+    entry = claim.entry()
+    item = {
+        "id": {"S": REC + claim.key},
+        "state": {"S": entry.state},
+        "fingerprint": {"S": entry.fingerprint},
+        "origin": {"S": entry.origin.kind},
+        "owner": {"S": entry.owner},
+        "claimed_at": number(entry.claimed_at),
+        "lease_until": number(entry.lease_until),
+        "updated_at": number(entry.updated_at),
+        "expiration": ttl(entry.expires_at),
+        **recording_attrs(entry.recording),
+    }
+    if entry.origin.name is not None:
+        item["origin_name"] = {"S": entry.origin.name}
+    return item
+
+
+def entry_of(item: dict[str, Any]) -> Entry:
+    def s(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else str(value["S"])
+
+    recording = Recording(
+        api=str(s("api")),
+        mode=str(s("mode")),
+        stream=str(s("stream")),
+        domain=s("domain"),
+        app=s("app"),
+        start=int(item["start"]["N"]),
+        end=int(item["end"]["N"]),
+        task_id=s("task_id"),
+        warnings=tuple(json.loads(item["warnings"]["S"])),
+    )
+    return Entry(
+        key=item["id"]["S"].removeprefix(REC),
+        state=item["state"]["S"],
+        fingerprint=item["fingerprint"]["S"],
+        origin=Origin(item["origin"]["S"], s("origin_name")),
+        owner=item["owner"]["S"],
+        claimed_at=float(item["claimed_at"]["N"]),
+        lease_until=float(item["lease_until"]["N"]),
+        expires_at=float(item["expiration"]["N"]),
+        recording=recording,
+        updated_at=float(item["updated_at"]["N"]),
+        files=files_of(item),
+    )
