@@ -30,6 +30,7 @@ from devtools.emulator.stop_signals import StopSignals
 from devtools.events import LOCAL_HOOK_SECRET, LOCAL_TOKEN, emulator_settings, load_event, local_defaults
 from devtools.gateway import Routes
 from devtools.kit import LambdaContext, Subscriber, event_from_request, poll_until
+from devtools.kit.invocations import eventbridge_event
 from devtools.programs_demo import program_loop
 
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
@@ -76,7 +77,9 @@ class Gateway(BaseHTTPRequestHandler):
             self._reply(413, {"error": {"code": "TooLarge", "message": "body over 1 MiB", "field": None}}, {})
             return
         body = self.rfile.read(length) if length else b""
-        if urlsplit(self.path).path == "/_tick":  # a timer tick: {"programs": [...]} or the sample's
+        # a timer tick, as EventBridge delivers it: the schedule's input ({"programs": [...]}) or the
+        # scheduled event itself; {} stands for a bare rule's event, no body for the sample's input
+        if urlsplit(self.path).path == "/_tick":
             from functions.rollout import handler as rollout
 
             try:
@@ -88,6 +91,8 @@ class Gateway(BaseHTTPRequestHandler):
                     {},
                 )
                 return
+            if event == {}:
+                event = eventbridge_event()
             self._reply(200, rollout.lambda_handler(event, CONTEXT), {})
             return
         event = event_from_request(self.command, self.path, dict(self.headers.items()), body)

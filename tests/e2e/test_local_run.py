@@ -230,3 +230,27 @@ def test_the_readme_examples_run_as_written_against_make_run() -> None:
         assert {a["mode"] for a in created} == {"scheduled", "realtime"}, out.stdout
         listing = next(a for a in answers if "tasks" in a)
         assert {a["task_id"] for a in created} <= {t["task_id"] for t in listing["tasks"]}
+
+
+def test_the_readme_programs_walkthrough_runs_as_written_against_make_run() -> None:
+    if not shutil.which("curl"):
+        pytest.skip("curl is not on this machine")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+    (block,) = [b for b in blocks if "PUT http://127.0.0.1:3000/programs/noon" in b]
+    with make_run() as port:
+        out = subprocess.run(
+            [shutil.which("bash") or "/bin/bash", "-c", block.replace("127.0.0.1:3000", f"127.0.0.1:{port}")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=clean_env(),
+        )
+    stored, tick, shown, deleted = concatenated_json(out.stdout)
+    assert stored["name"] == "noon" and stored["next_tick_books"] > 0, out.stdout
+    # the bare tick ({}) booked the stored program (an occurrence the sample programs already booked, the
+    # same stream and window, is found and not booked twice): its occurrences now carry task ids
+    assert "error" not in tick and tick["failed"] == [] and tick["created"], tick
+    assert shown["occurrences"] and all(o["task_id"] for o in shown["occurrences"]), shown
+    assert deleted["deleted"] is True and deleted["cancelled"], deleted
