@@ -8,10 +8,13 @@ secrets=()
 while read -r variable _ value; do secrets+=(--env "$variable=$value"); done < <(local_secrets)
 
 fail=0
+# each run its own event file: two runs side by side (two checkouts) must not serve each other's samples
+event=$(mktemp "${TMPDIR:-/tmp}/liverec-event-XXXXXX.json")
+trap 'rm -f "$event"; kill $emulator 2>/dev/null || true' EXIT
 check() {  # function event expected-status
   local out status
-  $PY -m devtools.events "$2" > /tmp/liverec-event.json
-  out=$(npx serverless invoke local -f "$1" -p /tmp/liverec-event.json "${secrets[@]}" 2>/dev/null)
+  $PY -m devtools.events "$2" > "$event"
+  out=$(npx serverless invoke local -f "$1" -p "$event" "${secrets[@]}" 2>/dev/null)
   # serverless prints the handler's return value last, pretty-printed; log and EMF lines come before it
   status=$(printf '%s' "$out" | $PY -c '
 import json, sys

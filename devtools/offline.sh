@@ -23,7 +23,18 @@ if ! $check; then
   exit
 fi
 log="${TMPDIR:-/tmp}/liverec-offline-$$.log"
-"${offline[@]}" > "$log" 2>&1 &
+# its own process group: npx, the serverless process it starts and the handlers' runners stop together
+setsid "${offline[@]}" > "$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; kill $emulator 2>/dev/null || true' EXIT
-$PY -m devtools.offline_check "$http" "$log"
+stop() { kill -- "-$server" 2>/dev/null || true; kill "$emulator" 2>/dev/null || true; }
+trap stop EXIT
+rc=0
+$PY -m devtools.offline_check "$http" "$log" || rc=$?
+stop
+for _ in $(seq 50); do pgrep -g "$server" > /dev/null || break; sleep 0.1; done
+if pgrep -g "$server" > /dev/null; then
+  echo "offline-check: serverless offline did not stop (process group $server)" >&2
+  kill -9 -- "-$server" 2>/dev/null || true
+  exit 1
+fi
+exit $rc
