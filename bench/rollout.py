@@ -144,7 +144,7 @@ def run(smoke: bool) -> Section:
         f"{total} occurrences in CreateRecordTask's 6-day horizon from a frozen instant, against the "
         "in-process emulator with its default limits: CreateRecordTask refused beyond 20 requests in any "
         "sliding one-second window of real time. The tick paces with its token bucket at 97% of the "
-        "documented rate (`shared.recordings.rollout.PACING`); the rate is measured from the first to the last create "
+        "documented rate (`shared.support.pacing.PACING`); the rate is measured from the first to the last create "
         "as the caller sees them. Then a second tick over the same programs.\n\n" + table(["", ""], rows)
     )
     return Section("rollout", "Rollout at the rate limit", markdown, goals, m)

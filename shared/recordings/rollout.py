@@ -19,9 +19,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,17 +36,13 @@ from shared.support.errors import (
     OutcomeUnresolved,
 )
 from shared.support.observability import logger
+from shared.support.pacing import PACING, TokenBucket
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 from shared.tencent.types import Mode
 
 MAX_CHUNKS_PER_TICK = 20000
 SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
-# Tencent counts arrivals in any one-second window. Evenly spaced at exactly the limit, the 21st request of
-# a 20/s action arrives 1.000 s after the 1st, so any jitter in between (a GC pause, a slow packet) makes it
-# the 21st in that window and it is refused. At 97% the 21st leaves 30 ms later: room for jitter, and
-# still above the 95% of the limit a rollout should achieve (bench/RESULTS.md).
-PACING = 0.97
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,12 @@ class Chunk:
     def span(self) -> tuple[int, int]:
         return int(self.start.timestamp()), int(self.end.timestamp())
 
+    def planned(self, api: LiveApi) -> Recording:
+        """The recording this chunk asks for, as the ledger plans it."""
+        return Recording(
+            api.value, Mode.SCHEDULED.value, self.program.stream, self.domain, self.app, *self.span
+        )
+
     def describe(self) -> dict[str, Any]:
         return {
             "program": self.program.key,
@@ -100,34 +99,12 @@ class Chunk:
         }
 
 
-class TokenBucket:
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate
-        # No bursts: Tencent counts requests in any one-second window, so pace evenly instead.
-        self.capacity = 1.0
-        self.tokens = 1.0
-        self.clock = clock
-        self.sleep = sleep
-        self.last = clock()
-        self._lock = threading.Lock()
+@dataclass
+class Noted:
+    """What a tick learned about one shard's occurrences, key -> window end, for its summary."""
 
-    def take(self) -> None:
-        with self._lock:
-            while True:
-                now = self.clock()
-                self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
-                self.last = now
-                if self.tokens >= 1 - 1e-6:  # refill arithmetic may leave 0.999999...
-                    self.tokens = max(0.0, self.tokens - 1)
-                    return
-                # at least a microsecond: a clock in epoch seconds cannot resolve much less, and a wait
-                # shorter than its resolution would never move it
-                self.sleep(max((1 - self.tokens) / self.rate, 1e-6))
+    done: dict[str, int] = field(default_factory=dict)
+    unresolved: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -217,25 +194,32 @@ def tick(
     )
     report = TickReport(occurrences=len(chunks))
     ledger = service.ledger
-    # what is settled, from a few summary items; then the entries of everything else (usually the few
-    # occurrences that just entered the horizon, and any in doubt)
+    # what is settled or in doubt, from a few summary items; then the entries of everything else (usually
+    # the few occurrences that just entered the horizon)
     settled = ledger.settled({c.shard for c in chunks}, service.clock())
-    unsettled = [c for c in chunks if c.key not in settled[c.shard].done]
+    newly = {shard: Noted() for shard in settled}
+    unsettled: list[Chunk] = []
+    for chunk in chunks:
+        summary = settled[chunk.shard]
+        if chunk.key in summary.done:
+            report.existing += 1
+        elif chunk.key in summary.unresolved and (doubt := service.unresolvable(chunk.planned(api))):
+            report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
+        else:  # new, or in doubt where the policy now allows reconciling or creating again
+            unsettled.append(chunk)
     entries = ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), service.clock())
-    newly: dict[str, dict[str, int]] = {shard: {} for shard in settled}
-    report.existing = len(chunks) - len(unsettled)
     todo: list[Chunk] = []
     for chunk in unsettled:
         entry = entries.get(ledger_key("rollout", chunk.key))
         if entry is not None and entry.state in DONE:
             report.existing += 1
-            newly[chunk.shard][chunk.key] = chunk.span[1]
+            newly[chunk.shard].done[chunk.key] = chunk.span[1]
         else:
             todo.append(chunk)
     adopted = _adopt_booked(service, [c for c in todo if ledger_key("rollout", c.key) not in entries])
     report.existing += len(adopted)
     for chunk in adopted:
-        newly[chunk.shard][chunk.key] = chunk.span[1]
+        newly[chunk.shard].done[chunk.key] = chunk.span[1]
     now_ts = service.clock()
     for chunk in [c for c in todo if c not in adopted]:
         # in doubt, and known from the read above: report it without another claim attempt
@@ -245,8 +229,9 @@ def tick(
         if entry.held(now_ts):
             report.pending.append(chunk.describe())
             todo.remove(chunk)
-        elif (doubt := service.unresolvable(entry)) is not None:
+        elif (doubt := service.unresolvable(entry.recording)) is not None:
             report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
+            newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
             todo.remove(chunk)
     try:
         _book(
@@ -260,9 +245,14 @@ def tick(
         )
     finally:
         for shard, summary in settled.items():
-            ended = {key: end for key, end in summary.done.items() if end <= now.timestamp()}
-            if newly[shard] or ended:
-                ledger.note_settled(shard, summary, newly[shard], ended, service.clock())
+            ended = {
+                key: end for key, end in (summary.done | summary.unresolved).items() if end <= now.timestamp()
+            }
+            noted = newly[shard]
+            if noted.done or noted.unresolved or ended:
+                ledger.note_settled(
+                    shard, summary, noted.done, ended, service.clock(), unresolved=noted.unresolved
+                )
     return report
 
 
@@ -273,7 +263,7 @@ def _book(
     report: TickReport,
     bucket: TokenBucket,
     deadline: Deadline,
-    newly: dict[str, dict[str, int]],
+    newly: dict[str, Noted],
 ) -> None:
     settings = service.settings
     for index, chunk in enumerate(chunks):
@@ -288,12 +278,13 @@ def _book(
             )
         except OutcomeUnresolved as exc:
             report.unresolved.append(chunk.describe() | {"error": exc.to_dict()})
+            newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
         except IdempotencyInProgress:
             report.pending.append(chunk.describe())
         except LiverecError as exc:
             report.failed.append(chunk.describe() | {"error": exc.to_dict()})
         else:
-            newly[chunk.shard][chunk.key] = chunk.span[1]
+            newly[chunk.shard].done[chunk.key] = chunk.span[1]
             if outcome.replayed:
                 report.existing += 1
             else:
@@ -310,7 +301,7 @@ def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:
     for chunk in chunks:
         groups.setdefault((chunk.domain, chunk.app, chunk.program.stream), []).append(chunk)
     adopted: set[Chunk] = set()
-    api = service.settings.api.value
+    api = service.settings.api
     for (domain, app, stream), members in groups.items():
         try:
             tasks = service.find_tasks(stream, domain, app, [c.span for c in members])
@@ -321,7 +312,7 @@ def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:
             )
             continue
         for chunk in members:
-            wanted = Recording(api, Mode.SCHEDULED.value, stream, domain, app, *chunk.span)
+            wanted = chunk.planned(api)
             task = next((t for t in tasks if same_recording(t, wanted)), None)
             if task is not None and service.adopt(
                 _input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task

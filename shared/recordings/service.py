@@ -223,7 +223,7 @@ class RecordingService:
         """The task an unanswered (or abandoned) create made, if it exists; None when it certainly does not,
         or when it is unknowable and LIVEREC_UNKNOWN_OUTCOME=recreate."""
         planned = entry.recording
-        doubt = self.unresolvable(entry)
+        doubt = self.unresolvable(planned)
         if doubt is not None:
             raise doubt
         if not self.lists_tasks:  # LIVEREC_UNKNOWN_OUTCOME=recreate
@@ -242,12 +242,12 @@ class RecordingService:
                 )
         return None
 
-    def unresolvable(self, entry: Entry) -> OutcomeUnresolved | None:
-        """For an entry in doubt (unknown, or a claim whose holder may have died): the refusal to create
-        again, where the generation cannot look tasks up and LIVEREC_UNKNOWN_OUTCOME=report; else None."""
+    def unresolvable(self, planned: Recording) -> OutcomeUnresolved | None:
+        """For a recording in doubt (its entry unknown, or claimed by a holder that may have died): the
+        refusal to create again, where the generation cannot look tasks up and
+        LIVEREC_UNKNOWN_OUTCOME=report; else None."""
         if self.lists_tasks or self.settings.unknown_outcome == "recreate":
             return None
-        planned = entry.recording
         return OutcomeUnresolved(
             f"an earlier create for this key (stream {planned.stream}, "
             f"{isoformat(from_unix(planned.start))} to {isoformat(from_unix(planned.end))}) got no answer, "

@@ -222,21 +222,42 @@ class Ledger(Protocol):
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         """Per shard of the rollout's programs, the occurrence keys whose entries are settled (created,
-        stopped or deleted), with their window's end: a tick reads a few summary items, not one entry per
-        occurrence. Settled is final while an entry lives, so this is a safe summary of the entries."""
+        stopped or deleted), and those whose outcome is unknown, with their window's end: a tick reads a few
+        summary items, not one entry per occurrence. Both states are final while an entry lives (an unknown
+        entry changes only by a reclaim, which the tick decides on from the summary alone), so this is a
+        safe summary of the entries."""
 
     def note_settled(
-        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+        self,
+        shard: str,
+        seen: Summary,
+        add: dict[str, int],
+        drop: dict[str, int],
+        now: float,
+        *,
+        unresolved: dict[str, int] | None = None,
     ) -> None:
-        """Add settled occurrences to a shard's summary (read as ``seen``); ``drop`` those whose window ended."""
+        """Add settled (``add``) and unknown (``unresolved``) occurrences to a shard's summary (read as
+        ``seen``); ``drop`` those whose window ended."""
 
 
 @dataclass(frozen=True)
 class Summary:
-    """A shard of the rollout's settled occurrences (key -> window end) and its version."""
+    """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
+    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
 
     done: dict[str, int] = field(default_factory=dict)
     version: int = 0
+    unresolved: dict[str, int] = field(default_factory=dict)
+
+    def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> Summary:
+        """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an
+        occurrence noted done is no longer unresolved."""
+        done = {k: end for k, end in (self.done | add).items() if k not in drop}
+        doubt = {
+            k: end for k, end in (self.unresolved | unresolved).items() if k not in drop and k not in done
+        }
+        return Summary(done, self.version + 1, doubt)
 
 
 def ledger_key(kind: OriginKind, key: str) -> str:

@@ -278,31 +278,39 @@ class DynamoDBLedger:
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         found = {shard: Summary() for shard in shards}
         for item in self.table.batch_get([PROGRESS + shard for shard in found]):
-            done = {
-                key: int(end)
-                for key, _, end in (part.partition("@") for part in item["done"]["S"].split(",") if part)
-            }
-            live = float(item["expiration"]["N"]) > now
+            if float(item["expiration"]["N"]) <= now:
+                found[item["id"]["S"].removeprefix(PROGRESS)] = Summary({}, int(item["version"]["N"]))
+                continue
             found[item["id"]["S"].removeprefix(PROGRESS)] = Summary(
-                done if live else {}, int(item["version"]["N"])
+                _ends(item["done"]["S"]),
+                int(item["version"]["N"]),
+                _ends(item.get("unresolved", {}).get("S", "")),
             )
         return found
 
     def note_settled(
-        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+        self,
+        shard: str,
+        seen: Summary,
+        add: dict[str, int],
+        drop: dict[str, int],
+        now: float,
+        *,
+        unresolved: dict[str, int] | None = None,
     ) -> None:
-        # one string per shard (cheap to read every tick); concurrent ticks merge through the version
+        # one string per state and shard (cheap to read every tick); concurrent ticks merge through the version
         for _ in range(5):
-            merged = {k: end for k, end in (seen.done | add).items() if k not in drop}
+            merged = seen.merged(add, unresolved or {}, drop)
             try:
                 self._call(
                     "UpdateItem",
                     Key={"id": {"S": PROGRESS + shard}},
-                    UpdateExpression="SET done = :done, version = :next, expiration = :e",
+                    UpdateExpression="SET done = :done, unresolved = :doubt, version = :next, expiration = :e",
                     ConditionExpression="attribute_not_exists(version) OR version = :seen",
                     ExpressionAttributeValues={
-                        ":done": {"S": ",".join(f"{k}@{end}" for k, end in sorted(merged.items()))},
-                        ":next": {"N": str(seen.version + 1)},
+                        ":done": {"S": _joined(merged.done)},
+                        ":doubt": {"S": _joined(merged.unresolved)},
+                        ":next": {"N": str(merged.version)},
                         ":seen": {"N": str(seen.version)},
                         ":e": ttl(now + PROGRESS_TTL),
                     },
@@ -312,3 +320,12 @@ class DynamoDBLedger:
                 (seen,) = self.settled([shard], now).values()  # another tick wrote meanwhile: merge again
         # a summary left behind only costs the next tick a read of those entries
         logger.warning("the rollout summary of a shard kept changing; not updated", extra={"shard": shard})
+
+
+def _ends(joined: str) -> dict[str, int]:
+    """A summary string (``<key>@<end>,...``) read back."""
+    return {key: int(end) for key, _, end in (part.partition("@") for part in joined.split(",") if part)}
+
+
+def _joined(ends: dict[str, int]) -> str:
+    return ",".join(f"{key}@{end}" for key, end in sorted(ends.items()))

@@ -142,12 +142,18 @@ class MemoryLedger:
             return {shard: self._settled.get(shard, Summary()) for shard in shards}
 
     def note_settled(
-        self, shard: str, seen: Summary, add: dict[str, int], drop: dict[str, int], now: float
+        self,
+        shard: str,
+        seen: Summary,
+        add: dict[str, int],
+        drop: dict[str, int],
+        now: float,
+        *,
+        unresolved: dict[str, int] | None = None,
     ) -> None:
         with self._lock:
             current = self._settled.get(shard, Summary())
-            done = {k: end for k, end in (current.done | add).items() if k not in drop}
-            self._settled[shard] = Summary(done, current.version + 1)
+            self._settled[shard] = current.merged(add, unresolved or {}, drop)
 
 
 class MemoryState:

@@ -51,6 +51,18 @@ def test_claim_then_replay(ledger: Any) -> None:
     assert done.state == "created" and done.recording.task_id == "t1" and not done.held(1003)
 
 
+def test_the_rollout_summary_keeps_settled_and_unresolved_occurrences(ledger: Any) -> None:
+    (empty,) = ledger.settled(["7"], 1000).values()
+    assert empty.done == {} and empty.unresolved == {}
+    ledger.note_settled("7", empty, {"a": 2000}, {}, 1000, unresolved={"b": 3000, "c": 2500})
+    (seen,) = ledger.settled(["7"], 1001).values()
+    assert seen.done == {"a": 2000} and seen.unresolved == {"b": 3000, "c": 2500}
+    # noted done, an occurrence is no longer in doubt; ended ones are dropped from both
+    ledger.note_settled("7", seen, {"b": 3000}, {"a": 2000, "c": 2500}, 2600)
+    (after,) = ledger.settled(["7"], 2601).values()
+    assert after.done == {"b": 3000} and after.unresolved == {} and after.version > seen.version
+
+
 def test_only_the_owner_settles_or_releases(ledger: Any) -> None:
     mine = claim()
     ledger.claim(mine)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,12 @@ from devtools.events import load_event
 from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
 from shared.recordings.programs import Program
-from shared.recordings.rollout import TokenBucket, tick
+from shared.recordings.rollout import tick
 from shared.recordings.service import RecordingService
+from shared.storage.ledger import Entry
 from shared.storage.memory import MemoryLedger
 from shared.support.config import LiveApi, Settings
+from shared.support.pacing import TokenBucket
 from shared.tencent.adapter import get_adapter
 
 Factory = Callable[..., RecordingService]
@@ -131,6 +133,51 @@ def test_a_failed_occurrence_is_reported_and_booked_on_the_next_tick(
     second = tick(svc, [program], horizon=timedelta(days=2))
     assert second.failed == [] and len(second.created) == 1
     assert len(fresh_emulator.tasks()) == first.occurrences
+
+
+class ReadCountingLedger(MemoryLedger):
+    """The in-process ledger, counting the entries a tick reads one by one (not from its summaries)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries_read = 0
+
+    def get_many(self, keys: Iterable[str], now: float) -> dict[str, Entry]:
+        wanted = list(keys)
+        self.entries_read += len(wanted)
+        return super().get_many(wanted, now)
+
+
+def test_an_unresolved_occurrence_is_reported_from_the_summary_until_the_policy_allows_booking(
+    at: Callable[[datetime], None], fresh_emulator: Emulator, make_settings: Callable[..., Settings]
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    ledger, clock = ReadCountingLedger(), fresh_emulator.clock.now
+
+    def service(policy: str) -> RecordingService:
+        settings = make_settings(
+            LiveApi.FCGI, endpoint=fresh_emulator.base_url, LIVEREC_UNKNOWN_OUTCOME=policy
+        )
+        return RecordingService(settings, get_adapter(settings, clock=clock), ledger, clock)
+
+    # fcgi cannot look tasks up: a create that reached Tencent but got no answer stays in doubt
+    fresh_emulator.faults.drop_after_store(count=1, action="Live_Tape_Start")
+    first = tick(service("report"), [program], horizon=timedelta(days=2))
+    assert [f["error"]["code"] for f in first.failed] == ["OutcomeUnknown"]
+    booked = len(fresh_emulator.tasks())
+    ledger.entries_read = 0
+    second = tick(service("report"), [program], horizon=timedelta(days=2))
+    assert len(second.unresolved) == 1 and second.unresolved[0]["error"]["code"] == "OutcomeUnknown"
+    assert ledger.entries_read == 1  # its entry, read once
+    third = tick(service("report"), [program], horizon=timedelta(days=2))
+    # reported again from the summary alone: no entry read, never created again
+    assert [u["start"] for u in third.unresolved] == [u["start"] for u in second.unresolved]
+    assert third.created == [] and ledger.entries_read == 1 and len(fresh_emulator.tasks()) == booked
+    # an operator who chooses LIVEREC_UNKNOWN_OUTCOME=recreate gets it booked again on the next tick
+    recreated = tick(service("recreate"), [program], horizon=timedelta(days=2))
+    assert recreated.unresolved == [] and len(recreated.created) == 1 and ledger.entries_read == 2
+    assert len(fresh_emulator.tasks()) == booked + 1
 
 
 def test_token_bucket_paces_to_its_rate() -> None:
