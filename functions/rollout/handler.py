@@ -17,9 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.app import durable_service, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
-from shared.recordings.catalog import merge, stored_programs
+from shared.recordings.catalog import merge, valid_programs
 from shared.recordings.programs import parse_programs
-from shared.recordings.rollout import tick
+from shared.recordings.rollout import ALL_SHARDS, tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline
@@ -31,13 +31,16 @@ TICKS = frozenset({EventKind.SCHEDULED, EventKind.SCHEDULE_INPUT})
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     svc = durable_service("the timer rollout")
     given = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
-    programs = merge(given, stored_programs(program_store()))
+    # the stored programs and every shard's summary of what is booked: one read of the store
+    stored, settled = program_store().all_with_settled(svc.ledger, ALL_SHARDS, svc.clock())
+    programs = merge(given, valid_programs(stored))
     if not programs:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input, LIVEREC_PROGRAMS or PUT /programs/{name}",
             field="programs",
         )
-    report = tick(svc, programs, horizon=timedelta(seconds=svc.settings.rollout_horizon), deadline=deadline)
+    horizon = timedelta(seconds=svc.settings.rollout_horizon)
+    report = tick(svc, programs, horizon=horizon, deadline=deadline, settled=settled)
     for _ in report.created:
         count("RolloutCreated", api=svc.settings.api.value)
     for failure in report.failed:

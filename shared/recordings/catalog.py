@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,11 +66,11 @@ def to_json(program: Program) -> str:
     return json.dumps(program.model_dump(exclude_none=True), ensure_ascii=False, separators=(",", ":"))
 
 
-def stored_programs(store: ProgramStore) -> list[Program]:
-    """The stored programs; one that no longer validates (a stricter rule since it was stored) is logged and
-    left out, never allowed to stop the others from being booked."""
+def valid_programs(stored_programs: Iterable[StoredProgram]) -> list[Program]:
+    """The stored programs as read; one that no longer validates (a stricter rule since it was stored) is
+    logged and left out, never allowed to stop the others from being booked."""
     found = []
-    for stored in store.all():
+    for stored in stored_programs:
         program = parse_stored(stored)
         if program is not None:
             found.append(program)

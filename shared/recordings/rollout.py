@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from shared.recordings.models import ScheduledRecordingInput
 from shared.recordings.programs import Program, occurrences, split
 from shared.recordings.rules import stream_identity
 from shared.recordings.service import RecordingService, same_recording
-from shared.storage.ledger import DONE, Origin, Recording, ledger_key
+from shared.storage.ledger import DONE, Origin, Recording, Summary, ledger_key
 from shared.support.config import LiveApi
 from shared.support.errors import (
     IdempotencyInProgress,
@@ -43,6 +44,7 @@ from shared.tencent.types import Mode
 
 MAX_CHUNKS_PER_TICK = 20000
 SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
+ALL_SHARDS = tuple(str(shard) for shard in range(SHARDS))
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Chunk:
     domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
     app: str | None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The occurrence's identity: the program's name where given, the stream and the window."""
         identity = "|".join(
@@ -70,7 +72,7 @@ class Chunk:
         )
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
 
-    @property
+    @cached_property
     def shard(self) -> str:
         """Which summary item holds this occurrence once settled: one per program's stream, up to SHARDS.
         A tick reads at most SHARDS items whatever the number of programs; an item holds a program's
@@ -181,7 +183,10 @@ def tick(
     horizon: timedelta | None = None,
     bucket: TokenBucket | None = None,
     deadline: Deadline = NO_DEADLINE,
+    settled: dict[str, Summary] | None = None,
 ) -> TickReport:
+    """``settled``: the ledger's summaries as read with the programs (see
+    :meth:`~shared.storage.program_store.ProgramStore.all_with_settled`); a shard missing from it is read here."""
     settings = service.settings
     api = settings.api
     now = from_unix(service.clock()).replace(microsecond=0)
@@ -196,7 +201,9 @@ def tick(
     ledger = service.ledger
     # what is settled or in doubt, from a few summary items; then the entries of everything else (usually
     # the few occurrences that just entered the horizon)
-    settled = ledger.settled({c.shard for c in chunks}, service.clock())
+    settled = dict(settled or {})
+    if missing := {c.shard for c in chunks} - settled.keys():
+        settled |= ledger.settled(missing, service.clock())
     newly = {shard: Noted() for shard in settled}
     unsettled: list[Chunk] = []
     for chunk in chunks:

@@ -277,15 +277,7 @@ class DynamoDBLedger:
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         found = {shard: Summary() for shard in shards}
-        for item in self.table.batch_get([PROGRESS + shard for shard in found]):
-            if float(item["expiration"]["N"]) <= now:
-                found[item["id"]["S"].removeprefix(PROGRESS)] = Summary({}, int(item["version"]["N"]))
-                continue
-            found[item["id"]["S"].removeprefix(PROGRESS)] = Summary(
-                _ends(item["done"]["S"]),
-                int(item["version"]["N"]),
-                _ends(item.get("unresolved", {}).get("S", "")),
-            )
+        found.update(summary_of(item, now) for item in self.table.batch_get(summary_ids(found)))
         return found
 
     def note_settled(
@@ -320,6 +312,24 @@ class DynamoDBLedger:
                 (seen,) = self.settled([shard], now).values()  # another tick wrote meanwhile: merge again
         # a summary left behind only costs the next tick a read of those entries
         logger.warning("the rollout summary of a shard kept changing; not updated", extra={"shard": shard})
+
+
+def summary_ids(shards: Iterable[str]) -> list[str]:
+    """The ids of the summary items of ``shards``."""
+    return [PROGRESS + shard for shard in shards]
+
+
+def is_summary(item: dict[str, Any]) -> bool:
+    return str(item["id"]["S"]).startswith(PROGRESS)
+
+
+def summary_of(item: dict[str, Any], now: float) -> tuple[str, Summary]:
+    """A summary item read back: its shard and what it holds (nothing once expired; the version stays, for
+    the next conditional write)."""
+    shard, version = str(item["id"]["S"]).removeprefix(PROGRESS), int(item["version"]["N"])
+    if float(item["expiration"]["N"]) <= now:
+        return shard, Summary({}, version)
+    return shard, Summary(_ends(item["done"]["S"]), version, _ends(item.get("unresolved", {}).get("S", "")))
 
 
 def _ends(joined: str) -> dict[str, int]:

@@ -13,8 +13,10 @@ In-process here (:class:`MemoryProgramStore`: tests, ``make run``); on DynamoDB 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import NamedTuple, Protocol
 
+from shared.storage.ledger import Ledger, Summary
 from shared.support.errors import InvalidRequest
 
 MAX_PROGRAMS = 200
@@ -36,6 +38,13 @@ class ProgramStore(Protocol):
 
     def all(self) -> list[StoredProgram]:
         """Every stored program, by name, read consistently."""
+
+    def all_with_settled(
+        self, ledger: Ledger, shards: Iterable[str], now: float
+    ) -> tuple[list[StoredProgram], dict[str, Summary]]:
+        """What a timer tick reads before it plans: every stored program, and the ledger's rollout summaries
+        of ``shards`` (:meth:`~shared.storage.ledger.Ledger.settled`); in one request where both live in
+        one table."""
 
     def delete(self, name: str) -> StoredProgram | None:
         """Forget ``name``; the program it was, or None when none was stored."""
@@ -71,6 +80,11 @@ class MemoryProgramStore:
     def all(self) -> list[StoredProgram]:
         with self._lock:
             return [self._programs[name] for name in sorted(self._programs)]
+
+    def all_with_settled(
+        self, ledger: Ledger, shards: Iterable[str], now: float
+    ) -> tuple[list[StoredProgram], dict[str, Summary]]:
+        return self.all(), ledger.settled(shards, now)
 
     def delete(self, name: str) -> StoredProgram | None:
         with self._lock:

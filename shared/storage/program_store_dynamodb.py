@@ -1,19 +1,31 @@
 """The stored programs on DynamoDB, in the ledger's table: one item, ``id`` = ``programs``, whose map
 ``programs`` holds ``name -> {"body": <the program's JSON>, "updated_at": <epoch seconds>}``. No TTL: a program
-lives until it is deleted. A tick reads it with one consistent GetItem; a change is one conditional UpdateItem
-(the map is created by the first program; a new program past :data:`MAX_PROGRAMS` is refused by the condition,
-so concurrent PUTs cannot overfill the item).
+lives until it is deleted. A tick reads it with the rollout's summary items of every shard in one consistent
+BatchGetItem (65 keys: an absent item costs a read unit too, so about 65 read units a tick); a change is one
+conditional UpdateItem (the map is created by the first program; a new program past :data:`MAX_PROGRAMS` is
+refused by the condition, so concurrent PUTs cannot overfill the item).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
+from shared.storage.ledger import Ledger, Summary
+from shared.storage.ledger_dynamodb import DynamoDBLedger, is_summary, summary_ids, summary_of
 from shared.storage.program_store import MAX_PROGRAMS, StoredProgram, too_many
 from shared.support.errors import IdempotencyStoreUnavailable
 
 ITEM = {"id": {"S": "programs"}}
+
+
+def _programs(item: dict[str, Any]) -> dict[str, Any]:
+    return dict(item.get("programs", {}).get("M", {}))
+
+
+def _listed(programs: dict[str, Any]) -> list[StoredProgram]:
+    return [_stored(name, value) for name, value in sorted(programs.items())]
 
 
 def _stored(name: str, value: dict[str, Any]) -> StoredProgram:
@@ -31,8 +43,7 @@ class DynamoDBProgramStore:
         self._call = self.table.call
 
     def _item(self) -> dict[str, Any]:
-        item = self._call("GetItem", Key=ITEM, ConsistentRead=True).get("Item") or {}
-        return dict(item.get("programs", {}).get("M", {}))
+        return _programs(self._call("GetItem", Key=ITEM, ConsistentRead=True).get("Item") or {})
 
     def put(self, name: str, body: str, now: float) -> bool:
         names = {"#p": "programs", "#n": name}
@@ -71,7 +82,21 @@ class DynamoDBProgramStore:
         return _stored(name, value) if value is not None else None
 
     def all(self) -> list[StoredProgram]:
-        return [_stored(name, value) for name, value in sorted(self._item().items())]
+        return _listed(self._item())
+
+    def all_with_settled(
+        self, ledger: Ledger, shards: Iterable[str], now: float
+    ) -> tuple[list[StoredProgram], dict[str, Summary]]:
+        if not isinstance(ledger, DynamoDBLedger) or ledger.table.name != self.table.name:
+            return self.all(), ledger.settled(shards, now)
+        settled = {shard: Summary() for shard in shards}
+        programs: dict[str, Any] = {}
+        for item in self.table.batch_get([ITEM["id"]["S"], *summary_ids(settled)]):
+            if is_summary(item):
+                settled.update([summary_of(item, now)])
+            else:
+                programs = _programs(item)
+        return _listed(programs), settled
 
     def delete(self, name: str) -> StoredProgram | None:
         try:

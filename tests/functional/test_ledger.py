@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +16,20 @@ from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, parse
 from functions.scheduled import handler as scheduled
 from shared.storage.dynamodb import DynamoDB
-from shared.storage.ledger import AFTER_END, MAX_FILES, MIN_RETENTION, Claim, Origin, RecordFile, Recording
+from shared.storage.ledger import (
+    AFTER_END,
+    MAX_FILES,
+    MIN_RETENTION,
+    Claim,
+    Origin,
+    RecordFile,
+    Recording,
+    Summary,
+)
 from shared.storage.ledger_dynamodb import DynamoDBLedger
 from shared.storage.memory import MemoryLedger
+from shared.storage.program_store import MemoryProgramStore
+from shared.storage.program_store_dynamodb import DynamoDBProgramStore
 from tests.functional.conftest import TABLE, http_event
 
 PLAN = Recording("record-task", "scheduled", "s", "d.example", "live", 10_000, 13_600)
@@ -61,6 +73,29 @@ def test_the_rollout_summary_keeps_settled_and_unresolved_occurrences(ledger: An
     ledger.note_settled("7", seen, {"b": 3000}, {"a": 2000, "c": 2500}, 2600)
     (after,) = ledger.settled(["7"], 2601).values()
     assert after.done == {"b": 3000} and after.unresolved == {} and after.version > seen.version
+
+
+def test_a_tick_reads_the_stored_programs_and_the_summaries_together(ledger: Any) -> None:
+    """What a timer tick reads before planning: on DynamoDB one BatchGetItem for the programs item and the
+    summaries; the same answer as reading each, an absent summary empty."""
+    on_dynamodb = isinstance(ledger, DynamoDBLedger)
+    store = DynamoDBProgramStore(TABLE, client=DynamoDB.from_env()) if on_dynamodb else MemoryProgramStore()
+    store.put("evening", '{"stream":"news"}', 900)
+    store.put("morning", '{"stream":"radio"}', 901)
+    old = 1000 - 8 * 86400  # noted more than a week ago
+    ledger.note_settled("3", Summary(), {"a": 2000}, {}, 1000, unresolved={"b": 2500})
+    ledger.note_settled("9", Summary(), {"c": 1500}, {}, old)
+    before = dict(store.table.requests) if on_dynamodb else {}  # type: ignore[attr-defined]
+    stored, settled = store.all_with_settled(ledger, ["3", "9", "12"], 1001)
+    if on_dynamodb:
+        sent = Counter(store.table.requests) - Counter(before)  # type: ignore[attr-defined]
+        assert sent == Counter({"BatchGetItem": 1})
+    assert [p.name for p in stored] == ["evening", "morning"] and stored == store.all()
+    assert settled == ledger.settled(["3", "9", "12"], 1001)
+    assert settled["3"].done == {"a": 2000} and settled["3"].unresolved == {"b": 2500}
+    if on_dynamodb:  # the summary item's TTL: a week unwritten, it holds nothing (its version is kept)
+        assert settled["9"].done == {} and settled["9"].version == 1
+    assert settled["12"] == Summary()
 
 
 def test_only_the_owner_settles_or_releases(ledger: Any) -> None:
