@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run openapi contract test lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
+.PHONY: venv run openapi contract test week lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
@@ -30,8 +30,15 @@ openapi: $(STAMP)
 contract: $(STAMP)
 	$(PY) -m devtools.contract $(ARGS)
 
+# the suite, then the simulated week of timer ticks (12 runs: four generations, three cadences) on both
+# cores with pytest-xdist: alone it is most of the suite's time
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=$(WEEK)
+	$(MAKE) --no-print-directory week
+
+WEEK := tests/functional/test_week.py
+week: $(STAMP)
+	$(PY) -m pytest -q -n 2 --durations=3 $(WEEK)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

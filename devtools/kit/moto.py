@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from shared.storage.dynamodb import DynamoDB, DynamoDBError
 
@@ -33,9 +34,11 @@ def aws_env(url: str) -> dict[str, str]:
 
 @contextmanager
 def moto_server(timeout: float = 30.0) -> Iterator[str]:
-    """Start ``python -m moto.server`` and yield its URL once it listens."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+    """Start moto's server (its application on a keep-alive HTTP/1.1 server: :mod:`devtools.kit.moto_host`)
+    and yield its URL once it listens."""
+    # -P: the script's directory stays off the path (its http.py would shadow the standard library's)
+    server = subprocess.Popen(  # noqa: S603 - this interpreter and a script beside this module
+        [sys.executable, "-P", str(Path(__file__).with_name("moto_host.py"))],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,7 +55,7 @@ def moto_server(timeout: float = 30.0) -> Iterator[str]:
 
 
 def _listening_url(server: subprocess.Popen[str], timeout: float) -> str:
-    """The URL moto's server prints once it listens ("Running on http://127.0.0.1:PORT")."""
+    """The URL the server prints once it listens ("Running on http://127.0.0.1:PORT")."""
     assert server.stderr is not None  # noqa: S101 - set by Popen above
     deadline = time.monotonic() + timeout
     seen: list[str] = []
