@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from shared.recordings.models import ScheduledRecordingInput
@@ -57,32 +56,24 @@ class Chunk:
     domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
     app: str | None
 
-    @cached_property
-    def key(self) -> str:
-        """The occurrence's identity: the program's name where given, the stream and the window."""
-        identity = "|".join(
-            (
-                self.program.name or "",
-                self.domain or "",
-                self.app or "",
-                self.program.stream,
-                str(int(self.start.timestamp())),
-                str(int(self.end.timestamp())),
-            )
-        )
-        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+    # The occurrence's identity: the program's name where given, the stream and the window (``key``); which
+    # summary item holds it once settled (``shard``): one per program's stream, of SHARDS. A tick reads the
+    # SHARDS summary items whatever the number of programs; an item holds a program's few occurrences per
+    # day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB. Computed once: a tick asks
+    # for them many times.
+    key: str = field(init=False, repr=False, compare=False)
+    shard: str = field(init=False, repr=False, compare=False)
+    span: tuple[int, int] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def shard(self) -> str:
-        """Which summary item holds this occurrence once settled: one per program's stream, up to SHARDS.
-        A tick reads at most SHARDS items whatever the number of programs; an item holds a program's
-        few occurrences per day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB."""
-        identity = "|".join((self.program.name or "", self.domain or "", self.app or "", self.program.stream))
-        return str(int(hashlib.sha256(identity.encode("utf-8")).hexdigest()[:8], 16) % SHARDS)
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return int(self.start.timestamp()), int(self.end.timestamp())
+    def __post_init__(self) -> None:
+        program = self.program
+        stream = "|".join((program.name or "", self.domain or "", self.app or "", program.stream))
+        span = int(self.start.timestamp()), int(self.end.timestamp())
+        key = hashlib.sha256(f"{stream}|{span[0]}|{span[1]}".encode()).hexdigest()[:40]
+        shard = str(int(hashlib.sha256(stream.encode()).hexdigest()[:8], 16) % SHARDS)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "shard", shard)
+        object.__setattr__(self, "span", span)
 
     def planned(self, api: LiveApi) -> Recording:
         """The recording this chunk asks for, as the ledger plans it."""
