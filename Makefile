@@ -31,14 +31,14 @@ contract: $(STAMP)
 	$(PY) -m devtools.contract $(ARGS)
 
 # the suite, then the simulated week of timer ticks (12 runs: four generations, three cadences) on both
-# cores with pytest-xdist: alone it is most of the suite's time
+# cores with pytest-xdist: alone it is most of the suite's time (the plugins it has no use for left unloaded)
 test: $(STAMP)
 	$(PY) -m pytest -q --ignore=$(WEEK)
 	$(MAKE) --no-print-directory week
 
 WEEK := tests/functional/test_week.py
 week: $(STAMP)
-	$(PY) -m pytest -q -n 2 --durations=3 $(WEEK)
+	$(PY) -m pytest -q -n 2 --durations=3 -p no:schemathesis -p no:hypothesispytest -p no:anyio $(WEEK)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -293,19 +293,26 @@ class DynamoDBLedger:
         # one string per state and shard (cheap to read every tick); concurrent ticks merge through the version
         for _ in range(5):
             merged = seen.merged(add, unresolved or {}, drop)
+            values = {
+                ":done": {"S": _joined(merged.done)},
+                ":next": {"N": str(merged.version)},
+                ":seen": {"N": str(seen.version)},
+                ":e": ttl(now + PROGRESS_TTL),
+            }
+            # occurrences in doubt are rare: the attribute exists only while there are some
+            update = "SET done = :done, version = :next, expiration = :e"
+            if merged.unresolved:
+                values[":doubt"] = {"S": _joined(merged.unresolved)}
+                update += ", unresolved = :doubt"
+            else:
+                update += " REMOVE unresolved"
             try:
                 self._call(
                     "UpdateItem",
                     Key={"id": {"S": PROGRESS + shard}},
-                    UpdateExpression="SET done = :done, unresolved = :doubt, version = :next, expiration = :e",
+                    UpdateExpression=update,
                     ConditionExpression="attribute_not_exists(version) OR version = :seen",
-                    ExpressionAttributeValues={
-                        ":done": {"S": _joined(merged.done)},
-                        ":doubt": {"S": _joined(merged.unresolved)},
-                        ":next": {"N": str(merged.version)},
-                        ":seen": {"N": str(seen.version)},
-                        ":e": ttl(now + PROGRESS_TTL),
-                    },
+                    ExpressionAttributeValues=values,
                 )
                 return
             except ConditionalCheckFailed:

@@ -13,7 +13,7 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
 - ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
 - ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
   shards): ``done`` (one string, ``<key>@<end>,...``), ``unresolved`` (the same, for occurrences whose
-  create got no answer), ``version`` (optimistic concurrency between ticks),
+  create got no answer; absent when there are none), ``version`` (optimistic concurrency between ticks),
   ``expiration`` a week after its last change.
 """
 
