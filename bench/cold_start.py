@@ -64,7 +64,7 @@ class Scenario:
     firsts: list[float] = field(default_factory=list)
 
 
-def _event(function: str | None, run: str) -> dict[str, Any]:
+def sample_event(function: str | None, run: str) -> dict[str, Any]:
     from devtools.events import LOCAL_CALLBACK_KEY, callback_sign, load_event
 
     event = load_event(SAMPLES[function or "realtime"][0])
@@ -80,10 +80,15 @@ def _event(function: str | None, run: str) -> dict[str, Any]:
     return event
 
 
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without anything that configures us or Python, then ``env``."""
+    ours = ("LIVE", "TENCENTCLOUD", "LIVEREC", "AWS_", "PYTHON")  # only what the scenario sets
+    return {k: v for k, v in os.environ.items() if not k.startswith(ours)} | env
+
+
 def _spawn(scenario: Scenario, event_file: Path | None) -> None:
     argv = scenario.argv + ([str(event_file)] if event_file else [])
-    ours = ("LIVE", "TENCENTCLOUD", "LIVEREC", "AWS_", "PYTHON")  # only what the scenario sets
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)} | scenario.env
+    env = child_env(scenario.env)
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False)
     wall = (time.perf_counter() - start) * 1000
@@ -102,7 +107,7 @@ def _spawn(scenario: Scenario, event_file: Path | None) -> None:
         scenario.firsts.append(child["first_ms"])
 
 
-def _child(setting: str, module: str, path: list[Path]) -> tuple[list[str], dict[str, str]]:
+def child(setting: str, module: str, path: list[Path]) -> tuple[list[str], dict[str, str]]:
     """How a child starts: as deployed, only ``path`` and no bytecode written; in the dev venv, the repo."""
     if setting == "venv":
         return [sys.executable, str(CHILD), module], {"PYTHONPATH": str(ROOT)}
@@ -110,7 +115,7 @@ def _child(setting: str, module: str, path: list[Path]) -> tuple[list[str], dict
     return [sys.executable, "-S", str(CHILD), module], env
 
 
-def _deployed_code(tmp: Path, naive_zip: Path | None) -> dict[str, list[Path]]:
+def deployed_code(tmp: Path, naive_zip: Path | None) -> dict[str, list[Path]]:
     """What each stack runs from as deployed, for those that can: ours (unzipped), ours without its
     bytecode, the framework floor on our artifact's packages, the naive stack on the plain bundle."""
     found: dict[str, list[Path]] = {}
@@ -141,7 +146,7 @@ def _in_both(
     for setting, label in SETTINGS.items():
         runs_on = "ours" if kind == "secrets" else kind  # the same artifact, configured otherwise
         if setting == "venv" or runs_on in code:
-            argv, child_env = _child(setting, venv if setting == "venv" else deployed, code.get(runs_on, []))
+            argv, child_env = child(setting, venv if setting == "venv" else deployed, code.get(runs_on, []))
             out.append(Scenario(f"{name}, {label}", setting, kind, argv, env | child_env, function, expect))
     return out
 
@@ -150,7 +155,7 @@ def scenarios(
     tmp: Path, base: dict[str, str], aws: dict[str, str], functions: list[str], naive_zip: Path | None
 ) -> list[Scenario]:
     """Every scenario, each in the settings it can run in (as deployed needs the built bundles)."""
-    code = _deployed_code(tmp, naive_zip)
+    code = deployed_code(tmp, naive_zip)
     out = [
         Scenario("floor (python -c pass)", "floor", "floor", [sys.executable, "-c", "pass"], {}),
         Scenario("floor (the runner alone)", "floor", "floor", [sys.executable, "-S", str(CHILD)], {}),
@@ -159,7 +164,7 @@ def scenarios(
     out += _in_both(code, ("naive stack", "naive", "naive_handler", "bench.naive.handler"), naive_env)
     out += _in_both(code, (FRAMEWORK, "framework", "framework_floor", "bench.naive.framework_floor"), base)
     if "bare" in code:  # the same artifact without its bytecode: what devtools/precompile saves
-        argv, env = _child("deployed", "functions.realtime.handler", code["bare"])
+        argv, env = child("deployed", "functions.realtime.handler", code["bare"])
         name = "realtime, in-process store, as deployed without bytecode"
         out.append(Scenario(name, "bare", "ours", argv, base | env, "realtime", 201))
     stores = {"in-process store": base, "DynamoDB store": base | aws | {"LIVEREC_IDEMPOTENCY_TABLE": TABLE}}
@@ -198,7 +203,7 @@ def measure(runs: int, functions: list[str], naive_zip: Path | None) -> list[Sce
             for scenario in chosen:
                 event_file = None
                 if scenario.expect is not None:
-                    event = _event(scenario.function, f"{i}-{uuid.uuid4().hex[:8]}")
+                    event = sample_event(scenario.function, f"{i}-{uuid.uuid4().hex[:8]}")
                     event_file = tmp / "event.json"
                     event_file.write_text(json.dumps(event))
                 _spawn(scenario, event_file)
