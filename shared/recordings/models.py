@@ -87,8 +87,7 @@ class RecordingInput(RecordingOptions):
 class ScheduledRecordingInput(RecordingInput):
     """``POST /recordings/scheduled``: a window given by ``start`` and ``end`` (or ``duration``)."""
 
-    model_config = ConfigDict(defer_build=False)
-
+    # built on first use, as its bases are: the realtime function imports this module and never uses it
     start: TimeInput
 
 
