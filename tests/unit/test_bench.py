@@ -40,17 +40,17 @@ def test_rollout_programs_have_exactly_the_asked_number_of_occurrences(total: in
 
 
 def test_cold_start_events_are_unique_per_run_and_still_validly_signed() -> None:
-    from bench.cold_start import _event
+    from bench.cold_start import sample_event
     from devtools.events import LOCAL_CALLBACK_KEY
     from shared.webhooks.inbound import verify_callback
 
-    a, b = _event("webhooks", "run-a"), _event("webhooks", "run-b")
+    a, b = sample_event("webhooks", "run-a"), sample_event("webhooks", "run-b")
     body_a, body_b = json.loads(a["body"]), json.loads(b["body"])
     assert body_a["sequence"] != body_b["sequence"]  # a new stream-begin identity each run
     verify_callback(body_a, SecretStr(LOCAL_CALLBACK_KEY), now=body_a["t"] - 1)
-    created = _event("realtime", "run-c")
+    created = sample_event("realtime", "run-c")
     assert created["headers"]["idempotency-key"] == "bench-run-c"
-    naive_a, naive_b = _event(None, "run-d"), _event(None, "run-e")  # powertools keys on the body
+    naive_a, naive_b = sample_event(None, "run-d"), sample_event(None, "run-e")  # powertools keys on the body
     assert json.loads(naive_a["body"])["stream"] != json.loads(naive_b["body"])["stream"]
 
 
