@@ -16,8 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.recordings import tracking
 from shared.recordings.models import RecordingInput
@@ -106,21 +105,29 @@ def lookup_windows(gen: Generation, spans: Iterable[tuple[int, int]], now: float
     return windows
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     body: dict[str, Any]
     replayed: bool = False  # True when an earlier request's result is returned for the same key
     request_id: str | None = None  # Tencent's, for the create this request made
 
 
-@dataclass
 class RecordingService:
-    settings: Settings
-    adapter: LiveAdapter
-    ledger: Ledger
-    clock: Clock = system_clock
-    sleep: Sleep = time.sleep  # how the rollout's pacing waits, measured by ``monotonic``
-    monotonic: Clock = time.monotonic
+    def __init__(
+        self,
+        settings: Settings,
+        adapter: LiveAdapter,
+        ledger: Ledger,
+        clock: Clock = system_clock,
+        *,
+        sleep: Sleep = time.sleep,
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.adapter = adapter
+        self.ledger = ledger
+        self.clock = clock
+        self.sleep = sleep  # how the rollout's pacing waits, measured by ``monotonic``
+        self.monotonic = monotonic
 
     @property
     def generation(self) -> Generation:

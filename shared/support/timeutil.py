@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.support.errors import ConfigError, InvalidRequest, NotEnoughTime
 
@@ -133,8 +132,7 @@ def _parse_time(value: object, field: str) -> datetime:
 RESERVE = 2.0
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     """When the running function will be stopped (Lambda's context), on the monotonic clock.
 
     ``at`` None: no limit is known (tests, the local gateway). ``total``: the seconds the invocation had
@@ -144,7 +142,7 @@ class Deadline:
 
     at: float | None = None
     total: float | None = None
-    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
     def from_context(cls, context: Any) -> Deadline:

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import SecretStr
 from tencentcloud.common.sign import Sign
@@ -63,8 +62,7 @@ def tc3_signature(secret_key: SecretStr | str, date: str, service: str, string_t
     return signature
 
 
-@dataclass(frozen=True)
-class Tc3Signed:
+class Tc3Signed(NamedTuple):
     authorization: str
     timestamp: int
     date: str
