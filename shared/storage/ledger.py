@@ -27,7 +27,8 @@ The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.s
 the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import hashlib
 import json
@@ -177,6 +178,25 @@ class Claim:
         )
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
+    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    version: int = 0
+    unresolved: dict[str, int] = field(default_factory=dict)
+
+    def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> "Summary":
+        """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an
+        occurrence noted done is no longer unresolved."""
+        done = {k: end for k, end in (self.done | add).items() if k not in drop}
+        doubt = {
+            k: end for k, end in (self.unresolved | unresolved).items() if k not in drop and k not in done
+        }
+        return Summary(done, self.version + 1, doubt)
+
+
 class Ledger(Protocol):
     def claim(self, claim: Claim) -> Entry | None:
         """Own ``claim.key`` (returns None), or return the live entry already stored under it."""
@@ -239,25 +259,6 @@ class Ledger(Protocol):
     ) -> None:
         """Add settled (``add``) and unknown (``unresolved``) occurrences to a shard's summary (read as
         ``seen``); ``drop`` those whose window ended."""
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
-    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
-
-    done: dict[str, int] = field(default_factory=dict)
-    version: int = 0
-    unresolved: dict[str, int] = field(default_factory=dict)
-
-    def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> Summary:
-        """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an
-        occurrence noted done is no longer unresolved."""
-        done = {k: end for k, end in (self.done | add).items() if k not in drop}
-        doubt = {
-            k: end for k, end in (self.unresolved | unresolved).items() if k not in drop and k not in done
-        }
-        return Summary(done, self.version + 1, doubt)
 
 
 def ledger_key(kind: OriginKind, key: str) -> str:
