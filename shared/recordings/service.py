@@ -11,14 +11,14 @@ certainly not there. Where it cannot list, it never creates a second task on a g
 Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import time
 import uuid
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from shared.recordings import tracking
 from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
@@ -324,6 +324,8 @@ class RecordingService:
     def list(self, query: TaskQuery) -> dict[str, Any]:
         """One page of a stream's tasks: Tencent's list where the generation has one (``source``
         ``tencent``), else what liverec created, from the ledger (``source`` ``ledger``)."""
+        from shared.recordings import tracking  # the reads' module: the creates never load it
+
         if not self.lists_tasks:
             return tracking.list_from_ledger(self, query)
         page = self.adapter.list_tasks(query)
@@ -335,11 +337,15 @@ class RecordingService:
 
     def describe(self, task_id: str) -> dict[str, Any]:
         """``GET /recordings/{task_id}``: :func:`shared.recordings.tracking.describe`."""
+        from shared.recordings import tracking
+
         return tracking.describe(self, task_id)
 
     def keep_file(self, task_id: str, file: RecordFile) -> bool:
         """Keep a file Tencent recorded (its record-file callback) with the recording of ``task_id``; False
         when the ledger does not know the task (liverec did not create it)."""
+        from shared.recordings import tracking
+
         if not task_id.strip() or len(task_id) > tracking.MAX_TASK_ID:
             return False
         return self.ledger.add_file(self.settings.api.value, task_id, file, self.clock()) is not None

@@ -5,7 +5,8 @@
   timestamps are rejected with a message that says why.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import math
 import time
@@ -145,7 +146,7 @@ class Deadline(NamedTuple):
     monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
-    def from_context(cls, context: Any) -> Deadline:
+    def from_context(cls, context: Any) -> "Deadline":
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if not callable(remaining):
             return cls()

@@ -8,7 +8,8 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
   :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import importlib
 import time

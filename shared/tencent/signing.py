@@ -10,7 +10,8 @@ imported: the SDK's client, its ``requests`` stack and its generated models stay
 - fcgi ``md5(key + t)`` (also Tencent's callback signature, verified in ``shared.webhooks.inbound``).
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import hashlib
 from collections.abc import Mapping
