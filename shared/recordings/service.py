@@ -11,8 +11,7 @@ certainly not there. Where it cannot list, it never creates a second task on a g
 Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
+# No `from __future__ import annotations`: NamedTuple would compile each string annotation, every cold start.
 
 import time
 import uuid
