@@ -39,6 +39,7 @@ SAMPLES = {
 SETTINGS = {"deployed": "as deployed", "venv": "dev venv"}
 GOAL_RATIO = 0.4
 GOAL_RSS_MIB = 40.0
+GOAL_FLOOR_RATIO = 1.10  # realtime (in-process store) / the framework floor, as deployed
 FRAMEWORK = "framework floor (resolver + validation + one model)"
 # the realtime function's secrets as a deployment holds them: references resolved at run time (one SSM read
 # each, per container), the store on DynamoDB
@@ -227,14 +228,30 @@ def goals(chosen: list[Scenario], setting: str) -> list[Goal]:
         heaviest <= GOAL_RSS_MIB,
     )
     name, target = f"cold start vs naive, {label} (slowest function and store)", f"<= {GOAL_RATIO}x"
+    floor = [framework_goal(chosen)] if setting == "deployed" else []
     if not naive or not ours:
-        return [Goal(name, target, "not measured (no naive stack in this setting)", None), rss]
+        return [Goal(name, target, "not measured (no naive stack in this setting)", None), *floor, rss]
     worst, naive_ms = max(ours, key=lambda s: median(s.walls)), median(naive[0].walls)
     ratio = median(worst.walls) / naive_ms
     measured = f"{ratio:.2f}x ({worst.name.split(',')[0]}: {median(worst.walls):.0f} vs {naive_ms:.0f} ms"
     if framework:  # what the mandated stack alone costs, in the same run
         measured += f"; the framework floor alone is {median(framework[0].walls) / naive_ms:.2f}x"
-    return [Goal(name, target, measured + ")", ratio <= GOAL_RATIO), rss, *secrets_cost(chosen, setting)]
+    goal = Goal(name, target, measured + ")", ratio <= GOAL_RATIO)
+    return [goal, *floor, rss, *secrets_cost(chosen, setting)]
+
+
+def framework_goal(chosen: list[Scenario]) -> Goal:
+    """The realtime function (in-process store) against the framework floor, as deployed: what liverec
+    adds to the stack the design card mandates, median wall over median wall in this run."""
+    name = "cold start vs the framework floor, as deployed (realtime, in-process store)"
+    target = f"<= {GOAL_FLOOR_RATIO:.2f}x"
+    ours = [s for s in _pick(chosen, "deployed", "ours") if s.name.startswith("realtime, in-process store")]
+    framework = _pick(chosen, "deployed", "framework")
+    if not ours or not framework or not ours[0].walls or not framework[0].walls:
+        return Goal(name, target, "not measured (no artifact: run make package)", None)
+    ours_ms, floor_ms = median(ours[0].walls), median(framework[0].walls)
+    ratio = ours_ms / floor_ms
+    return Goal(name, target, f"{ratio:.2f}x ({ours_ms:.0f} vs {floor_ms:.0f} ms)", ratio <= GOAL_FLOOR_RATIO)
 
 
 def secrets_cost(chosen: list[Scenario], setting: str) -> list[Goal]:
