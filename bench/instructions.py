@@ -7,7 +7,7 @@ only the unzipped artifact on the path, no bytecode written, against the emulato
 Instructions of the whole process (interpreter start included) do not move with the machine's load as wall
 time does, so a small change shows. *import* is a run that leaves right after importing the handler;
 *first request* is a run that also serves the sample, minus that; hash randomisation is fixed (the counts
-repeat to within a few thousand instructions). Prints the counts and the ratio ours / floor."""
+repeat to within about 1 M a run). Prints the counts and the ratio ours / floor."""
 
 from __future__ import annotations
 
