@@ -1,6 +1,7 @@
 """``POST /recordings/realtime``: start a highlight recording now, for ``duration`` seconds (default 300)."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): the resolver reads
+# the route's signature on the first request, and would compile each string annotation to evaluate it.
 
 from typing import Annotated, Any
 

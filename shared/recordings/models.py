@@ -4,7 +4,8 @@ The rules of the configured generation turn an input into a :class:`~shared.tenc
 (the effective window and warnings) that an adapter puts on the wire.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): pydantic would
+# compile each string annotation to evaluate it, on every cold start.
 
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -87,8 +88,7 @@ class RecordingInput(RecordingOptions):
 class ScheduledRecordingInput(RecordingInput):
     """``POST /recordings/scheduled``: a window given by ``start`` and ``end`` (or ``duration``)."""
 
-    model_config = ConfigDict(defer_build=False)
-
+    # built on first use, as its bases are: the realtime function imports this module and never uses it
     start: TimeInput
 
 

@@ -11,15 +11,13 @@ certainly not there. Where it cannot list, it never creates a second task on a g
 Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple would compile each string annotation, every cold start.
 
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from shared.recordings import tracking
 from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
@@ -106,21 +104,29 @@ def lookup_windows(gen: Generation, spans: Iterable[tuple[int, int]], now: float
     return windows
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     body: dict[str, Any]
     replayed: bool = False  # True when an earlier request's result is returned for the same key
     request_id: str | None = None  # Tencent's, for the create this request made
 
 
-@dataclass
 class RecordingService:
-    settings: Settings
-    adapter: LiveAdapter
-    ledger: Ledger
-    clock: Clock = system_clock
-    sleep: Sleep = time.sleep  # how the rollout's pacing waits, measured by ``monotonic``
-    monotonic: Clock = time.monotonic
+    def __init__(
+        self,
+        settings: Settings,
+        adapter: LiveAdapter,
+        ledger: Ledger,
+        clock: Clock = system_clock,
+        *,
+        sleep: Sleep = time.sleep,
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.adapter = adapter
+        self.ledger = ledger
+        self.clock = clock
+        self.sleep = sleep  # how the rollout's pacing waits, measured by ``monotonic``
+        self.monotonic = monotonic
 
     @property
     def generation(self) -> Generation:
@@ -317,6 +323,8 @@ class RecordingService:
     def list(self, query: TaskQuery) -> dict[str, Any]:
         """One page of a stream's tasks: Tencent's list where the generation has one (``source``
         ``tencent``), else what liverec created, from the ledger (``source`` ``ledger``)."""
+        from shared.recordings import tracking  # the reads' module: the creates never load it
+
         if not self.lists_tasks:
             return tracking.list_from_ledger(self, query)
         page = self.adapter.list_tasks(query)
@@ -328,11 +336,15 @@ class RecordingService:
 
     def describe(self, task_id: str) -> dict[str, Any]:
         """``GET /recordings/{task_id}``: :func:`shared.recordings.tracking.describe`."""
+        from shared.recordings import tracking
+
         return tracking.describe(self, task_id)
 
     def keep_file(self, task_id: str, file: RecordFile) -> bool:
         """Keep a file Tencent recorded (its record-file callback) with the recording of ``task_id``; False
         when the ledger does not know the task (liverec did not create it)."""
+        from shared.recordings import tracking
+
         if not task_id.strip() or len(task_id) > tracking.MAX_TASK_ID:
             return False
         return self.ledger.add_file(self.settings.api.value, task_id, file, self.clock()) is not None

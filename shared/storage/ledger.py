@@ -27,14 +27,14 @@ The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.s
 the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
 from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
@@ -150,17 +150,32 @@ class StreamPage(NamedTuple):
     after: tuple[int, str] | None  # (start, key) of the last entry, when more may follow
 
 
-@dataclass(frozen=True)
+# Claim and Summary are plain classes, never changed once built: a frozen dataclass costs about 3 M
+# instructions to define (it execs each method it generates), on every cold start.
+
+
 class Claim:
     """What ``claim`` asks for; ``owner`` is fresh per claim."""
 
-    key: str
-    fingerprint: str
-    origin: Origin
-    now: float
-    lease_until: float
-    recording: Recording  # the plan: what a reconciler looks for if this claim's holder dies
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    __slots__ = ("fingerprint", "key", "lease_until", "now", "origin", "owner", "recording")
+
+    def __init__(  # noqa: PLR0917 - positional, as the callers build it
+        self,
+        key: str,
+        fingerprint: str,
+        origin: Origin,
+        now: float,
+        lease_until: float,
+        recording: Recording,  # the plan: what a reconciler looks for if this claim's holder dies
+        owner: str | None = None,
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.origin = origin
+        self.now = now
+        self.lease_until = lease_until
+        self.recording = recording
+        self.owner = uuid.uuid4().hex if owner is None else owner
 
     def entry(self) -> Entry:
         return Entry(
@@ -175,6 +190,39 @@ class Claim:
             recording=self.recording,
             updated_at=self.now,
         )
+
+
+class Summary:
+    """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
+    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
+
+    __slots__ = ("done", "unresolved", "version")
+
+    def __init__(
+        self, done: dict[str, int] | None = None, version: int = 0, unresolved: dict[str, int] | None = None
+    ) -> None:
+        self.done: dict[str, int] = {} if done is None else done
+        self.version = version
+        self.unresolved: dict[str, int] = {} if unresolved is None else unresolved
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Summary):
+            return NotImplemented
+        return (self.done, self.version, self.unresolved) == (other.done, other.version, other.unresolved)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and its dicts are not hashable
+
+    def __repr__(self) -> str:
+        return f"Summary(done={self.done!r}, version={self.version!r}, unresolved={self.unresolved!r})"
+
+    def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> "Summary":
+        """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an
+        occurrence noted done is no longer unresolved."""
+        done = {k: end for k, end in (self.done | add).items() if k not in drop}
+        doubt = {
+            k: end for k, end in (self.unresolved | unresolved).items() if k not in drop and k not in done
+        }
+        return Summary(done, self.version + 1, doubt)
 
 
 class Ledger(Protocol):
@@ -239,25 +287,6 @@ class Ledger(Protocol):
     ) -> None:
         """Add settled (``add``) and unknown (``unresolved``) occurrences to a shard's summary (read as
         ``seen``); ``drop`` those whose window ended."""
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
-    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
-
-    done: dict[str, int] = field(default_factory=dict)
-    version: int = 0
-    unresolved: dict[str, int] = field(default_factory=dict)
-
-    def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> Summary:
-        """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an
-        occurrence noted done is no longer unresolved."""
-        done = {k: end for k, end in (self.done | add).items() if k not in drop}
-        doubt = {
-            k: end for k, end in (self.unresolved | unresolved).items() if k not in drop and k not in done
-        }
-        return Summary(done, self.version + 1, doubt)
 
 
 def ledger_key(kind: OriginKind, key: str) -> str:

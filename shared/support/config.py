@@ -4,7 +4,8 @@ Nothing is read at import time. ``get_settings()`` validates on first use and ca
 ``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): pydantic would
+# compile each string annotation to evaluate it, on every cold start.
 
 import os
 import threading
@@ -204,7 +205,7 @@ class Settings(BaseModel):
         return self
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         """Build from an environment mapping (``os.environ`` by default); raise one clear ConfigError."""
         source = os.environ if env is None else env
         raw: dict[str, Any] = {}

@@ -10,6 +10,9 @@ is ambiguous (it may have been applied). So an idle connection is reused only wh
   an idle connection meanwhile without a FIN.
 
 A connection that cannot be opened raises :class:`ConnectFailed`: nothing was sent, so a retry is safe.
+A host name that is plain ASCII (any DNS name or IP address) is resolved, and named in TLS's SNI, by its
+ASCII bytes, which is what the ``idna`` codec would make of it: a ``str`` host would import
+``encodings.idna`` (with ``unicodedata`` and ``stringprep``) on every cold start's first connection.
 Thread-safe; standard library only.
 """
 
@@ -44,6 +47,7 @@ class Pool:
     ) -> None:
         self.https = scheme == "https"
         self.host = host
+        self._wire_host = ascii_host(host)
         self.port = port
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -67,7 +71,7 @@ class Pool:
                 conn.close()
         conn = self._new()
         try:
-            conn.connect()
+            connect(conn, self._wire_host)
             if conn.sock is not None:
                 conn.sock.settimeout(self.read_timeout)
         except OSError as exc:  # refused, unreachable, DNS failure, TCP or TLS timeout: nothing was sent
@@ -100,6 +104,30 @@ class Pool:
         return http.client.HTTPSConnection(
             self.host, self.port, timeout=self.connect_timeout, context=context
         )
+
+
+def ascii_host(host: str) -> bytes | None:
+    """``host`` as the ``idna`` codec encodes it when that is its ASCII bytes unchanged: ASCII, and no label
+    empty (but a trailing dot's) or over 63 characters. None otherwise (the ``str`` is resolved as given)."""
+    labels = host.split(".")
+    if not host.isascii() or not all(0 < len(label) < 64 for label in labels[:-1]) or len(labels[-1]) >= 64:
+        return None
+    return host.encode("ascii") if host else None
+
+
+def connect(conn: http.client.HTTPConnection, wire_host: bytes | None) -> None:
+    """``conn.connect()``, with ``wire_host`` (when given) in place of its host while it connects: the
+    address resolved and, over TLS, the SNI name. Restored once connected: a ``Host`` header made from it
+    later reads the name as given."""
+    if wire_host is None:
+        conn.connect()
+        return
+    host = conn.host
+    conn.host = wire_host  # type: ignore[assignment]  # passed through to getaddrinfo and ssl as is
+    try:
+        conn.connect()
+    finally:
+        conn.host = host
 
 
 def still_open(conn: http.client.HTTPConnection) -> bool:

@@ -5,14 +5,14 @@
   timestamps are rejected with a message that says why.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.support.errors import ConfigError, InvalidRequest, NotEnoughTime
 
@@ -133,8 +133,7 @@ def _parse_time(value: object, field: str) -> datetime:
 RESERVE = 2.0
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     """When the running function will be stopped (Lambda's context), on the monotonic clock.
 
     ``at`` None: no limit is known (tests, the local gateway). ``total``: the seconds the invocation had
@@ -144,10 +143,10 @@ class Deadline:
 
     at: float | None = None
     total: float | None = None
-    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
-    def from_context(cls, context: Any) -> Deadline:
+    def from_context(cls, context: Any) -> "Deadline":
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if not callable(remaining):
             return cls()

@@ -8,13 +8,13 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
   :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import importlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from shared.support import secrets
 from shared.support.config import LiveApi, Settings
@@ -35,17 +35,15 @@ Sleep = Callable[[float], None]
 SESSION_VARS = ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN")
 
 
-@dataclass(frozen=True)
-class WireRequest:
+class WireRequest(NamedTuple):
     """What an adapter puts on the wire for one call, before signing: the action and its parameters
     in the order Tencent's page documents them. Pure data, so tests can compare it with Tencent's examples."""
 
     action: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """Backoff for ``RequestLimitExceeded`` only: the request was refused, so a retry cannot duplicate."""
 
     attempts: int = 4

@@ -10,7 +10,8 @@ lists in Tencent's SDKs; where a value is our choice, its comment says so.
 It reads only the configuration (the bottom layer): every layer above may read it.
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 from datetime import timedelta
 from typing import Literal, NamedTuple

@@ -10,13 +10,13 @@ imported: the SDK's client, its ``requests`` stack and its generated models stay
 - fcgi ``md5(key + t)`` (also Tencent's callback signature, verified in ``shared.webhooks.inbound``).
 """
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import SecretStr
 from tencentcloud.common.sign import Sign
@@ -63,8 +63,7 @@ def tc3_signature(secret_key: SecretStr | str, date: str, service: str, string_t
     return signature
 
 
-@dataclass(frozen=True)
-class Tc3Signed:
+class Tc3Signed(NamedTuple):
     authorization: str
     timestamp: int
     date: str

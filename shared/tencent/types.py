@@ -2,7 +2,8 @@
 immutable data (named tuples: cheap to define on a cold start), shared by every generation; the recording
 domain builds plans, the adapters put them on the wire."""
 
-from __future__ import annotations
+# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
+# compile each string annotation to evaluate it, on every cold start.
 
 from datetime import datetime
 from enum import StrEnum

@@ -40,17 +40,17 @@ def test_rollout_programs_have_exactly_the_asked_number_of_occurrences(total: in
 
 
 def test_cold_start_events_are_unique_per_run_and_still_validly_signed() -> None:
-    from bench.cold_start import _event
+    from bench.cold_start import sample_event
     from devtools.events import LOCAL_CALLBACK_KEY
     from shared.webhooks.inbound import verify_callback
 
-    a, b = _event("webhooks", "run-a"), _event("webhooks", "run-b")
+    a, b = sample_event("webhooks", "run-a"), sample_event("webhooks", "run-b")
     body_a, body_b = json.loads(a["body"]), json.loads(b["body"])
     assert body_a["sequence"] != body_b["sequence"]  # a new stream-begin identity each run
     verify_callback(body_a, SecretStr(LOCAL_CALLBACK_KEY), now=body_a["t"] - 1)
-    created = _event("realtime", "run-c")
+    created = sample_event("realtime", "run-c")
     assert created["headers"]["idempotency-key"] == "bench-run-c"
-    naive_a, naive_b = _event(None, "run-d"), _event(None, "run-e")  # powertools keys on the body
+    naive_a, naive_b = sample_event(None, "run-d"), sample_event(None, "run-e")  # powertools keys on the body
     assert json.loads(naive_a["body"])["stream"] != json.loads(naive_b["body"])["stream"]
 
 
@@ -67,15 +67,20 @@ def test_the_cold_start_goals_take_the_slowest_of_ours_and_quote_the_framework_f
         _scenario("realtime, in-process store, as deployed without bytecode", "bare", "ours", 900),
         _scenario("realtime, in-process store, dev venv", "venv", "ours", 250),
     ]
-    ratio, rss = cold_goals(chosen, "deployed")
+    ratio, floor, rss = cold_goals(chosen, "deployed")
     assert ratio.met is True  # 0.30x; the row without bytecode is not a deployed setting
     assert ratio.measured == "0.30x (webhooks: 300 vs 1000 ms; the framework floor alone is 0.15x)"
+    assert floor.name == "cold start vs the framework floor, as deployed (realtime, in-process store)"
+    assert floor.met is False and floor.measured == "1.33x (200 vs 150 ms)"  # realtime, not the slowest
     assert rss.met is False and rss.measured == "41.0 MiB"  # the naive stack's RSS is not ours
     unmeasured, venv_rss = cold_goals(chosen, "venv")  # no naive stack in the dev venv here
     assert unmeasured.met is None and "not measured" in unmeasured.measured
     assert venv_rss.met is True
     table_rows = rows(chosen)
     assert [r[0] for r in table_rows][-1] == "realtime, in-process store, dev venv"
+    close = [_scenario("framework floor, as deployed", "deployed", "framework", 400)]
+    close.append(_scenario("realtime, in-process store, as deployed", "deployed", "ours", 436))
+    assert cold_goals(close, "deployed")[1].met is True  # 1.09x: within 1.10x of the floor
     assert table_rows[2][-1] == "0.20" and table_rows[-1][-1] == "—"  # wall / naive of its own setting
 
 
@@ -129,7 +134,8 @@ def test_secrets_in_ssm_are_measured_beside_the_same_function_and_not_in_the_rat
         _scenario("realtime, DynamoDB store, secrets in SSM, as deployed", "deployed", "secrets", 2000),
     ]
     chosen[1].firsts, chosen[2].firsts = [30.0], [45.0]
-    ratio, _, cost = cold_goals(chosen, "deployed")
+    ratio, floor, _, cost = cold_goals(chosen, "deployed")
+    assert floor.met is None and "not measured" in floor.measured  # no framework floor in this run
     assert ratio.measured.startswith("0.20x (realtime: 200 vs 1000 ms")  # the slowest of ours, not secrets
     assert cost.met is None and cost.measured == "+15 ms first request, +1800 ms wall (realtime)"
 

@@ -4,6 +4,9 @@ sent on a dead connection would fail after sending, which is ambiguous)."""
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,3 +104,63 @@ def test_the_pool_keeps_at_most_max_idle(server: Server) -> None:
     for conn in conns:
         pool.release(conn)
     assert len(pool.idle) == 2
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "live.tencentcloudapi.com",
+        "127.0.0.1",
+        "::1",
+        "localhost.",
+        "a" * 63 + ".com",
+        "",
+        "a..b",
+        "a" * 64,
+        "a" * 64 + ".com",
+        "bücher.example",
+    ],
+)
+def test_an_ascii_host_goes_out_as_the_idna_codec_would_encode_it(host: str) -> None:
+    try:
+        encoded: bytes | None = host.encode("idna")
+    except UnicodeError:
+        encoded = None
+    expected = encoded if host.isascii() and encoded else None
+    assert keepalive.ascii_host(host) == expected
+
+
+def test_an_ascii_host_is_resolved_and_named_in_sni_by_its_bytes(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolved: list[object] = []
+    real = socket.create_connection
+
+    def create_connection(address: tuple[object, int], *args: Any) -> socket.socket:
+        resolved.append(address[0])
+        return real(("127.0.0.1", server.port), *args)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    named: list[object] = []
+
+    def wrap_socket(sock: socket.socket, server_hostname: object = None) -> socket.socket:
+        named.append(server_hostname)  # the SNI name; the socket stays plain (the server speaks HTTP)
+        return sock
+
+    pool = Pool("https", "live.example.com", 443, connect_timeout=5, read_timeout=5)
+    pool._ssl = ssl.create_default_context()
+    monkeypatch.setattr(pool._ssl, "wrap_socket", wrap_socket)
+    conn = pool.acquire()
+    assert resolved == [b"live.example.com"] and named == [b"live.example.com"]
+    assert conn.host == "live.example.com"  # as given again once connected
+    conn.close()
+
+
+def test_the_first_connection_does_not_import_the_idna_codec(server: Server) -> None:
+    code = (
+        "import sys; from shared.support.keepalive import Pool; "
+        f"Pool('http', '127.0.0.1', {server.port}, connect_timeout=5, read_timeout=5).acquire().close(); "
+        "print('encodings.idna' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
