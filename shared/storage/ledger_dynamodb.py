@@ -276,9 +276,8 @@ class DynamoDBLedger:
         return StreamPage(kept, (last.recording.start, last.key) if more and last is not None else None)
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
-        found = {shard: Summary() for shard in shards}
-        found.update(summary_of(item, now) for item in self.table.batch_get(summary_ids(found)))
-        return found
+        wanted = list(dict.fromkeys(shards))
+        return summaries(wanted, self.table.batch_get(summary_ids(wanted)), now)
 
     def note_settled(
         self,
@@ -328,6 +327,13 @@ def summary_ids(shards: Iterable[str]) -> list[str]:
 
 def is_summary(item: dict[str, Any]) -> bool:
     return str(item["id"]["S"]).startswith(PROGRESS)
+
+
+def summaries(shards: Iterable[str], items: Iterable[dict[str, Any]], now: float) -> dict[str, Summary]:
+    """Each shard's summary from the summary items read (a shard without one: empty)."""
+    found = {shard: Summary() for shard in shards}
+    found.update(summary_of(item, now) for item in items)
+    return found
 
 
 def summary_of(item: dict[str, Any], now: float) -> tuple[str, Summary]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
 from shared.storage.ledger import Ledger, Summary
-from shared.storage.ledger_dynamodb import DynamoDBLedger, is_summary, summary_ids, summary_of
+from shared.storage.ledger_dynamodb import DynamoDBLedger, is_summary, summaries, summary_ids
 from shared.storage.program_store import MAX_PROGRAMS, StoredProgram, too_many
 from shared.support.errors import IdempotencyStoreUnavailable
 
@@ -89,14 +89,10 @@ class DynamoDBProgramStore:
     ) -> tuple[list[StoredProgram], dict[str, Summary]]:
         if not isinstance(ledger, DynamoDBLedger) or ledger.table.name != self.table.name:
             return self.all(), ledger.settled(shards, now)
-        settled = {shard: Summary() for shard in shards}
-        programs: dict[str, Any] = {}
-        for item in self.table.batch_get([ITEM["id"]["S"], *summary_ids(settled)]):
-            if is_summary(item):
-                settled.update([summary_of(item, now)])
-            else:
-                programs = _programs(item)
-        return _listed(programs), settled
+        wanted = list(dict.fromkeys(shards))
+        items = self.table.batch_get([ITEM["id"]["S"], *summary_ids(wanted)])
+        programs = next((_programs(item) for item in items if not is_summary(item)), {})
+        return _listed(programs), summaries(wanted, (item for item in items if is_summary(item)), now)
 
     def delete(self, name: str) -> StoredProgram | None:
         try:
