@@ -31,21 +31,24 @@ from shared.storage.ledger import (
     task_ref,
 )
 from shared.storage.ledger_items import (
+    PROGRESS,
+    PROGRESS_TTL,
     REC,
     claim_item,
     entry_of,
     file_attr,
+    joined,
     number,
     recording_attrs,
     stream_ref,
+    summaries,
+    summary_ids,
     ttl,
 )
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
 
 TASK = "task#"
-PROGRESS = "prog#"
-PROGRESS_TTL = 7 * 86400
 STREAM_INDEX = "stream-index"
 
 
@@ -293,7 +296,7 @@ class DynamoDBLedger:
         for _ in range(5):
             merged = seen.merged(add, unresolved or {}, drop)
             values = {
-                ":done": {"S": _joined(merged.done)},
+                ":done": {"S": joined(merged.done)},
                 ":next": {"N": str(merged.version)},
                 ":seen": {"N": str(seen.version)},
                 ":e": ttl(now + PROGRESS_TTL),
@@ -301,7 +304,7 @@ class DynamoDBLedger:
             # occurrences in doubt are rare: the attribute exists only while there are some
             update = "SET done = :done, version = :next, expiration = :e"
             if merged.unresolved:
-                values[":doubt"] = {"S": _joined(merged.unresolved)}
+                values[":doubt"] = {"S": joined(merged.unresolved)}
                 update += ", unresolved = :doubt"
             else:
                 update += " REMOVE unresolved"
@@ -318,37 +321,3 @@ class DynamoDBLedger:
                 (seen,) = self.settled([shard], now).values()  # another tick wrote meanwhile: merge again
         # a summary left behind only costs the next tick a read of those entries
         logger.warning("the rollout summary of a shard kept changing; not updated", extra={"shard": shard})
-
-
-def summary_ids(shards: Iterable[str]) -> list[str]:
-    """The ids of the summary items of ``shards``."""
-    return [PROGRESS + shard for shard in shards]
-
-
-def is_summary(item: dict[str, Any]) -> bool:
-    return str(item["id"]["S"]).startswith(PROGRESS)
-
-
-def summaries(shards: Iterable[str], items: Iterable[dict[str, Any]], now: float) -> dict[str, Summary]:
-    """Each shard's summary from the summary items read (a shard without one: empty)."""
-    found = {shard: Summary() for shard in shards}
-    found.update(summary_of(item, now) for item in items)
-    return found
-
-
-def summary_of(item: dict[str, Any], now: float) -> tuple[str, Summary]:
-    """A summary item read back: its shard and what it holds (nothing once expired; the version stays, for
-    the next conditional write)."""
-    shard, version = str(item["id"]["S"]).removeprefix(PROGRESS), int(item["version"]["N"])
-    if float(item["expiration"]["N"]) <= now:
-        return shard, Summary({}, version)
-    return shard, Summary(_ends(item["done"]["S"]), version, _ends(item.get("unresolved", {}).get("S", "")))
-
-
-def _ends(joined: str) -> dict[str, int]:
-    """A summary string (``<key>@<end>,...``) read back."""
-    return {key: int(end) for key, _, end in (part.partition("@") for part in joined.split(",") if part)}
-
-
-def _joined(ends: dict[str, int]) -> str:
-    return ",".join(f"{key}@{end}" for key, end in sorted(ends.items()))

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
-from shared.storage.ledger import Claim, Entry, Origin, RecordFile, Recording
+from shared.storage.ledger import Claim, Entry, Origin, RecordFile, Recording, Summary
 
 REC = "rec#"  # a recording's item: REC + its origin key
+PROGRESS = "prog#"  # a rollout summary's item: PROGRESS + its shard
+PROGRESS_TTL = 7 * 86400
 
 
 def number(value: float) -> dict[str, str]:
@@ -145,3 +148,37 @@ def entry_of(item: dict[str, Any]) -> Entry:
         updated_at=float(item["updated_at"]["N"]),
         files=files_of(item),
     )
+
+
+def summary_ids(shards: Iterable[str]) -> list[str]:
+    """The ids of the summary items of ``shards``."""
+    return [PROGRESS + shard for shard in shards]
+
+
+def is_summary(item: dict[str, Any]) -> bool:
+    return str(item["id"]["S"]).startswith(PROGRESS)
+
+
+def summaries(shards: Iterable[str], items: Iterable[dict[str, Any]], now: float) -> dict[str, Summary]:
+    """Each shard's summary from the summary items read (a shard without one: empty)."""
+    found = {shard: Summary() for shard in shards}
+    found.update(summary_of(item, now) for item in items)
+    return found
+
+
+def summary_of(item: dict[str, Any], now: float) -> tuple[str, Summary]:
+    """A summary item read back: its shard and what it holds (nothing once expired; the version stays, for
+    the next conditional write)."""
+    shard, version = str(item["id"]["S"]).removeprefix(PROGRESS), int(item["version"]["N"])
+    if float(item["expiration"]["N"]) <= now:
+        return shard, Summary({}, version)
+    return shard, Summary(ends(item["done"]["S"]), version, ends(item.get("unresolved", {}).get("S", "")))
+
+
+def ends(joined: str) -> dict[str, int]:
+    """A summary string (``<key>@<end>,...``) read back."""
+    return {key: int(end) for key, _, end in (part.partition("@") for part in joined.split(",") if part)}
+
+
+def joined(ends: dict[str, int]) -> str:
+    return ",".join(f"{key}@{end}" for key, end in sorted(ends.items()))

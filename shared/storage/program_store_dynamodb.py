@@ -13,7 +13,8 @@ from typing import Any
 
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
 from shared.storage.ledger import Ledger, Summary
-from shared.storage.ledger_dynamodb import DynamoDBLedger, is_summary, summaries, summary_ids
+from shared.storage.ledger_dynamodb import DynamoDBLedger
+from shared.storage.ledger_items import is_summary, summaries, summary_ids
 from shared.storage.program_store import MAX_PROGRAMS, StoredProgram, too_many
 from shared.support.errors import IdempotencyStoreUnavailable
 
