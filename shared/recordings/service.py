@@ -11,12 +11,10 @@ certainly not there. Where it cannot list, it never creates a second task on a g
 Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
-# No `from __future__ import annotations`: NamedTuple would compile each string annotation, every cold start.
-
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
@@ -43,6 +41,7 @@ from shared.support.errors import (
     OutcomeUnresolved,
 )
 from shared.support.observability import logger
+from shared.support.records import Record
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, from_unix, isoformat, system_clock, to_unix
 from shared.tencent.adapter import LiveAdapter, Sleep
 from shared.tencent.generations import Generation, generation
@@ -104,7 +103,8 @@ def lookup_windows(gen: Generation, spans: Iterable[tuple[int, int]], now: float
     return windows
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
+    __slots__ = ()
     body: dict[str, Any]
     replayed: bool = False  # True when an earlier request's result is returned for the same key
     request_id: str | None = None  # Tencent's, for the create this request made

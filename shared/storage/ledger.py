@@ -27,17 +27,15 @@ The in-process :class:`MemoryLedger` serves tests and local runs; :mod:`shared.s
 the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path imports boto3.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
-
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
+from shared.support.records import Record
 from shared.support.timeutil import from_unix, isoformat
 
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
@@ -57,9 +55,10 @@ def retain_until(now: float, end: float | None) -> float:
     return max(now + MIN_RETENTION, (end if end is not None else now) + AFTER_END)
 
 
-class Origin(NamedTuple):
+class Origin(Record):
     """What asked for a recording: ``kind``, and the program or callback rule by ``name`` where there is one."""
 
+    __slots__ = ()
     kind: OriginKind
     name: str | None = None
 
@@ -67,9 +66,10 @@ class Origin(NamedTuple):
         return {"kind": self.kind, "name": self.name}
 
 
-class Recording(NamedTuple):
+class Recording(Record):
     """A recording as liverec asked for it: planned (``task_id`` None) or created. Times are UNIX seconds."""
 
+    __slots__ = ()
     api: str
     mode: str
     stream: str
@@ -111,10 +111,11 @@ class Recording(NamedTuple):
         }
 
 
-class RecordFile(NamedTuple):
+class RecordFile(Record):
     """A file Tencent recorded for a task (its record-file callback, event 100). Times are UNIX seconds;
     ``received`` is when the callback first arrived."""
 
+    __slots__ = ()
     file_id: str
     url: str
     format: str | None
@@ -125,7 +126,8 @@ class RecordFile(NamedTuple):
     received: float
 
 
-class Entry(NamedTuple):
+class Entry(Record):
+    __slots__ = ()
     key: str
     state: State
     fingerprint: str
@@ -143,9 +145,10 @@ class Entry(NamedTuple):
         return self.state == "in_progress" and self.lease_until > now
 
 
-class StreamPage(NamedTuple):
+class StreamPage(Record):
     """One page of a stream's created recordings, by start; ``after`` resumes after the last one."""
 
+    __slots__ = ()
     entries: list[Entry]
     after: tuple[int, str] | None  # (start, key) of the last entry, when more may follow
 

@@ -5,16 +5,14 @@
   timestamps are rejected with a message that says why.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
-
 import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
 from shared.support.errors import ConfigError, InvalidRequest, NotEnoughTime
+from shared.support.records import Record
 
 CST = timezone(timedelta(hours=8), "CST")
 CST_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -133,7 +131,7 @@ def _parse_time(value: object, field: str) -> datetime:
 RESERVE = 2.0
 
 
-class Deadline(NamedTuple):
+class Deadline(Record):
     """When the running function will be stopped (Lambda's context), on the monotonic clock.
 
     ``at`` None: no limit is known (tests, the local gateway). ``total``: the seconds the invocation had
@@ -141,6 +139,7 @@ class Deadline(NamedTuple):
     out of time.
     """
 
+    __slots__ = ()
     at: float | None = None
     total: float | None = None
     monotonic: Callable[[], float] = time.monotonic

@@ -8,13 +8,10 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
   :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
-
 import importlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from shared.support import secrets
 from shared.support.config import LiveApi, Settings
@@ -27,6 +24,7 @@ from shared.support.errors import (
     TencentInputError,
     TencentUnavailable,
 )
+from shared.support.records import Record
 from shared.support.timeutil import Clock, system_clock
 from shared.tencent.generations import check, generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
@@ -35,17 +33,19 @@ Sleep = Callable[[float], None]
 SESSION_VARS = ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN")
 
 
-class WireRequest(NamedTuple):
+class WireRequest(Record):
     """What an adapter puts on the wire for one call, before signing: the action and its parameters
     in the order Tencent's page documents them. Pure data, so tests can compare it with Tencent's examples."""
 
+    __slots__ = ()
     action: str
     params: dict[str, Any]
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Record):
     """Backoff for ``RequestLimitExceeded`` only: the request was refused, so a retry cannot duplicate."""
 
+    __slots__ = ()
     attempts: int = 4
     base_delay: float = 0.25
     max_delay: float = 2.0

@@ -10,14 +10,12 @@ lists in Tencent's SDKs; where a value is our choice, its comment says so.
 It reads only the configuration (the bottom layer): every layer above may read it.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
-
 from datetime import timedelta
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import ConfigError
+from shared.support.records import Record
 
 ONE_DAY = timedelta(days=1)
 # API 3.0 codes that refuse the request itself, which a retry cannot change (UnknownParameter is not one:
@@ -27,7 +25,8 @@ API3_INPUT_CODES = frozenset(
 )
 
 
-class Generation(NamedTuple):
+class Generation(Record):
+    __slots__ = ()
     api: LiveApi
     adapter: str  # "module:Class" under shared.tencent, imported only when this generation is configured
     credentials: Literal["tencentcloud", "fcgi"]  # SecretId/SecretKey, or the fcgi appid and key

@@ -10,16 +10,15 @@ imported: the SDK's client, its ``requests`` stack and its generated models stay
 - fcgi ``md5(key + t)`` (also Tencent's callback signature, verified in ``shared.webhooks.inbound``).
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
-
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import SecretStr
 from tencentcloud.common.sign import Sign
+
+from shared.support.records import Record
 
 HmacMethod = Literal["HmacSHA1", "HmacSHA256"]
 TC3_ALGORITHM = "TC3-HMAC-SHA256"
@@ -63,7 +62,8 @@ def tc3_signature(secret_key: SecretStr | str, date: str, service: str, string_t
     return signature
 
 
-class Tc3Signed(NamedTuple):
+class Tc3Signed(Record):
+    __slots__ = ()
     authorization: str
     timestamp: int
     date: str

@@ -1,15 +1,12 @@
 """What an adapter is given and gives back: the plan of one create, and tasks as Tencent lists them. Plain
-immutable data (named tuples: cheap to define on a cold start), shared by every generation; the recording
-domain builds plans, the adapters put them on the wire."""
-
-# Annotations are objects here, not strings (no `from __future__ import annotations`): typing.NamedTuple would
-# compile each string annotation to evaluate it, on every cold start.
+immutable records (``shared.support.records``), shared by every generation; the recording domain builds
+plans, the adapters put them on the wire."""
 
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from shared.support.config import LiveApi
+from shared.support.records import Record
 
 
 class Mode(StrEnum):
@@ -17,9 +14,10 @@ class Mode(StrEnum):
     REALTIME = "realtime"
 
 
-class RecordingPlan(NamedTuple):
+class RecordingPlan(Record):
     """What will be asked of Tencent: the effective window, the options, and what we changed."""
 
+    __slots__ = ()
     api: LiveApi
     mode: Mode
     stream: str
@@ -37,14 +35,16 @@ class RecordingPlan(NamedTuple):
     warnings: tuple[str, ...] = ()
 
 
-class CreatedTask(NamedTuple):
+class CreatedTask(Record):
+    __slots__ = ()
     task_id: str
     api: LiveApi
     request_id: str | None
     plan: RecordingPlan
 
 
-class TaskInfo(NamedTuple):
+class TaskInfo(Record):
+    __slots__ = ()
     task_id: str
     stream: str | None
     domain: str | None = None
@@ -56,7 +56,8 @@ class TaskInfo(NamedTuple):
     status: str | None = None
 
 
-class TaskQuery(NamedTuple):
+class TaskQuery(Record):
+    __slots__ = ()
     stream: str | None = None
     domain: str | None = None
     app: str | None = None
@@ -65,6 +66,7 @@ class TaskQuery(NamedTuple):
     page_token: str | None = None
 
 
-class TaskPage(NamedTuple):
+class TaskPage(Record):
+    __slots__ = ()
     tasks: list[TaskInfo]
     next_token: str | None = None
