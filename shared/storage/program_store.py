@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from shared.storage.ledger import Ledger, Summary
 from shared.support.errors import InvalidRequest
+from shared.support.records import Record
 
 MAX_PROGRAMS = 200
 MAX_PROGRAM_BYTES = 1536
 
 
-class StoredProgram(NamedTuple):
+class StoredProgram(Record):
+    __slots__ = ()
     name: str
     body: str  # the program as JSON, as the rollout's schedule input takes it (validated)
     updated_at: float
