@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -300,3 +302,16 @@ def test_a_request_on_a_closed_connection_is_an_http_error() -> None:
     conn = Connection("127.0.0.1", 9, timeout=1)
     with pytest.raises(HttpError, match="not connected"):
         conn.request("GET", "/")
+
+
+def test_the_first_request_loads_neither_http_client_nor_the_email_parser() -> None:
+    with Loopback(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}") as server:
+        code = (
+            "import sys; import functions.realtime.handler, shared.tencent.record_task; "
+            "import shared.support.aws, shared.webhooks.outbox; "
+            "from shared.tencent.transport import KeepAliveHttp; "
+            f"assert KeepAliveHttp('http://127.0.0.1:{server.port}', 5).request('GET', '/') == (200, b'{{}}'); "
+            "print(sorted(m for m in ('http.client', 'email.parser', 'email.feedparser') if m in sys.modules))"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
