@@ -43,7 +43,8 @@ class HttpError(OSError):
 
 class Connection:
     """One client connection to ``host:port`` (TLS when ``context`` is given). Not thread-safe: one request,
-    then its answer read, at a time. Nothing is opened until :meth:`connect`."""
+    then its answer read, at a time. Nothing is opened until :meth:`connect`, and nothing reopens it. No
+    HEAD requests: the body its answer announces would be awaited."""
 
     def __init__(
         self, host: str, port: int | None = None, *, timeout: float, context: ssl.SSLContext | None = None
@@ -105,8 +106,9 @@ class Connection:
         """The answer's status line and headers, read now; its body is read by :meth:`Response.read`."""
         if self.sock is None:
             raise HttpError("not connected")
-        if self._file is None:
-            self._file = self.sock.makefile("rb")
+        if self._file is not None:  # a reader per answer (as http.client has): what an earlier one read
+            self._file.close()  # beyond its answer's end is dropped with it, never taken for this answer
+        self._file = self.sock.makefile("rb")
         return Response(self._file)
 
     def _host_header(self) -> str:
