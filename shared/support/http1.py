@@ -1,9 +1,9 @@
 """A minimal HTTP/1.1 client connection on the standard library's ``socket`` and ``ssl``: one request at a
 time, answers read in full, keep-alive when the server allows it.
 
-It replaces ``http.client`` for the functions' outbound calls: importing ``http.client`` loads the
-``email`` parser with it, a cost every cold start paid on its first request. This module imports nothing
-beyond ``io``, ``socket`` and ``ssl``.
+The functions' outbound calls use it rather than ``http.client``, whose import loads the ``email`` parser:
+a cost every cold start would pay on its first request. This module imports only ``io``, ``socket`` and
+``ssl``.
 
 What it speaks:
 
