@@ -1,5 +1,6 @@
-"""A minimal AWS JSON-protocol client (DynamoDB, SSM, Secrets Manager): ``POST /`` over ``http.client``,
-signed with SigV4, standard library only.
+"""A minimal AWS JSON-protocol client (DynamoDB, SSM, Secrets Manager): ``POST /`` over the keep-alive
+connections of :mod:`shared.support.keepalive` (:mod:`shared.support.http1`), signed with SigV4, standard
+library only.
 
 Why not boto3: building a boto3 client costs ~250-350 ms and ~20 MiB at a Lambda cold start, for the few
 operations liverec needs. boto3 is never bundled and never imported.
@@ -44,7 +45,6 @@ is ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeou
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -56,6 +56,7 @@ from typing import Any, NamedTuple, Self
 from urllib.parse import urlsplit
 
 from shared.support.errors import ConfigError
+from shared.support.http1 import Connection, Response
 from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
 from shared.support.sigv4 import Credentials, sign
 
@@ -250,7 +251,7 @@ class AwsJsonClient:
             conn.request("POST", "/", body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:  # reset, timed out, or an answer malformed or cut short (http1.HttpError)
             conn.close()
             code = "ReadTimeout" if isinstance(exc, TimeoutError) else "NoAnswer"
             raise AwsError(
@@ -264,7 +265,7 @@ class AwsJsonClient:
             self._release(conn)
         return self._answer(operation, response, data)
 
-    def _answer(self, operation: str, response: http.client.HTTPResponse, data: bytes) -> dict[str, Any]:
+    def _answer(self, operation: str, response: Response, data: bytes) -> dict[str, Any]:
         status = response.status
         try:
             payload: Any = json.loads(data) if data.strip() else {}
@@ -305,7 +306,7 @@ class AwsJsonClient:
                 text = text.replace(secret, "**********")
         return text
 
-    def _acquire(self) -> http.client.HTTPConnection:
+    def _acquire(self) -> Connection:
         try:
             return self._pool.acquire()
         except ConnectFailed as exc:  # the request never left
@@ -315,5 +316,5 @@ class AwsJsonClient:
                 retryable=True,
             ) from exc
 
-    def _release(self, conn: http.client.HTTPConnection) -> None:
+    def _release(self, conn: Connection) -> None:
         self._pool.release(conn)

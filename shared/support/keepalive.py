@@ -13,16 +13,18 @@ A connection that cannot be opened raises :class:`ConnectFailed`: nothing was se
 A host name that is plain ASCII (any DNS name or IP address) is resolved, and named in TLS's SNI, by its
 ASCII bytes, which is what the ``idna`` codec would make of it: a ``str`` host would import
 ``encodings.idna`` (with ``unicodedata`` and ``stringprep``) on every cold start's first connection.
-Thread-safe; standard library only.
+The connections are :class:`shared.support.http1.Connection` (not ``http.client``'s, which would load the
+``email`` parser on the first request). Thread-safe; standard library only.
 """
 
 from __future__ import annotations
 
-import http.client
 import select
 import ssl
 import threading
 import time
+
+from shared.support.http1 import Connection
 
 IDLE_REUSE = 20.0  # seconds an idle connection may wait and still be reused
 MAX_IDLE = 8
@@ -52,11 +54,11 @@ class Pool:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle
-        self.idle: list[tuple[http.client.HTTPConnection, float, float]] = []  # (conn, monotonic, wall)
+        self.idle: list[tuple[Connection, float, float]] = []  # (conn, monotonic, wall)
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
 
-    def acquire(self) -> http.client.HTTPConnection:
+    def acquire(self) -> Connection:
         """A live idle connection, or a newly opened one (read timeout set); raises :class:`ConnectFailed`."""
         mono, wall = time.monotonic(), time.time()
         with self._lock:
@@ -71,7 +73,7 @@ class Pool:
                 conn.close()
         conn = self._new()
         try:
-            connect(conn, self._wire_host)
+            conn.connect(self._wire_host)
             if conn.sock is not None:
                 conn.sock.settimeout(self.read_timeout)
         except OSError as exc:  # refused, unreachable, DNS failure, TCP or TLS timeout: nothing was sent
@@ -79,7 +81,7 @@ class Pool:
             raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
         return conn
 
-    def release(self, conn: http.client.HTTPConnection) -> None:
+    def release(self, conn: Connection) -> None:
         """Keep a connection whose answer was read to the end (closed instead when the pool is full)."""
         with self._lock:
             if len(self.idle) < self.max_idle:
@@ -94,16 +96,14 @@ class Pool:
         for conn, _, _ in idle:
             conn.close()
 
-    def _new(self) -> http.client.HTTPConnection:
+    def _new(self) -> Connection:
         if not self.https:
-            return http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+            return Connection(self.host, self.port, timeout=self.connect_timeout)
         with self._lock:
             if self._ssl is None:  # built once: loading the CA bundle costs a few ms
                 self._ssl = ssl.create_default_context()
             context = self._ssl
-        return http.client.HTTPSConnection(
-            self.host, self.port, timeout=self.connect_timeout, context=context
-        )
+        return Connection(self.host, self.port, timeout=self.connect_timeout, context=context)
 
 
 def ascii_host(host: str) -> bytes | None:
@@ -115,22 +115,7 @@ def ascii_host(host: str) -> bytes | None:
     return host.encode("ascii") if host else None
 
 
-def connect(conn: http.client.HTTPConnection, wire_host: bytes | None) -> None:
-    """``conn.connect()``, with ``wire_host`` (when given) in place of its host while it connects: the
-    address resolved and, over TLS, the SNI name. Restored once connected: a ``Host`` header made from it
-    later reads the name as given."""
-    if wire_host is None:
-        conn.connect()
-        return
-    host = conn.host
-    conn.host = wire_host  # type: ignore[assignment]  # passed through to getaddrinfo and ssl as is
-    try:
-        conn.connect()
-    finally:
-        conn.host = host
-
-
-def still_open(conn: http.client.HTTPConnection) -> bool:
+def still_open(conn: Connection) -> bool:
     """An idle keep-alive socket the server has closed reads as ready (end of file): do not send on it."""
     sock = conn.sock
     if sock is None:

@@ -1,5 +1,6 @@
-"""The one HTTP transport every generation uses: a small keep-alive client on the standard library's
-``http.client`` (connections are reused across warm invocations), JSON answers, and the retry-safety split.
+"""The one HTTP transport every generation uses: a small keep-alive client on the standard library's sockets
+(:mod:`shared.support.http1`; connections are reused across warm invocations), JSON answers, and the
+retry-safety split.
 
 It tells the two transport failures apart, because retry safety depends on it:
 - :class:`NotSent`: the connection could not be opened; the request never left (``TencentUnavailable``);
@@ -15,7 +16,6 @@ No retries here, and no third-party HTTP stack: v2 and fcgi send signed GETs, AP
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
@@ -82,7 +82,7 @@ class KeepAliveHttp:
             )
             response = conn.getresponse()
             answer = response.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:  # reset, timed out, or an answer malformed or cut short (http1.HttpError)
             conn.close()
             raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
         if response.will_close:

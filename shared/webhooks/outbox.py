@@ -18,8 +18,8 @@ Delivery is at least once: a subscriber deduplicates on the ``Liverec-Delivery``
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from shared.storage.state import StateStore
+from shared.support.http1 import Connection
+from shared.support.keepalive import ascii_host
 from shared.support.observability import count, logger
 from shared.support.redact import url_origin
 from shared.support.timeutil import Clock, system_clock
@@ -42,7 +44,7 @@ BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencen
 ATTEMPT_TIMEOUT = 2.0
 USER_AGENT = "liverec-webhooks/1"
 
-# (url, body, headers, timeout) -> HTTP status; raises OSError / http.client.HTTPException when unreachable
+# (url, body, headers, timeout) -> HTTP status; raises OSError when unreachable or the answer is broken
 Sender = Callable[[str, bytes, dict[str, str], float], int]
 
 
@@ -52,11 +54,14 @@ def backoff(attempts: int) -> float:
 
 
 def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """One POST with the standard library; no redirects followed, no retries here."""
+    """One POST with the standard library (a new connection, closed after); no redirects followed, no
+    retries here. The answer's body is read up to 64 KiB and dropped."""
     parts = urlsplit(url)
-    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(parts.hostname or "", parts.port, timeout=timeout)
+    host = parts.hostname or ""
+    context = ssl.create_default_context() if parts.scheme == "https" else None
+    conn = Connection(host, parts.port, timeout=timeout, context=context)
     try:
+        conn.connect(ascii_host(host))
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
@@ -149,7 +154,7 @@ class Forwarder:
         try:
             status = self.send(item["url"], body, headers, timeout)
             error = f"HTTP {status}"
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:  # refused, reset, timed out, or an answer malformed or cut short
             error = f"{type(exc).__name__}: {str(exc)[:120]}"
         attempts = int(item["attempts"]) + 1
         log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": attempts}
