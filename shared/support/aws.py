@@ -52,12 +52,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from shared.support.errors import ConfigError
 from shared.support.http1 import Connection, Response
 from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
+from shared.support.records import Record
 from shared.support.sigv4 import Credentials, sign
 
 USER_AGENT = "liverec-aws/1"
@@ -87,9 +88,10 @@ class ConditionalCheckFailed(AwsError):
     """DynamoDB: the write's ``ConditionExpression`` was false: nothing was written."""
 
 
-class Service(NamedTuple):
+class Service(Record):
     """One AWS JSON-protocol service, as the client signs and addresses it."""
 
+    __slots__ = ()
     name: str  # the signing name and the endpoint's first label
     target_prefix: str  # X-Amz-Target is this and the operation
     content_type: str
