@@ -2,30 +2,24 @@
 
 Nothing is read at import time. ``get_settings()`` validates on first use and caches; tests call
 ``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
+``Settings`` is a plain frozen class checked by the parsers in ``FIELDS`` (building a pydantic model costs
+milliseconds of every cold start); they read text as pydantic's lax mode did, with pydantic's messages.
 """
 
-# Annotations are objects here, not strings (no `from __future__ import annotations`): pydantic would
-# compile each string annotation to evaluate it, on every cold start.
+from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from math import inf
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import SecretStr
 
 from shared.support import secrets
-from shared.support.errors import ConfigError, from_validation
+from shared.support.errors import ConfigError
 from shared.support.redact import redact_url, url_origin
 
 
@@ -38,188 +32,257 @@ class LiveApi(StrEnum):
     FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
 
 
-# Environment variable -> settings field. The table in README.md is this mapping.
-ENV_FIELDS: dict[str, str] = {
-    "LIVE_API": "api",
-    "TENCENTCLOUD_SECRET_ID": "secret_id",
-    "TENCENTCLOUD_SECRET_KEY": "secret_key",
-    "LIVE_REGION": "region",
-    "LIVE_FCGI_APPID": "fcgi_appid",
-    "LIVE_FCGI_KEY": "fcgi_key",
-    "LIVE_DOMAIN": "domain",
-    "LIVE_APP": "app",
-    "LIVE_CALLBACK_KEY": "callback_key",
-    "LIVE_CALLBACK_MAX_VALIDITY": "callback_max_validity",
-    "LIVE_ENDPOINT": "endpoint",
-    "LIVE_TIMEOUT": "timeout",
-    "LIVEREC_API_TOKENS": "api_tokens",
-    "LIVEREC_IDEMPOTENCY_TABLE": "idempotency_table",
-    "LIVEREC_PROGRAMS": "programs",
-    "LIVEREC_ROLLOUT_HORIZON": "rollout_horizon",
-    "LIVEREC_CALLBACK_RULES": "callback_rules",
-    "LIVEREC_HOOK_SECRETS": "hook_secrets",
-    "LIVEREC_WEBHOOK_URLS": "webhook_urls",
-    "LIVEREC_WEBHOOK_SECRET": "webhook_secret",
-    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
-    "LIVEREC_UNKNOWN_OUTCOME": "unknown_outcome",
-    "TENCENTCLOUD_SESSION_TOKEN": "session_token",
-}
-# Variables whose value may be a reference to a secret store (shared.support.secrets).
-SECRET_VARS = frozenset(
-    {
-        "TENCENTCLOUD_SECRET_KEY",
-        "TENCENTCLOUD_SESSION_TOKEN",
-        "LIVE_FCGI_KEY",
-        "LIVE_CALLBACK_KEY",
-        "LIVEREC_API_TOKENS",
-        "LIVEREC_HOOK_SECRETS",
-        "LIVEREC_WEBHOOK_SECRET",
-    }
-)
-_FIELD_TO_ENV = {v: k for k, v in ENV_FIELDS.items()}
+# Turns a variable's text into the field's value; a ValueError says why not, never repeating the text.
+Parser = Callable[[str], object]
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError("String should have at least 1 character")
+    return value
+
+
+def _integer(value: str) -> int:
+    """Digits, with underscores between them and a sign; "5.0" is 5, "5." and "5e0" are not integers."""
+    text = value.strip()
+    whole, dot, fraction = text.partition(".")
+    if text.isascii() and not fraction.strip("0") and (fraction or not dot):
+        try:
+            return int(whole)
+        except ValueError:
+            pass
+    raise ValueError("Input should be a valid integer, unable to parse string as an integer")
+
+
+def _real(value: str) -> float:
+    """A decimal or exponent number, "inf" or "nan"; underscores only between characters, never two."""
+    text = value.strip()
+    if text.isascii() and "__" not in text and not text.startswith("_") and not text.endswith("_"):
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            pass
+    raise ValueError("Input should be a valid number, unable to parse string as a number")
+
+
+def _number(read: Callable[[str], float], low: float, high: float = inf, *, above: bool = False) -> Parser:
+    """A number from ``low`` (excluded when ``above``) to ``high``; ``high`` is checked first (NaN fails it)."""
+
+    def parse(value: str) -> object:
+        number = read(value)
+        if not number <= high:
+            raise ValueError(f"Input should be less than or equal to {high}")
+        if not (number > low if above else number >= low):
+            raise ValueError(f"Input should be greater than {'' if above else 'or equal to '}{low}")
+        return number
+
+    return parse
+
+
+def _one_of(*choices: str, make: Callable[[str], object] = str) -> Parser:
+    def parse(value: str) -> object:
+        if value in choices:
+            return make(value)
+        shown = [repr(str(choice)) for choice in choices]
+        raise ValueError(f"Input should be {', '.join(shown[:-1])} or {shown[-1]}")
+
+    return parse
+
+
+def _secret(min_length: int = 1) -> Parser:
+    problem = f"must be at least {min_length} characters" if min_length > 1 else "must not be empty"
+
+    def parse(value: str) -> object:
+        if len(value) < min_length:
+            raise ValueError(problem)
+        return SecretStr(value)
+
+    return parse
+
+
+def _items(value: str) -> tuple[str, ...]:
+    """A comma-separated list, its entries trimmed, blank entries dropped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _tokens(value: str) -> tuple[SecretStr, ...]:
+    tokens = _items(value)
+    if any(len(t) < 16 for t in tokens):
+        raise ValueError("each secret must be at least 16 characters")
+    return tuple(SecretStr(t) for t in tokens)
+
+
+def _urls(value: str) -> tuple[str, ...]:
+    urls = _items(value)
+    for n, url in enumerate(urls, 1):
+        # shown redacted: an entry may carry a token or a password even when it is wrong
+        shown = f"entry {n} ({redact_url(url)!r})"
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError:
+            raise ValueError(f"{shown} is not a URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{shown} is not an http(s) URL")
+        if parts.username or parts.password:
+            raise ValueError(f"{shown} carries credentials (user:password@); they would be logged")
+    return urls
+
+
+def _endpoint(value: str) -> str:
+    parts = urlsplit(value)  # a malformed IPv6 host raises ValueError("Invalid IPv6 URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be a base URL such as http://127.0.0.1:9100")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials (user:password@); they would be logged")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
+    return value.rstrip("/")
+
+
+def _table(value: str) -> str | None:
+    return None if _text(value) == "memory" else value
+
+
+class Field:
+    """One setting: the environment variable it is read from, its parser, and its value when unset."""
+
+    __slots__ = ("default", "parse", "var")
+
+    def __init__(self, var: str, parse: Parser, default: object = None) -> None:
+        self.var, self.parse, self.default = var, parse, default
+
+
 DEFAULT_CALLBACK_MAX_VALIDITY = 86400  # seconds: LIVE_CALLBACK_MAX_VALIDITY's default
 
+# Every setting, in the order they are checked (the first problem found is the one reported).
+FIELDS: dict[str, Field] = {
+    "api": Field("LIVE_API", _one_of(*LiveApi, make=LiveApi), LiveApi.RECORD_TASK),
+    "secret_id": Field("TENCENTCLOUD_SECRET_ID", _text),
+    "secret_key": Field("TENCENTCLOUD_SECRET_KEY", _secret()),
+    "region": Field("LIVE_REGION", _text, "ap-guangzhou"),
+    "fcgi_appid": Field("LIVE_FCGI_APPID", _number(_integer, 0, above=True)),
+    "fcgi_key": Field("LIVE_FCGI_KEY", _secret()),
+    "domain": Field("LIVE_DOMAIN", _text),
+    "app": Field("LIVE_APP", _text),
+    "callback_key": Field("LIVE_CALLBACK_KEY", _secret()),
+    "callback_max_validity": Field(
+        "LIVE_CALLBACK_MAX_VALIDITY", _number(_integer, 600, 30 * 86400), DEFAULT_CALLBACK_MAX_VALIDITY
+    ),
+    "endpoint": Field("LIVE_ENDPOINT", _endpoint),
+    "timeout": Field("LIVE_TIMEOUT", _number(_real, 3, 60, above=True), 10.0),
+    "api_tokens": Field("LIVEREC_API_TOKENS", _tokens, ()),
+    "idempotency_table": Field("LIVEREC_IDEMPOTENCY_TABLE", _table),
+    "programs": Field("LIVEREC_PROGRAMS", _text),
+    "rollout_horizon": Field("LIVEREC_ROLLOUT_HORIZON", _number(_integer, 3600, 30 * 86400), 86400),
+    "callback_rules": Field("LIVEREC_CALLBACK_RULES", _text),
+    "hook_secrets": Field("LIVEREC_HOOK_SECRETS", _tokens, ()),
+    "webhook_urls": Field("LIVEREC_WEBHOOK_URLS", _urls, ()),
+    "webhook_secret": Field("LIVEREC_WEBHOOK_SECRET", _secret(16)),
+    "webhook_max_attempts": Field("LIVEREC_WEBHOOK_MAX_ATTEMPTS", _number(_integer, 1, 20), 8),
+    "unknown_outcome": Field("LIVEREC_UNKNOWN_OUTCOME", _one_of("report", "recreate"), "report"),
+    "session_token": Field("TENCENTCLOUD_SESSION_TOKEN", _secret(0)),
+}
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+# Environment variable -> settings field. The table in README.md is this mapping.
+ENV_FIELDS: dict[str, str] = {field.var: name for name, field in FIELDS.items()}
 
-    api: LiveApi = LiveApi.RECORD_TASK
-    secret_id: NonEmpty | None = None
-    secret_key: SecretStr | None = None
-    # Temporary credentials (a CAM role, STS): sent with every API 3.0 call as X-TC-Token.
-    session_token: SecretStr | None = None
-    region: NonEmpty = "ap-guangzhou"
-    fcgi_appid: Annotated[int, Field(gt=0)] | None = None
-    fcgi_key: SecretStr | None = None
-    domain: NonEmpty | None = None
-    app: NonEmpty | None = None
-    callback_key: SecretStr | None = None
+
+class Settings:
+    """The deployment's configuration, immutable. ``Settings(field=text, ...)`` checks text as the environment
+    spells it (a field left out, or None, is unset) and raises one ConfigError naming the variable."""
+
+    __slots__ = (*FIELDS, "on_lambda")
+
+    api: LiveApi
+    secret_id: str | None
+    secret_key: SecretStr | None
+    region: str
+    fcgi_appid: int | None
+    fcgi_key: SecretStr | None
+    domain: str | None
+    app: str | None
+    callback_key: SecretStr | None
     # The furthest ahead a callback's t (its expiry) may be, in seconds: a signed callback stays replayable
     # until t, so a t far in the future is refused like an expired one. Tencent's t is now + 10 minutes.
-    callback_max_validity: Annotated[int, Field(ge=600, le=30 * 86400)] = DEFAULT_CALLBACK_MAX_VALIDITY
-    endpoint: str | None = None
-    # Tencent: the client timeout must be above 3 s, or a retry may record twice.
-    timeout: Annotated[float, Field(gt=3, le=60)] = 10.0
+    callback_max_validity: int
+    endpoint: str | None  # a base URL, without a trailing slash
+    timeout: float  # seconds; Tencent: above 3 s, or a retry may record twice
     # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated).
-    api_tokens: tuple[SecretStr, ...] = ()
+    api_tokens: tuple[SecretStr, ...]
     # DynamoDB table for idempotency across containers; unset or "memory" = in-process store (tests,
     # local runs, `serverless invoke local` without AWS).
-    idempotency_table: NonEmpty | None = None
-
-    @field_validator("idempotency_table")
-    @classmethod
-    def _memory_means_none(cls, value: str | None) -> str | None:
-        return None if value == "memory" else value
-
-    # Recurring programs (a JSON list) for timer ticks that carry no input of their own.
-    programs: NonEmpty | None = None
+    idempotency_table: str | None
+    programs: str | None  # recurring programs (a JSON list) for timer ticks that carry no input of their own
     # How far ahead a tick books, in seconds, for the generations without CreateRecordTask's 6-day rule.
-    rollout_horizon: Annotated[int, Field(ge=3600, le=30 * 86400)] = 86400
-
-    # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
-    callback_rules: NonEmpty | None = None
+    rollout_horizon: int
+    callback_rules: str | None  # Tencent callbacks: rules (a JSON list) deciding which streams are recorded
     # Inbound signed hooks (POST /hooks/highlight): every secret listed is accepted (rotation).
-    hook_secrets: tuple[SecretStr, ...] = ()
+    hook_secrets: tuple[SecretStr, ...]
     # Outbound: subscribers of record-file (100) and record-status (332) events, and the secret we sign with.
-    webhook_urls: tuple[str, ...] = ()
-    webhook_secret: SecretStr | None = None
+    webhook_urls: tuple[str, ...]
+    webhook_secret: SecretStr | None
     # Deliveries tried before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
-    webhook_max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+    webhook_max_attempts: int
     # A create that may have reached Tencent without an answer, where the generation cannot look tasks up
     # (live-record, fcgi): "report" never creates it again (a possibly missed recording, reported); "recreate"
     # creates it again once its holder is gone (a possible duplicate).
-    unknown_outcome: Literal["report", "recreate"] = "report"
-    # Running in Lambda (AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local`): set by from_env.
-    on_lambda: bool = False
+    unknown_outcome: Literal["report", "recreate"]
+    session_token: SecretStr | None  # temporary credentials (a CAM role, STS), sent to API 3.0 as X-TC-Token
+    on_lambda: bool  # in Lambda: AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local` (from_env)
 
-    @field_validator("api_tokens", "hook_secrets", mode="before")
-    @classmethod
-    def _split_tokens(cls, value: object) -> object:
-        if isinstance(value, str):
-            tokens = tuple(t.strip() for t in value.split(",") if t.strip())
-            if any(len(t) < 16 for t in tokens):
-                raise ValueError("each secret must be at least 16 characters")
-            return tokens
-        return value
-
-    @field_validator("webhook_urls", mode="before")
-    @classmethod
-    def _split_urls(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        urls = tuple(u.strip() for u in value.split(",") if u.strip())
-        for n, url in enumerate(urls, 1):
-            # shown redacted: an entry may carry a token or a password even when it is wrong
-            shown = f"entry {n} ({redact_url(url)!r})"
+    def __init__(self, *, on_lambda: bool = False, **values: str | None) -> None:
+        if unknown := values.keys() - FIELDS.keys():
+            raise TypeError(f"Settings has no field {min(unknown)!r}")
+        for name, field in FIELDS.items():
+            text = values.get(name)
             try:
-                parts = urlsplit(url)
-                parts.port  # noqa: B018 - urlsplit checks the port only when asked
-            except ValueError:
-                raise ValueError(f"{shown} is not a URL") from None
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{shown} is not an http(s) URL")
-            if parts.username or parts.password:
-                raise ValueError(f"{shown} carries credentials (user:password@); they would be logged")
-        return urls
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
-        return value
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint_is_base_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be a base URL such as http://127.0.0.1:9100")
-        if parts.username or parts.password:
-            raise ValueError("must not carry credentials (user:password@); they would be logged")
-        try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked
-        except ValueError:
-            raise ValueError("has a port that is not a number from 0 to 65535") from None
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
-        return value.rstrip("/")
-
-    @field_validator("secret_key", "fcgi_key", "callback_key", "webhook_secret")
-    @classmethod
-    def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value():
-            raise ValueError("must not be empty")
-        return value
-
-    @model_validator(mode="after")
-    def _webhooks_signed(self) -> Self:
-        # what each generation requires (credentials, regions) is checked where it is chosen:
-        # shared.tencent.generations.check
+                object.__setattr__(self, name, field.default if text is None else field.parse(text))
+            except ValueError as exc:
+                raise ConfigError(f"{field.var}: {exc}", field=field.var) from None
+        object.__setattr__(self, "on_lambda", on_lambda)
+        # what each generation requires (credentials, regions) is checked in shared.tencent.generations
         if self.webhook_urls and self.webhook_secret is None:
-            raise ValueError("LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set")
-        return self
+            raise ConfigError(
+                "invalid configuration: LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set",
+                field="LIVEREC_WEBHOOK_SECRET",
+            )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build from an environment mapping (``os.environ`` by default); raise one clear ConfigError."""
         source = os.environ if env is None else env
-        raw: dict[str, Any] = {}
+        raw: dict[str, str] = {}
         for var, name in ENV_FIELDS.items():
             value = source.get(var)
             if value is not None and value.strip() != "":
                 value = value.strip()
                 # a secret may be a reference (ssm:/..., secretsmanager:...), resolved before it is validated
                 raw[name] = secrets.RESOLVER.value(var, value, source) if var in SECRET_VARS else value
-        raw["on_lambda"] = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise _config_error(exc) from None
+        on_lambda = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
+        return cls(on_lambda=on_lambda, **raw)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Settings are frozen: {name} cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Settings are frozen: {name} cannot be deleted")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return self._values() == other._values() if isinstance(other, Settings) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:  # a secret shows as SecretStr('**********')
+        return f"Settings({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
 
     def describe(self) -> dict[str, Any]:
         """A log-safe summary: which settings are present, never a secret's value."""
@@ -247,29 +310,16 @@ class Settings(BaseModel):
         }
 
 
+# Variables whose field holds secrets: their value may be a reference to a secret store (shared.support.secrets).
+SECRET_VARS = frozenset(
+    var for var, name in ENV_FIELDS.items() if "SecretStr" in Settings.__annotations__[name]
+)
+
+
 def _mask(value: str | None) -> str | None:
     if value is None:
         return None
     return value[:4] + "…" if len(value) > 8 else "…"
-
-
-def _config_error(exc: ValidationError) -> ConfigError:
-    errors = exc.errors(include_url=False, include_input=False)
-    loc = (errors[0].get("loc") or ()) if errors else ()
-    var = _FIELD_TO_ENV.get(str(loc[0])) if loc else None
-    if var is None:
-        # model-level errors already name the variable in their message, its subject first
-        message = str(errors[0].get("msg", "invalid")).removeprefix("Value error, ") if errors else "invalid"
-        return ConfigError(f"invalid configuration: {message}", field=_first_env_name(message))
-    error = from_validation([{**errors[0], "loc": ()}], cls=ConfigError, where=var, field=var)
-    assert isinstance(error, ConfigError)  # noqa: S101 - built with cls=ConfigError
-    return error
-
-
-def _first_env_name(message: str) -> str | None:
-    """The variable a model-level message names first (its subject)."""
-    found = [(message.find(var), var) for var in ENV_FIELDS if var in message]
-    return min(found)[1] if found else None
 
 
 class _ProcessSettings:

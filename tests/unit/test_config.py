@@ -266,7 +266,7 @@ def test_secrets_are_secretstr_and_never_shown() -> None:
     assert all(isinstance(t, SecretStr) for t in s.api_tokens)
     assert [t.get_secret_value() for t in s.api_tokens] == [API_TOKEN]
 
-    shown = "\n".join([repr(s), str(s), str(s.describe()), json.dumps(s.describe()), s.model_dump_json()])
+    shown = "\n".join([repr(s), str(s), str(s.describe()), json.dumps(s.describe())])
     for secret in SECRETS:
         assert secret not in shown
 
@@ -283,6 +283,45 @@ def test_describe_reveals_nothing_of_a_short_secret_id() -> None:
     d = Settings.from_env({"TENCENTCLOUD_SECRET_ID": "AKID12", "TENCENTCLOUD_SECRET_KEY": "k"}).describe()
     assert d["secret_id"] == "…"
     assert d["callback_key"] is None and d["fcgi_key"] is None
+
+
+# --- the Settings object -----------------------------------------------------------------------------
+
+
+def test_settings_are_frozen_and_compare_by_value() -> None:
+    s = Settings.from_env(API3)
+    with pytest.raises(AttributeError):
+        s.timeout = 30.0
+    with pytest.raises(AttributeError):
+        del s.timeout
+    assert s.timeout == 10.0
+    assert s == Settings.from_env(API3) and hash(s) == hash(Settings.from_env(API3))
+    assert s != Settings.from_env({**API3, "LIVE_TIMEOUT": "30"})
+
+
+def test_settings_built_directly_take_text_checked_as_the_environment_is() -> None:
+    # Given values spelled as in the environment (None = unset), Then they mean what from_env reads
+    s = Settings(secret_id=SECRET_ID, secret_key=SECRET_KEY, session_token=None, timeout="30")
+    assert s == Settings.from_env({**API3, "LIVE_TIMEOUT": "30"})
+    # And a value out of bounds is refused, naming its variable
+    with pytest.raises(ConfigError) as info:
+        Settings(timeout="2")
+    assert info.value.field == "LIVE_TIMEOUT"
+    # And a name that is no setting is a mistake, not ignored
+    with pytest.raises(TypeError, match="time_out"):
+        Settings(time_out="30")
+
+
+def test_the_variables_holding_secrets_may_be_references() -> None:
+    assert {
+        "TENCENTCLOUD_SECRET_KEY",
+        "TENCENTCLOUD_SESSION_TOKEN",
+        "LIVE_FCGI_KEY",
+        "LIVE_CALLBACK_KEY",
+        "LIVEREC_API_TOKENS",
+        "LIVEREC_HOOK_SECRETS",
+        "LIVEREC_WEBHOOK_SECRET",
+    } == config_module.SECRET_VARS
 
 
 # --- laziness and caching -----------------------------------------------------------------------------

@@ -202,14 +202,12 @@ def test_api3_client_sends_the_headers_the_sdk_sends(
     params = {**extra, "DomainName": "5000.live.push.com", "AppName": "live", "StreamName": stream}
     req = sdk_tc3_request(secret_id, key, host, params, ts, token)
     # When our API 3.0 client builds the headers for the same bytes, host, region and instant
-    settings = Settings.model_validate(
-        {
-            "secret_id": secret_id,
-            "secret_key": key,
-            "session_token": token,
-            "endpoint": f"http://{host}",
-            "region": "ap-guangzhou",
-        }
+    settings = Settings(
+        secret_id=secret_id,
+        secret_key=key,
+        session_token=token,
+        endpoint=f"http://{host}",
+        region="ap-guangzhou",
     )
     client = Api3Client(
         settings,
