@@ -2,8 +2,10 @@
 
 Nothing is read at import time. ``get_settings()`` validates on first use and caches; tests call
 ``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
-``Settings`` is a plain frozen class checked by the parsers in ``FIELDS`` (building a pydantic model costs
-milliseconds of every cold start); they read text as pydantic's lax mode did, with pydantic's messages.
+
+``Settings`` is a record, not a pydantic model (building a model costs milliseconds of every cold start):
+``from_env`` checks each variable with its parser in ``VARIABLES``, which reads text as pydantic's lax mode
+did and words its errors as pydantic did.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import SecretStr
 
 from shared.support import secrets
 from shared.support.errors import ConfigError
+from shared.support.records import Record
 from shared.support.redact import redact_url, url_origin
 
 
@@ -32,21 +35,15 @@ class LiveApi(StrEnum):
     FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
 
 
-# Turns a variable's text into the field's value; a ValueError says why not, never repeating the text.
+# Turns a variable's trimmed text (never blank: blank is unset) into the field's value; a ValueError says why
+# not, never repeating the text (it may be a secret).
 Parser = Callable[[str], object]
-
-
-def _text(value: str) -> str:
-    if not value:
-        raise ValueError("String should have at least 1 character")
-    return value
 
 
 def _integer(value: str) -> int:
     """Digits, with underscores between them and a sign; "5.0" is 5, "5." and "5e0" are not integers."""
-    text = value.strip()
-    whole, dot, fraction = text.partition(".")
-    if text.isascii() and not fraction.strip("0") and (fraction or not dot):
+    whole, dot, fraction = value.partition(".")
+    if value.isascii() and not fraction.strip("0") and (fraction or not dot):
         try:
             return int(whole)
         except ValueError:
@@ -56,10 +53,9 @@ def _integer(value: str) -> int:
 
 def _real(value: str) -> float:
     """A decimal or exponent number, "inf" or "nan"; underscores only between characters, never two."""
-    text = value.strip()
-    if text.isascii() and "__" not in text and not text.startswith("_") and not text.endswith("_"):
+    if value.isascii() and "__" not in value and not value.startswith("_") and not value.endswith("_"):
         try:
-            return float(text.replace("_", ""))
+            return float(value.replace("_", ""))
         except ValueError:
             pass
     raise ValueError("Input should be a valid number, unable to parse string as a number")
@@ -90,6 +86,7 @@ def _one_of(*choices: str, make: Callable[[str], object] = str) -> Parser:
 
 
 def _secret(min_length: int = 1) -> Parser:
+    """A secret of at least ``min_length`` characters (a reference may resolve to an empty one)."""
     problem = f"must be at least {min_length} characters" if min_length > 1 else "must not be empty"
 
     def parse(value: str) -> object:
@@ -145,144 +142,131 @@ def _endpoint(value: str) -> str:
 
 
 def _table(value: str) -> str | None:
-    return None if _text(value) == "memory" else value
+    return None if value == "memory" else value
 
 
-class Field:
-    """One setting: the environment variable it is read from, its parser, and its value when unset."""
-
-    __slots__ = ("default", "parse", "var")
-
-    def __init__(self, var: str, parse: Parser, default: object = None) -> None:
-        self.var, self.parse, self.default = var, parse, default
-
-
+# Environment variable -> (settings field, parser), in the order they are checked: the first problem found
+# is the one reported.
+VARIABLES: dict[str, tuple[str, Parser]] = {
+    "LIVE_API": ("api", _one_of(*LiveApi, make=LiveApi)),
+    "TENCENTCLOUD_SECRET_ID": ("secret_id", str),
+    "TENCENTCLOUD_SECRET_KEY": ("secret_key", _secret()),
+    "LIVE_REGION": ("region", str),
+    "LIVE_FCGI_APPID": ("fcgi_appid", _number(_integer, 0, above=True)),
+    "LIVE_FCGI_KEY": ("fcgi_key", _secret()),
+    "LIVE_DOMAIN": ("domain", str),
+    "LIVE_APP": ("app", str),
+    "LIVE_CALLBACK_KEY": ("callback_key", _secret()),
+    "LIVE_CALLBACK_MAX_VALIDITY": ("callback_max_validity", _number(_integer, 600, 30 * 86400)),
+    "LIVE_ENDPOINT": ("endpoint", _endpoint),
+    "LIVE_TIMEOUT": ("timeout", _number(_real, 3, 60, above=True)),
+    "LIVEREC_API_TOKENS": ("api_tokens", _tokens),
+    "LIVEREC_IDEMPOTENCY_TABLE": ("idempotency_table", _table),
+    "LIVEREC_PROGRAMS": ("programs", str),
+    "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", _number(_integer, 3600, 30 * 86400)),
+    "LIVEREC_CALLBACK_RULES": ("callback_rules", str),
+    "LIVEREC_HOOK_SECRETS": ("hook_secrets", _tokens),
+    "LIVEREC_WEBHOOK_URLS": ("webhook_urls", _urls),
+    "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", _secret(16)),
+    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _number(_integer, 1, 20)),
+    "LIVEREC_UNKNOWN_OUTCOME": ("unknown_outcome", _one_of("report", "recreate")),
+    "TENCENTCLOUD_SESSION_TOKEN": ("session_token", _secret(0)),
+}
+# Environment variable -> settings field. The table in README.md is this mapping.
+ENV_FIELDS: dict[str, str] = {var: field for var, (field, _) in VARIABLES.items()}
+# Variables whose value may be a reference to a secret store (shared.support.secrets).
+SECRET_VARS = frozenset(
+    {
+        "TENCENTCLOUD_SECRET_KEY",
+        "TENCENTCLOUD_SESSION_TOKEN",
+        "LIVE_FCGI_KEY",
+        "LIVE_CALLBACK_KEY",
+        "LIVEREC_API_TOKENS",
+        "LIVEREC_HOOK_SECRETS",
+        "LIVEREC_WEBHOOK_SECRET",
+    }
+)
 DEFAULT_CALLBACK_MAX_VALIDITY = 86400  # seconds: LIVE_CALLBACK_MAX_VALIDITY's default
 
-# Every setting, in the order they are checked (the first problem found is the one reported).
-FIELDS: dict[str, Field] = {
-    "api": Field("LIVE_API", _one_of(*LiveApi, make=LiveApi), LiveApi.RECORD_TASK),
-    "secret_id": Field("TENCENTCLOUD_SECRET_ID", _text),
-    "secret_key": Field("TENCENTCLOUD_SECRET_KEY", _secret()),
-    "region": Field("LIVE_REGION", _text, "ap-guangzhou"),
-    "fcgi_appid": Field("LIVE_FCGI_APPID", _number(_integer, 0, above=True)),
-    "fcgi_key": Field("LIVE_FCGI_KEY", _secret()),
-    "domain": Field("LIVE_DOMAIN", _text),
-    "app": Field("LIVE_APP", _text),
-    "callback_key": Field("LIVE_CALLBACK_KEY", _secret()),
-    "callback_max_validity": Field(
-        "LIVE_CALLBACK_MAX_VALIDITY", _number(_integer, 600, 30 * 86400), DEFAULT_CALLBACK_MAX_VALIDITY
-    ),
-    "endpoint": Field("LIVE_ENDPOINT", _endpoint),
-    "timeout": Field("LIVE_TIMEOUT", _number(_real, 3, 60, above=True), 10.0),
-    "api_tokens": Field("LIVEREC_API_TOKENS", _tokens, ()),
-    "idempotency_table": Field("LIVEREC_IDEMPOTENCY_TABLE", _table),
-    "programs": Field("LIVEREC_PROGRAMS", _text),
-    "rollout_horizon": Field("LIVEREC_ROLLOUT_HORIZON", _number(_integer, 3600, 30 * 86400), 86400),
-    "callback_rules": Field("LIVEREC_CALLBACK_RULES", _text),
-    "hook_secrets": Field("LIVEREC_HOOK_SECRETS", _tokens, ()),
-    "webhook_urls": Field("LIVEREC_WEBHOOK_URLS", _urls, ()),
-    "webhook_secret": Field("LIVEREC_WEBHOOK_SECRET", _secret(16)),
-    "webhook_max_attempts": Field("LIVEREC_WEBHOOK_MAX_ATTEMPTS", _number(_integer, 1, 20), 8),
-    "unknown_outcome": Field("LIVEREC_UNKNOWN_OUTCOME", _one_of("report", "recreate"), "report"),
-    "session_token": Field("TENCENTCLOUD_SESSION_TOKEN", _secret(0)),
-}
 
-# Environment variable -> settings field. The table in README.md is this mapping.
-ENV_FIELDS: dict[str, str] = {field.var: name for name, field in FIELDS.items()}
+class Settings(Record):
+    """The deployment's configuration, immutable. ``from_env`` checks every variable; built directly (tests),
+    the values are taken as they are, and ``_replace`` copies without checking."""
 
+    __slots__ = ()
 
-class Settings:
-    """The deployment's configuration, immutable. ``Settings(field=text, ...)`` checks text as the environment
-    spells it (a field left out, or None, is unset) and raises one ConfigError naming the variable."""
-
-    __slots__ = (*FIELDS, "on_lambda")
-
-    api: LiveApi
-    secret_id: str | None
-    secret_key: SecretStr | None
-    region: str
-    fcgi_appid: int | None
-    fcgi_key: SecretStr | None
-    domain: str | None
-    app: str | None
-    callback_key: SecretStr | None
-    # The furthest ahead a callback's t (its expiry) may be, in seconds: a signed callback stays replayable
-    # until t, so a t far in the future is refused like an expired one. Tencent's t is now + 10 minutes.
-    callback_max_validity: int
-    endpoint: str | None  # a base URL, without a trailing slash
-    timeout: float  # seconds; Tencent: above 3 s, or a retry may record twice
-    # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated).
-    api_tokens: tuple[SecretStr, ...]
+    api: LiveApi = LiveApi.RECORD_TASK
+    secret_id: str | None = None
+    secret_key: SecretStr | None = None
+    # Temporary credentials (a CAM role, STS): sent with every API 3.0 call as X-TC-Token.
+    session_token: SecretStr | None = None
+    region: str = "ap-guangzhou"
+    fcgi_appid: int | None = None  # above 0
+    fcgi_key: SecretStr | None = None
+    domain: str | None = None
+    app: str | None = None
+    callback_key: SecretStr | None = None
+    # The furthest ahead a callback's t (its expiry) may be, in seconds (600 to 30 days): a signed callback
+    # stays replayable until t, so a t far in the future is refused like an expired one. Tencent's t is now +
+    # 10 minutes.
+    callback_max_validity: int = DEFAULT_CALLBACK_MAX_VALIDITY
+    endpoint: str | None = None  # a base URL (scheme and host, maybe a port), without a trailing slash
+    # Tencent: the client timeout must be above 3 s (and at most 60), or a retry may record twice.
+    timeout: float = 10.0
+    # Bearer tokens accepted by the HTTP functions when no API Gateway authorizer is attached (comma-separated,
+    # each at least 16 characters).
+    api_tokens: tuple[SecretStr, ...] = ()
     # DynamoDB table for idempotency across containers; unset or "memory" = in-process store (tests,
     # local runs, `serverless invoke local` without AWS).
-    idempotency_table: str | None
-    programs: str | None  # recurring programs (a JSON list) for timer ticks that carry no input of their own
-    # How far ahead a tick books, in seconds, for the generations without CreateRecordTask's 6-day rule.
-    rollout_horizon: int
-    callback_rules: str | None  # Tencent callbacks: rules (a JSON list) deciding which streams are recorded
+    idempotency_table: str | None = None
+    # Recurring programs (a JSON list) for timer ticks that carry no input of their own.
+    programs: str | None = None
+    # How far ahead a tick books, in seconds (1 hour to 30 days), for the generations without
+    # CreateRecordTask's 6-day rule.
+    rollout_horizon: int = 86400
+    # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
+    callback_rules: str | None = None
     # Inbound signed hooks (POST /hooks/highlight): every secret listed is accepted (rotation).
-    hook_secrets: tuple[SecretStr, ...]
-    # Outbound: subscribers of record-file (100) and record-status (332) events, and the secret we sign with.
-    webhook_urls: tuple[str, ...]
-    webhook_secret: SecretStr | None
-    # Deliveries tried before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
-    webhook_max_attempts: int
+    hook_secrets: tuple[SecretStr, ...] = ()
+    # Outbound: subscribers of record-file (100) and record-status (332) events (http(s), no credentials),
+    # and the secret we sign with (at least 16 characters; required with subscribers).
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: SecretStr | None = None
+    # Deliveries tried (1 to 20) before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
+    webhook_max_attempts: int = 8
     # A create that may have reached Tencent without an answer, where the generation cannot look tasks up
     # (live-record, fcgi): "report" never creates it again (a possibly missed recording, reported); "recreate"
     # creates it again once its holder is gone (a possible duplicate).
-    unknown_outcome: Literal["report", "recreate"]
-    session_token: SecretStr | None  # temporary credentials (a CAM role, STS), sent to API 3.0 as X-TC-Token
-    on_lambda: bool  # in Lambda: AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local` (from_env)
-
-    def __init__(self, *, on_lambda: bool = False, **values: str | None) -> None:
-        if unknown := values.keys() - FIELDS.keys():
-            raise TypeError(f"Settings has no field {min(unknown)!r}")
-        for name, field in FIELDS.items():
-            text = values.get(name)
-            try:
-                object.__setattr__(self, name, field.default if text is None else field.parse(text))
-            except ValueError as exc:
-                raise ConfigError(f"{field.var}: {exc}", field=field.var) from None
-        object.__setattr__(self, "on_lambda", on_lambda)
-        # what each generation requires (credentials, regions) is checked in shared.tencent.generations
-        if self.webhook_urls and self.webhook_secret is None:
-            raise ConfigError(
-                "invalid configuration: LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set",
-                field="LIVEREC_WEBHOOK_SECRET",
-            )
+    unknown_outcome: Literal["report", "recreate"] = "report"
+    # Running in Lambda (AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local`): set by from_env.
+    on_lambda: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build from an environment mapping (``os.environ`` by default); raise one clear ConfigError."""
         source = os.environ if env is None else env
         raw: dict[str, str] = {}
-        for var, name in ENV_FIELDS.items():
+        for var in VARIABLES:
             value = source.get(var)
             if value is not None and value.strip() != "":
                 value = value.strip()
                 # a secret may be a reference (ssm:/..., secretsmanager:...), resolved before it is validated
-                raw[name] = secrets.RESOLVER.value(var, value, source) if var in SECRET_VARS else value
+                raw[var] = secrets.RESOLVER.value(var, value, source) if var in SECRET_VARS else value
+        values: dict[str, Any] = {}
+        for var, text in raw.items():
+            field, parse = VARIABLES[var]
+            try:
+                values[field] = parse(text)
+            except ValueError as exc:
+                raise ConfigError(f"{var}: {exc}", field=var) from None
+        # what each generation requires (credentials, regions) is checked in shared.tencent.generations
+        if values.get("webhook_urls") and values.get("webhook_secret") is None:
+            raise ConfigError(
+                "invalid configuration: LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set",
+                field="LIVEREC_WEBHOOK_SECRET",
+            )
         on_lambda = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
-        return cls(on_lambda=on_lambda, **raw)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Settings are frozen: {name} cannot be set")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Settings are frozen: {name} cannot be deleted")
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return self._values() == other._values() if isinstance(other, Settings) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:  # a secret shows as SecretStr('**********')
-        return f"Settings({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
+        return cls(**values, on_lambda=on_lambda)
 
     def describe(self) -> dict[str, Any]:
         """A log-safe summary: which settings are present, never a secret's value."""
@@ -308,12 +292,6 @@ class Settings:
             "webhook_secret": "set" if self.webhook_secret else None,
             "unknown_outcome": self.unknown_outcome,
         }
-
-
-# Variables whose field holds secrets: their value may be a reference to a secret store (shared.support.secrets).
-SECRET_VARS = frozenset(
-    var for var, name in ENV_FIELDS.items() if "SecretStr" in Settings.__annotations__[name]
-)
 
 
 def _mask(value: str | None) -> str | None:

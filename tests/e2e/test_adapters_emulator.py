@@ -306,10 +306,9 @@ def test_unreachable_endpoint_is_unavailable_not_unknown(
 def test_read_timeout_on_create_is_outcome_unknown_and_not_retried(
     api: LiveApi, emulator: Emulator, adapter_for: AdapterFor, make_settings: Callable[..., Settings]
 ) -> None:
-    # Timeout below Tencent's 3 s floor only to keep the test quick: Settings itself refuses it, so the
-    # test sets it past the check (these settings are the test's own).
-    settings = make_settings(api, endpoint=emulator.base_url)
-    object.__setattr__(settings, "timeout", 0.3)
+    # Timeout below Tencent's 3 s floor only to keep the test quick: from_env refuses it; _replace copies
+    # without checking.
+    settings = make_settings(api, endpoint=emulator.base_url)._replace(timeout=0.3)
     emulator.faults.latency(0.8, count=1)
     with pytest.raises(OutcomeUnknown):
         adapter_for(api, settings).create(make_plan(api, emulator))

@@ -204,8 +204,8 @@ def test_api3_client_sends_the_headers_the_sdk_sends(
     # When our API 3.0 client builds the headers for the same bytes, host, region and instant
     settings = Settings(
         secret_id=secret_id,
-        secret_key=key,
-        session_token=token,
+        secret_key=SecretStr(key),
+        session_token=None if token is None else SecretStr(token),
         endpoint=f"http://{host}",
         region="ap-guangzhou",
     )
