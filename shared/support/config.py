@@ -4,8 +4,8 @@ Nothing is read at import time. ``get_settings()`` validates on first use and ca
 ``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
 
 ``Settings`` is a record, not a pydantic model (building a model costs milliseconds of every cold start):
-``from_env`` checks each variable with its parser in ``VARIABLES``, which reads text as pydantic's lax mode
-did and words its errors as pydantic did.
+``from_env`` checks each variable with its parser in ``VARIABLES``. Numbers are read leniently ("5.0" is the
+integer 5), and errors are worded as pydantic words the request models' errors.
 """
 
 from __future__ import annotations
