@@ -248,6 +248,10 @@ class LimitExceeded(TencentError):
     status = 429
 
 
+# where powertools' request validation locates a parameter's error, before the parameter's name
+_REQUEST_PARTS = frozenset({"query", "path", "header", "cookie"})
+
+
 def from_validation(
     errors: Sequence[Mapping[str, Any]],
     *,
@@ -258,9 +262,14 @@ def from_validation(
     """pydantic's validation errors (or powertools' request validation's, the same shape) as one of ours:
     the first error, its field named. ``where`` prefixes the field's path in the message and, without a
     ``field`` of its own, in ``field`` too (``programs.0.cron``); ``field`` names what is to blame instead
-    (a configuration variable). A body that is not JSON, or not an object, is a :class:`MalformedBody`."""
+    (a configuration variable). A body that is not JSON, or not an object, is a :class:`MalformedBody`. A
+    request parameter's error is located by its part of the request first (``("query", "next")``): the field
+    is the parameter (``next``), as the caller spelled it."""
     first = errors[0] if errors else {}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    loc = [str(part) for part in first.get("loc", ())]
+    if loc[:1] and loc[0] in _REQUEST_PARTS:
+        loc = loc[1:]
+    loc = [part for part in loc if part != "body"]
     kind = str(first.get("type", ""))
     message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     if cls is InvalidRequest and not where:

@@ -174,6 +174,30 @@ def test_bad_bodies_get_a_clear_4xx(
     assert data["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("module", "event", "field"),
+    [
+        (tasks, http_event("GET", "/recordings", query={"stream": "s" * 257}), "stream"),
+        (tasks, http_event("GET", "/recordings", query={"stream": "s", "next": "n" * 2049}), "next"),
+        (tasks, http_event("GET", "/recordings", query={"stream": "s", "app": "a" * 257}), "app"),
+        (
+            realtime,
+            http_event(
+                "POST", "/recordings/realtime", {"stream": "s"}, headers={"idempotency-key": "k" * 129}
+            ),
+            "idempotency-key",
+        ),
+    ],
+)
+def test_a_bad_parameter_is_422_naming_the_parameter(
+    module: Any, event: dict[str, Any], field: str, configure: Configure, lambda_context: LambdaContext
+) -> None:
+    configure("record-task")
+    got, data = call(module, event, lambda_context)
+    assert (got, data["error"]["code"], data["error"]["field"]) == (422, "InvalidRequest", field)
+    assert data["error"]["message"].startswith(f"{field}: ")
+
+
 def test_unknown_paths_and_methods(configure: Configure, lambda_context: LambdaContext) -> None:
     status, data = call(scheduled, http_event("GET", "/recordings/scheduled"), lambda_context)
     assert status == 405 and data["error"]["code"] == "MethodNotAllowed"
