@@ -5,8 +5,9 @@ ledger, the local keys), runs schemathesis over every operation of openapi.json 
 bounded number of examples per operation, with a valid bearer token, then stops both. The checks: no
 server error, every status documented, every response on its schema (and content type), and the
 negative auth cases (``ignored_auth``: each secured operation without its credentials must be refused).
-Half of the generated callbacks are signed with the local key (``devtools/contract_hooks.py``), so what
-follows the signature check is fuzzed too. Exits with schemathesis' status.
+Half of the generated callbacks and signed hooks are signed with the local keys
+(``devtools/contract_hooks.py``), so what follows the signature check is fuzzed too. Exits with
+schemathesis' status.
 """
 
 from __future__ import annotations
