@@ -56,7 +56,6 @@ class Pool:
         self.max_idle = max_idle
         self.idle: list[tuple[Connection, float, float]] = []  # (conn, monotonic, wall)
         self._lock = threading.Lock()
-        self._ssl: ssl.SSLContext | None = None
 
     def acquire(self) -> Connection:
         """A live idle connection, or a newly opened one (read timeout set); raises :class:`ConnectFailed`."""
@@ -99,11 +98,21 @@ class Pool:
     def _new(self) -> Connection:
         if not self.https:
             return Connection(self.host, self.port, timeout=self.connect_timeout)
-        with self._lock:
-            if self._ssl is None:  # built once: loading the CA bundle costs a few ms
-                self._ssl = ssl.create_default_context()
-            context = self._ssl
-        return Connection(self.host, self.port, timeout=self.connect_timeout, context=context)
+        return Connection(self.host, self.port, timeout=self.connect_timeout, context=tls_context())
+
+
+_tls: ssl.SSLContext | None = None
+_tls_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The default TLS context (the system's CAs, the host name checked), built once per process and shared
+    by every HTTPS connection: loading the CA bundle costs a few ms."""
+    global _tls  # noqa: PLW0603 - the per-process context
+    with _tls_lock:
+        if _tls is None:
+            _tls = ssl.create_default_context()
+        return _tls
 
 
 def ascii_host(host: str) -> bytes | None:

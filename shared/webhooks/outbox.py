@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pydantic import SecretStr
 
 from shared.storage.state import StateStore
 from shared.support.http1 import Connection
-from shared.support.keepalive import ascii_host
+from shared.support.keepalive import ascii_host, tls_context
 from shared.support.observability import count, logger
 from shared.support.redact import url_origin
 from shared.support.timeutil import Clock, system_clock
@@ -58,7 +57,7 @@ def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
     retries here. The answer's body is read up to 64 KiB and dropped."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    context = ssl.create_default_context() if parts.scheme == "https" else None
+    context = tls_context() if parts.scheme == "https" else None
     conn = Connection(host, parts.port, timeout=timeout, context=context)
     try:
         conn.connect(ascii_host(host))

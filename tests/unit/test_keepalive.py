@@ -147,9 +147,10 @@ def test_an_ascii_host_is_resolved_and_named_in_sni_by_its_bytes(
         named.append(server_hostname)  # the SNI name; the socket stays plain (the server speaks HTTP)
         return sock
 
+    context = ssl.create_default_context()
+    monkeypatch.setattr(context, "wrap_socket", wrap_socket)
+    monkeypatch.setattr(keepalive, "tls_context", lambda: context)
     pool = Pool("https", "live.example.com", 443, connect_timeout=5, read_timeout=5)
-    pool._ssl = ssl.create_default_context()
-    monkeypatch.setattr(pool._ssl, "wrap_socket", wrap_socket)
     conn = pool.acquire()
     assert resolved == [b"live.example.com"] and named == [b"live.example.com"]
     assert conn.host == "live.example.com"  # as given again once connected
@@ -164,3 +165,10 @@ def test_the_first_connection_does_not_import_the_idna_codec(server: Server) -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_every_https_connection_shares_one_tls_context() -> None:
+    a = Pool("https", "a.example.com", 443, connect_timeout=5, read_timeout=5)._new()
+    b = Pool("https", "b.example.com", 443, connect_timeout=5, read_timeout=5)._new()
+    assert a.context is b.context is keepalive.tls_context()
+    assert a.context is not None and a.context.check_hostname  # the CA bundle is loaded once per process
