@@ -230,6 +230,7 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
     loaded, and the files under ``code`` it imported."""
     from devtools.emulator import emulator_process
     from devtools.events import emulator_settings, local_defaults
+    from devtools.fakenow import carried
 
     results: list[dict[str, Any]] = []
     with emulator_process() as url, tempfile.TemporaryDirectory() as tmp:
@@ -238,6 +239,7 @@ def serve_samples(code: Path) -> list[dict[str, Any]]:
             | emulator_settings(url)
             | {
                 "PATH": os.environ.get("PATH", ""),
+                **carried(),  # a run at a chosen instant (devtools.fakenow): the functions read it too
                 "PYTHONPATH": str(code),
                 "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /var/task is read-only
                 "POWERTOOLS_LOG_LEVEL": "ERROR",

@@ -7,7 +7,9 @@ unimportable: a path that reaches for one fails here, not in Lambda.
 from __future__ import annotations
 
 import importlib.abc
+import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,32 @@ class NotDeployed(importlib.abc.MetaPathFinder):
 
 NOT_DEPLOYED = trimmed_modules((ROOT / "serverless.yml").read_text(encoding="utf-8"))
 sys.meta_path.insert(0, NotDeployed(NOT_DEPLOYED))
+
+# A run at a chosen instant (`make test-dates`, `python -m devtools.fakenow INSTANT -- ...`): the instant asked
+# for, which the wall clock of this process and of every process it starts reads (libfaketime). A run that
+# asked for one and reads another clock stops here rather than passing at today's date.
+FAKE_NOW = os.environ.get("LIVEREC_NOW")
+RUN_LIMIT = 3600  # seconds a run may last after its instant and still read a clock that advanced from it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not FAKE_NOW:
+        return
+    asked = datetime.fromisoformat(FAKE_NOW.replace("Z", "+00:00")).timestamp()
+    if not asked - 5 <= time.time() <= asked + RUN_LIMIT:
+        pytest.exit(
+            f"LIVEREC_NOW={FAKE_NOW} but the clock reads {datetime.now(UTC).isoformat()}: run the tests "
+            "through `python -m devtools.fakenow` (make test-dates), which preloads libfaketime",
+            returncode=3,
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return f"now: {now}" + (
+        f" (a chosen instant: LIVEREC_NOW={FAKE_NOW})" if FAKE_NOW else " (the real clock)"
+    )
+
 
 SECRET_ID = "AKIDtestsecretid0000"
 SECRET_KEY = "test-secret-key-不要泄露"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from devtools.fakenow import carried
 from shared.edge.body import check_content_type
 from shared.storage.memory import MemoryState
 from shared.support.config import ENV_FIELDS
@@ -136,6 +137,7 @@ def receiver() -> Iterator[HookReceiver]:
     r.server.server_close()
 
 
+@pytest.mark.dates
 def test_python_hook_signing_snippet(receiver: HookReceiver) -> None:
     namespace: dict[str, Any] = {}
     exec(block("python", "def send_highlight"), namespace)  # noqa: S102 - the README's own snippet
@@ -143,6 +145,7 @@ def test_python_hook_signing_snippet(receiver: HookReceiver) -> None:
     assert receiver.results == [(201, b'{"stream": "s"}')]
 
 
+@pytest.mark.dates
 def test_shell_hook_signing_snippet(receiver: HookReceiver) -> None:
     if not (shutil.which("openssl") and shutil.which("curl")):
         pytest.skip("openssl and curl are not on this machine")
@@ -151,6 +154,7 @@ def test_shell_hook_signing_snippet(receiver: HookReceiver) -> None:
         "PATH": "/usr/bin:/bin",
         "HOOK_SECRET": "hook-secret-0123456789",
         "LIVEREC_URL": receiver.url[: -len("/hooks/highlight")],
+        **carried(),  # the snippet's `date +%s` reads the run's clock, as the receiver does
     }
     subprocess.run(
         [shutil.which("bash") or "/bin/bash", "-c", script],
