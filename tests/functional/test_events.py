@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from functions.rollout import handler as rollout
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
 from functions.webhooks import handler as webhooks
+from shared.tencent.generations import RECORD_TASK
+from tests import utils
+from tests.utils import windows
 
 HANDLERS: dict[str, Any] = {
     "scheduled": scheduled,
@@ -34,11 +38,16 @@ def invoke(name: str, ctx: LambdaContext, **kw: Any) -> tuple[int, Any]:
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
+def iso_unix(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())
+
+
 def test_every_event_file_is_named_for_a_function() -> None:
     names = [p.stem for p in EVENTS.glob("*.json")]
     assert names and all(n.split("_", 1)[0] in HANDLERS for n in names)
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("api", ["record-task", "live-record", "v2", "fcgi"])
 def test_http_samples(
     api: str, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
@@ -71,19 +80,35 @@ def test_http_samples(
     )
     assert len(fresh_emulator.tasks()) == 3
 
-    # programs as data: stored, listed, shown, booked by a bare tick, deleted with what has not started
+    # programs as data: stored, listed, shown, booked by a bare tick, deleted with what has not started. What
+    # the sample's weekday program books depends on the day: derived from the instant, before and after
+    sample = json.loads(load_event("scheduled_program_put")["body"])
+    horizon = RECORD_TASK.start_horizon if api == "record-task" else timedelta(days=1)
+
+    def due() -> set[tuple[int, int]]:
+        return windows(sample["cron"], sample["timezone"], sample["duration"], [utils.now()], horizon)
+
+    before = due()
     status, program = invoke("scheduled_program_put", lambda_context)
-    assert status == 201 and program["name"] == "evening-news" and program["next_tick_books"] >= 1
+    assert status == 201 and program["name"] == "evening-news"
     status, error = invoke("scheduled_program_bad_cron", lambda_context)
     assert status == 422 and error["error"]["field"] == "cron"
     status, listing = invoke("scheduled_programs_list", lambda_context)
     assert status == 200 and [p["name"] for p in listing["programs"]] == ["evening-news"]
     tick = rollout.lambda_handler(load_event("rollout_timer_bare"), lambda_context)
-    assert tick["failed"] == [] and tick["created"]
+    after = due()
+    booked = {(iso_unix(r["start"]), iso_unix(r["end"])) for r in tick["created"]}
+    assert tick["failed"] == [] and before & after <= booked <= before | after
+    assert len(before & after) <= program["next_tick_books"] <= len(before | after)
     status, shown = invoke("scheduled_program_get", lambda_context)
     assert status == 200 and shown["next_tick_books"] == 0
+    first = time.time()
     status, deleted = invoke("scheduled_program_delete", lambda_context)
-    assert status == 200 and deleted["cancelled"] and deleted["not_cancelled"] == []
+    last = time.time()
+    cancelled = {(iso_unix(r["start"]), iso_unix(r["end"])) for r in deleted["cancelled"]}
+    # what had not started is cancelled; one on air is left to record
+    assert {b for b in booked if b[0] > last} <= cancelled <= {b for b in booked if b[0] > int(first)}
+    assert status == 200 and deleted["not_cancelled"] == []
 
 
 def test_webhook_samples(

@@ -5,6 +5,7 @@ run in CI as `make bench-smoke`; no time is asserted anywhere.)"""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -19,6 +20,7 @@ from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import plan_chunks
 from shared.support.config import LiveApi
 from shared.tencent.generations import RECORD_TASK
+from tests import utils
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -171,3 +173,26 @@ def test_the_warm_get_benchmark_delivers_distinct_validly_signed_files() -> None
     assert first["file_id"] != second["file_id"] and first["video_url"] != second["video_url"]
     for body in (first, second):
         verify_callback(body, SecretStr(LOCAL_CALLBACK_KEY), now=body["t"] - 1)
+
+
+@pytest.mark.dates
+def test_the_warm_programs_benchmark_runs_whatever_is_due_today() -> None:
+    # the sample's weekday program has nothing due in the tick's day from Friday to Sunday evening (China
+    # time): the benchmark then says so, and measures the routes all the same
+    from bench.warm import measure_programs
+    from devtools.events import load_event
+
+    sample = json.loads(load_event("scheduled_program_put")["body"])
+
+    def due() -> bool:
+        when = [utils.now()]
+        return bool(
+            utils.windows(sample["cron"], sample["timezone"], sample["duration"], when, timedelta(days=1))
+        )
+
+    before = due()
+    times, booked = measure_programs(requests=2, warmup=0)
+    after = due()
+    assert {kind: len(values) for kind, values in times.items()} == {"put": 2, "list": 2}
+    if before == after:
+        assert bool(booked) == before

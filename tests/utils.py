@@ -1,0 +1,94 @@
+"""What the date-dependent tests expect, derived from the instant they run at, independently of the product.
+
+``cron_starts`` is a second reading of a cron expression, written for the tests: it walks every minute of a
+span and asks whether the program's local wall time matches the five fields. It shares no code with cronsim
+or shared/recordings/programs.py, so a test that compares the two checks the product, not itself. It covers
+the cron the tests use (numbers, ``*``, ranges, lists, steps, day and month names, cron's "either day field"
+rule); a local time that a DST change makes ambiguous is refused, so a test cannot lean on a guess.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+NAMES = {
+    **{d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))},
+    **{
+        m: i + 1
+        for i, m in enumerate(
+            ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+        )
+    },
+}
+BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))  # minute, hour, day of month, month, day of week
+
+
+def now() -> datetime:
+    """The run's instant, to the second: the wall clock (a chosen one under `make test-dates`)."""
+    return datetime.fromtimestamp(int(time.time()), tz=UTC)
+
+
+def _value(text: str) -> int:
+    return NAMES[text.upper()] if text.upper() in NAMES else int(text)
+
+
+def _field(text: str, low: int, high: int) -> frozenset[int]:
+    values: set[int] = set()
+    for part in text.split(","):
+        base, _, step = part.partition("/")
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            first, last = (_value(v) for v in base.split("-"))
+        else:
+            first = last = _value(base)
+            if step:
+                last = high
+        values.update(range(first, last + 1, int(step or 1)))
+    return frozenset(values)
+
+
+def _matches(fields: list[frozenset[int]], restricted: tuple[bool, bool], local: datetime) -> bool:
+    minute, hour, dom, month, dow = fields
+    weekday = (local.weekday() + 1) % 7  # cron: Sunday is 0 (and 7)
+    on_dom, on_dow = local.day in dom, weekday in dow or (weekday == 0 and 7 in dow)
+    day = (on_dom or on_dow) if all(restricted) else (on_dom and on_dow)
+    return local.minute in minute and local.hour in hour and local.month in month and day
+
+
+def cron_starts(cron: str, zone: str, start: datetime, end: datetime) -> list[datetime]:
+    """Every UTC instant in [start, end) at which ``cron`` fires in ``zone``, minute by minute."""
+    parts = cron.split()
+    fields = [_field(p, lo, hi) for p, (lo, hi) in zip(parts, BOUNDS, strict=True)]
+    restricted = (parts[2] != "*", parts[4] != "*")
+    tz = ZoneInfo(zone)
+    found = []
+    cursor = start.astimezone(UTC).replace(second=0, microsecond=0)
+    if cursor < start:
+        cursor += timedelta(minutes=1)
+    while cursor < end:
+        local = cursor.astimezone(tz)
+        if _matches(fields, restricted, local):
+            naive = local.replace(tzinfo=None)
+            if naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset():
+                raise ValueError(f"{cron} in {zone} fires at {naive}, which a DST change makes ambiguous")
+            found.append(cursor)
+        cursor += timedelta(minutes=1)
+    return found
+
+
+def windows(
+    cron: str, zone: str, duration: int, ticks: list[datetime], horizon: timedelta
+) -> set[tuple[int, int]]:
+    """The (start, end) UNIX windows a timer ticking at ``ticks`` with ``horizon`` is asked to book: an
+    occurrence is due at a tick when it starts within the horizon and has not ended."""
+    length = timedelta(seconds=duration)
+    first, last = min(ticks), max(ticks)
+    starts = cron_starts(cron, zone, first - length, last + horizon + timedelta(seconds=1))
+    due = set()
+    for s in starts:
+        if any(s <= t + horizon and s + length > t for t in ticks):
+            due.add((int(s.timestamp()), int((s + length).timestamp())))
+    return due
