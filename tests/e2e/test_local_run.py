@@ -212,6 +212,7 @@ def concatenated_json(text: str) -> list[Any]:
     return found
 
 
+@pytest.mark.dates
 def test_the_readme_examples_run_as_written_against_make_run() -> None:
     if not shutil.which("curl"):
         pytest.skip("curl is not on this machine")
@@ -232,6 +233,7 @@ def test_the_readme_examples_run_as_written_against_make_run() -> None:
         assert {a["task_id"] for a in created} <= {t["task_id"] for t in listing["tasks"]}
 
 
+@pytest.mark.dates
 def test_the_readme_programs_walkthrough_runs_as_written_against_make_run() -> None:
     if not shutil.which("curl"):
         pytest.skip("curl is not on this machine")

@@ -19,6 +19,10 @@ from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, Progra
 from shared.storage.program_store import MAX_PROGRAMS
 from tests.functional.conftest import TABLE, http_event
 
+pytestmark = (
+    pytest.mark.dates
+)  # programs booked at the wall clock: make test-dates runs them at awkward instants
+
 ROUTES = Routes.from_serverless()
 Configure = Callable[..., None]
 # every 6 hours for 30 min: with a one-day horizon, four occurrences ahead at any time

@@ -108,6 +108,7 @@ def test_a_tick_in_another_container_finds_the_booked_tasks(
     assert other.created == [] and len(fresh_emulator.tasks()) == len(first.created)
 
 
+@pytest.mark.dates
 def test_the_emulator_rate_limit_is_never_surfaced(make_service: Factory, fresh_emulator: Emulator) -> None:
     # 48 occurrences against CreateRecordTask's 20 requests per second (real time, real bucket)
     program = Program(stream="hourly", cron="0 */3 * * *", timezone="UTC", duration=600)
@@ -198,6 +199,7 @@ def test_token_bucket_paces_to_its_rate() -> None:
 # --- through the function -------------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_timer_event_with_programs(
     configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:
@@ -208,6 +210,7 @@ def test_timer_event_with_programs(
     assert again["created"] == [] and len(fresh_emulator.tasks()) == len(result["created"])
 
 
+@pytest.mark.dates
 def test_bare_scheduled_event_reads_programs_from_config(
     configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
 ) -> None:

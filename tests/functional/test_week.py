@@ -15,11 +15,12 @@ the deleted program booked nothing after its deletion, and the added one was boo
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,10 +35,16 @@ from shared.recordings.programs import Program
 from shared.recordings.rollout import plan_chunks
 from shared.support.config import LiveApi, get_settings
 from shared.tencent.generations import RECORD_TASK
+from tests import utils
 from tests.functional.conftest import TABLE, http_event
 
-START = datetime(2026, 11, 23, 0, 3, tzinfo=UTC)  # a Monday, 08:03 China time
-WEEK = timedelta(days=7)
+# The simulated week starts at the run's instant (the wall clock at collection; `make test-dates` chooses it)
+# and lasts LIVEREC_WEEK_DAYS days (7; `make test-dates` runs a shortened one). What happens on which day
+# scales with it: on a week, the early program is stored at once, the late one on day 2, the operator stops an
+# occurrence on day 3, the early program is deleted on day 4.
+START = utils.now()
+DAYS = int(os.environ.get("LIVEREC_WEEK_DAYS", "7"))
+WEEK = timedelta(days=DAYS)
 PROGRAMS: list[dict[str, Any]] = [
     {
         "name": "evening",
@@ -80,7 +87,7 @@ PROGRAMS: list[dict[str, Any]] = [
 # managed over HTTP: stored from the first tick and deleted on day 4; added on day 2
 EARLY = {"stream": "early", "cron": "45 9 * * *", "timezone": "Asia/Shanghai", "duration": 2700}
 LATE = {"stream": "late", "cron": "15 */4 * * *", "timezone": "UTC", "duration": 1200}
-ADD_EARLY, ADD_LATE, DELETE_EARLY = timedelta(0), timedelta(days=2), timedelta(days=4)
+ADD_EARLY, ADD_LATE, STOP, DELETE_EARLY = (WEEK * part / 7 for part in (0, 2, 3, 4))
 CREATE = {
     "record-task": "CreateRecordTask",
     "live-record": "CreateLiveRecord",
@@ -94,7 +101,7 @@ CADENCES = {
     "every-30-min": timedelta(minutes=30),
     "2-h-gaps": timedelta(hours=2),
 }
-FAULTS_PER_WEEK = 16
+FAULTS = max(4, 16 * DAYS // 7)
 
 Identity = tuple[str | None, str | None, str, int, int]
 
@@ -177,7 +184,7 @@ def run_week(
     configure(api, LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     rng = random.Random(f"{api}/{step}")
     ticks = int(WEEK / step)
-    fault_ticks = set(rng.sample(range(ticks - 6), FAULTS_PER_WEEK))  # the last ticks run clean
+    fault_ticks = set(rng.sample(range(ticks - 6), FAULTS))  # the last ticks run clean
     settings = get_settings()
     horizon = (
         RECORD_TASK.start_horizon if api == "record-task" else timedelta(seconds=settings.rollout_horizon)
@@ -227,7 +234,7 @@ def run_week(
             start, end = (datetime.fromisoformat(doubt[k]).timestamp() for k in ("start", "end"))
             week.unresolved.add(identity_of(api, doubt["domain"], doubt["app"], doubt["stream"], start, end))
         assert report["pending"] == [] and report["deferred"] == []
-        if week.stopped is None and now >= START + timedelta(days=3):
+        if week.stopped is None and now >= START + STOP:
             week.stopped = operator_stops_a_future_occurrence(api, emulator, now)
     return week
 
@@ -244,6 +251,7 @@ def operator_stops_a_future_occurrence(api: str, emulator: Emulator, now: dateti
     return identity_of(api, task.domain, task.app, task.stream, task.start, task.end)
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("api", ["record-task", "live-record", "v2", "fcgi"])
 @pytest.mark.parametrize("cadence", list(CADENCES))
 def test_a_week_of_ticks_books_every_occurrence_once(
