@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run openapi contract test week lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
+.PHONY: venv run openapi contract test week test-dates lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
@@ -39,6 +39,14 @@ test: $(STAMP)
 WEEK := tests/functional/test_week.py
 week: $(STAMP)
 	$(PY) -m pytest -q -n 2 --durations=3 -p no:schemathesis -p no:hypothesispytest -p no:anyio $(WEEK)
+
+# the tests marked `dates` and a shortened simulated week (3 days, every 30 min) at each awkward instant
+# (a weekend, Sunday night in China, Friday's last seconds, both US DST changes, the leap day, the year end,
+# the 32-bit rollover), every process of each run at that instant (devtools/fakenow.py, libfaketime) and
+# under another machine zone; ONLY=leap-day,year-end runs some. A run at any instant of your choosing:
+#   .venv/bin/python -m devtools.fakenow 2027-03-14T06:59:00Z -- make test
+test-dates: $(STAMP)
+	$(PY) -m devtools.dates $(if $(ONLY),--only $(ONLY))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
