@@ -176,6 +176,7 @@ class Emulator:
             at=self.clock.now(),
             method=req.method,
             path=req.path,
+            latency=outcome.latency,
         )
         with self.state.lock:
             self.state.requests.append(record)

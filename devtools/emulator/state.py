@@ -56,6 +56,7 @@ class RequestRecord:
     at: float
     method: str = ""
     path: str = ""
+    latency: float = 0.0  # seconds the answer was held by injected latency faults
 
 
 class State:
