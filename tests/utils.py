@@ -80,15 +80,26 @@ def cron_starts(cron: str, zone: str, start: datetime, end: datetime) -> list[da
 
 
 def windows(
-    cron: str, zone: str, duration: int, ticks: list[datetime], horizon: timedelta
+    cron: str,
+    zone: str,
+    duration: int,
+    ticks: list[datetime],
+    horizon: timedelta,
+    cap: timedelta | None = None,
 ) -> set[tuple[int, int]]:
-    """The (start, end) UNIX windows a timer ticking at ``ticks`` with ``horizon`` is asked to book: an
-    occurrence is due at a tick when it starts within the horizon and has not ended."""
+    """The (start, end) UNIX windows a timer ticking at ``ticks`` with ``horizon`` is asked to book: each
+    occurrence cut into consecutive pieces of at most ``cap`` (a generation's longest scheduled task), and a
+    piece due at a tick when it starts within the horizon and has not ended."""
     length = timedelta(seconds=duration)
     first, last = min(ticks), max(ticks)
     starts = cron_starts(cron, zone, first - length, last + horizon + timedelta(seconds=1))
     due = set()
-    for s in starts:
-        if any(s <= t + horizon and s + length > t for t in ticks):
-            due.add((int(s.timestamp()), int((s + length).timestamp())))
+    for start in starts:
+        end = start + length
+        piece = start
+        while piece < end:
+            piece_end = min(end, piece + cap) if cap else end
+            if any(piece <= t + horizon and piece_end > t for t in ticks):
+                due.add((int(piece.timestamp()), int(piece_end.timestamp())))
+            piece = piece_end
     return due

@@ -51,6 +51,9 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         logger.error(
             "rollout occurrence unresolved: it may or may not be recording; not booked again", extra=doubt
         )
+    for skip in report.skipped:
+        count("RolloutSkipped", api=svc.settings.api.value)
+        logger.error("rollout program skipped: over a limit; the other programs are booked", extra=skip)
     if report.deferred:
         count("RolloutDeferred", api=svc.settings.api.value)
         logger.warning(
@@ -81,6 +84,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return refuse(event, kind, "rollout", TICKS)
     try:
         return rollout(event, Deadline.from_context(context))
-    except LiverecError as exc:  # a bad schedule must be visible, not retried forever by Lambda
+    except LiverecError as exc:
+        if exc.status >= 500:  # the store, Tencent or the deployment: raised, so Lambda retries and alarms
+            logger.exception("rollout tick failed", extra={"error": exc.to_dict()})
+            raise
+        # a bad schedule must be visible, not retried forever by Lambda
         logger.error("rollout refused", extra={"error": exc.to_dict()})
         return {"error": exc.to_dict()}

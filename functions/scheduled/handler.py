@@ -60,6 +60,7 @@ def create_scheduled(
 )
 def put_program(name: str, body: Program) -> Response[str]:
     program = catalog.named(name, body)
+    catalog.plannable(service(), program)  # a program the timer would skip is refused before it is stored
     store = program_store()
     new = store.put(name, catalog.to_json(program), service().clock())
     count("ProgramsStored", change="created" if new else "replaced")

@@ -104,6 +104,11 @@ def _chunks(service: RecordingService, program: Program, now: datetime) -> list[
     return sorted(chunks, key=lambda c: (c.start, c.key))
 
 
+def plannable(service: RecordingService, program: Program) -> None:
+    """Raises what the timer would skip the program for (over a limit within the horizon), naming the field."""
+    _chunks(service, program, from_unix(service.clock()).replace(microsecond=0))
+
+
 def program_view(service: RecordingService, stored: StoredProgram, program: Program) -> dict[str, Any]:
     """A program with its occurrences in the tick's horizon (soonest first) and what the ledger holds for
     each: ``booked`` with its task and state, or not yet (the next tick books it)."""

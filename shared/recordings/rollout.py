@@ -41,7 +41,10 @@ from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 from shared.tencent.types import Mode
 
-MAX_CHUNKS_PER_TICK = 20000
+# A program that asks for more recordings than this within the horizon (every minute for more than a day and
+# a half, say) is refused at PUT and, from a schedule's input or LIVEREC_PROGRAMS, skipped and reported on its
+# own: no program, nor their sum, ever refuses a whole tick.
+MAX_CHUNKS_PER_PROGRAM = 2000
 SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
 ALL_SHARDS = tuple(str(shard) for shard in range(SHARDS))
 
@@ -113,6 +116,7 @@ class TickReport:
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list)
     deferred: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +127,7 @@ class TickReport:
             "unresolved": self.unresolved,
             "pending": self.pending,
             "deferred": self.deferred,
+            "skipped": self.skipped,
         }
 
 
@@ -134,25 +139,50 @@ def plan_chunks(
     *,
     default_domain: str | None = None,
     default_app: str | None = None,
+    skipped: list[dict[str, Any]] | None = None,
 ) -> list[Chunk]:
+    """The recordings the programs ask for now: what has not ended and starts within the horizon. A program
+    over :data:`MAX_CHUNKS_PER_PROGRAM` raises :class:`InvalidRequest`, or, given ``skipped``, is left out
+    and reported there."""
     gen = generation(api)
-    cap = gen.scheduled_cap
     chunks: dict[str, Chunk] = {}  # by key: programs asking for the very same recording book it once
     for program in programs:
         domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
-        for start, end in occurrences(program, now, horizon):
-            # a later day of a long occurrence that starts past the horizon is booked by a later tick
-            for s, e in split(start, end, cap):
-                if s <= now + horizon:
-                    chunk = Chunk(program, s, e, domain, app)
-                    chunks.setdefault(chunk.key, chunk)
-            if len(chunks) > MAX_CHUNKS_PER_TICK:
-                raise InvalidRequest(
-                    f"the programs make more than {MAX_CHUNKS_PER_TICK} recordings in the horizon; "
-                    "shorten the horizon or split the schedule",
-                    field="programs",
-                )
+        try:
+            mine = program_chunks(program, gen.scheduled_cap, now, horizon, domain, app)
+        except InvalidRequest as exc:
+            if skipped is None:
+                raise
+            skipped.append({"program": program.key, "stream": program.stream, "error": exc.to_dict()})
+            continue
+        for chunk in mine:
+            chunks.setdefault(chunk.key, chunk)
     return list(chunks.values())
+
+
+def program_chunks(
+    program: Program,
+    cap: timedelta | None,
+    now: datetime,
+    horizon: timedelta,
+    domain: str | None,
+    app: str | None,
+) -> list[Chunk]:
+    """One program's recordings: each occurrence split at the generation's cap; a day of a long occurrence
+    that has already ended is not asked for again, and one that starts past the horizon waits for a later
+    tick."""
+    found = []
+    for start, end in occurrences(program, now, horizon):
+        for s, e in split(start, end, cap):
+            if e > now and s <= now + horizon:
+                found.append(Chunk(program, s, e, domain, app))
+        if len(found) > MAX_CHUNKS_PER_PROGRAM:
+            raise InvalidRequest(
+                f"the program makes more than {MAX_CHUNKS_PER_PROGRAM} recordings within the horizon; "
+                "make it less frequent or shorter, or shorten LIVEREC_ROLLOUT_HORIZON",
+                field="cron",
+            )
+    return found
 
 
 def _input(chunk: Chunk) -> ScheduledRecordingInput:
@@ -185,10 +215,11 @@ def tick(
     # a generation that limits how far ahead a start may lie books to that limit; the others as configured
     horizon = gen.start_horizon or horizon or ONE_DAY
     bucket = bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep)
+    skipped: list[dict[str, Any]] = []
     chunks = plan_chunks(
-        programs, api, now, horizon, default_domain=settings.domain, default_app=settings.app
+        programs, api, now, horizon, default_domain=settings.domain, default_app=settings.app, skipped=skipped
     )
-    report = TickReport(occurrences=len(chunks))
+    report = TickReport(occurrences=len(chunks), skipped=skipped)
     ledger = service.ledger
     # what is settled or in doubt, from a few summary items; then the entries of everything else (usually
     # the few occurrences that just entered the horizon)

@@ -17,9 +17,8 @@ from devtools.emulator import Emulator
 from devtools.run import Gateway
 from tests.functional.conftest import TOKEN
 
-pytestmark = (
-    pytest.mark.dates
-)  # programs booked at the wall clock: make test-dates runs them at awkward instants
+# programs booked at the wall clock: make test-dates runs these at awkward instants
+pytestmark = pytest.mark.dates
 
 NEWS = {"stream": "news", "cron": "0 */6 * * *", "timezone": "UTC", "duration": 1800}
 

@@ -22,13 +22,14 @@ from devtools.emulator import Emulator
 from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
 from shared.app import use_clock
-from shared.support.config import get_settings
-from shared.tencent.generations import RECORD_TASK
+from shared.support.config import LiveApi, get_settings
+from shared.tencent.generations import generation
 from tests import utils
 from tests.functional.conftest import TABLE
 
 pytestmark = pytest.mark.dates
 
+HALF_HOUR = 1800  # the year-end windows cross midnight
 PROGRAMS: list[dict[str, Any]] = [
     {"name": "weekday-evening", "stream": "news", "cron": "0 20 * * MON-FRI", "timezone": "Asia/Shanghai"},
     {"name": "sunday-night", "stream": "sunday", "cron": "30 23 * * SUN", "timezone": "Asia/Shanghai"},
@@ -41,9 +42,18 @@ PROGRAMS: list[dict[str, Any]] = [
     {"name": "year-end-cst", "stream": "nye-cst", "cron": "58 23 31 12 *", "timezone": "Asia/Shanghai"},
     {"name": "month-start", "stream": "month", "cron": "0 8 1 * *", "timezone": "Europe/Berlin"},
 ]
-DURATION = 1800  # every window half an hour: the year-end ones cross midnight
 for _program in PROGRAMS:
-    _program["duration"] = DURATION
+    _program["duration"] = HALF_HOUR
+# 30 hours from Saturday 08:00 China time: on air over the weekend, its first day ended by Sunday 08:00
+PROGRAMS.append(
+    {
+        "name": "marathon",
+        "stream": "marathon",
+        "cron": "0 8 * * SAT",
+        "timezone": "Asia/Shanghai",
+        "duration": 30 * 3600,
+    }
+)
 STEP = timedelta(minutes=30)
 SPAN = timedelta(days=2)
 
@@ -85,10 +95,12 @@ def test_the_timer_books_every_occurrence_ahead_once(
         assert "error" not in report and report["failed"] == [] and report["unresolved"] == [], (now, report)
         assert report["pending"] == [] and report["deferred"] == [], (now, report)
 
-    horizon = RECORD_TASK.start_horizon if api == "record-task" else timedelta(days=1)
+    gen = generation(LiveApi(api))
+    horizon = gen.start_horizon or timedelta(days=1)
     booked = Counter((t.stream, t.start, t.end) for t in fresh_emulator.tasks())
     assert [key for key, n in booked.items() if n > 1] == []
     for program in PROGRAMS:
-        expected = utils.windows(program["cron"], program["timezone"], DURATION, ticks, horizon)
+        cron, zone, duration = program["cron"], program["timezone"], program["duration"]
+        expected = utils.windows(cron, zone, duration, ticks, horizon, gen.scheduled_cap)
         got = {(s, e) for stream, s, e in booked if stream == program["stream"]}
         assert got == expected, (program["name"], start.isoformat(), sorted(expected ^ got))

@@ -19,9 +19,8 @@ from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, Progra
 from shared.storage.program_store import MAX_PROGRAMS
 from tests.functional.conftest import TABLE, http_event
 
-pytestmark = (
-    pytest.mark.dates
-)  # programs booked at the wall clock: make test-dates runs them at awkward instants
+# programs booked at the wall clock: make test-dates runs these at awkward instants
+pytestmark = pytest.mark.dates
 
 ROUTES = Routes.from_serverless()
 Configure = Callable[..., None]
@@ -109,6 +108,16 @@ def test_a_bad_program_is_422_naming_the_field(
     assert status == 422, body
     assert body["error"]["field"] == field
     assert api(http_event("GET", "/programs"))[1] == {"programs": []}  # nothing stored
+
+
+def test_a_program_the_timer_would_skip_is_refused_and_not_stored(configure: Configure) -> None:
+    # every minute for a week, in a generation that books a day ahead: 1,440 occurrences of 7 days each
+    configure("live-record", LIVEREC_ROLLOUT_HORIZON="2592000")
+    flood = {"stream": "flood", "cron": "* * * * *", "timezone": "UTC", "duration": 7 * 86400}
+    status, body = put("flood", flood)
+    assert status == 422 and body["error"]["field"] == "cron", body
+    assert api(http_event("GET", "/programs"))[1] == {"programs": []}  # a refused PUT stores nothing
+    assert api(http_event("GET", "/programs/flood"))[0] == 404
 
 
 @pytest.mark.parametrize("name", ["-dash-first", "a" * 129, "sp%20ace", "%C3%A9t%C3%A9"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from shared.recordings.service import RecordingService
 from shared.storage.ledger import Entry
 from shared.storage.memory import MemoryLedger
 from shared.support.config import LiveApi, Settings
+from shared.support.errors import LiverecError
 from shared.support.pacing import TokenBucket
 from shared.tencent.adapter import get_adapter
 
@@ -181,6 +183,32 @@ def test_an_unresolved_occurrence_is_reported_from_the_summary_until_the_policy_
     assert len(fresh_emulator.tasks()) == booked + 1
 
 
+def test_the_ended_days_of_a_long_occurrence_are_never_asked_for(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    # Given a 72-hour program on air since Monday 10:00 UTC, 50 hours ago, in a generation that splits at 24 h
+    at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    long = Program(name="long", stream="long", cron="0 10 23 11 *", timezone="UTC", duration=72 * 3600)
+    report = tick(make_service(LiveApi.V2), [long])
+    # Then the day on air is booked, and the two that ended are neither planned nor failed
+    day = datetime(2026, 11, 25, 10, 0, tzinfo=UTC).timestamp()
+    assert report.failed == [] and report.occurrences == 1
+    assert [(t.start, t.end) for t in fresh_emulator.tasks()] == [(day, day + 86400)]
+
+
+def test_one_program_over_the_limit_is_skipped_alone(
+    at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    flood = Program(name="flood", stream="flood", cron="* * * * *", timezone="UTC", duration=7 * 86400)
+    news = Program(name="news", stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    report = tick(make_service(LiveApi.LIVE_RECORD), [flood, news], horizon=timedelta(days=1))
+    # the flood is reported on its own, naming the field; everyone else is booked as usual
+    assert [(s["program"], s["error"]["field"]) for s in report.skipped] == [("flood", "cron")]
+    assert report.failed == [] and len(report.created) == 1
+    assert {t.stream for t in fresh_emulator.tasks()} == {"news"}
+
+
 def test_token_bucket_paces_to_its_rate() -> None:
     now = [0.0]
     slept: list[float] = []
@@ -218,6 +246,16 @@ def test_bare_scheduled_event_reads_programs_from_config(
     configure(LIVEREC_PROGRAMS=json.dumps(programs))
     result = rollout.lambda_handler(load_event("rollout_timer_bare"), lambda_context)
     assert result["failed"] == [] and {t.stream for t in fresh_emulator.tasks()} == {"cfg"}
+
+
+def test_a_tick_whose_store_fails_raises_so_lambda_retries_and_alarms(
+    dynamodb: Any, configure: Callable[..., None], fresh_emulator: Emulator, lambda_context: LambdaContext
+) -> None:
+    # the ledger's table is missing: the store cannot be read. Raised, never returned as a quiet report
+    configure(LIVEREC_IDEMPOTENCY_TABLE="no-such-table")
+    with pytest.raises(LiverecError) as failed:
+        rollout.lambda_handler(load_event("rollout_timer_programs"), lambda_context)
+    assert failed.value.status >= 500 and fresh_emulator.tasks() == []
 
 
 def test_bad_programs_are_refused_visibly(
