@@ -149,7 +149,7 @@ def plan_chunks(
     for program in programs:
         domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
         try:
-            mine = program_chunks(program, gen.scheduled_cap, now, horizon, domain, app)
+            mine = program_chunks(program, now, horizon, cap=gen.scheduled_cap, where=(domain, app))
         except InvalidRequest as exc:
             if skipped is None:
                 raise
@@ -162,11 +162,11 @@ def plan_chunks(
 
 def program_chunks(
     program: Program,
-    cap: timedelta | None,
     now: datetime,
     horizon: timedelta,
-    domain: str | None,
-    app: str | None,
+    *,
+    cap: timedelta | None,
+    where: tuple[str | None, str | None],
 ) -> list[Chunk]:
     """One program's recordings: each occurrence split at the generation's cap; a day of a long occurrence
     that has already ended is not asked for again, and one that starts past the horizon waits for a later
@@ -175,7 +175,7 @@ def program_chunks(
     for start, end in occurrences(program, now, horizon):
         for s, e in split(start, end, cap):
             if e > now and s <= now + horizon:
-                found.append(Chunk(program, s, e, domain, app))
+                found.append(Chunk(program, s, e, *where))
         if len(found) > MAX_CHUNKS_PER_PROGRAM:
             raise InvalidRequest(
                 f"the program makes more than {MAX_CHUNKS_PER_PROGRAM} recordings within the horizon; "
