@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import program_store, service
+from shared.app import programs as configured
 from shared.edge.contract import CREATE, LEDGER, answers
 from shared.edge.resolver import JSON, created, make_app
 from shared.edge.responses import ProgramDeleted, ProgramList, ProgramView
@@ -112,15 +113,31 @@ def delete_program(
     store = program_store()
     _, program = catalog.get_program(store, name)
     store.delete(name)
-    cancelled, refused = catalog.cancel_future(service(), program) if cancel == "future" else ([], [])
+    done = catalog.Cancelled([], [], [])
+    if cancel == "future":
+        others = catalog.merge(configured(), catalog.valid_programs(store.all()))
+        done = catalog.cancel_future(service(), program, others)
     logger.info(
         "program deleted",
-        extra={"program": name, "cancelled": len(cancelled), "not_cancelled": len(refused)},
+        extra={
+            "program": name,
+            "cancelled": len(done.cancelled),
+            "not_cancelled": len(done.not_cancelled),
+            "kept": len(done.kept),
+        },
     )
-    if refused:
-        logger.warning("booked occurrences not cancelled", extra={"program": name, "not_cancelled": refused})
+    if done.not_cancelled:
+        logger.warning(
+            "booked occurrences not cancelled", extra={"program": name, "not_cancelled": done.not_cancelled}
+        )
     return ProgramDeleted.model_validate(
-        {"name": name, "deleted": True, "cancelled": cancelled, "not_cancelled": refused}
+        {
+            "name": name,
+            "deleted": True,
+            "cancelled": done.cancelled,
+            "not_cancelled": done.not_cancelled,
+            "kept": done.kept,
+        }
     )
 
 

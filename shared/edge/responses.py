@@ -188,3 +188,8 @@ class ProgramDeleted(_Out):
     not_cancelled: list[CancelledOccurrence] = Field(
         description="booked occurrences that have not started and could not be cancelled, with the reason"
     )
+    kept: list[CancelledOccurrence] = Field(
+        default_factory=list,
+        description="booked occurrences left booked because they are not this program's alone: found at "
+        "Tencent (code FoundAtTencent) or held by another program's booking too (code SharedRecording)",
+    )

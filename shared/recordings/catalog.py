@@ -24,9 +24,9 @@ from pydantic import ValidationError
 
 from shared.recordings.programs import Program
 from shared.recordings.rollout import Chunk, plan_chunks
-from shared.recordings.service import RecordingService
+from shared.recordings.service import RecordingService, booked_here
 from shared.recordings.tracking import recording_state
-from shared.storage.ledger import ledger_key
+from shared.storage.ledger import Entry, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
 from shared.support.errors import (
     InvalidRequest,
@@ -34,6 +34,7 @@ from shared.support.errors import (
     ProgramNotFound,
 )
 from shared.support.observability import logger
+from shared.support.records import Record
 from shared.support.timeutil import from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 
@@ -94,12 +95,20 @@ def merge(configured: list[Program], stored: list[Program]) -> list[Program]:
     return [p for p in configured if p.name is None or p.name not in names] + stored
 
 
+def _horizon(service: RecordingService) -> timedelta:
+    settings = service.settings
+    return generation(settings.api).start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
+
+
 def _chunks(service: RecordingService, program: Program, now: datetime) -> list[Chunk]:
     settings = service.settings
-    gen = generation(settings.api)
-    horizon = gen.start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
     chunks = plan_chunks(
-        [program], settings.api, now, horizon, default_domain=settings.domain, default_app=settings.app
+        [program],
+        settings.api,
+        now,
+        _horizon(service),
+        default_domain=settings.domain,
+        default_app=settings.app,
     )
     return sorted(chunks, key=lambda c: (c.start, c.key))
 
@@ -149,18 +158,27 @@ def get_program(store: ProgramStore, name: str) -> tuple[StoredProgram, Program]
     return stored, program
 
 
-def cancel_future(
-    service: RecordingService, program: Program
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class Cancelled(Record):
+    """What ``cancel=future`` did with each booked occurrence that has not started."""
+
+    __slots__ = ()
+    cancelled: list[dict[str, Any]]  # deleted or stopped
+    not_cancelled: list[dict[str, Any]]  # ours to cancel, but Tencent refused or the outcome is unknown
+    kept: list[dict[str, Any]]  # not ours alone: found at Tencent, or another program asks for it too
+
+
+def cancel_future(service: RecordingService, program: Program, others: list[Program]) -> Cancelled:
     """Cancel the program's booked occurrences that have not started: delete where the generation can, else
-    stop. Returns (cancelled, not cancelled with the reason)."""
+    stop. Only what this program's own create made, and only when no other program (``others``: the ones
+    still stored or configured) asks for the same recording: a task found at Tencent and adopted was booked
+    by someone else, and one recording shared by two programs stays while either wants it."""
     clock = service.clock()
     now = from_unix(clock).replace(microsecond=0)
     future = [c for c in _chunks(service, program, now) if c.start > now]
     entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock)
+    shared = _shared_tasks(service, future, others, now) if future else set()
     deletes = service.generation.deletes
-    cancelled: list[dict[str, Any]] = []
-    refused: list[dict[str, Any]] = []
+    done = Cancelled([], [], [])
     for chunk in future:
         entry = entries.get(ledger_key("rollout", chunk.key))
         if entry is None or entry.state in ("stopped", "deleted"):
@@ -170,23 +188,66 @@ def cancel_future(
             "end": isoformat(chunk.end),
             "task_id": entry.recording.task_id,
         }
-        task_id = entry.recording.task_id
-        if entry.state != "created" or task_id is None:
-            refused.append(
-                where
-                | {
-                    "reason": "its create's outcome is unknown (or still being booked): check the stream's "
-                    "recordings at Tencent"
-                }
-            )
+        if not booked_here(entry.recording):
+            done.kept.append(where | {"reason": FOUND, "code": "FoundAtTencent"})
             continue
-        try:
-            if deletes:
-                service.delete(task_id, program.stream)
-            else:
-                service.stop(task_id, program.stream)
-        except LiverecError as exc:
-            refused.append(where | {"reason": exc.message, "code": exc.code})
+        if entry.recording.task_id in shared:
+            done.kept.append(where | {"reason": SHARED, "code": "SharedRecording"})
+            continue
+        _cancel_one(service, entry, where, deletes, done)
+    return done
+
+
+FOUND = "found at Tencent when this program's tick came to book it: booked by another program, caller or container"
+SHARED = "another program's booking holds this recording too (same stream and window): it stays for that one"
+
+
+def _recording(chunk: Chunk) -> tuple[str | None, str | None, str, int, int]:
+    """What Tencent records for a chunk: the stream's identity in the generation and the window."""
+    return (chunk.domain, chunk.app, chunk.program.stream, *chunk.span)
+
+
+def _shared_tasks(
+    service: RecordingService, mine: list[Chunk], others: list[Program], now: datetime
+) -> set[str]:
+    """The task ids another program's booking of the same recording holds too (it found ours at Tencent and
+    adopted it): those tasks are that program's recordings as well."""
+    recordings = {_recording(c) for c in mine}
+    settings = service.settings
+    theirs = plan_chunks(
+        others,
+        settings.api,
+        now,
+        _horizon(service),
+        default_domain=settings.domain,
+        default_app=settings.app,
+        skipped=[],  # a configured program over a limit books nothing, so it shares nothing
+    )
+    keys = [ledger_key("rollout", c.key) for c in theirs if _recording(c) in recordings]
+    entries = service.ledger.get_many(keys, service.clock()) if keys else {}
+    return {e.recording.task_id for e in entries.values() if e.recording.task_id is not None}
+
+
+def _cancel_one(
+    service: RecordingService, entry: Entry, where: dict[str, Any], deletes: bool, done: Cancelled
+) -> None:
+    refused, cancelled = done.not_cancelled, done.cancelled
+    task_id = entry.recording.task_id
+    if entry.state != "created" or task_id is None:
+        refused.append(
+            where
+            | {
+                "reason": "its create's outcome is unknown (or still being booked): check the stream's "
+                "recordings at Tencent"
+            }
+        )
+        return
+    try:
+        if deletes:
+            service.delete(task_id, entry.recording.stream)
         else:
-            cancelled.append(where | {"action": "deleted" if deletes else "stopped"})
-    return cancelled, refused
+            service.stop(task_id, entry.recording.stream)
+    except LiverecError as exc:
+        refused.append(where | {"reason": exc.message, "code": exc.code})
+    else:
+        cancelled.append(where | {"action": "deleted" if deletes else "stopped"})

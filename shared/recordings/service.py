@@ -58,6 +58,15 @@ LOOKUP_PAD = 60
 HTTP = Origin("http")
 
 
+ADOPTED = "adopted: already at Tencent"
+
+
+def booked_here(recording: Recording) -> bool:
+    """Whether this entry's own create made the task (not found at Tencent and adopted). Entries adopted
+    before the ``found`` flag existed carry only the adoption warning."""
+    return not recording.found and ADOPTED not in recording.warnings
+
+
 def recording_of(plan: RecordingPlan) -> Recording:
     return Recording(
         api=plan.api.value,
@@ -299,9 +308,7 @@ class RecordingService:
         claim = Claim(full_key, fp, origin, now, now + LEASE_MARGIN, planned)
         if self.ledger.claim(claim) is not None:
             return False
-        found = planned._replace(
-            task_id=task.task_id, warnings=(*planned.warnings, "adopted: already at Tencent")
-        )
+        found = planned._replace(task_id=task.task_id, warnings=(*planned.warnings, ADOPTED), found=True)
         return self.ledger.settle(full_key, claim.owner, "created", found, now)
 
     def stop(self, task_id: str, stream: str | None) -> None:

@@ -79,6 +79,9 @@ class Recording(Record):
     end: int
     task_id: str | None = None
     warnings: tuple[str, ...] = ()
+    # the task was found at Tencent and recorded here (adopted), not created by this entry's create: another
+    # program, caller or container booked it, so cancelling this entry's program never stops or deletes it
+    found: bool = False
 
     @property
     def sends_start(self) -> bool:
@@ -108,6 +111,7 @@ class Recording(Record):
             "end": self.end,
             "task_id": self.task_id,
             "warnings": list(self.warnings),
+            "found": self.found,
         }
 
 

@@ -5,7 +5,8 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
 - ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
   ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
   flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
-  ``task_id``, ``warnings`` (a JSON list). Once it has a task id, also ``by_stream``
+  ``task_id``, ``warnings`` (a JSON list), ``found`` (true, only for a task adopted from Tencent). Once it
+  has a task id, also ``by_stream``
   (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
   holds the created entries alone, so listing a stream reads that stream's entries, never the table.
   ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
@@ -48,6 +49,8 @@ def recording_attrs(recording: Recording) -> dict[str, Any]:
         "end": {"N": str(recording.end)},
         "warnings": {"S": json.dumps(list(recording.warnings), ensure_ascii=False)},
     }
+    if recording.found:  # written only when set: entries written before the flag read back as not found
+        attrs["found"] = {"BOOL": True}
     if recording.task_id is not None:  # into the sparse stream index once created
         attrs["by_stream"] = {"S": stream_ref(recording.api, recording.stream)}
     for name in ("domain", "app", "task_id"):
@@ -134,6 +137,7 @@ def entry_of(item: dict[str, Any]) -> Entry:
         end=int(item["end"]["N"]),
         task_id=s("task_id"),
         warnings=tuple(json.loads(item["warnings"]["S"])),
+        found=bool(item.get("found", {}).get("BOOL", False)),
     )
     return Entry(
         key=item["id"]["S"].removeprefix(REC),

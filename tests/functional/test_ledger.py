@@ -63,6 +63,15 @@ def test_claim_then_replay(ledger: Any) -> None:
     assert done.state == "created" and done.recording.task_id == "t1" and not done.held(1003)
 
 
+def test_a_task_found_at_tencent_reads_back_as_found(ledger: Any) -> None:
+    first, second = claim("mine"), claim("adopted")
+    assert ledger.claim(first) is None and ledger.claim(second) is None
+    assert ledger.settle("mine", first.owner, "created", PLAN._replace(task_id="t1"), 1002)
+    assert ledger.settle("adopted", second.owner, "created", PLAN._replace(task_id="t2", found=True), 1002)
+    read = ledger.get_many(["mine", "adopted"], 1003)
+    assert (read["mine"].recording.found, read["adopted"].recording.found) == (False, True)
+
+
 def test_the_rollout_summary_keeps_settled_and_unresolved_occurrences(ledger: Any) -> None:
     (empty,) = ledger.settled(["7"], 1000).values()
     assert empty.done == {} and empty.unresolved == {}

@@ -184,6 +184,74 @@ def test_delete_with_cancel_future_cancels_what_has_not_started(
     assert bare_tick()["created"] == []
 
 
+def live(emulator: Emulator) -> set[str]:
+    """The emulator's tasks that are still booked: neither deleted nor stopped."""
+    return {t.task_id for t in emulator.tasks() if not t.deleted and t.stopped_at is None}
+
+
+@pytest.mark.parametrize("api_name", ["record-task", "v2"])  # the generations that find tasks at Tencent
+def test_cancelling_one_program_never_cancels_another_programs_recording(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given two programs asking for the very same recording (stream and window), the second stored after
+    # the first was booked: its tick finds the first one's task at Tencent and adopts it
+    configure(api_name)
+    assert put("first", NEWS)[0] == 201
+    booked = {b["task_id"] for b in bare_tick()["created"]}
+    assert booked and put("second", NEWS)[0] == 201
+    assert bare_tick()["created"] == [] and live(fresh_emulator) == booked
+    # When the second is cancelled, nothing of the first's is touched: found at Tencent, not the second's
+    status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    assert status == 200 and gone.cancelled == [] and gone.not_cancelled == []
+    assert {k.code for k in gone.kept} == {"FoundAtTencent"} and live(fresh_emulator) == booked
+    # and the first, once alone, cancels what it booked
+    status, body = api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))
+    assert status == 200 and live(fresh_emulator) <= booked - {
+        c.task_id for c in ProgramDeleted.model_validate(body).cancelled
+    }
+    assert {
+        c.task_id for c in ProgramDeleted.model_validate(body).cancelled
+    } and ProgramDeleted.model_validate(body).kept == []
+
+
+@pytest.mark.parametrize("api_name", ["record-task", "v2"])
+def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelled(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    configure(api_name)
+    assert put("first", NEWS)[0] == 201
+    booked = {b["task_id"] for b in bare_tick()["created"]}
+    assert put("second", NEWS)[0] == 201 and bare_tick()["created"] == []
+    # the first booked them, but the second's bookings hold the same tasks: cancelling the first keeps them
+    status, body = api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    assert status == 200 and gone.cancelled == [] and {k.code for k in gone.kept} == {"SharedRecording"}
+    assert live(fresh_emulator) == booked
+
+
+def test_cancel_never_deletes_a_one_off_recording_the_tick_found(
+    configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given a one-off scheduled recording, then a program that asks for the very same stream and window
+    configure("record-task")
+    start = (int(time.time()) // 3600 + 2) * 3600
+    one_off = {"stream": "news", "start": start, "end": start + 1800}
+    status, created = api(
+        http_event("POST", "/recordings/scheduled", one_off, headers={"Idempotency-Key": "one-off-1"})
+    )
+    assert status == 201, created
+    hourly = {"stream": "news", "cron": "0 * * * *", "timezone": "UTC", "duration": 1800}
+    assert put("hourly", hourly)[0] == 201
+    assert created["task_id"] not in {b["task_id"] for b in bare_tick()["created"]}  # found, not booked again
+    status, body = api(http_event("DELETE", "/programs/hourly", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    assert status == 200 and created["task_id"] in {k.task_id for k in gone.kept}
+    assert created["task_id"] in live(fresh_emulator) and created["task_id"] not in {
+        c.task_id for c in gone.cancelled
+    }
+
+
 def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: Emulator) -> None:
     configure("record-task")
     assert put("news", NEWS)[0] == 201
