@@ -205,6 +205,10 @@ class Emulator:
         effect = injected.effect.kind if injected.effect is not None else None
         if injected.effect is not None and effect == "http_error":
             status = injected.effect.status
+            if injected.effect.error_body:
+                reply = render(ApiError("InternalError", f"{action}: internal error (injected)"))
+                reply.status = status
+                return reply
             return Reply(
                 status, f"<html><body><h1>{status}</h1>injected by the Tencent Live emulator</body></html>"
             )

@@ -17,6 +17,9 @@ class Fault:
     action: str | None
     seconds: float = 0.0
     status: int = 502
+    error_body: bool = (
+        False  # http_error: Tencent's own error object (InternalError) rather than an HTML page
+    )
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,15 @@ class Faults:
             raise ValueError("seconds must not be negative")
         self._add(Fault("latency", _count(count), _action(action), seconds=seconds))
 
-    def http_error(self, status: int = 502, count: int | None = 1, action: str | None = None) -> None:
-        """Answer with this HTTP status and a non-JSON body; the request is not processed."""
+    def http_error(
+        self, status: int = 502, count: int | None = 1, action: str | None = None, *, error_body: bool = False
+    ) -> None:
+        """Answer with this HTTP status and a non-JSON body (something between the caller and Tencent), or
+        with ``error_body`` Tencent's own error object in the generation's shape (``InternalError``: Tencent
+        answered, and refused); the request is not processed."""
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
-        self._add(Fault("http_error", _count(count), _action(action), status=status))
+        self._add(Fault("http_error", _count(count), _action(action), status=status, error_body=error_body))
 
     def drop_before_store(self, count: int | None = 1, action: str | None = None) -> None:
         """Close the connection without answering; the request is not processed."""

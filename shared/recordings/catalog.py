@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from shared.recordings.programs import Program
 from shared.recordings.rollout import Chunk, plan_chunks
-from shared.recordings.service import RecordingService, booked_here
+from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
 from shared.storage.ledger import Entry, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
@@ -188,7 +188,7 @@ def cancel_future(service: RecordingService, program: Program, others: list[Prog
             "end": isoformat(chunk.end),
             "task_id": entry.recording.task_id,
         }
-        if not booked_here(entry.recording):
+        if not entry.recording.booked_here:
             done.kept.append(where | {"reason": FOUND, "code": "FoundAtTencent"})
             continue
         if entry.recording.task_id in shared:

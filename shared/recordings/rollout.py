@@ -258,7 +258,7 @@ def tick(
         if entry.held(now_ts):
             report.pending.append(chunk.describe())
             todo.remove(chunk)
-        elif (doubt := service.unresolvable(entry.recording)) is not None:
+        elif entry.in_doubt(now_ts) and (doubt := service.unresolvable(entry.recording)) is not None:
             report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
             newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
             todo.remove(chunk)

@@ -1,14 +1,12 @@
 """The logic behind the functions: create (exactly once), stop, delete, list. No HTTP here, no env reads.
 
 Every create goes through the recordings ledger (:mod:`shared.storage.ledger`) under its origin key: claimed with
-its plan and a lease longer than this invocation can run, then settled as ``created`` (with the task id)
-or ``unknown`` (no answer: the task may exist). A later attempt under the same key replays a settled
-result; finding an ``unknown`` entry, or a claim whose holder may have died, it reconciles: where the
-generation can list tasks it looks the task up and adopts it, and creates again only when the task is
-certainly not there. Where it cannot list, it never creates a second task on a guess
-(``LIVEREC_UNKNOWN_OUTCOME=report``): it answers :class:`OutcomeUnresolved`.
-
-Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
+its plan and a lease longer than this invocation can run, marked sending just before it leaves, then settled
+``created`` (with the task id) or ``unknown`` (no answer: the task may exist). A later attempt replays a
+settled result; a claim whose holder died before sending is simply created again; an ``unknown`` entry, or a
+sending one whose holder died, is reconciled: looked up and adopted where the generation can list, created
+again only when certainly not there; elsewhere never on a guess (``LIVEREC_UNKNOWN_OUTCOME=report``:
+:class:`OutcomeUnresolved`). Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
 """
 
 import time
@@ -16,9 +14,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from shared.recordings.claiming import wait_for_claim
 from shared.recordings.models import RecordingInput
 from shared.recordings.rules import plan_recording
 from shared.storage.ledger import (
+    ADOPTED,
     DONE,
     Claim,
     Entry,
@@ -29,7 +29,6 @@ from shared.storage.ledger import (
     State,
     fingerprint,
     ledger_key,
-    wait_for_claim,
 )
 from shared.support.config import Settings
 from shared.support.errors import (
@@ -56,15 +55,6 @@ LEASE_MARGIN = 30.0
 # recordings with this margin on both sides.
 LOOKUP_PAD = 60
 HTTP = Origin("http")
-
-
-ADOPTED = "adopted: already at Tencent"
-
-
-def booked_here(recording: Recording) -> bool:
-    """Whether this entry's own create made the task (not found at Tencent and adopted). Entries adopted
-    before the ``found`` flag existed carry only the adoption warning."""
-    return not recording.found and ADOPTED not in recording.warnings
 
 
 def recording_of(plan: RecordingPlan) -> Recording:
@@ -192,8 +182,9 @@ class RecordingService:
                 break  # ours to create
             if entry.state in DONE:
                 return Outcome(entry.recording.body(), replayed=True)
-            # unknown, or a claim whose holder may have died: reconcile, never create blindly
-            found = self._reconcile(entry)
+            # in doubt (unknown, or a holder that died after sending): reconcile, never blindly; one that
+            # died before sending left nothing at Tencent
+            found = self._reconcile(entry) if entry.in_doubt(self.clock()) else None
             if not self.ledger.reclaim(entry, mine):
                 continue  # someone else moved it on meanwhile: look again
             if found is not None:
@@ -213,6 +204,8 @@ class RecordingService:
     ) -> Outcome:
         try:
             deadline.require(self.settings.timeout)
+            if not self.ledger.sending(key, owner, self.clock()):  # taken over meanwhile: send nothing
+                raise IdempotencyInProgress("another caller took this key over", field="Idempotency-Key")
             created = self.adapter.create(plan)
         except OutcomeUnknown:
             self.ledger.settle(key, owner, "unknown", planned, self.clock())

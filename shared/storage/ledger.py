@@ -29,12 +29,10 @@ the same entries in the DynamoDB table (``LIVEREC_IDEMPOTENCY_TABLE``). No path 
 
 import hashlib
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
-from shared.support.errors import IdempotencyConflict, IdempotencyInProgress
 from shared.support.records import Record
 from shared.support.timeutil import from_unix, isoformat
 
@@ -66,6 +64,9 @@ class Origin(Record):
         return {"kind": self.kind, "name": self.name}
 
 
+ADOPTED = "adopted: already at Tencent"  # the warning an adopted recording carries
+
+
 class Recording(Record):
     """A recording as liverec asked for it: planned (``task_id`` None) or created. Times are UNIX seconds."""
 
@@ -82,6 +83,12 @@ class Recording(Record):
     # the task was found at Tencent and recorded here (adopted), not created by this entry's create: another
     # program, caller or container booked it, so cancelling this entry's program never stops or deletes it
     found: bool = False
+
+    @property
+    def booked_here(self) -> bool:
+        """Whether this entry's own create made the task (not found at Tencent and adopted). Entries adopted
+        before the ``found`` flag existed carry only the adoption warning."""
+        return not self.found and ADOPTED not in self.warnings
 
     @property
     def sends_start(self) -> bool:
@@ -143,10 +150,18 @@ class Entry(Record):
     recording: Recording  # planned (in_progress, unknown) or created (with its task id)
     updated_at: float
     files: tuple[RecordFile, ...] = ()  # what Tencent recorded for the task, in arrival order
+    # in_progress only: the holder was about to send its create (written before the first byte left). A claim
+    # whose lease ran out without it certainly never reached Tencent: created again, never in doubt
+    sent: bool = False
 
     def held(self, now: float) -> bool:
         """A claim whose holder may still be running: wait for it, never reconcile under it."""
         return self.state == "in_progress" and self.lease_until > now
+
+    def in_doubt(self, now: float) -> bool:
+        """A create that may have reached Tencent without an answer: its outcome was unknown, or its holder
+        died after sending. A claim that died before sending is not in doubt: nothing left."""
+        return self.state == "unknown" or (self.state == "in_progress" and self.sent and not self.held(now))
 
 
 class StreamPage(Record):
@@ -245,6 +260,10 @@ class Ledger(Protocol):
         """Record the outcome of the claim ``owner`` holds (``created`` or ``unknown``), indexed by task id
         when there is one. False when the claim is no longer ``owner``'s (nothing written)."""
 
+    def sending(self, key: str, owner: str, now: float) -> bool:
+        """Note on the claim ``owner`` holds that its create is about to be sent (before the first byte
+        leaves). False when the claim is no longer ``owner``'s: then nothing may be sent."""
+
     def release(self, key: str, owner: str) -> None:
         """Forget ``owner``'s claim: its create certainly did not happen."""
 
@@ -309,42 +328,3 @@ def fingerprint(payload: Any) -> str:
 
 def task_ref(api: str, task_id: str) -> str:
     return f"{api}:{task_id}"
-
-
-def wait_for_claim(
-    ledger: Ledger,
-    claim: Callable[[], Claim],
-    *,
-    wait: bool = True,
-    timeout: float = 10.0,
-    poll: float = 0.005,
-    max_poll: float = 0.1,
-) -> tuple[Claim, Entry | None]:
-    """Claim the key or, while a live holder has it, wait (bounded) for its outcome.
-
-    Returns the last claim tried, and None when this caller now owns it, or else the entry to act on (settled,
-    or one whose holder may have died). ``claim`` builds a fresh claim per attempt (the clock moves on). The
-    wait polls after
-    ``poll`` seconds, doubling up to ``max_poll``: a duplicate gets a fast create's result within
-    milliseconds, and a slow one costs a remote store a few reads, not dozens. ``wait=False`` (the rollout:
-    another tick is booking it) raises at once.
-    """
-    deadline = time.monotonic() + timeout
-    delay = poll
-    while True:
-        attempt = claim()
-        entry = ledger.claim(attempt)
-        if entry is None:
-            return attempt, None
-        if entry.fingerprint != attempt.fingerprint:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was already used with a different request body", field="Idempotency-Key"
-            )
-        if not entry.held(attempt.now):
-            return attempt, entry
-        if not wait or time.monotonic() >= deadline:
-            raise IdempotencyInProgress(
-                "a request with this key is still being processed; retry shortly", field="Idempotency-Key"
-            )
-        time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
-        delay = min(delay * 2, max_poll)

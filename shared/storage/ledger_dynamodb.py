@@ -129,6 +129,25 @@ class DynamoDBLedger:
         except ConditionalCheckFailed:
             return False
 
+    def sending(self, key: str, owner: str, now: float) -> bool:
+        try:
+            self._call(
+                "UpdateItem",
+                Key={"id": {"S": REC + key}},
+                UpdateExpression="SET sent = :t, updated_at = :u",
+                ConditionExpression="#owner = :owner AND #s = :p",
+                ExpressionAttributeNames={"#owner": "owner", "#s": "state"},
+                ExpressionAttributeValues={
+                    ":t": {"BOOL": True},
+                    ":u": number(now),
+                    ":owner": {"S": owner},
+                    ":p": {"S": "in_progress"},
+                },
+            )
+            return True
+        except ConditionalCheckFailed:
+            return False
+
     def release(self, key: str, owner: str) -> None:
         with contextlib.suppress(ConditionalCheckFailed):  # no longer ours: nothing to release
             self._call(

@@ -3,7 +3,8 @@
 Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seconds):
 
 - ``rec#<origin key>``: one recording. ``state``, ``fingerprint``, ``origin`` (+ ``origin_name``),
-  ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``; once planned, the recording
+  ``owner``, ``claimed_at``, ``lease_until``, ``updated_at``, ``expiration``, ``sent`` (true once the
+  claim's holder is about to send its create; absent on older items, read as true); once planned, the recording
   flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
   ``task_id``, ``warnings`` (a JSON list), ``found`` (true, only for a task adopted from Tencent). Once it
   has a task id, also ``by_stream``
@@ -115,6 +116,7 @@ def claim_item(claim: Claim) -> dict[str, Any]:
         "lease_until": number(entry.lease_until),
         "updated_at": number(entry.updated_at),
         "expiration": ttl(entry.expires_at),
+        "sent": {"BOOL": False},
         **recording_attrs(entry.recording),
     }
     if entry.origin.name is not None:
@@ -151,6 +153,8 @@ def entry_of(item: dict[str, Any]) -> Entry:
         recording=recording,
         updated_at=float(item["updated_at"]["N"]),
         files=files_of(item),
+        # a claim written before the mark existed may have sent its create: read as sent (in doubt)
+        sent=bool(item.get("sent", {"BOOL": True})["BOOL"]),
     )
 
 

@@ -69,6 +69,14 @@ class MemoryLedger:
                 self._tasks[task_ref(recording.api, recording.task_id)] = key
             return True
 
+    def sending(self, key: str, owner: str, now: float) -> bool:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.owner != owner or entry.state != "in_progress":
+                return False
+            self._entries[key] = entry._replace(sent=True, updated_at=now)
+            return True
+
     def release(self, key: str, owner: str) -> None:
         with self._lock:
             entry = self._entries.get(key)

@@ -7,9 +7,9 @@ It tells the two transport failures apart, because retry safety depends on it:
 - :class:`NoAnswer`: the request may have reached the server, but no complete answer came back; for a
   create that is ``OutcomeUnknown`` (reconcile, never retry blindly).
 Connections are pooled and never reused when they may be dead (:mod:`shared.support.keepalive`): a create sent
-on a dead connection would be an ambiguous failure. A non-200 HTTP status or a body that is not a JSON
-object counts as no answer: Tencent answers its own errors with HTTP 200 and an error object, so anything
-else came from something in between.
+on a dead connection would be an ambiguous failure. A body that is not a JSON object counts as no answer, and
+so does a non-200 HTTP status unless its body is Tencent's own error object (:func:`carries_error`): that is
+Tencent's answer, classified like any other refusal; anything else came from something in between.
 
 No retries here, and no third-party HTTP stack: v2 and fcgi send signed GETs, API 3.0 TC3-signed POSTs.
 """
@@ -134,14 +134,15 @@ class Transport:
             raise TencentUnavailable(f"could not reach Tencent Live for {action}: {exc}") from None
         except NoAnswer as exc:
             raise self._no_answer(action, params, creates, f"transport error: {exc}") from None
-        if status != 200:
-            raise self._no_answer(action, params, creates, f"HTTP {status}")
         try:
             data = json.loads(raw)
         except ValueError:
-            raise self._no_answer(action, params, creates, "a body that is not JSON") from None
+            why = f"HTTP {status}" if status != 200 else "a body that is not JSON"
+            raise self._no_answer(action, params, creates, why) from None
         if not isinstance(data, dict):
             raise self._no_answer(action, params, creates, "a JSON body that is not an object")
+        if status != 200 and not carries_error(data):  # something in between answered, not Tencent
+            raise self._no_answer(action, params, creates, f"HTTP {status}")
         response = data.get("Response")
         answer: dict[str, Any] = response if isinstance(response, dict) else data
         found = answer.get("Error")
@@ -160,6 +161,19 @@ class Transport:
 
     def _no_answer(self, action: str, params: dict[str, Any], creates: bool, why: str) -> LiverecError:
         return no_answer(self.api, action, creates=creates, why=why, params=params)
+
+
+def carries_error(data: dict[str, Any]) -> bool:
+    """Whether a body is Tencent's own error answer in one of its dialects (API 3.0 ``Response.Error``, v2's
+    non-zero ``code``, fcgi's non-zero ``ret``): Tencent answered and refused, whatever the HTTP status, so
+    the request certainly made nothing. Anything else with a non-200 status came from something between."""
+    response = data.get("Response")
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        return True
+    return any(
+        isinstance(data.get(k), int) and not isinstance(data.get(k), bool) and data[k] != 0
+        for k in ("code", "ret")
+    )
 
 
 # Signatures are not secrets, but they are replayable until they expire: keep them out of errors and logs.

@@ -63,6 +63,26 @@ def test_claim_then_replay(ledger: Any) -> None:
     assert done.state == "created" and done.recording.task_id == "t1" and not done.held(1003)
 
 
+def test_a_claim_notes_that_it_is_sending_and_only_its_owner_can(ledger: Any) -> None:
+    first = claim(lease=10)
+    assert ledger.claim(first) is None
+    assert not ledger.get("k", 1001).sent and not ledger.get("k", 1011).in_doubt(1011)  # died before sending
+    assert not ledger.sending("k", "someone-else", 1001)
+    assert ledger.sending("k", first.owner, 1001)
+    entry = ledger.get("k", 1011)
+    assert entry.sent and entry.in_doubt(1011) and not entry.in_doubt(1005)  # held until its lease runs out
+    assert ledger.settle("k", first.owner, "created", PLAN._replace(task_id="t1"), 1002)
+    assert not ledger.sending("k", first.owner, 1003)  # settled: nothing is sent again
+
+
+def test_a_claim_written_before_the_sending_mark_is_read_as_sent(dynamodb: Any) -> None:
+    ledger = DynamoDBLedger(TABLE, client=DynamoDB.from_env())
+    first = claim(lease=10)
+    assert ledger.claim(first) is None
+    dynamodb.update_item(TableName=TABLE, Key={"id": {"S": "rec#k"}}, UpdateExpression="REMOVE sent")
+    assert ledger.get("k", 1011).in_doubt(1011)  # it may have sent: reconciled, never simply created again
+
+
 def test_a_task_found_at_tencent_reads_back_as_found(ledger: Any) -> None:
     first, second = claim("mine"), claim("adopted")
     assert ledger.claim(first) is None and ledger.claim(second) is None

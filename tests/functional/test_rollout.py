@@ -15,9 +15,10 @@ from devtools.events import load_event
 from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
 from shared.recordings.programs import Program
-from shared.recordings.rollout import tick
+from shared.recordings.rollout import _input as rollout_input
+from shared.recordings.rollout import plan_chunks, tick
 from shared.recordings.service import RecordingService
-from shared.storage.ledger import Entry
+from shared.storage.ledger import Claim, Entry, Origin, fingerprint, ledger_key
 from shared.storage.memory import MemoryLedger
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import LiverecError
@@ -207,6 +208,64 @@ def test_one_program_over_the_limit_is_skipped_alone(
     assert [(s["program"], s["error"]["field"]) for s in report.skipped] == [("flood", "cron")]
     assert report.failed == [] and len(report.created) == 1
     assert {t.stream for t in fresh_emulator.tasks()} == {"news"}
+
+
+@pytest.mark.parametrize("api", [LiveApi.LIVE_RECORD, LiveApi.FCGI])  # the generations that cannot look up
+def test_a_tick_that_died_before_sending_is_booked_by_the_next_not_left_in_doubt(
+    api: LiveApi, at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    # Given a tick whose container died after claiming an occurrence and before sending its create
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(name="news", stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    svc = make_service(api)
+    where = {"default_domain": svc.settings.domain, "default_app": svc.settings.app}
+    (chunk,) = plan_chunks(
+        [program], api, datetime(2026, 11, 23, 2, 0, tzinfo=UTC), timedelta(days=1), **where
+    )
+    data = rollout_input(chunk)
+    fp = fingerprint({"mode": "scheduled", "body": data.model_dump(mode="json", exclude_unset=True)})
+    now = fresh_emulator.clock.now()
+    dead = Claim(
+        ledger_key("rollout", chunk.key),
+        fp,
+        Origin("rollout", "news"),
+        now - 400,
+        now - 60,
+        chunk.planned(api),
+    )
+    assert svc.ledger.claim(dead) is None
+    # Then the next tick books it: nothing had left, so nothing is in doubt
+    report = tick(svc, [program], horizon=timedelta(days=1))
+    assert report.unresolved == [] and report.failed == [] and len(report.created) == 1
+    assert len(fresh_emulator.tasks()) == 1
+
+
+CREATE = {
+    LiveApi.RECORD_TASK: "CreateRecordTask",
+    LiveApi.LIVE_RECORD: "CreateLiveRecord",
+    LiveApi.V2: "CreateRecord",
+    LiveApi.FCGI: "Live_Tape_Start",
+}
+
+
+@pytest.mark.parametrize("api", list(CREATE))
+def test_a_5xx_carrying_tencents_error_is_an_answer_not_a_doubt(
+    api: LiveApi, at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    program = Program(name="news", stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
+    svc = make_service(api)
+    fresh_emulator.faults.http_error(status=503, count=1, action=CREATE[api], error_body=True)
+    first = tick(svc, [program], horizon=timedelta(days=1))
+    # Tencent answered and refused: a failure retried by the next tick, never an occurrence in doubt
+    assert len(first.failed) == 1 and first.failed[0]["error"]["code"] != "OutcomeUnknown", first.failed[0][
+        "error"
+    ]["message"]
+    assert first.unresolved == [] and len(fresh_emulator.tasks()) == first.occurrences - 1
+    second = tick(svc, [program], horizon=timedelta(days=1))
+    assert (
+        second.failed == [] and len(second.created) == 1 and len(fresh_emulator.tasks()) == first.occurrences
+    )
 
 
 def test_token_bucket_paces_to_its_rate() -> None:

@@ -141,8 +141,9 @@ def test_not_enough_time_sends_nothing_and_frees_the_key(build: Callable[..., Re
     assert fake(svc).creates == 0 and not svc.create(HIGHLIGHT, Mode.REALTIME, "k").replayed
 
 
-def _dead_holder(svc: RecordingService, clock: Clock, key: str = "k") -> None:
-    """A claim whose container died mid-create: its plan recorded, its lease about to run out."""
+def _dead_holder(svc: RecordingService, clock: Clock, key: str = "k", *, sent: bool = True) -> None:
+    """A claim whose container died mid-create: its plan recorded, its lease about to run out; ``sent``: it
+    died after noting that it was sending (else before: nothing left for Tencent)."""
     plan = svc.plan(HIGHLIGHT, Mode.REALTIME)
     recording = Recording(
         svc.settings.api.value, "realtime", "s", plan.domain, plan.app, int(T0), int(plan.end.timestamp())
@@ -150,7 +151,10 @@ def _dead_holder(svc: RecordingService, clock: Clock, key: str = "k") -> None:
     from shared.storage.ledger import fingerprint
 
     fp = fingerprint({"mode": "realtime", "body": HIGHLIGHT.model_dump(mode="json", exclude_unset=True)})
-    svc.ledger.claim(Claim(ledger_key("http", key), fp, Origin("http"), clock.now, clock.now + 59, recording))
+    claim = Claim(ledger_key("http", key), fp, Origin("http"), clock.now, clock.now + 59, recording)
+    svc.ledger.claim(claim)
+    if sent:
+        assert svc.ledger.sending(claim.key, claim.owner, clock.now)
 
 
 def test_a_live_holder_is_waited_for_never_reconciled_under(
@@ -184,6 +188,36 @@ def test_a_dead_holder_in_a_generation_that_cannot_list_is_unresolved(
     with pytest.raises(OutcomeUnresolved):
         svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert fake(svc).creates == 0
+
+
+@pytest.mark.parametrize("api", [LiveApi.FCGI, LiveApi.LIVE_RECORD, LiveApi.RECORD_TASK])
+def test_a_holder_that_died_before_sending_left_nothing_in_doubt(
+    api: LiveApi, build: Callable[..., RecordingService], clock: Clock
+) -> None:
+    # Given a claim whose container died between writing it and sending the create (never marked sending)
+    svc = build(api)
+    _dead_holder(svc, clock, sent=False)
+    clock.now += 61
+    # Then the retry creates it, without a look-up and without doubt, even where nothing can be looked up
+    outcome = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
+    assert not outcome.replayed and fake(svc).creates == 1 and fake(svc).lookups == 0
+
+
+def test_a_create_is_noted_as_sending_before_it_leaves(
+    build: Callable[..., RecordingService], clock: Clock
+) -> None:
+    svc = build(LiveApi.FCGI)
+    seen: list[bool] = []
+    original = fake(svc).create
+
+    def create(plan: Any) -> Any:
+        entry = svc.ledger.get(ledger_key("http", "k"), clock.now)
+        seen.append(entry is not None and entry.state == "in_progress" and entry.sent)
+        return original(plan)
+
+    fake(svc).create = create  # type: ignore[method-assign]
+    svc.create(HIGHLIGHT, Mode.REALTIME, "k")
+    assert seen == [True]
 
 
 def test_the_lease_is_the_time_left_and_a_margin(
