@@ -98,6 +98,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         result = forwarder().drain()
         logger.info("webhook outbox drained", extra=result)
         return result
+    if kind is EventKind.OUTBOX_REDRIVE:  # an operator's `aws lambda invoke` (IAM decides who may)
+        return forwarder().redrive()
     if kind is EventKind.HTTP:
         return app.resolve(event, context)
-    return refuse(event, kind, "webhooks", {EventKind.HTTP, EventKind.SCHEDULED})
+    return refuse(event, kind, "webhooks", {EventKind.HTTP, EventKind.SCHEDULED, EventKind.OUTBOX_REDRIVE})

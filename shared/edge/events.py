@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     HTTP = "http"  # API Gateway HTTP API (payload 2.0) or a Lambda function URL
     SCHEDULED = "scheduled"  # EventBridge "Scheduled Event"
     SCHEDULE_INPUT = "schedule-input"  # a schedule's constant input: {"programs": [...]}
+    OUTBOX_REDRIVE = "outbox-redrive"  # an operator's direct invocation: {"outbox": "redrive"}
     REST = "api-gateway-rest"  # API Gateway REST API (payload 1.0)
     ALB = "alb"
     VPC_LATTICE = "vpc-lattice"
@@ -62,6 +63,8 @@ def kind_of(event: object) -> EventKind:
         return EventKind.SCHEDULED
     if set(event) == {"programs"}:
         return EventKind.SCHEDULE_INPUT
+    if dict(event) == {"outbox": "redrive"}:
+        return EventKind.OUTBOX_REDRIVE
     return EventKind.UNKNOWN
 
 

@@ -200,6 +200,15 @@ class MemoryState:
         with self._lock:
             self._items.pop(key, None)
 
+    def parked(self, prefix: str, since: float, limit: int) -> list[str]:
+        with self._lock:
+            found = [
+                (item[2], key)
+                for key, item in self._items.items()
+                if key.startswith(prefix) and item[2] is not None and item[2] >= since
+            ]
+        return [key for _, key in sorted(found)[:limit]]
+
     def due(self, prefix: str, now: float, limit: int) -> list[str]:
         with self._lock:
             found = [

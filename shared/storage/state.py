@@ -31,5 +31,9 @@ class StateStore(Protocol):
     def due(self, prefix: str, now: float, limit: int) -> list[str]:
         """Keys under ``prefix`` whose ``due`` time has come and that no one holds a lease on."""
 
+    def parked(self, prefix: str, since: float, limit: int) -> list[str]:
+        """Keys under ``prefix`` whose ``due`` is at or after ``since``: items set aside far in the future
+        (the outbox's dead letters), which :meth:`due` never reaches."""
+
     def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
         """Atomically take a due item for ``seconds`` (None when it is gone, not due, or leased)."""

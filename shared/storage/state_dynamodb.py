@@ -94,6 +94,22 @@ class DynamoDBState:
                 break
         return [key for _, key in sorted(keys)[:limit]]
 
+    def parked(self, prefix: str, since: float, limit: int) -> list[str]:
+        page = self._call(
+            "Query",
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="#q = :q AND #d >= :since",
+            FilterExpression="begins_with(id, :p)",
+            ExpressionAttributeNames={"#q": "queue", "#d": "due"},
+            ExpressionAttributeValues={
+                ":q": {"S": QUEUE},
+                ":p": {"S": prefix},
+                ":since": {"N": repr(float(since))},
+            },
+            Limit=limit,
+        )
+        return [i["id"]["S"] for i in page.get("Items", [])]
+
     def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
         try:
             item = self._call(

@@ -168,7 +168,7 @@ VARIABLES: dict[str, tuple[str, Parser]] = {
     "LIVEREC_HOOK_SECRETS": ("hook_secrets", _tokens),
     "LIVEREC_WEBHOOK_URLS": ("webhook_urls", _urls),
     "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", _secret(16)),
-    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _number(_integer, 1, 20)),
+    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _number(_integer, 1, 100)),
     "LIVEREC_UNKNOWN_OUTCOME": ("unknown_outcome", _one_of("report", "recreate")),
     "TENCENTCLOUD_SESSION_TOKEN": ("session_token", _secret(0)),
 }
@@ -233,7 +233,7 @@ class Settings(Record):
     webhook_urls: tuple[str, ...] = ()
     webhook_secret: SecretStr | None = None
     # Deliveries tried (1 to 20) before a forward is dead-lettered (backoff 30 s doubling, at most 1 h apart).
-    webhook_max_attempts: int = 8
+    webhook_max_attempts: int = 32  # about 26 h of retries (backoff to hourly): a day's outage loses nothing
     # A create that may have reached Tencent without an answer, where the generation cannot look tasks up
     # (live-record, fcgi): "report" never creates it again (a possibly missed recording, reported); "recreate"
     # creates it again once its holder is gone (a possible duplicate).

@@ -8,9 +8,12 @@ Nothing is dropped silently:
 2. a failed delivery stays in the outbox, due again after a backoff (30 s, doubling, at most 1 h);
    the timer tick (``drain``) retries whatever is due, under a lease so two runs never send one item
    together;
-3. after ``LIVEREC_WEBHOOK_MAX_ATTEMPTS`` failures, or at once for a permanent 4xx, the item becomes a
-   dead letter: kept 14 days in the store, logged at ERROR with the payload id, the subscriber's origin
-   and the reason, and counted in the ``WebhooksDeadLettered`` metric.
+3. after ``LIVEREC_WEBHOOK_MAX_ATTEMPTS`` failures (32 by default: about 26 hours of retries, so a subscriber
+   down for a day loses nothing), or at once for a permanent 4xx, the item becomes a dead letter: kept 14
+   days in the store, set aside where the tick never reads it, logged at ERROR with the payload id, the
+   subscriber's origin and the reason, and counted in the ``WebhooksDeadLettered`` metric;
+4. ``redrive`` (the webhooks function invoked with ``{"outbox": "redrive"}``) puts the dead letters back in
+   the outbox, due at once with their attempts counted afresh: the next tick sends them.
 
 Delivery is at least once: a subscriber deduplicates on the ``Liverec-Delivery`` header (the payload id).
 """
@@ -38,6 +41,8 @@ from shared.webhooks.signature import HEADER, sign_header
 PREFIX = "outbox#"
 PENDING_TTL = 7 * 86400
 DEAD_TTL = 14 * 86400
+# a dead letter's due: this (2100-01-01) plus when it died, never reached by a tick's due query
+PARKED = 4_102_444_800.0
 DELIVERED_TTL = 86400  # Tencent redelivers for 12 minutes; a day is plenty
 BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencent (which waits 20 s)
 ATTEMPT_TIMEOUT = 2.0
@@ -75,7 +80,7 @@ class Forwarder:
     urls: tuple[str, ...]
     secret: SecretStr | None
     state: StateStore
-    max_attempts: int = 8
+    max_attempts: int = 32
     send: Sender = http_send
     clock: Clock = system_clock
     budget: float = BUDGET
@@ -117,6 +122,23 @@ class Forwarder:
         if not self.enabled:
             return {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
         return self._attempt_all(self.state.due(PREFIX, self.clock(), limit), budget=25.0)
+
+    def redrive(self, limit: int = 1000) -> dict[str, int]:
+        """Put up to ``limit`` dead letters back in the outbox, due now with attempts counted afresh (the
+        next tick sends them); each keeps its payload id, so a subscriber that did get one ignores it."""
+        now = self.clock()
+        redriven = 0
+        for key in self.state.parked(PREFIX, PARKED, limit):
+            item = self.state.get(key, now)
+            if item is None or item.get("state") != "dead":
+                continue
+            item = {k: v for k, v in item.items() if k != "state"} | {"attempts": 0, "redriven_at": int(now)}
+            self.state.put(key, item, now, PENDING_TTL, due=now)
+            redriven += 1
+        for _ in range(redriven):
+            count("WebhooksRedriven")
+        logger.info("webhook dead letters put back in the outbox", extra={"redriven": redriven})
+        return {"redriven": redriven}
 
     def _attempt_all(self, keys: list[str], budget: float | None = None) -> dict[str, int]:
         tally = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
@@ -169,9 +191,8 @@ class Forwarder:
         now = self.clock()
         if permanent or attempts >= self.max_attempts:
             reason = f"{error} (permanent)" if permanent else f"{error} after {attempts} attempts"
-            self.state.put(
-                key, item | {"attempts": attempts, "state": "dead", "last_error": reason}, now, DEAD_TTL
-            )
+            dead = item | {"attempts": attempts, "state": "dead", "last_error": reason}
+            self.state.put(key, dead, now, DEAD_TTL, due=PARKED + now)
             count("WebhooksDeadLettered", type=item["type"])
             logger.error("webhook dead-lettered", extra=log | {"reason": reason, "payload": item["data"]})
             return "dead"

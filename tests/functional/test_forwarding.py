@@ -14,6 +14,7 @@ from devtools.kit import Subscriber
 from shared.storage.dynamodb import DynamoDB
 from shared.storage.memory import MemoryState
 from shared.storage.state_dynamodb import DynamoDBState
+from shared.support.config import Settings
 from shared.webhooks.outbox import Forwarder, backoff
 from shared.webhooks.signature import verify
 from tests.functional.conftest import TABLE
@@ -104,6 +105,43 @@ def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
     item = state.get(next(k for k in _keys(state)), clock.now)
     assert item["state"] == "dead"
     assert fwd.drain()["retrying"] == 0
+
+
+def test_the_default_retries_outlast_a_day_of_subscriber_outage(state: Any, subscriber: Subscriber) -> None:
+    clock = FakeClock()
+    fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)  # the defaults otherwise
+    assert fwd.max_attempts == Settings().webhook_max_attempts
+    assert sum(backoff(n) for n in range(1, fwd.max_attempts)) > 25 * 3600
+    subscriber.down()
+    fwd.publish("evt-day", "record.file_ready", DATA)
+    tally = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
+    for _ in range(50):  # a tick every 30 minutes for 25 hours, the subscriber down throughout
+        clock.now += 1800
+        tally = {k: tally[k] + v for k, v in fwd.drain().items()}
+    assert tally["dead"] == 0 and tally["delivered"] == 0 and tally["retrying"] > 0
+    subscriber.up()
+    for _ in range(3):
+        clock.now += 1800
+        fwd.drain()
+    assert [h["liverec-delivery"] for h, _ in subscriber.received] == ["evt-day"]
+
+
+def test_dead_letters_are_sent_again_once_redriven(state: Any, subscriber: Subscriber) -> None:
+    clock = FakeClock()
+    fwd = forwarder(state, subscriber.url, clock, max_attempts=2, attempt_timeout=0.5)
+    subscriber.down()
+    fwd.publish("evt-redrive", "record.file_ready", DATA)
+    clock.now += 60
+    assert fwd.drain()["dead"] == 1
+    clock.now += 7200
+    assert fwd.drain() == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}  # set aside, never due
+    subscriber.up()
+    assert fwd.redrive() == {"redriven": 1}
+    assert fwd.redrive() == {"redriven": 0}  # back in the outbox: nothing dead is left
+    assert fwd.drain()["delivered"] == 1
+    assert [h["liverec-delivery"] for h, _ in subscriber.received] == ["evt-redrive"]
+    clock.now += 3600
+    assert fwd.drain()["delivered"] == 0 and fwd.redrive() == {"redriven": 0}
 
 
 def _keys(state: Any) -> list[str]:

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, Subscriber, parse
+from functions.rollout import handler as rollout
 from functions.webhooks import handler
 from shared.webhooks.signature import sign_header
 from shared.webhooks.signature import verify as verify_webhook
@@ -493,6 +494,20 @@ def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> Non
         {"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext()
     )
     assert result["delivered"] == 0  # not due yet: backoff 30 s
+
+
+def test_an_operators_redrive_invocation_puts_dead_letters_back(hooks: Any, subscriber: Subscriber) -> None:
+    subscriber.status = 410  # gone: a permanent refusal, dead-lettered at once
+    assert callback(signed(record_file())) == (200, {"code": 0})
+    assert handler.lambda_handler({"outbox": "redrive"}, LambdaContext()) == {"redriven": 1}
+    subscriber.status = 200
+    tick = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
+    assert tick["delivered"] == 1 and len(subscriber.received) == 2  # refused once, then delivered
+    assert handler.lambda_handler({"outbox": "redrive"}, LambdaContext()) == {"redriven": 0}
+    # only the webhooks function serves it: the timer rollout refuses it as any unknown event
+    assert (
+        rollout.lambda_handler({"outbox": "redrive"}, LambdaContext())["error"]["code"] == "UnsupportedEvent"
+    )
 
 
 # --- anything signed, however odd, gets a 4xx or the ack: never a 500 ------------------------------------

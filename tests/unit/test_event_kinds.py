@@ -42,6 +42,9 @@ from shared.edge.events import HTTP_LOOKING, EventKind, kind_of, refuse
         (eventbridge_event("aws.ec2", "EC2 Instance State-change Notification"), EventKind.UNKNOWN),
         (eventbridge_event("custom.app"), EventKind.UNKNOWN),  # a "Scheduled Event" from another source
         ({"programs": [], "extra": 1}, EventKind.UNKNOWN),
+        ({"outbox": "redrive"}, EventKind.OUTBOX_REDRIVE),
+        ({"outbox": "redrive", "extra": 1}, EventKind.UNKNOWN),
+        ({"outbox": "drain"}, EventKind.UNKNOWN),
         ({}, EventKind.UNKNOWN),
         ([], EventKind.UNKNOWN),
         (None, EventKind.UNKNOWN),
