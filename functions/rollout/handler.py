@@ -18,8 +18,9 @@ from shared.app import durable_service, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
 from shared.recordings.catalog import merge, valid_programs
+from shared.recordings.planning import ALL_SHARDS
 from shared.recordings.programs import parse_programs
-from shared.recordings.rollout import ALL_SHARDS, tick
+from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline

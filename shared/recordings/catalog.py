@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.recordings.planning import Chunk, plan_chunks
 from shared.recordings.programs import Program
-from shared.recordings.rollout import Chunk, plan_chunks
 from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
 from shared.storage.ledger import Entry, ledger_key
@@ -198,7 +198,10 @@ def cancel_future(service: RecordingService, program: Program, others: list[Prog
     return done
 
 
-FOUND = "found at Tencent when this program's tick came to book it: booked by another program, caller or container"
+FOUND = (
+    "not booked by this program: another program's booking of the same recording, or one found at Tencent "
+    "(a one-off caller, another container)"
+)
 SHARED = "another program's booking holds this recording too (same stream and window): it stays for that one"
 
 

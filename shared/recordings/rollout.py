@@ -1,16 +1,17 @@
 """Recurring programs on a timer: each tick makes sure a task exists for every occurrence in the horizon.
 
-- Occurrences come from a cron expression in an IANA time zone (cronsim: maintained, no dependencies,
-  DST handled the way cron does).
-- Horizon: the generation's start limit where it has one (``record-task``: 6 days); elsewhere
-  ``LIVEREC_ROLLOUT_HORIZON`` seconds (default one day).
-- A window longer than the generation's scheduled cap (a day, where there is one) is split into
-  consecutive tasks.
+- What to book comes from :mod:`shared.recordings.planning` (the occurrences in the horizon that have not
+  ended, split at the generation's longest task). Horizon: the generation's start limit where it has one
+  (``record-task``: 6 days); elsewhere ``LIVEREC_ROLLOUT_HORIZON`` seconds (default one day).
 - Exactly once: each chunk is a ledger entry keyed by its occurrence (the program's name where given, the
-  stream's domain, app and name, the window), kept until a day after the window ends. One consistent read
-  per tick finds what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
-  :mod:`shared.recordings.service`); where the generation can list, an occurrence the ledger has never seen is first
-  looked up at Tencent and adopted if it is there.
+  stream's domain, app and name, the window), kept until a day after the window ends: each program's entry
+  is its ownership. One consistent read per tick finds what is booked, stopped or deleted (never booked
+  again) or in doubt (reconciled, see :mod:`shared.recordings.service`); where the generation can list, an
+  occurrence the ledger has never seen is first looked up at Tencent and adopted if it is there.
+- One recording, one task: programs whose chunks are the same recording (stream, window, options:
+  :func:`~shared.recordings.planning.identity`) share the task the first of them booked, in this tick or an
+  earlier one; each is recorded as an owner (the others' entries as found), and none books it while another's
+  booking of it is under way or in doubt.
 - Rate limited by a token bucket at the action's documented rate; a failed chunk is reported (and
   counted) and tried again on the next tick; when the function's time runs short the rest is left to the
   next tick (reported as deferred).
@@ -18,81 +19,25 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from shared.recordings.models import ScheduledRecordingInput
-from shared.recordings.programs import Program, occurrences, split
-from shared.recordings.rules import stream_identity
+from shared.recordings.planning import Chunk, Identity, identity, plan_chunks
+from shared.recordings.programs import Program
 from shared.recordings.service import RecordingService, same_recording
-from shared.storage.ledger import DONE, Origin, Recording, Summary, ledger_key
-from shared.support.config import LiveApi
+from shared.storage.ledger import DONE, Entry, Origin, Summary, ledger_key
 from shared.support.errors import (
     IdempotencyInProgress,
-    InvalidRequest,
     LiverecError,
     OutcomeUnresolved,
 )
 from shared.support.observability import logger
 from shared.support.pacing import PACING, TokenBucket
-from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
+from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix
 from shared.tencent.generations import ONE_DAY, generation
-from shared.tencent.types import Mode
-
-# A program that asks for more recordings than this within the horizon (every minute for more than a day and
-# a half, say) is refused at PUT and, from a schedule's input or LIVEREC_PROGRAMS, skipped and reported on its
-# own: no program, nor their sum, ever refuses a whole tick.
-MAX_CHUNKS_PER_PROGRAM = 2000
-SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
-ALL_SHARDS = tuple(str(shard) for shard in range(SHARDS))
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One recording a program asks for: an occurrence, or one day of a longer one."""
-
-    program: Program
-    start: datetime
-    end: datetime
-    domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
-    app: str | None
-
-    # The occurrence's identity: the program's name where given, the stream and the window (``key``); which
-    # summary item holds it once settled (``shard``): one per program's stream, of SHARDS. A tick reads the
-    # SHARDS summary items whatever the number of programs; an item holds a program's few occurrences per
-    # day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB. Computed once: a tick asks
-    # for them many times.
-    key: str = field(init=False, repr=False, compare=False)
-    shard: str = field(init=False, repr=False, compare=False)
-    span: tuple[int, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        program = self.program
-        stream = "|".join((program.name or "", self.domain or "", self.app or "", program.stream))
-        span = int(self.start.timestamp()), int(self.end.timestamp())
-        key = hashlib.sha256(f"{stream}|{span[0]}|{span[1]}".encode()).hexdigest()[:40]
-        shard = str(int(hashlib.sha256(stream.encode()).hexdigest()[:8], 16) % SHARDS)
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "shard", shard)
-        object.__setattr__(self, "span", span)
-
-    def planned(self, api: LiveApi) -> Recording:
-        """The recording this chunk asks for, as the ledger plans it."""
-        return Recording(
-            api.value, Mode.SCHEDULED.value, self.program.stream, self.domain, self.app, *self.span
-        )
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "program": self.program.key,
-            "stream": self.program.stream,
-            "domain": self.domain,
-            "app": self.app,
-            "start": isoformat(self.start),
-            "end": isoformat(self.end),
-        }
+from shared.tencent.types import Mode, TaskInfo
 
 
 @dataclass
@@ -129,60 +74,6 @@ class TickReport:
             "deferred": self.deferred,
             "skipped": self.skipped,
         }
-
-
-def plan_chunks(
-    programs: list[Program],
-    api: LiveApi,
-    now: datetime,
-    horizon: timedelta,
-    *,
-    default_domain: str | None = None,
-    default_app: str | None = None,
-    skipped: list[dict[str, Any]] | None = None,
-) -> list[Chunk]:
-    """The recordings the programs ask for now: what has not ended and starts within the horizon. A program
-    over :data:`MAX_CHUNKS_PER_PROGRAM` raises :class:`InvalidRequest`, or, given ``skipped``, is left out
-    and reported there."""
-    gen = generation(api)
-    chunks: dict[str, Chunk] = {}  # by key: programs asking for the very same recording book it once
-    for program in programs:
-        domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
-        try:
-            mine = program_chunks(program, now, horizon, cap=gen.scheduled_cap, where=(domain, app))
-        except InvalidRequest as exc:
-            if skipped is None:
-                raise
-            skipped.append({"program": program.key, "stream": program.stream, "error": exc.to_dict()})
-            continue
-        for chunk in mine:
-            chunks.setdefault(chunk.key, chunk)
-    return list(chunks.values())
-
-
-def program_chunks(
-    program: Program,
-    now: datetime,
-    horizon: timedelta,
-    *,
-    cap: timedelta | None,
-    where: tuple[str | None, str | None],
-) -> list[Chunk]:
-    """One program's recordings: each occurrence split at the generation's cap; a day of a long occurrence
-    that has already ended is not asked for again, and one that starts past the horizon waits for a later
-    tick."""
-    found = []
-    for start, end in occurrences(program, now, horizon):
-        for s, e in split(start, end, cap):
-            if e > now and s <= now + horizon:
-                found.append(Chunk(program, s, e, *where))
-        if len(found) > MAX_CHUNKS_PER_PROGRAM:
-            raise InvalidRequest(
-                f"the program makes more than {MAX_CHUNKS_PER_PROGRAM} recordings within the horizon; "
-                "make it less frequent or shorter, or shorten LIVEREC_ROLLOUT_HORIZON",
-                field="cron",
-            )
-    return found
 
 
 def _input(chunk: Chunk) -> ScheduledRecordingInput:
@@ -262,15 +153,17 @@ def tick(
             report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
             newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
             todo.remove(chunk)
+    todo = [c for c in todo if c not in adopted]
     try:
         _book(
             service,
             # soonest first: a long tick (thousands at Tencent's rate) books what is about to start first
-            sorted((c for c in todo if c not in adopted), key=lambda c: (c.start, c.key)),
+            sorted(todo, key=lambda c: (c.start, c.key)),
             report=report,
             bucket=bucket,
             deadline=deadline,
             newly=newly,
+            shared=_siblings(service, chunks, todo, entries),
         )
     finally:
         for shard, summary in settled.items():
@@ -285,6 +178,45 @@ def tick(
     return report
 
 
+@dataclass
+class Shared:
+    """Per tick, the recordings more than one program asks for: the task a program's booking of it holds
+    (``booked``), or that one is being booked or in doubt (``busy``: the others wait, never book it again)."""
+
+    booked: dict[Identity, str] = field(default_factory=dict)
+    busy: set[Identity] = field(default_factory=set)
+
+
+def _siblings(
+    service: RecordingService, chunks: list[Chunk], todo: list[Chunk], entries: dict[str, Entry]
+) -> Shared:
+    """What the other programs asking for the same recordings as ``todo`` have booked (one extra read, only
+    where programs share a recording)."""
+    wanted = {identity(c) for c in todo}
+    siblings = [c for c in chunks if identity(c) in wanted]
+    if len(siblings) == len(todo):
+        return Shared()
+    missing = [ledger_key("rollout", c.key) for c in siblings if ledger_key("rollout", c.key) not in entries]
+    found = {**entries, **(service.ledger.get_many(missing, service.clock()) if missing else {})}
+    shared = Shared()
+    now = service.clock()
+    for chunk in siblings:
+        entry = found.get(ledger_key("rollout", chunk.key))
+        if entry is None:
+            continue
+        if entry.state == "created" and entry.recording.task_id is not None:
+            shared.booked.setdefault(identity(chunk), entry.recording.task_id)
+        elif entry.held(now) or entry.in_doubt(now):
+            shared.busy.add(identity(chunk))
+    return shared
+
+
+def _share(service: RecordingService, chunk: Chunk, task_id: str) -> bool:
+    """Record ``chunk`` as another owner of the booking ``task_id`` (found, never cancelled as its own)."""
+    task = TaskInfo(task_id=task_id, stream=chunk.program.stream, domain=chunk.domain, app=chunk.app)
+    return service.adopt(_input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task)
+
+
 def _book(
     service: RecordingService,
     chunks: list[Chunk],
@@ -293,12 +225,24 @@ def _book(
     bucket: TokenBucket,
     deadline: Deadline,
     newly: dict[str, Noted],
+    shared: Shared,
 ) -> None:
     settings = service.settings
     for index, chunk in enumerate(chunks):
         if not deadline.allows(settings.timeout):
             report.deferred = [c.describe() for c in chunks[index:]]
             break
+        same = identity(chunk)
+        if same in shared.booked:  # another program booked this very recording: one task, two owners
+            if _share(service, chunk, shared.booked[same]):
+                report.existing += 1
+                newly[chunk.shard].done[chunk.key] = chunk.span[1]
+            else:
+                report.pending.append(chunk.describe())
+            continue
+        if same in shared.busy:  # another program's booking of it is under way or in doubt: never twice
+            report.pending.append(chunk.describe())
+            continue
         try:
             data = _input(chunk)
             bucket.take()
@@ -314,6 +258,7 @@ def _book(
             report.failed.append(chunk.describe() | {"error": exc.to_dict()})
         else:
             newly[chunk.shard].done[chunk.key] = chunk.span[1]
+            shared.booked[same] = str(outcome.body["task_id"])
             if outcome.replayed:
                 report.existing += 1
             else:

@@ -215,6 +215,27 @@ def test_cancelling_one_program_never_cancels_another_programs_recording(
     } and ProgramDeleted.model_validate(body).kept == []
 
 
+@pytest.mark.parametrize("api_name", ["record-task", "live-record", "v2", "fcgi"])
+def test_two_programs_asking_for_one_recording_share_one_task(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given two programs on one stream and window, stored together and booked by the same tick (in v2 and
+    # fcgi a stream is its name alone: they differ in push domain, which those generations do not record)
+    configure(api_name)
+    other = NEWS | ({"domain": "other.push.example"} if api_name in ("v2", "fcgi") else {})
+    assert put("first", NEWS)[0] == 201 and put("second", other)[0] == 201
+    tick = bare_tick()
+    booked = [(t.stream, t.start, t.end) for t in fresh_emulator.tasks()]
+    # Then each recording is booked once, and both programs show it with the same task
+    assert tick["failed"] == [] and len(booked) == len(set(booked)) == len(tick["created"])
+    first, second = (
+        ProgramView.model_validate(api(http_event("GET", f"/programs/{n}"))[1]) for n in ("first", "second")
+    )
+    assert [o.task_id for o in first.occurrences] == [o.task_id for o in second.occurrences]
+    assert all(o.task_id for o in first.occurrences)
+    assert bare_tick()["created"] == [] and len(fresh_emulator.tasks()) == len(booked)  # and stays so
+
+
 @pytest.mark.parametrize("api_name", ["record-task", "v2"])
 def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelled(
     api_name: str, configure: Configure, fresh_emulator: Emulator

@@ -14,9 +14,10 @@ from devtools.emulator import Emulator
 from devtools.events import load_event
 from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
+from shared.recordings.planning import plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rollout import _input as rollout_input
-from shared.recordings.rollout import plan_chunks, tick
+from shared.recordings.rollout import tick
 from shared.recordings.service import RecordingService
 from shared.storage.ledger import Claim, Entry, Origin, fingerprint, ledger_key
 from shared.storage.memory import MemoryLedger

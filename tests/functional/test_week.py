@@ -31,8 +31,8 @@ from functions.rollout import handler as rollout
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
 from shared.app import use_clock
+from shared.recordings.planning import plan_chunks
 from shared.recordings.programs import Program
-from shared.recordings.rollout import plan_chunks
 from shared.support.config import LiveApi, get_settings
 from shared.tencent.generations import RECORD_TASK
 from tests import utils

@@ -16,8 +16,8 @@ from bench.common import Goal, Section, median, percentile
 from bench.importtime import by_package
 from bench.run import render
 from bench.warm import Timers
+from shared.recordings.planning import plan_chunks
 from shared.recordings.programs import parse_programs
-from shared.recordings.rollout import plan_chunks
 from shared.support.config import LiveApi
 from shared.tencent.generations import RECORD_TASK
 from tests import utils

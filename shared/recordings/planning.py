@@ -1,0 +1,137 @@
+"""What the programs ask for now: each occurrence within the horizon that has not ended, split at the
+generation's longest task, as chunks, each with its identity in the ledger (``Chunk.key``) and what Tencent
+records (:func:`identity`). Pure: no store, no Tencent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.recordings.programs import Program, occurrences, split
+from shared.recordings.rules import stream_identity
+from shared.storage.ledger import Recording
+from shared.support.config import LiveApi
+from shared.support.errors import InvalidRequest
+from shared.support.timeutil import isoformat
+from shared.tencent.generations import generation
+from shared.tencent.types import Mode
+
+# A program that asks for more recordings than this within the horizon (every minute for more than a day and
+# a half, say) is refused at PUT and, from a schedule's input or LIVEREC_PROGRAMS, skipped and reported on its
+# own: no program, nor their sum, ever refuses a whole tick.
+MAX_CHUNKS_PER_PROGRAM = 2000
+SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
+ALL_SHARDS = tuple(str(shard) for shard in range(SHARDS))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One recording a program asks for: an occurrence, or one day of a longer one."""
+
+    program: Program
+    start: datetime
+    end: datetime
+    domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
+    app: str | None
+
+    # The occurrence's identity: the program's name where given, the stream and the window (``key``); which
+    # summary item holds it once settled (``shard``): one per program's stream, of SHARDS. A tick reads the
+    # SHARDS summary items whatever the number of programs; an item holds a program's few occurrences per
+    # day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB. Computed once: a tick asks
+    # for them many times.
+    key: str = field(init=False, repr=False, compare=False)
+    shard: str = field(init=False, repr=False, compare=False)
+    span: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        program = self.program
+        stream = "|".join((program.name or "", self.domain or "", self.app or "", program.stream))
+        span = int(self.start.timestamp()), int(self.end.timestamp())
+        key = hashlib.sha256(f"{stream}|{span[0]}|{span[1]}".encode()).hexdigest()[:40]
+        shard = str(int(hashlib.sha256(stream.encode()).hexdigest()[:8], 16) % SHARDS)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "shard", shard)
+        object.__setattr__(self, "span", span)
+
+    def planned(self, api: LiveApi) -> Recording:
+        """The recording this chunk asks for, as the ledger plans it."""
+        return Recording(
+            api.value, Mode.SCHEDULED.value, self.program.stream, self.domain, self.app, *self.span
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "program": self.program.key,
+            "stream": self.program.stream,
+            "domain": self.domain,
+            "app": self.app,
+            "start": isoformat(self.start),
+            "end": isoformat(self.end),
+        }
+
+
+def plan_chunks(
+    programs: list[Program],
+    api: LiveApi,
+    now: datetime,
+    horizon: timedelta,
+    *,
+    default_domain: str | None = None,
+    default_app: str | None = None,
+    skipped: list[dict[str, Any]] | None = None,
+) -> list[Chunk]:
+    """The recordings the programs ask for now: what has not ended and starts within the horizon. A program
+    over :data:`MAX_CHUNKS_PER_PROGRAM` raises :class:`InvalidRequest`, or, given ``skipped``, is left out
+    and reported there."""
+    gen = generation(api)
+    chunks: dict[str, Chunk] = {}  # by key: programs asking for the very same recording book it once
+    for program in programs:
+        domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
+        try:
+            mine = program_chunks(program, now, horizon, cap=gen.scheduled_cap, where=(domain, app))
+        except InvalidRequest as exc:
+            if skipped is None:
+                raise
+            skipped.append({"program": program.key, "stream": program.stream, "error": exc.to_dict()})
+            continue
+        for chunk in mine:
+            chunks.setdefault(chunk.key, chunk)
+    return list(chunks.values())
+
+
+def program_chunks(
+    program: Program,
+    now: datetime,
+    horizon: timedelta,
+    *,
+    cap: timedelta | None,
+    where: tuple[str | None, str | None],
+) -> list[Chunk]:
+    """One program's recordings: each occurrence split at the generation's cap; a day of a long occurrence
+    that has already ended is not asked for again, and one that starts past the horizon waits for a later
+    tick."""
+    found = []
+    for start, end in occurrences(program, now, horizon):
+        for s, e in split(start, end, cap):
+            if e > now and s <= now + horizon:
+                found.append(Chunk(program, s, e, *where))
+        if len(found) > MAX_CHUNKS_PER_PROGRAM:
+            raise InvalidRequest(
+                f"the program makes more than {MAX_CHUNKS_PER_PROGRAM} recordings within the horizon; "
+                "make it less frequent or shorter, or shorten LIVEREC_ROLLOUT_HORIZON",
+                field="cron",
+            )
+    return found
+
+
+Identity = tuple[str | None, str | None, str, int, int, str]
+
+
+def identity(chunk: Chunk) -> Identity:
+    """What Tencent records for a chunk: the stream as the generation names it, the window, and the options
+    that make it another recording. Programs whose chunks share it share one booking."""
+    options = json.dumps(chunk.program.options(), sort_keys=True, separators=(",", ":"), default=str)
+    return (chunk.domain, chunk.app, chunk.program.stream, *chunk.span, options)
