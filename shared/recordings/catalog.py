@@ -26,7 +26,7 @@ from shared.recordings.planning import Chunk, plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
-from shared.storage.ledger import Entry, ledger_key
+from shared.storage.ledger import Entry, Origin, Recording, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
 from shared.support.errors import (
     InvalidRequest,
@@ -168,34 +168,61 @@ class Cancelled(Record):
 
 
 def cancel_future(service: RecordingService, program: Program, others: list[Program]) -> Cancelled:
-    """Cancel the program's booked occurrences that have not started: delete where the generation can, else
-    stop. Only what this program's own create made, and only when no other program (``others``: the ones
-    still stored or configured) asks for the same recording: a task found at Tencent and adopted was booked
-    by someone else, and one recording shared by two programs stays while either wants it."""
-    clock = service.clock()
-    now = from_unix(clock).replace(microsecond=0)
-    future = [c for c in _chunks(service, program, now) if c.start > now]
-    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock)
-    shared = _shared_tasks(service, future, others, now) if future else set()
+    """Cancel the program's booked occurrences that have not started, whichever of its schedules booked them:
+    delete where the generation can, else stop. Only what this program's own create made, and only when no
+    other program (``others``: the ones still stored or configured) holds the same recording: a task found
+    at Tencent or shared from another program's booking is someone else's too."""
+    now = from_unix(service.clock()).replace(microsecond=0)
+    entries = _own_entries(service, program, now)
+    wanted = {_recorded(e.recording) for e in entries}
+    shared = _shared_tasks(service, wanted, others, now) if entries else set()
     deletes = service.generation.deletes
     done = Cancelled([], [], [])
-    for chunk in future:
-        entry = entries.get(ledger_key("rollout", chunk.key))
-        if entry is None or entry.state in ("stopped", "deleted"):
-            continue  # never booked (and now never will be), or already cancelled
+    for entry in entries:
+        if entry.state in ("stopped", "deleted"):
+            continue  # already cancelled
+        recording = entry.recording
         where = {
-            "start": isoformat(chunk.start),
-            "end": isoformat(chunk.end),
-            "task_id": entry.recording.task_id,
+            "start": isoformat(from_unix(recording.start)),
+            "end": isoformat(from_unix(recording.end)),
+            "task_id": recording.task_id,
         }
-        if not entry.recording.booked_here:
+        if not recording.booked_here:
             done.kept.append(where | {"reason": FOUND, "code": "FoundAtTencent"})
-            continue
-        if entry.recording.task_id in shared:
+        elif recording.task_id in shared:
             done.kept.append(where | {"reason": SHARED, "code": "SharedRecording"})
-            continue
-        _cancel_one(service, entry, where, deletes, done)
+        else:
+            _cancel_one(service, entry, where, deletes, done)
     return done
+
+
+MAX_PAGES = 20  # of a stream's bookings (100 each) read for a program's older schedules
+
+
+def _own_entries(service: RecordingService, program: Program, now: datetime) -> list[Entry]:
+    """The program's bookings that have not started: its current schedule's occurrences, and whatever else
+    its name booked on its stream (a schedule it had before a PUT replaced it)."""
+    clock = service.clock()
+    future = [c for c in _chunks(service, program, now) if c.start > now]
+    mine = dict(service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
+    owner, after = Origin("rollout", program.name), None
+    for _ in range(MAX_PAGES if program.name is not None else 0):
+        page = service.ledger.by_stream(
+            service.settings.api.value,
+            program.stream,
+            clock,
+            start_from=int(now.timestamp()) + 1,
+            after=after,
+        )
+        mine |= {e.key: e for e in page.entries if e.origin == owner and e.key not in mine}
+        if page.after is None:
+            break
+        after = page.after
+    return sorted(mine.values(), key=lambda e: (e.recording.start, e.key))
+
+
+def _recorded(recording: Recording) -> tuple[str | None, str | None, str, int, int]:
+    return (recording.domain, recording.app, recording.stream, recording.start, recording.end)
 
 
 FOUND = (
@@ -211,11 +238,13 @@ def _recording(chunk: Chunk) -> tuple[str | None, str | None, str, int, int]:
 
 
 def _shared_tasks(
-    service: RecordingService, mine: list[Chunk], others: list[Program], now: datetime
+    service: RecordingService,
+    recordings: set[tuple[str | None, str | None, str, int, int]],
+    others: list[Program],
+    now: datetime,
 ) -> set[str]:
-    """The task ids another program's booking of the same recording holds too (it found ours at Tencent and
-    adopted it): those tasks are that program's recordings as well."""
-    recordings = {_recording(c) for c in mine}
+    """The task ids another program's booking of one of ``recordings`` holds too (it found ours at Tencent,
+    or shared it in a tick): those tasks are that program's recordings as well."""
     settings = service.settings
     theirs = plan_chunks(
         others,

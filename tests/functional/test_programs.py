@@ -274,6 +274,26 @@ def test_cancel_never_deletes_a_one_off_recording_the_tick_found(
     }
 
 
+@pytest.mark.parametrize("api_name", ["record-task", "live-record"])
+def test_cancel_reaches_what_a_replaced_schedule_booked(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given a program booked on one schedule, then replaced by another and booked again
+    configure(api_name)
+    assert put("news", NEWS)[0] == 201
+    first = {b["task_id"] for b in bare_tick()["created"]}
+    assert put("news", NEWS | {"cron": "15 */6 * * *"})[0] == 200
+    second = {b["task_id"] for b in bare_tick()["created"]}
+    assert first and second and not first & second
+    # When it is deleted with cancel=future, both schedules' bookings that have not started are cancelled
+    began = time.time()
+    status, body = api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    upcoming = {t.task_id for t in fresh_emulator.tasks() if t.start > began + 1}
+    assert status == 200 and upcoming & first and upcoming & second
+    assert upcoming <= {c.task_id for c in gone.cancelled} and not upcoming & live(fresh_emulator)
+
+
 def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: Emulator) -> None:
     configure("record-task")
     assert put("news", NEWS)[0] == 201
