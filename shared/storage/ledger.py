@@ -65,6 +65,7 @@ class Origin(Record):
 
 
 ADOPTED = "adopted: already at Tencent"  # the warning an adopted recording carries
+CLOCK_SKEW = 60.0  # seconds two containers' clocks may disagree by without a create being made twice
 
 
 class Recording(Record):
@@ -155,8 +156,10 @@ class Entry(Record):
     sent: bool = False
 
     def held(self, now: float) -> bool:
-        """A claim whose holder may still be running: wait for it, never reconcile under it."""
-        return self.state == "in_progress" and self.lease_until > now
+        """A claim whose holder may still be running: wait for it, never reconcile under it. One whose create
+        may be on its way is held :data:`CLOCK_SKEW` longer: its lease is the holder's clock, and the reader's
+        may run ahead of it (a reconcile then would find nothing yet and create a second task)."""
+        return self.state == "in_progress" and now < self.lease_until + (CLOCK_SKEW if self.sent else 0.0)
 
     def in_doubt(self, now: float) -> bool:
         """A create that may have reached Tencent without an answer: its outcome was unknown, or its holder

@@ -11,7 +11,7 @@ import pytest
 from devtools.kit.tencent import FakeAdapter
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput
 from shared.recordings.service import LEASE_MARGIN, MAX_RUN, RecordingService
-from shared.storage.ledger import Claim, Origin, Recording, ledger_key
+from shared.storage.ledger import CLOCK_SKEW, Claim, Origin, Recording, ledger_key
 from shared.storage.memory import MemoryLedger, MemoryState
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
@@ -174,7 +174,7 @@ def test_a_dead_holders_task_is_adopted_once_its_lease_runs_out(
     svc = build()
     _dead_holder(svc, clock)
     fake(svc).create(svc.plan(HIGHLIGHT, Mode.REALTIME))  # its create reached Tencent before it died
-    clock.now += 61
+    clock.now += 61 + CLOCK_SKEW
     outcome = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert outcome.replayed and outcome.body["task_id"] == "task-1" and fake(svc).creates == 1
 
@@ -184,7 +184,7 @@ def test_a_dead_holder_in_a_generation_that_cannot_list_is_unresolved(
 ) -> None:
     svc = build(LiveApi.FCGI)
     _dead_holder(svc, clock)
-    clock.now += 61
+    clock.now += 61 + CLOCK_SKEW
     with pytest.raises(OutcomeUnresolved):
         svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert fake(svc).creates == 0
@@ -201,6 +201,20 @@ def test_a_holder_that_died_before_sending_left_nothing_in_doubt(
     # Then the retry creates it, without a look-up and without doubt, even where nothing can be looked up
     outcome = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert not outcome.replayed and fake(svc).creates == 1 and fake(svc).lookups == 0
+
+
+def test_a_reader_whose_clock_runs_ahead_never_creates_under_a_sending_holder(
+    build: Callable[..., RecordingService], clock: Clock
+) -> None:
+    # Given a holder that has sent its create (still in flight: nothing at Tencent yet), and a reader in
+    # another container whose clock runs 50 s ahead, past the holder's lease by that clock
+    svc = build()
+    _dead_holder(svc, clock)
+    clock.now += 59 + 50
+    # Then the reader waits for it instead of reconciling, finding nothing, and creating a second task
+    with pytest.raises(IdempotencyInProgress):
+        svc.create(HIGHLIGHT, Mode.REALTIME, "k", wait=False)
+    assert fake(svc).creates == 0 and fake(svc).lookups == 0
 
 
 def test_a_create_is_noted_as_sending_before_it_leaves(
@@ -244,7 +258,8 @@ def test_a_ledger_that_fails_after_the_create_still_answers_with_the_task(
     first = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert first.body["task_id"] == "task-1"
     ledger.settle = original  # type: ignore[method-assign]
-    clock.now += MAX_RUN + LEASE_MARGIN + 1  # no deadline known: the longest a function runs, and the margin
+    # no deadline known: the longest a function runs, the margin, and the clocks' possible disagreement
+    clock.now += MAX_RUN + LEASE_MARGIN + CLOCK_SKEW + 1
     again = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
     assert again.body["task_id"] == "task-1" and fake(svc).creates == 1
 
