@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.app import durable_service, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
-from shared.recordings.catalog import merge, valid_programs
+from shared.recordings.catalog import merge, revoke_deleted, valid_programs
 from shared.recordings.planning import ALL_SHARDS
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import tick
@@ -34,7 +34,8 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     given = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
     # the stored programs and every shard's summary of what is booked: one read of the store
     stored, settled = program_store().all_with_settled(svc.ledger, ALL_SHARDS, svc.clock())
-    programs = merge(given, valid_programs(stored))
+    from_store = valid_programs(stored)
+    programs = merge(given, from_store)
     if not programs:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input, LIVEREC_PROGRAMS or PUT /programs/{name}",
@@ -42,6 +43,10 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         )
     horizon = timedelta(seconds=svc.settings.rollout_horizon)
     report = tick(svc, programs, horizon=horizon, deadline=deadline, settled=settled)
+    if report.owners and from_store:  # a program deleted while this tick ran keeps nothing it booked
+        revoke_deleted(svc, report, {p.key for p in from_store}, {s.name for s in program_store().all()})
+    for revoked in report.revoked:
+        logger.warning("booking cancelled: its program was deleted while the tick ran", extra=revoked)
     for _ in report.created:
         count("RolloutCreated", api=svc.settings.api.value)
     for failure in report.failed:

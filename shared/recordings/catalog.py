@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from shared.recordings.planning import Chunk, plan_chunks
 from shared.recordings.programs import Program
+from shared.recordings.rollout import TickReport
 from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
 from shared.storage.ledger import Entry, Origin, Recording, ledger_key
@@ -223,6 +224,29 @@ def _own_entries(service: RecordingService, program: Program, now: datetime) -> 
 
 def _recorded(recording: Recording) -> tuple[str | None, str | None, str, int, int]:
     return (recording.domain, recording.app, recording.stream, recording.start, recording.end)
+
+
+def revoke_deleted(
+    service: RecordingService, report: TickReport, booked_for: set[str], still: set[str]
+) -> None:
+    """Cancel what a tick just created for programs deleted while it ran (``booked_for``: the stored programs
+    it read at its start; ``still``: those stored after its creates were settled). Either this read sees a
+    deletion, or the deleting request's own cancel sees the tick's settled booking: no booking of a deleted
+    program is left behind. A task another owner shares is left to it."""
+    gone = booked_for - still
+    for task_id, owners in report.owners.items() if gone else ():
+        if not set(owners) <= gone:
+            continue
+        body = next(b for b in report.created if b["task_id"] == task_id)
+        try:
+            if service.generation.deletes:
+                service.delete(task_id, str(body["stream"]))
+            else:
+                service.stop(task_id, str(body["stream"]))
+        except LiverecError as exc:
+            logger.error("a program deleted during the tick keeps a booking", extra={"error": exc.to_dict()})
+            continue
+        report.revoked.append({"program": owners[0], "task_id": task_id, "start": body["start"]})
 
 
 FOUND = (

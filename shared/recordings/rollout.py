@@ -62,6 +62,9 @@ class TickReport:
     pending: list[dict[str, Any]] = field(default_factory=list)
     deferred: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
+    revoked: list[dict[str, Any]] = field(default_factory=list)  # booked for a program deleted meanwhile
+    # each task this tick created, with the programs that own it (its creator, then those that share it)
+    owners: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class TickReport:
             "pending": self.pending,
             "deferred": self.deferred,
             "skipped": self.skipped,
+            "revoked": self.revoked,
         }
 
 
@@ -236,6 +240,7 @@ def _book(
         if same in shared.booked:  # another program booked this very recording: one task, two owners
             if _share(service, chunk, shared.booked[same]):
                 report.existing += 1
+                report.owners.get(shared.booked[same], []).append(chunk.program.key)
                 newly[chunk.shard].done[chunk.key] = chunk.span[1]
             else:
                 report.pending.append(chunk.describe())
@@ -263,6 +268,7 @@ def _book(
                 report.existing += 1
             else:
                 report.created.append(outcome.body)
+                report.owners[str(outcome.body["task_id"])] = [chunk.program.key]
 
 
 def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:

@@ -294,6 +294,41 @@ def test_cancel_reaches_what_a_replaced_schedule_booked(
     assert upcoming <= {c.task_id for c in gone.cancelled} and not upcoming & live(fresh_emulator)
 
 
+@pytest.mark.parametrize("api_name", ["record-task", "fcgi"])
+@pytest.mark.parametrize("deleted", ["before its bookings settle", "after"])
+def test_a_tick_running_when_its_program_is_deleted_leaves_no_booking_of_it(
+    api_name: str,
+    deleted: str,
+    configure: Configure,
+    fresh_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a tick that has read the stored programs, and one of them deleted (cancel=future) while it runs
+    configure(api_name)
+    assert put("news", NEWS)[0] == 201 and put("other", NEWS | {"stream": "other"})[0] == 201
+    real_tick = rollout.tick
+
+    def delete() -> None:
+        assert api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))[0] == 200
+
+    def racing_tick(*args: Any, **kwargs: Any) -> Any:
+        if deleted == "after":
+            report = real_tick(*args, **kwargs)
+            delete()  # the cancel finds the tick's settled bookings
+            return report
+        delete()  # the cancel finds nothing yet: the tick, on what it read, books the program anyway
+        return real_tick(*args, **kwargs)
+
+    monkeypatch.setattr(rollout, "tick", racing_tick)
+    report = bare_tick()
+    # Then no booking of the deleted program that has not started is left; the other program's all stand
+    upcoming = {t.task_id for t in fresh_emulator.tasks() if t.stream == "news" and t.start > time.time() + 1}
+    assert upcoming and not upcoming & live(fresh_emulator)
+    assert {t.task_id for t in fresh_emulator.tasks() if t.stream == "other"} <= live(fresh_emulator)
+    if deleted != "after":  # the tick itself saw the deletion and cancelled what it had booked
+        assert upcoming <= {r["task_id"] for r in report["revoked"]}
+
+
 def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: Emulator) -> None:
     configure("record-task")
     assert put("news", NEWS)[0] == 201
