@@ -13,7 +13,7 @@ from devtools.emulator import Emulator
 from devtools.kit import Subscriber
 from devtools.kit.moto import REGION as AWS_REGION
 from devtools.kit.moto import aws_env, ledger_table, moto_server
-from shared.app import reset
+from shared.app import reset, use_clock
 from shared.support.config import get_settings
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
 
@@ -85,6 +85,24 @@ def configure(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield apply
     get_settings.cache_clear()
     reset()
+
+
+@pytest.fixture
+def simulated(fresh_emulator: Emulator) -> Iterator[Callable[[], None]]:
+    """One simulated clock for the emulator and the functions (the week, the dated ticks): pacing and
+    backoff advance it; each call is a fresh container (settings, clients, adapter). The emulator's own rate
+    windows run on real time, so they are off here; rate limiting comes as injected bursts."""
+    limits = dict(fresh_emulator.config.rate_limits)
+    fresh_emulator.config.rate_limits.clear()
+    clock = fresh_emulator.clock
+
+    def new_container() -> None:
+        get_settings.cache_clear()
+        use_clock(clock.now, clock.advance, clock.now)
+
+    yield new_container
+    fresh_emulator.config.rate_limits.update(limits)
+    use_clock()
 
 
 # the kit's builder, carrying the tests' bearer token unless told otherwise (token=None: none)

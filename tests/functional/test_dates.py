@@ -12,7 +12,7 @@ never from the product's planning. The ledger is DynamoDB on moto's server, whic
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +21,7 @@ import pytest
 from devtools.emulator import Emulator
 from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
-from shared.app import use_clock
-from shared.support.config import LiveApi, get_settings
+from shared.support.config import LiveApi
 from shared.tencent.generations import generation
 from tests import utils
 from tests.functional.conftest import TABLE
@@ -56,23 +55,6 @@ PROGRAMS.append(
 )
 STEP = timedelta(minutes=30)
 SPAN = timedelta(days=2)
-
-
-@pytest.fixture
-def simulated(fresh_emulator: Emulator) -> Iterator[Callable[[], None]]:
-    """One simulated clock for the emulator and the functions, started at the run's instant; a fresh
-    container (settings, clients, adapter) on every call."""
-    limits = dict(fresh_emulator.config.rate_limits)
-    fresh_emulator.config.rate_limits.clear()  # pacing runs on the simulated clock; the emulator's on real time
-    clock = fresh_emulator.clock
-
-    def new_container() -> None:
-        get_settings.cache_clear()
-        use_clock(clock.now, clock.advance, clock.now)
-
-    yield new_container
-    fresh_emulator.config.rate_limits.update(limits)
-    use_clock()
 
 
 @pytest.mark.parametrize("api", ["record-task", "live-record", "v2", "fcgi"])
