@@ -163,6 +163,7 @@ def test_delete_with_cancel_future_cancels_what_has_not_started(
 ) -> None:
     configure(api_name)
     assert put("news", NEWS)[0] == 201
+    since = time.time()
     booked = bare_tick()["created"]
     assert booked
     status, body = api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))
@@ -182,7 +183,14 @@ def test_delete_with_cancel_future_cancels_what_has_not_started(
     status, body = api(http_event("GET", f"/recordings/{next(iter(future))}"))
     assert status == 200 and body["state"] == action
     assert put("news", NEWS)[0] == 201  # stored again: its cancelled occurrences stay cancelled
-    assert bare_tick()["created"] == []
+    assert rebooked(bare_tick()["created"], api_name, since) == []
+
+
+def rebooked(created: list[dict[str, Any]], api_name: str, since: float) -> list[dict[str, Any]]:
+    """What a later tick booked again: anything but an occurrence that entered the horizon (6 days for
+    record-task, else one) after ``since``, which a tick at any instant may rightly book."""
+    reach = since + (6 if api_name == "record-task" else 1) * 86400
+    return [c for c in created if datetime.fromisoformat(c["start"]).timestamp() <= reach]
 
 
 def live(emulator: Emulator) -> set[str]:
@@ -198,14 +206,15 @@ def test_cancelling_one_program_never_cancels_another_programs_recording(
     # the first was booked: its tick finds the first one's task at Tencent and adopts it
     configure(api_name)
     assert put("first", NEWS)[0] == 201
+    since = time.time()
     booked = {b["task_id"] for b in bare_tick()["created"]}
     assert booked and put("second", NEWS)[0] == 201
-    assert bare_tick()["created"] == [] and live(fresh_emulator) == booked
+    assert rebooked(bare_tick()["created"], api_name, since) == [] and booked <= live(fresh_emulator)
     # When the second is cancelled, nothing of the first's is touched: found at Tencent, not the second's
     status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
     gone = ProgramDeleted.model_validate(body)
     assert status == 200 and gone.cancelled == [] and gone.not_cancelled == []
-    assert {k.code for k in gone.kept} == {"FoundAtTencent"} and live(fresh_emulator) == booked
+    assert {k.code for k in gone.kept} == {"FoundAtTencent"} and booked <= live(fresh_emulator)
     # and the first, once alone, cancels what it booked
     status, body = api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))
     assert status == 200 and live(fresh_emulator) <= booked - {
@@ -225,6 +234,7 @@ def test_two_programs_asking_for_one_recording_share_one_task(
     configure(api_name)
     other = NEWS | ({"domain": "other.push.example"} if api_name in ("v2", "fcgi") else {})
     assert put("first", NEWS)[0] == 201 and put("second", other)[0] == 201
+    since = time.time()
     tick = bare_tick()
     booked = [(t.stream, t.start, t.end) for t in fresh_emulator.tasks()]
     # Then each recording is booked once, and both programs show it with the same task
@@ -235,7 +245,8 @@ def test_two_programs_asking_for_one_recording_share_one_task(
     assert [o.task_id for o in first.occurrences] == [o.task_id for o in second.occurrences]
     # every task booked is shown (one that entered the horizon after the tick is shown without one yet)
     assert {o.task_id for o in first.occurrences if o.task_id} == {t.task_id for t in fresh_emulator.tasks()}
-    assert bare_tick()["created"] == [] and len(fresh_emulator.tasks()) == len(booked)  # and stays so
+    again = bare_tick()["created"]  # and stays so (but for what entered the horizon meanwhile)
+    assert rebooked(again, api_name, since) == [] and len(fresh_emulator.tasks()) == len(booked) + len(again)
 
 
 @pytest.mark.parametrize("api_name", ["record-task", "v2"])
@@ -244,13 +255,14 @@ def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelle
 ) -> None:
     configure(api_name)
     assert put("first", NEWS)[0] == 201
+    since = time.time()
     booked = {b["task_id"] for b in bare_tick()["created"]}
-    assert put("second", NEWS)[0] == 201 and bare_tick()["created"] == []
+    assert put("second", NEWS)[0] == 201 and rebooked(bare_tick()["created"], api_name, since) == []
     # the first booked them, but the second's bookings hold the same tasks: cancelling the first keeps them
     status, body = api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))
     gone = ProgramDeleted.model_validate(body)
     assert status == 200 and gone.cancelled == [] and {k.code for k in gone.kept} == {"SharedRecording"}
-    assert live(fresh_emulator) == booked
+    assert booked <= live(fresh_emulator)
 
 
 def test_cancel_never_deletes_a_one_off_recording_the_tick_found(
