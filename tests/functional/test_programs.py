@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -193,6 +193,13 @@ def rebooked(created: list[dict[str, Any]], api_name: str, since: float) -> list
     return [c for c in created if datetime.fromisoformat(c["start"]).timestamp() <= reach]
 
 
+def steady() -> dict[str, Any]:
+    """NEWS at a minute half an hour from the clock's: no occurrence enters the horizon (whose edge is now
+    plus whole days) during a test that ticks more than once."""
+    minute = (datetime.now(UTC).minute + 30) % 60
+    return NEWS | {"cron": f"{minute} */6 * * *"}
+
+
 def live(emulator: Emulator) -> set[str]:
     """The emulator's tasks that are still booked: neither deleted nor stopped."""
     return {t.task_id for t in emulator.tasks() if not t.deleted and t.stopped_at is None}
@@ -205,10 +212,11 @@ def test_cancelling_one_program_never_cancels_another_programs_recording(
     # Given two programs asking for the very same recording (stream and window), the second stored after
     # the first was booked: its tick finds the first one's task at Tencent and adopts it
     configure(api_name)
-    assert put("first", NEWS)[0] == 201
+    news = steady()
+    assert put("first", news)[0] == 201
     since = time.time()
     booked = {b["task_id"] for b in bare_tick()["created"]}
-    assert booked and put("second", NEWS)[0] == 201
+    assert booked and put("second", news)[0] == 201
     assert rebooked(bare_tick()["created"], api_name, since) == [] and booked <= live(fresh_emulator)
     # When the second is cancelled, nothing of the first's is touched: found at Tencent, not the second's
     status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
@@ -254,10 +262,11 @@ def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelle
     api_name: str, configure: Configure, fresh_emulator: Emulator
 ) -> None:
     configure(api_name)
-    assert put("first", NEWS)[0] == 201
+    news = steady()
+    assert put("first", news)[0] == 201
     since = time.time()
     booked = {b["task_id"] for b in bare_tick()["created"]}
-    assert put("second", NEWS)[0] == 201 and rebooked(bare_tick()["created"], api_name, since) == []
+    assert put("second", news)[0] == 201 and rebooked(bare_tick()["created"], api_name, since) == []
     # the first booked them, but the second's bookings hold the same tasks: cancelling the first keeps them
     status, body = api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))
     gone = ProgramDeleted.model_validate(body)
