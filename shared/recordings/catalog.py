@@ -177,7 +177,6 @@ def cancel_future(service: RecordingService, program: Program, others: list[Prog
     entries = _own_entries(service, program, now)
     wanted = {_recorded(e.recording) for e in entries}
     shared = _shared_tasks(service, wanted, others, now) if entries else set()
-    deletes = service.generation.deletes
     done = Cancelled([], [], [])
     for entry in entries:
         if entry.state in ("stopped", "deleted"):
@@ -193,7 +192,7 @@ def cancel_future(service: RecordingService, program: Program, others: list[Prog
         elif recording.task_id in shared:
             done.kept.append(where | {"reason": SHARED, "code": "SharedRecording"})
         else:
-            _cancel_one(service, entry, where, deletes, done)
+            _cancel_one(service, entry, where, done)
     return done
 
 
@@ -234,15 +233,13 @@ def revoke_deleted(
     deletion, or the deleting request's own cancel sees the tick's settled booking: no booking of a deleted
     program is left behind. A task another owner shares is left to it."""
     gone = booked_for - still
+    created = {str(b["task_id"]): b for b in report.created} if gone else {}
     for task_id, owners in report.owners.items() if gone else ():
         if not set(owners) <= gone:
             continue
-        body = next(b for b in report.created if b["task_id"] == task_id)
+        body = created[task_id]
         try:
-            if service.generation.deletes:
-                service.delete(task_id, str(body["stream"]))
-            else:
-                service.stop(task_id, str(body["stream"]))
+            _cancel_task(service, task_id, str(body["stream"]))
         except LiverecError as exc:
             logger.error("a program deleted during the tick keeps a booking", extra={"error": exc.to_dict()})
             continue
@@ -284,9 +281,7 @@ def _shared_tasks(
     return {e.recording.task_id for e in entries.values() if e.recording.task_id is not None}
 
 
-def _cancel_one(
-    service: RecordingService, entry: Entry, where: dict[str, Any], deletes: bool, done: Cancelled
-) -> None:
+def _cancel_one(service: RecordingService, entry: Entry, where: dict[str, Any], done: Cancelled) -> None:
     refused, cancelled = done.not_cancelled, done.cancelled
     task_id = entry.recording.task_id
     if entry.state != "created" or task_id is None:
@@ -299,11 +294,17 @@ def _cancel_one(
         )
         return
     try:
-        if deletes:
-            service.delete(task_id, entry.recording.stream)
-        else:
-            service.stop(task_id, entry.recording.stream)
+        action = _cancel_task(service, task_id, entry.recording.stream)
     except LiverecError as exc:
         refused.append(where | {"reason": exc.message, "code": exc.code})
     else:
-        cancelled.append(where | {"action": "deleted" if deletes else "stopped"})
+        cancelled.append(where | {"action": action})
+
+
+def _cancel_task(service: RecordingService, task_id: str, stream: str) -> str:
+    """Delete the task where the generation deletes (its capability row), else stop it; says which."""
+    if service.generation.deletes:
+        service.delete(task_id, stream)
+        return "deleted"
+    service.stop(task_id, stream)
+    return "stopped"
