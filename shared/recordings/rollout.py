@@ -196,8 +196,13 @@ def _siblings(
 ) -> Shared:
     """What the other programs asking for the same recordings as ``todo`` have booked (one extra read, only
     where programs share a recording)."""
+    if not todo:  # a steady tick: nothing to book, nothing to compare
+        return Shared()
     wanted = {identity(c) for c in todo}
-    siblings = [c for c in chunks if identity(c) in wanted]
+    near = {same[:5] for same in wanted}  # stream and window first: cheap, and rarely shared
+    siblings = [
+        c for c in chunks if (c.domain, c.app, c.program.stream, *c.span) in near and identity(c) in wanted
+    ]
     if len(siblings) == len(todo):
         return Shared()
     missing = [ledger_key("rollout", c.key) for c in siblings if ledger_key("rollout", c.key) not in entries]
@@ -238,9 +243,11 @@ def _book(
             break
         same = identity(chunk)
         if same in shared.booked:  # another program booked this very recording: one task, two owners
-            if _share(service, chunk, shared.booked[same]):
+            task_id = shared.booked[same]
+            if _share(service, chunk, task_id):
                 report.existing += 1
-                report.owners.get(shared.booked[same], []).append(chunk.program.key)
+                if task_id in report.owners:  # created by this tick: this program owns it too
+                    report.owners[task_id].append(chunk.program.key)
                 newly[chunk.shard].done[chunk.key] = chunk.span[1]
             else:
                 report.pending.append(chunk.describe())
