@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devtools.dates import instants, next_weekday
+from devtools.dates import instants, next_weekday, run
 from devtools.fakenow import carried, environment, parse_instant
 
 PROBE = "import time, subprocess; print(time.time()); print(subprocess.run(['date', '+%s'], capture_output=True, text=True).stdout)"
@@ -86,3 +86,32 @@ def test_the_weekday_instants_are_the_next_ones_whatever_today_is(offset: int) -
         "y2038": datetime(2038, 1, 19, 3, 14, tzinfo=UTC),
     }
     assert len({zone for _, zone in found.values()}) >= 6
+
+
+@pytest.mark.parametrize(
+    ("script", "crash_only"),
+    [
+        # an xdist worker's crash: the run fails, and only because of it
+        (
+            "print(\"FAILED t.py::a - worker 'gw1' crashed while running 't.py::a'\"); raise SystemExit(1)",
+            True,
+        ),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", True),  # pytest itself killed by a signal
+        # a test that fails is a verdict, with or without a crash beside it
+        ("print('FAILED t.py::b - assert 1 == 2'); raise SystemExit(1)", False),
+        (
+            "print(\"FAILED t.py::a - worker 'gw0' crashed while running 't.py::a'\"); "
+            "print('FAILED t.py::b - assert 1 == 2'); raise SystemExit(1)",
+            False,
+        ),
+        ("print('ERROR t.py::c - fixture'); raise SystemExit(1)", False),
+        ("print('all passed')", False),
+    ],
+)
+def test_make_test_dates_runs_again_only_what_a_crash_alone_failed(
+    script: str, crash_only: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, crashed = run([sys.executable, "-c", script], dict(os.environ))
+    assert crashed is crash_only
+    assert (code != 0) is (script != "print('all passed')")
+    assert "all passed" in capsys.readouterr().out or code != 0
