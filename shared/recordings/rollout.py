@@ -19,8 +19,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.recordings.models import ScheduledRecordingInput
@@ -67,17 +67,8 @@ class TickReport:
     owners: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "occurrences": self.occurrences,
-            "created": self.created,
-            "existing": self.existing,
-            "failed": self.failed,
-            "unresolved": self.unresolved,
-            "pending": self.pending,
-            "deferred": self.deferred,
-            "skipped": self.skipped,
-            "revoked": self.revoked,
-        }
+        """The report as the function answers it (who owns what is for the post-tick sweep only)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "owners"}
 
 
 def _input(chunk: Chunk) -> ScheduledRecordingInput:
@@ -101,85 +92,124 @@ def tick(
     deadline: Deadline = NO_DEADLINE,
     settled: dict[str, Summary] | None = None,
 ) -> TickReport:
-    """``settled``: the ledger's summaries as read with the programs (see
-    :meth:`~shared.storage.program_store.ProgramStore.all_with_settled`); a shard missing from it is read here."""
-    settings = service.settings
-    api = settings.api
+    """One tick, in its steps: plan the chunks; read what is settled (summaries, then the entries of the
+    rest); adopt what Tencent already has; set aside what another tick holds or what stays in doubt; book
+    the rest soonest first; note what was settled. ``settled``: the ledger's summaries as read with the
+    programs (see :meth:`~shared.storage.program_store.ProgramStore.all_with_settled`); a shard missing from
+    it is read here."""
     now = from_unix(service.clock()).replace(microsecond=0)
-    gen = generation(api)
-    # a generation that limits how far ahead a start may lie books to that limit; the others as configured
-    horizon = gen.start_horizon or horizon or ONE_DAY
-    bucket = bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep)
-    skipped: list[dict[str, Any]] = []
-    chunks = plan_chunks(
-        programs, api, now, horizon, default_domain=settings.domain, default_app=settings.app, skipped=skipped
-    )
-    report = TickReport(occurrences=len(chunks), skipped=skipped)
-    ledger = service.ledger
-    # what is settled or in doubt, from a few summary items; then the entries of everything else (usually
-    # the few occurrences that just entered the horizon)
-    settled = dict(settled or {})
-    if missing := {c.shard for c in chunks} - settled.keys():
-        settled |= ledger.settled(missing, service.clock())
-    newly = {shard: Noted() for shard in settled}
-    unsettled: list[Chunk] = []
-    for chunk in chunks:
-        summary = settled[chunk.shard]
-        if chunk.key in summary.done:
-            report.existing += 1
-        elif chunk.key in summary.unresolved and (doubt := service.unresolvable(chunk.planned(api))):
-            report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
-        else:  # new, or in doubt where the policy now allows reconciling or creating again
-            unsettled.append(chunk)
-    entries = ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), service.clock())
-    todo: list[Chunk] = []
-    for chunk in unsettled:
-        entry = entries.get(ledger_key("rollout", chunk.key))
-        if entry is not None and entry.state in DONE:
-            report.existing += 1
-            newly[chunk.shard].done[chunk.key] = chunk.span[1]
-        else:
-            todo.append(chunk)
-    adopted = _adopt_booked(service, [c for c in todo if ledger_key("rollout", c.key) not in entries])
-    report.existing += len(adopted)
-    for chunk in adopted:
-        newly[chunk.shard].done[chunk.key] = chunk.span[1]
-    now_ts = service.clock()
-    for chunk in [c for c in todo if c not in adopted]:
-        # in doubt, and known from the read above: report it without another claim attempt
-        entry = entries.get(ledger_key("rollout", chunk.key))
-        if entry is None:
-            continue
-        if entry.held(now_ts):
-            report.pending.append(chunk.describe())
-            todo.remove(chunk)
-        elif entry.in_doubt(now_ts) and (doubt := service.unresolvable(entry.recording)) is not None:
-            report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
-            newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
-            todo.remove(chunk)
-    todo = [c for c in todo if c not in adopted]
+    chunks, skipped = _plan(service, programs, now, horizon)
+    summaries = _summaries(service, chunks, settled)
+    run = _Run(service, TickReport(occurrences=len(chunks), skipped=skipped), {s: Noted() for s in summaries})
+    unsettled = [c for c in chunks if not run.known(c, summaries[c.shard])]
+    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), service.clock())
+    todo = [c for c in unsettled if not run.booked(c, entries.get(ledger_key("rollout", c.key)))]
+    todo = _adopt_booked(run, todo, entries)
+    todo = [c for c in todo if not run.set_aside(c, entries.get(ledger_key("rollout", c.key)))]
+    gen = generation(service.settings.api)
     try:
         _book(
-            service,
-            # soonest first: a long tick (thousands at Tencent's rate) books what is about to start first
-            sorted(todo, key=lambda c: (c.start, c.key)),
-            report=report,
-            bucket=bucket,
+            run,
+            sorted(todo, key=lambda c: (c.start, c.key)),  # soonest first, across all programs
+            bucket=bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep),
             deadline=deadline,
-            newly=newly,
             shared=_siblings(service, chunks, todo, entries),
         )
     finally:
-        for shard, summary in settled.items():
-            ended = {
-                key: end for key, end in (summary.done | summary.unresolved).items() if end <= now.timestamp()
-            }
-            noted = newly[shard]
-            if noted.done or noted.unresolved or ended:
-                ledger.note_settled(
-                    shard, summary, noted.done, ended, service.clock(), unresolved=noted.unresolved
-                )
-    return report
+        _note(service, summaries, run.newly, now)
+    return run.report
+
+
+def _plan(
+    service: RecordingService, programs: list[Program], now: datetime, horizon: timedelta | None
+) -> tuple[list[Chunk], list[dict[str, Any]]]:
+    """The chunks in the horizon (the generation's start limit where it has one), and the programs skipped."""
+    settings = service.settings
+    horizon = generation(settings.api).start_horizon or horizon or ONE_DAY
+    skipped: list[dict[str, Any]] = []
+    chunks = plan_chunks(
+        programs,
+        settings.api,
+        now,
+        horizon,
+        default_domain=settings.domain,
+        default_app=settings.app,
+        skipped=skipped,
+    )
+    return chunks, skipped
+
+
+def _summaries(
+    service: RecordingService, chunks: list[Chunk], settled: dict[str, Summary] | None
+) -> dict[str, Summary]:
+    """What is settled or in doubt, from a few summary items: those read with the programs, the rest here."""
+    summaries = dict(settled or {})
+    if missing := {c.shard for c in chunks} - summaries.keys():
+        summaries |= service.ledger.settled(missing, service.clock())
+    return summaries
+
+
+@dataclass
+class _Run:
+    """One tick under way: what it reports, and what it learned per shard for the summaries."""
+
+    service: RecordingService
+    report: TickReport
+    newly: dict[str, Noted]
+
+    def known(self, chunk: Chunk, summary: Summary) -> bool:
+        """Settled according to its shard's summary: booked, or in doubt and left so by the policy."""
+        if chunk.key in summary.done:
+            self.report.existing += 1
+            return True
+        api = self.service.settings.api
+        if chunk.key in summary.unresolved and (doubt := self.service.unresolvable(chunk.planned(api))):
+            self.report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
+            return True
+        return False  # new, or in doubt where the policy now allows reconciling or creating again
+
+    def booked(self, chunk: Chunk, entry: Entry | None) -> bool:
+        """Its entry says it is booked (stopped or deleted included: never booked again)."""
+        if entry is None or entry.state not in DONE:
+            return False
+        self.report.existing += 1
+        self.done(chunk)
+        return True
+
+    def set_aside(self, chunk: Chunk, entry: Entry | None) -> bool:
+        """Another tick is booking it, or it stays in doubt: reported without another claim attempt."""
+        now = self.service.clock()
+        if entry is None:
+            return False
+        if entry.held(now):
+            self.report.pending.append(chunk.describe())
+            return True
+        if entry.in_doubt(now) and (doubt := self.service.unresolvable(entry.recording)) is not None:
+            self.unresolved(chunk, doubt)
+            return True
+        return False
+
+    def done(self, chunk: Chunk) -> None:
+        self.newly[chunk.shard].done[chunk.key] = chunk.span[1]
+
+    def unresolved(self, chunk: Chunk, error: LiverecError) -> None:
+        self.report.unresolved.append(chunk.describe() | {"error": error.to_dict()})
+        self.newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
+
+
+def _note(
+    service: RecordingService, summaries: dict[str, Summary], newly: dict[str, Noted], now: datetime
+) -> None:
+    """Each shard's summary gains what this tick settled and loses what has ended."""
+    for shard, summary in summaries.items():
+        ended = {
+            key: end for key, end in (summary.done | summary.unresolved).items() if end <= now.timestamp()
+        }
+        noted = newly[shard]
+        if noted.done or noted.unresolved or ended:
+            service.ledger.note_settled(
+                shard, summary, noted.done, ended, service.clock(), unresolved=noted.unresolved
+            )
 
 
 @dataclass
@@ -226,69 +256,74 @@ def _share(service: RecordingService, chunk: Chunk, task_id: str) -> bool:
     return service.adopt(_input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task)
 
 
-def _book(
-    service: RecordingService,
-    chunks: list[Chunk],
-    *,
-    report: TickReport,
-    bucket: TokenBucket,
-    deadline: Deadline,
-    newly: dict[str, Noted],
-    shared: Shared,
-) -> None:
-    settings = service.settings
+def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Deadline, shared: Shared) -> None:
+    """Each chunk in turn while the invocation's time allows: shared with the program that booked the same
+    recording, left while another's booking of it is under way, else created at Tencent's pace."""
+    service, report = run.service, run.report
     for index, chunk in enumerate(chunks):
-        if not deadline.allows(settings.timeout):
+        if not deadline.allows(service.settings.timeout):
             report.deferred = [c.describe() for c in chunks[index:]]
             break
         same = identity(chunk)
         if same in shared.booked:  # another program booked this very recording: one task, two owners
-            task_id = shared.booked[same]
-            if _share(service, chunk, task_id):
-                report.existing += 1
-                if task_id in report.owners:  # created by this tick: this program owns it too
-                    report.owners[task_id].append(chunk.program.key)
-                newly[chunk.shard].done[chunk.key] = chunk.span[1]
-            else:
-                report.pending.append(chunk.describe())
-            continue
-        if same in shared.busy:  # another program's booking of it is under way or in doubt: never twice
+            _book_shared(run, chunk, shared.booked[same])
+        elif same in shared.busy:  # another program's booking of it is under way or in doubt: never twice
             report.pending.append(chunk.describe())
-            continue
-        try:
-            data = _input(chunk)
-            bucket.take()
-            outcome = service.create(
-                data, Mode.SCHEDULED, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
-            )
-        except OutcomeUnresolved as exc:
-            report.unresolved.append(chunk.describe() | {"error": exc.to_dict()})
-            newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
-        except IdempotencyInProgress:
-            report.pending.append(chunk.describe())
-        except LiverecError as exc:
-            report.failed.append(chunk.describe() | {"error": exc.to_dict()})
-        else:
-            newly[chunk.shard].done[chunk.key] = chunk.span[1]
-            shared.booked[same] = str(outcome.body["task_id"])
-            if outcome.replayed:
-                report.existing += 1
-            else:
-                report.created.append(outcome.body)
-                report.owners[str(outcome.body["task_id"])] = [chunk.program.key]
+        elif (task_id := _create(run, chunk, bucket, deadline)) is not None:
+            shared.booked[same] = task_id
 
 
-def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:
-    """Occurrences the ledger has never seen but Tencent has (booked before the ledger held them, or by a
-    container whose ledger was lost): recorded as booked instead of booked twice. Where the generation can
-    list; a failing look-up is logged and skipped (the ledger is the system of record)."""
-    if not service.lists_tasks or not chunks:
-        return set()
+def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:
+    if not _share(run.service, chunk, task_id):
+        run.report.pending.append(chunk.describe())
+        return
+    run.report.existing += 1
+    if task_id in run.report.owners:  # created by this tick: this program owns it too
+        run.report.owners[task_id].append(chunk.program.key)
+    run.done(chunk)
+
+
+def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) -> str | None:
+    """Create the chunk's task, exactly once: its id, or None where it was not booked (reported why)."""
+    report = run.report
+    try:
+        data = _input(chunk)
+        bucket.take()
+        outcome = run.service.create(
+            data, Mode.SCHEDULED, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
+        )
+    except OutcomeUnresolved as exc:
+        run.unresolved(chunk, exc)
+        return None
+    except IdempotencyInProgress:
+        report.pending.append(chunk.describe())
+        return None
+    except LiverecError as exc:
+        report.failed.append(chunk.describe() | {"error": exc.to_dict()})
+        return None
+    run.done(chunk)
+    task_id = str(outcome.body["task_id"])
+    if outcome.replayed:
+        report.existing += 1
+    else:
+        report.created.append(outcome.body)
+        report.owners[task_id] = [chunk.program.key]
+    return task_id
+
+
+def _adopt_booked(run: _Run, todo: list[Chunk], entries: dict[str, Entry]) -> list[Chunk]:
+    """What is left of ``todo`` once the occurrences the ledger has never seen but Tencent has (booked before
+    the ledger held them, or by a container whose ledger was lost) are recorded as booked instead of booked
+    twice. Where the generation can list; a failing look-up is logged and skipped (the ledger is the system
+    of record)."""
+    service = run.service
+    unseen = [c for c in todo if ledger_key("rollout", c.key) not in entries]
+    if not service.lists_tasks or not unseen:
+        return todo
     groups: dict[tuple[str | None, str | None, str], list[Chunk]] = {}
-    for chunk in chunks:
+    for chunk in unseen:
         groups.setdefault((chunk.domain, chunk.app, chunk.program.stream), []).append(chunk)
     adopted: set[Chunk] = set()
-    api = service.settings.api
     for (domain, app, stream), members in groups.items():
         try:
             tasks = service.find_tasks(stream, domain, app, [c.span for c in members])
@@ -298,11 +333,14 @@ def _adopt_booked(service: RecordingService, chunks: list[Chunk]) -> set[Chunk]:
                 extra={"stream": stream, "error": exc.to_dict()},
             )
             continue
-        for chunk in members:
-            wanted = chunk.planned(api)
-            task = next((t for t in tasks if same_recording(t, wanted)), None)
-            if task is not None and service.adopt(
-                _input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task
-            ):
-                adopted.add(chunk)
-    return adopted
+        adopted |= {c for c in members if _adopt(service, c, tasks)}
+    for chunk in adopted:
+        run.report.existing += 1
+        run.done(chunk)
+    return [c for c in todo if c not in adopted]
+
+
+def _adopt(service: RecordingService, chunk: Chunk, tasks: list[TaskInfo]) -> bool:
+    wanted = chunk.planned(service.settings.api)
+    task = next((t for t in tasks if same_recording(t, wanted)), None)
+    return task is not None and service.adopt(_input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task)
