@@ -57,6 +57,8 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         logger.error(
             "rollout occurrence unresolved: it may or may not be recording; not booked again", extra=doubt
         )
+    for late in report.shortened:
+        logger.warning("rollout occurrence booked late: under way, recorded from now to its end", extra=late)
     for skip in report.skipped:
         count("RolloutSkipped", api=svc.settings.api.value)
         logger.error("rollout program skipped: over a limit; the other programs are booked", extra=skip)
@@ -77,6 +79,7 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
             "unresolved": len(report.unresolved),
             "pending": len(report.pending),
             "deferred": len(report.deferred),
+            "shortened": len(report.shortened),
         },
     )
     return report.to_dict()

@@ -14,17 +14,22 @@ from shared.app import program_store, service
 from shared.app import programs as configured
 from shared.edge.contract import CREATE, LEDGER, answers
 from shared.edge.resolver import JSON, created, make_app
-from shared.edge.responses import ProgramDeleted, ProgramList, ProgramView
-from shared.recordings import catalog
-from shared.recordings.models import ScheduledRecordingInput
+from shared.edge.responses import ProgramDeleted, ProgramList, ProgramOccurrence, ProgramView
+from shared.recordings import catalog, resolving
+from shared.recordings.models import OccurrenceResolution, ScheduledRecordingInput
 from shared.recordings.programs import Program
-from shared.support.errors import InvalidRequest, LiverecError, ProgramNotFound
+from shared.support.errors import InvalidRequest, LiverecError, NotInDoubt, ProgramNotFound
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 
 app = make_app(
-    {r"/recordings/scheduled": {"POST"}, r"/programs": {"GET"}, r"/programs/[^/]+": {"DELETE", "GET", "PUT"}}
+    {
+        r"/recordings/scheduled": {"POST"},
+        r"/programs": {"GET"},
+        r"/programs/[^/]+": {"DELETE", "GET", "PUT"},
+        r"/programs/[^/]+/resolve": {"POST"},
+    }
 )
 
 # a stored program's answers: the ledger's table holds them
@@ -138,6 +143,27 @@ def delete_program(
             "not_cancelled": done.not_cancelled,
             "kept": done.kept,
         }
+    )
+
+
+@app.post(
+    "/programs/<name>/resolve",
+    responses=answers(
+        200,
+        "resolved: booked now (record), or recorded as the given task (recorded)",
+        "ProgramOccurrence",
+        *PROGRAM,
+        NotInDoubt,
+        *CREATE,
+    ),
+)
+def resolve_occurrence(name: str, body: OccurrenceResolution) -> ProgramOccurrence:
+    _, program = catalog.get_program(program_store(), name)
+    deadline = Deadline.from_context(app.lambda_context)
+    return ProgramOccurrence.model_validate(
+        resolving.resolve(
+            service(), program, body.start, action=body.action, task_id=body.task_id, deadline=deadline
+        )
     )
 
 

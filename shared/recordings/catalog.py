@@ -101,7 +101,8 @@ def _horizon(service: RecordingService) -> timedelta:
     return generation(settings.api).start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
 
 
-def _chunks(service: RecordingService, program: Program, now: datetime) -> list[Chunk]:
+def chunks_of(service: RecordingService, program: Program, now: datetime) -> list[Chunk]:
+    """The program's recordings in the tick's horizon that have not ended, soonest first."""
     settings = service.settings
     chunks = plan_chunks(
         [program],
@@ -116,7 +117,7 @@ def _chunks(service: RecordingService, program: Program, now: datetime) -> list[
 
 def plannable(service: RecordingService, program: Program) -> None:
     """Raises what the timer would skip the program for (over a limit within the horizon), naming the field."""
-    _chunks(service, program, from_unix(service.clock()).replace(microsecond=0))
+    chunks_of(service, program, from_unix(service.clock()).replace(microsecond=0))
 
 
 def program_view(service: RecordingService, stored: StoredProgram, program: Program) -> dict[str, Any]:
@@ -124,23 +125,10 @@ def program_view(service: RecordingService, stored: StoredProgram, program: Prog
     each: ``booked`` with its task and state, or not yet (the next tick books it)."""
     clock = service.clock()
     now = from_unix(clock).replace(microsecond=0)
-    chunks = _chunks(service, program, now)
+    chunks = chunks_of(service, program, now)
     shown = chunks[:MAX_OCCURRENCES_SHOWN]
     entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in shown), clock)
-    occurrences = []
-    for chunk in shown:
-        entry = entries.get(ledger_key("rollout", chunk.key))
-        occurrences.append(
-            {
-                "start": isoformat(chunk.start),
-                "end": isoformat(chunk.end),
-                "booked": entry is not None and entry.recording.task_id is not None,
-                "task_id": entry.recording.task_id if entry is not None else None,
-                "state": None
-                if entry is None
-                else ("booking" if entry.state == "in_progress" else recording_state(entry, clock)),
-            }
-        )
+    occurrences = [occurrence(chunk, entries.get(ledger_key("rollout", chunk.key)), clock) for chunk in shown]
     return {
         "name": stored.name,
         "program": program.model_dump(exclude_none=True),
@@ -148,6 +136,24 @@ def program_view(service: RecordingService, stored: StoredProgram, program: Prog
         "occurrences_total": len(chunks),
         "occurrences": occurrences,
         "next_tick_books": sum(1 for o in occurrences if o["state"] is None),
+    }
+
+
+def occurrence(chunk: Chunk, entry: Entry | None, now: float) -> dict[str, Any]:
+    """One occurrence as the program's view shows it: not booked yet (state None), being booked, in doubt
+    (``unknown``: its create may or may not have reached Tencent), or the recording's state."""
+    if entry is None:
+        state = None
+    elif entry.in_doubt(now):
+        state = "unknown"
+    else:
+        state = "booking" if entry.state == "in_progress" else recording_state(entry, now)
+    return {
+        "start": isoformat(chunk.start),
+        "end": isoformat(chunk.end),
+        "booked": entry is not None and entry.recording.task_id is not None,
+        "task_id": entry.recording.task_id if entry is not None else None,
+        "state": state,
     }
 
 
@@ -203,7 +209,7 @@ def _own_entries(service: RecordingService, program: Program, now: datetime) -> 
     """The program's bookings that have not started: its current schedule's occurrences, and whatever else
     its name booked on its stream (a schedule it had before a PUT replaced it)."""
     clock = service.clock()
-    future = [c for c in _chunks(service, program, now) if c.start > now]
+    future = [c for c in chunks_of(service, program, now) if c.start > now]
     mine = dict(service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
     owner, after = Origin("rollout", program.name), None
     for _ in range(MAX_PAGES if program.name is not None else 0):

@@ -98,6 +98,17 @@ class RealtimeRecordingInput(RecordingInput):
     model_config = ConfigDict(defer_build=False)
 
 
+class OccurrenceResolution(BaseModel):
+    """``POST /programs/{name}/resolve``: the operator's answer to an occurrence in doubt, found by its start:
+    ``record`` it now, or it was ``recorded`` as ``task_id``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    start: TimeInput
+    action: Literal["record", "recorded"]
+    task_id: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[!-~]+$")] | None = None
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.recordings.models import ScheduledRecordingInput
 from shared.recordings.programs import Program, occurrences, split
 from shared.recordings.rules import stream_identity
 from shared.storage.ledger import Recording
@@ -60,6 +61,14 @@ class Chunk:
         """The recording this chunk asks for, as the ledger plans it."""
         return Recording(
             api.value, Mode.SCHEDULED.value, self.program.stream, self.domain, self.app, *self.span
+        )
+
+    def request(self) -> ScheduledRecordingInput:
+        """What the rollout asks the recordings domain for: this chunk's window on its program's stream."""
+        program = self.program
+        where = {k: v for k, v in (("domain", program.domain), ("app", program.app)) if v is not None}
+        return ScheduledRecordingInput(
+            stream=program.stream, start=self.span[0], end=self.span[1], **where, **program.options()
         )
 
     def describe(self) -> dict[str, Any]:

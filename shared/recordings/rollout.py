@@ -3,18 +3,18 @@
 - What to book comes from :mod:`shared.recordings.planning` (the occurrences in the horizon that have not
   ended, split at the generation's longest task). Horizon: the generation's start limit where it has one
   (``record-task``: 6 days); elsewhere ``LIVEREC_ROLLOUT_HORIZON`` seconds (default one day).
-- Exactly once: each chunk is a ledger entry keyed by its occurrence (the program's name where given, the
-  stream's domain, app and name, the window), kept until a day after the window ends: each program's entry
-  is its ownership. One consistent read per tick finds what is booked, stopped or deleted (never booked
-  again) or in doubt (reconciled, see :mod:`shared.recordings.service`); where the generation can list, an
-  occurrence the ledger has never seen is first looked up at Tencent and adopted if it is there.
+- Exactly once: each chunk is a ledger entry keyed by its occurrence (program, stream, window), kept until
+  a day after the window ends: a program's entry is its ownership. The summaries and one batch read find
+  what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
+  :mod:`shared.recordings.service`); where the generation lists, an occurrence the ledger has never seen
+  is first looked up at Tencent and adopted if it is there.
 - One recording, one task: programs whose chunks are the same recording (stream, window, options:
   :func:`~shared.recordings.planning.identity`) share the task the first of them booked, in this tick or an
   earlier one; each is recorded as an owner (the others' entries as found), and none books it while another's
   booking of it is under way or in doubt.
-- Rate limited by a token bucket at the action's documented rate; a failed chunk is reported (and
-  counted) and tried again on the next tick; when the function's time runs short the rest is left to the
-  next tick (reported as deferred).
+- Paced at the action's documented rate; a failed chunk is reported and tried again on the next tick;
+  when the function's time runs short the rest is left to the next tick (deferred). A chunk under way is
+  booked from now (reported as shortened).
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.recordings.models import ScheduledRecordingInput
 from shared.recordings.planning import Chunk, Identity, identity, plan_chunks
 from shared.recordings.programs import Program
+from shared.recordings.rules import SHORTENED
 from shared.recordings.service import RecordingService, same_recording
 from shared.storage.ledger import DONE, Entry, Origin, Summary, ledger_key
 from shared.support.errors import (
     IdempotencyInProgress,
     LiverecError,
+    OutcomeUnknown,
     OutcomeUnresolved,
 )
 from shared.support.observability import logger
@@ -42,7 +43,7 @@ from shared.tencent.types import Mode, TaskInfo
 
 @dataclass
 class Noted:
-    """What a tick learned about one shard's occurrences, key -> window end, for its summary."""
+    """What a tick learned about one shard's occurrences (key -> window end), for its summary."""
 
     done: dict[str, int] = field(default_factory=dict)
     unresolved: dict[str, int] = field(default_factory=dict)
@@ -62,6 +63,7 @@ class TickReport:
     pending: list[dict[str, Any]] = field(default_factory=list)
     deferred: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
+    shortened: list[dict[str, Any]] = field(default_factory=list)  # created under way: booked from ``from``
     revoked: list[dict[str, Any]] = field(default_factory=list)  # booked for a program deleted meanwhile
     # each task this tick created, with the programs that own it (its creator, then those that share it)
     owners: dict[str, list[str]] = field(default_factory=dict)
@@ -69,14 +71,6 @@ class TickReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as the function answers it (who owns what is for the post-tick sweep only)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "owners"}
-
-
-def _input(chunk: Chunk) -> ScheduledRecordingInput:
-    program = chunk.program
-    where = {k: v for k, v in (("domain", program.domain), ("app", program.app)) if v is not None}
-    return ScheduledRecordingInput(
-        stream=program.stream, start=chunk.span[0], end=chunk.span[1], **where, **program.options()
-    )
 
 
 def _origin(chunk: Chunk) -> Origin:
@@ -214,8 +208,8 @@ def _note(
 
 @dataclass
 class Shared:
-    """Per tick, the recordings more than one program asks for: the task a program's booking of it holds
-    (``booked``), or that one is being booked or in doubt (``busy``: the others wait, never book it again)."""
+    """Per tick, the recordings several programs ask for: the task one's booking holds (``booked``), or that
+    one is being booked or in doubt (``busy``: the others wait, never book it again)."""
 
     booked: dict[Identity, str] = field(default_factory=dict)
     busy: set[Identity] = field(default_factory=set)
@@ -250,12 +244,6 @@ def _siblings(
     return shared
 
 
-def _share(service: RecordingService, chunk: Chunk, task_id: str) -> bool:
-    """Record ``chunk`` as another owner of the booking ``task_id`` (found, never cancelled as its own)."""
-    task = TaskInfo(task_id=task_id, stream=chunk.program.stream, domain=chunk.domain, app=chunk.app)
-    return service.adopt(_input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task)
-
-
 def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Deadline, shared: Shared) -> None:
     """Each chunk in turn while the invocation's time allows: shared with the program that booked the same
     recording, left while another's booking of it is under way, else created at Tencent's pace."""
@@ -274,7 +262,9 @@ def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Dead
 
 
 def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:
-    if not _share(run.service, chunk, task_id):
+    """Record ``chunk`` as another owner of the booking ``task_id`` (found, never cancelled as its own)."""
+    task = TaskInfo(task_id=task_id, stream=chunk.program.stream, domain=chunk.domain, app=chunk.app)
+    if not run.service.adopt(chunk.request(), Mode.SCHEDULED, chunk.key, _origin(chunk), task):
         run.report.pending.append(chunk.describe())
         return
     run.report.existing += 1
@@ -287,13 +277,21 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
     """Create the chunk's task, exactly once: its id, or None where it was not booked (reported why)."""
     report = run.report
     try:
-        data = _input(chunk)
+        data = chunk.request()
         bucket.take()
         outcome = run.service.create(
             data, Mode.SCHEDULED, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
         )
-    except OutcomeUnresolved as exc:
-        run.unresolved(chunk, exc)
+    except OutcomeUnknown as exc:  # no answer: in doubt from now on where the generation cannot look up
+        doubt = (
+            exc
+            if isinstance(exc, OutcomeUnresolved)
+            else run.service.unresolvable(chunk.planned(run.service.settings.api))
+        )
+        if doubt is None:  # the next tick reconciles it at Tencent
+            report.failed.append(chunk.describe() | {"error": exc.to_dict()})
+        else:
+            run.unresolved(chunk, doubt)
         return None
     except IdempotencyInProgress:
         report.pending.append(chunk.describe())
@@ -308,6 +306,8 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
     else:
         report.created.append(outcome.body)
         report.owners[task_id] = [chunk.program.key]
+        if any(w.startswith(SHORTENED) for w in outcome.body["warnings"]):
+            report.shortened.append(chunk.describe() | {"from": outcome.body["start"], "task_id": task_id})
     return task_id
 
 
@@ -343,4 +343,6 @@ def _adopt_booked(run: _Run, todo: list[Chunk], entries: dict[str, Entry]) -> li
 def _adopt(service: RecordingService, chunk: Chunk, tasks: list[TaskInfo]) -> bool:
     wanted = chunk.planned(service.settings.api)
     task = next((t for t in tasks if same_recording(t, wanted)), None)
-    return task is not None and service.adopt(_input(chunk), Mode.SCHEDULED, chunk.key, _origin(chunk), task)
+    return task is not None and service.adopt(
+        chunk.request(), Mode.SCHEDULED, chunk.key, _origin(chunk), task
+    )

@@ -23,6 +23,9 @@ from shared.tencent.types import Mode, RecordingPlan
 VIDEO_FORMATS = frozenset({"flv", "hls", "mp4"})
 
 
+SHORTENED = "shortened"  # the warning of a scheduled window already under way, booked from now
+
+
 def stream_identity(gen: Generation, domain: str | None, app: str | None) -> tuple[str | None, str | None]:
     """The push domain and app that, with the stream name, identify a stream in this generation."""
     return (None, None) if gen.names_streams_alone else (domain, app)
@@ -64,6 +67,11 @@ def plan_recording(
 
     if mode is Mode.SCHEDULED:
         start, end = _scheduled_window(req, gen, now)
+        if start < now:  # under way: nobody records the past; what remains of the window is booked
+            warnings.append(
+                f"{SHORTENED}: start ({isoformat(start)}) has passed; recording from {isoformat(now)}"
+            )
+            start = now
         send_start = True
     else:
         start, end = _realtime_window(req, gen, now, warnings, explicit)

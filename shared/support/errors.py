@@ -119,6 +119,14 @@ class ProgramNotFound(LiverecError):
     status = 404
 
 
+class NotInDoubt(LiverecError):
+    """The occurrence an operator asked to resolve is not in doubt (not booked yet, being booked, or booked):
+    nothing to resolve. The message says its state."""
+
+    code = "NotInDoubt"
+    status = 409
+
+
 class Unauthorized(LiverecError):
     """Fail closed: no authorizer's verdict and no valid bearer token."""
 

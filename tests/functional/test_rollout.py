@@ -16,7 +16,6 @@ from devtools.kit import LambdaContext
 from functions.rollout import handler as rollout
 from shared.recordings.planning import plan_chunks
 from shared.recordings.programs import Program
-from shared.recordings.rollout import _input as rollout_input
 from shared.recordings.rollout import tick
 from shared.recordings.service import RecordingService
 from shared.storage.ledger import Claim, Entry, Origin, fingerprint, ledger_key
@@ -169,20 +168,40 @@ def test_an_unresolved_occurrence_is_reported_from_the_summary_until_the_policy_
     # fcgi cannot look tasks up: a create that reached Tencent but got no answer stays in doubt
     fresh_emulator.faults.drop_after_store(count=1, action="Live_Tape_Start")
     first = tick(service("report"), [program], horizon=timedelta(days=2))
-    assert [f["error"]["code"] for f in first.failed] == ["OutcomeUnknown"]
+    # in doubt from the tick that sent it: reported unresolved, not failed (a failure is retried)
+    assert first.failed == [] and [u["error"]["code"] for u in first.unresolved] == ["OutcomeUnknown"]
     booked = len(fresh_emulator.tasks())
     ledger.entries_read = 0
-    second = tick(service("report"), [program], horizon=timedelta(days=2))
-    assert len(second.unresolved) == 1 and second.unresolved[0]["error"]["code"] == "OutcomeUnknown"
-    assert ledger.entries_read == 1  # its entry, read once
-    third = tick(service("report"), [program], horizon=timedelta(days=2))
-    # reported again from the summary alone: no entry read, never created again
-    assert [u["start"] for u in third.unresolved] == [u["start"] for u in second.unresolved]
-    assert third.created == [] and ledger.entries_read == 1 and len(fresh_emulator.tasks()) == booked
+    for _ in range(2):
+        later = tick(service("report"), [program], horizon=timedelta(days=2))
+        # reported again from the summary alone: no entry read, never created again
+        assert [u["start"] for u in later.unresolved] == [u["start"] for u in first.unresolved]
+        assert later.created == [] and ledger.entries_read == 0 and len(fresh_emulator.tasks()) == booked
     # an operator who chooses LIVEREC_UNKNOWN_OUTCOME=recreate gets it booked again on the next tick
     recreated = tick(service("recreate"), [program], horizon=timedelta(days=2))
-    assert recreated.unresolved == [] and len(recreated.created) == 1 and ledger.entries_read == 2
+    assert recreated.unresolved == [] and len(recreated.created) == 1 and ledger.entries_read == 1
     assert len(fresh_emulator.tasks()) == booked + 1
+
+
+@pytest.mark.parametrize("api", list(LiveApi))
+def test_an_occurrence_under_way_is_booked_from_now_and_reported_shortened(
+    api: LiveApi, at: Callable[[datetime], None], make_service: Factory, fresh_emulator: Emulator
+) -> None:
+    # Given a program stored half-way through its noon hour (its first tick comes late)
+    at(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
+    noon = Program(name="noon", stream="noon", cron="0 12 23 11 *", timezone="UTC", duration=3600)
+    service = make_service(api)
+    report = tick(service, [noon], horizon=timedelta(hours=1))
+    # Then what remains of it is booked, from now, and the report says so
+    half = datetime(2026, 11, 23, 12, 30, tzinfo=UTC).timestamp()
+    assert report.failed == [] and len(report.created) == 1
+    assert [(t.start, t.end) for t in fresh_emulator.tasks()] == [(half, half + 1800)]
+    assert [(s["start"], s["from"]) for s in report.shortened] == [
+        ("2026-11-23T12:00:00Z", "2026-11-23T12:30:00Z")
+    ]
+    # and only once: a later tick finds it booked
+    again = tick(service, [noon], horizon=timedelta(hours=1))
+    assert again.created == [] and again.existing == 1 and len(fresh_emulator.tasks()) == 1
 
 
 def test_the_ended_days_of_a_long_occurrence_are_never_asked_for(
@@ -192,10 +211,10 @@ def test_the_ended_days_of_a_long_occurrence_are_never_asked_for(
     at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     long = Program(name="long", stream="long", cron="0 10 23 11 *", timezone="UTC", duration=72 * 3600)
     report = tick(make_service(LiveApi.V2), [long])
-    # Then the day on air is booked, and the two that ended are neither planned nor failed
-    day = datetime(2026, 11, 25, 10, 0, tzinfo=UTC).timestamp()
-    assert report.failed == [] and report.occurrences == 1
-    assert [(t.start, t.end) for t in fresh_emulator.tasks()] == [(day, day + 86400)]
+    # Then what remains of the day on air is booked, and the two that ended are neither planned nor failed
+    day, now = (datetime(2026, 11, 25, hour, 0, tzinfo=UTC).timestamp() for hour in (10, 12))
+    assert report.failed == [] and report.occurrences == 1 and len(report.shortened) == 1
+    assert [(t.start, t.end) for t in fresh_emulator.tasks()] == [(now, day + 86400)]
 
 
 def test_one_program_over_the_limit_is_skipped_alone(
@@ -223,7 +242,7 @@ def test_a_tick_that_died_before_sending_is_booked_by_the_next_not_left_in_doubt
     (chunk,) = plan_chunks(
         [program], api, datetime(2026, 11, 23, 2, 0, tzinfo=UTC), timedelta(days=1), **where
     )
-    data = rollout_input(chunk)
+    data = chunk.request()
     fp = fingerprint({"mode": "scheduled", "body": data.model_dump(mode="json", exclude_unset=True)})
     now = fresh_emulator.clock.now()
     dead = Claim(
