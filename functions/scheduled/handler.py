@@ -11,7 +11,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import program_store, service
-from shared.app import programs as configured
 from shared.edge.contract import CREATE, LEDGER, answers
 from shared.edge.resolver import JSON, created, make_app
 from shared.edge.responses import ProgramDeleted, ProgramList, ProgramOccurrence, ProgramView
@@ -120,8 +119,7 @@ def delete_program(
     store.delete(name)
     done = catalog.Cancelled([], [], [])
     if cancel == "future":
-        others = catalog.merge(configured(), catalog.valid_programs(store.all()))
-        done = catalog.cancel_future(service(), program, others)
+        done = catalog.cancel_future(service(), program)
     logger.info(
         "program deleted",
         extra={

@@ -27,7 +27,7 @@ from shared.recordings.programs import Program
 from shared.recordings.rollout import TickReport
 from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
-from shared.storage.ledger import Entry, Origin, Recording, ledger_key
+from shared.storage.ledger import ADOPTED, Entry, Origin, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
 from shared.support.errors import (
     InvalidRequest,
@@ -174,15 +174,14 @@ class Cancelled(Record):
     kept: list[dict[str, Any]]  # not ours alone: found at Tencent, or another program asks for it too
 
 
-def cancel_future(service: RecordingService, program: Program, others: list[Program]) -> Cancelled:
+def cancel_future(service: RecordingService, program: Program) -> Cancelled:
     """Cancel the program's booked occurrences that have not started, whichever of its schedules booked them:
-    delete where the generation can, else stop. Only what this program's own create made, and only when no
-    other program (``others``: the ones still stored or configured) holds the same recording: a task found
-    at Tencent or shared from another program's booking is someone else's too."""
+    delete where the generation can, else stop. Only what the program owns alone: a task its own create made
+    (or that was handed over to it), which no other booking in the ledger still holds (another program's,
+    stored, configured, or deleted without cancel). A task it shares is left to the other owners (the first
+    of them holds it from now on); a task it found at Tencent is someone else's."""
     now = from_unix(service.clock()).replace(microsecond=0)
-    entries = _own_entries(service, program, now)
-    wanted = {_recorded(e.recording) for e in entries}
-    shared = _shared_tasks(service, wanted, others, now) if entries else set()
+    entries, around = _stream_entries(service, program, now)
     done = Cancelled([], [], [])
     for entry in entries:
         if entry.state in ("stopped", "deleted"):
@@ -193,26 +192,33 @@ def cancel_future(service: RecordingService, program: Program, others: list[Prog
             "end": isoformat(from_unix(recording.end)),
             "task_id": recording.task_id,
         }
+        holders = [e for e in around if e.recording.task_id == recording.task_id and _holds(e)]
         if not recording.booked_here:
             done.kept.append(where | {"reason": FOUND, "code": "FoundAtTencent"})
-        elif recording.task_id in shared:
+            _rewrite(service, entry, True, RELEASED)  # no longer one of its owners
+        elif holders:
             done.kept.append(where | {"reason": SHARED, "code": "SharedRecording"})
+            _release(service, entry, holders)
         else:
             _cancel_one(service, entry, where, done)
     return done
 
 
-MAX_PAGES = 20  # of a stream's bookings (100 each) read for a program's older schedules
+MAX_PAGES = 20  # of a stream's bookings (100 each) read for a program's older schedules and their holders
 
 
-def _own_entries(service: RecordingService, program: Program, now: datetime) -> list[Entry]:
-    """The program's bookings that have not started: its current schedule's occurrences, and whatever else
-    its name booked on its stream (a schedule it had before a PUT replaced it)."""
+def _stream_entries(
+    service: RecordingService, program: Program, now: datetime
+) -> tuple[list[Entry], list[Entry]]:
+    """The program's bookings that have not started (its current schedule's occurrences, and whatever else
+    its name booked on its stream: a schedule a PUT replaced), and every other booking on the stream that
+    has not started (who else holds the same tasks)."""
     clock = service.clock()
     future = [c for c in chunks_of(service, program, now) if c.start > now]
     mine = dict(service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
     owner, after = Origin("rollout", program.name), None
-    for _ in range(MAX_PAGES if program.name is not None else 0):
+    around: dict[str, Entry] = {}
+    for _ in range(MAX_PAGES):
         page = service.ledger.by_stream(
             service.settings.api.value,
             program.stream,
@@ -220,15 +226,18 @@ def _own_entries(service: RecordingService, program: Program, now: datetime) -> 
             start_from=int(now.timestamp()) + 1,
             after=after,
         )
-        mine |= {e.key: e for e in page.entries if e.origin == owner and e.key not in mine}
+        for e in page.entries:
+            (mine if e.origin == owner and program.name is not None else around).setdefault(e.key, e)
         if page.after is None:
             break
         after = page.after
-    return sorted(mine.values(), key=lambda e: (e.recording.start, e.key))
+    around = {k: e for k, e in around.items() if k not in mine}
+    return sorted(mine.values(), key=lambda e: (e.recording.start, e.key)), list(around.values())
 
 
-def _recorded(recording: Recording) -> tuple[str | None, str | None, str, int, int]:
-    return (recording.domain, recording.app, recording.stream, recording.start, recording.end)
+def _holds(entry: Entry) -> bool:
+    """Whether a booking still holds its task: not cancelled, and not released by a cancelled program."""
+    return entry.state == "created" and RELEASED not in entry.recording.warnings
 
 
 def revoke_deleted(
@@ -241,7 +250,14 @@ def revoke_deleted(
     gone = booked_for - still
     created = {str(b["task_id"]): b for b in report.created} if gone else {}
     for task_id, owners in report.owners.items() if gone else ():
-        if not set(owners) <= gone:
+        leaving = [key for program, key in owners if program in gone]
+        if leaving and (staying := [key for program, key in owners if program not in gone]):
+            found = service.ledger.get_many([*leaving, *staying], service.clock())
+            holders = [found[key] for key in staying if key in found]
+            for entry in (found[key] for key in leaving if key in found and holders):
+                _release(service, entry, holders)  # the others keep it
+            continue
+        if not leaving:
             continue
         body = created[task_id]
         try:
@@ -249,7 +265,7 @@ def revoke_deleted(
         except LiverecError as exc:
             logger.error("a program deleted during the tick keeps a booking", extra={"error": exc.to_dict()})
             continue
-        report.revoked.append({"program": owners[0], "task_id": task_id, "start": body["start"]})
+        report.revoked.append({"program": owners[0][0], "task_id": task_id, "start": body["start"]})
 
 
 FOUND = (
@@ -257,34 +273,26 @@ FOUND = (
     "(a one-off caller, another container)"
 )
 SHARED = "another program's booking holds this recording too (same stream and window): it stays for that one"
+HANDED_OVER = "handed over: the program that booked it was cancelled, and this one asks for it too"
+RELEASED = "released: its program was cancelled while another booking held the task"
 
 
-def _recording(chunk: Chunk) -> tuple[str | None, str | None, str, int, int]:
-    """What Tencent records for a chunk: the stream's identity in the generation and the window."""
-    return (chunk.domain, chunk.app, chunk.program.stream, *chunk.span)
+def _release(service: RecordingService, entry: Entry, holders: list[Entry]) -> None:
+    """A cancelled program's booking that others hold too: released (no longer an owner), and, where none
+    of them holds it as booked here, handed over to the first, so that cancelling the last owner cancels it."""
+    _rewrite(service, entry, entry.recording.found, RELEASED)
+    if any(e.recording.booked_here for e in holders):
+        return
+    _rewrite(service, min(holders, key=lambda e: e.key), False, HANDED_OVER)
 
 
-def _shared_tasks(
-    service: RecordingService,
-    recordings: set[tuple[str | None, str | None, str, int, int]],
-    others: list[Program],
-    now: datetime,
-) -> set[str]:
-    """The task ids another program's booking of one of ``recordings`` holds too (it found ours at Tencent,
-    or shared it in a tick): those tasks are that program's recordings as well."""
-    settings = service.settings
-    theirs = plan_chunks(
-        others,
-        settings.api,
-        now,
-        _horizon(service),
-        default_domain=settings.domain,
-        default_app=settings.app,
-        skipped=[],  # a configured program over a limit books nothing, so it shares nothing
-    )
-    keys = [ledger_key("rollout", c.key) for c in theirs if _recording(c) in recordings]
-    entries = service.ledger.get_many(keys, service.clock()) if keys else {}
-    return {e.recording.task_id for e in entries.values() if e.recording.task_id is not None}
+def _rewrite(service: RecordingService, entry: Entry, found: bool, note: str) -> None:
+    warnings = (*(w for w in entry.recording.warnings if w != ADOPTED or found), note)
+    recording = entry.recording._replace(found=found, warnings=warnings)
+    if not service.ledger.settle(entry.key, entry.owner, entry.state, recording, service.clock()):
+        logger.warning(
+            "a shared booking changed meanwhile; left as it was", extra={"key": entry.key, "note": note}
+        )
 
 
 def _cancel_one(service: RecordingService, entry: Entry, where: dict[str, Any], done: Cancelled) -> None:

@@ -65,8 +65,8 @@ class TickReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
     shortened: list[dict[str, Any]] = field(default_factory=list)  # created under way: booked from ``from``
     revoked: list[dict[str, Any]] = field(default_factory=list)  # booked for a program deleted meanwhile
-    # each task this tick created, with the programs that own it (its creator, then those that share it)
-    owners: dict[str, list[str]] = field(default_factory=dict)
+    # each task this tick created, with the programs that own it and their entries (creator first)
+    owners: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the function answers it (who owns what is for the post-tick sweep only)."""
@@ -269,7 +269,7 @@ def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:
         return
     run.report.existing += 1
     if task_id in run.report.owners:  # created by this tick: this program owns it too
-        run.report.owners[task_id].append(chunk.program.key)
+        run.report.owners[task_id].append((chunk.program.key, ledger_key("rollout", chunk.key)))
     run.done(chunk)
 
 
@@ -305,7 +305,7 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
         report.existing += 1
     else:
         report.created.append(outcome.body)
-        report.owners[task_id] = [chunk.program.key]
+        report.owners[task_id] = [(chunk.program.key, ledger_key("rollout", chunk.key))]
         if any(w.startswith(SHORTENED) for w in outcome.body["warnings"]):
             report.shortened.append(chunk.describe() | {"from": outcome.body["start"], "task_id": task_id})
     return task_id

@@ -278,6 +278,25 @@ def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelle
     gone = ProgramDeleted.model_validate(body)
     assert status == 200 and gone.cancelled == [] and {k.code for k in gone.kept} == {"SharedRecording"}
     assert booked <= live(fresh_emulator)
+    # and once the second, their last owner, is cancelled too, none is left behind
+    status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
+    last = ProgramDeleted.model_validate(body)
+    assert status == 200 and last.kept == [] and last.not_cancelled == []
+    future = {t.task_id for t in fresh_emulator.tasks() if t.start > time.time() + 1}
+    assert future and future <= {c.task_id for c in last.cancelled} and not future & live(fresh_emulator)
+
+
+@pytest.mark.parametrize("api_name", ["record-task", "v2"])
+def test_a_booker_deleted_without_cancel_keeps_its_recordings_when_a_sharer_is_cancelled(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    booked = first_then_second(api_name, configure)
+    # the first is deleted, its bookings kept (no cancel): they are still what it booked, not the second's
+    assert api(http_event("DELETE", "/programs/first"))[0] == 200
+    status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    assert status == 200 and gone.cancelled == [] and {k.code for k in gone.kept} == {"FoundAtTencent"}
+    assert booked <= live(fresh_emulator)
 
 
 def test_cancel_never_deletes_a_one_off_recording_the_tick_found(
@@ -355,6 +374,32 @@ def test_a_tick_running_when_its_program_is_deleted_leaves_no_booking_of_it(
     assert {t.task_id for t in fresh_emulator.tasks() if t.stream == "other"} <= live(fresh_emulator)
     if deleted != "after":  # the tick itself saw the deletion and cancelled what it had booked
         assert upcoming <= {r["task_id"] for r in report["revoked"]}
+
+
+@pytest.mark.parametrize("api_name", ["record-task", "fcgi"])
+def test_a_shared_booking_whose_booker_is_deleted_during_the_tick_is_left_to_the_other_then_cancelled(
+    api_name: str, configure: Configure, fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two programs asking for the same recordings, one deleted (cancel=future) while a tick books both
+    configure(api_name)
+    other = NEWS | ({"domain": "other.push.example"} if api_name == "fcgi" else {})
+    assert put("first", NEWS)[0] == 201 and put("second", other)[0] == 201
+    real_tick = rollout.tick
+
+    def racing_tick(*args: Any, **kwargs: Any) -> Any:
+        assert api(http_event("DELETE", "/programs/first", query={"cancel": "future"}))[0] == 200
+        return real_tick(*args, **kwargs)
+
+    monkeypatch.setattr(rollout, "tick", racing_tick)
+    report = bare_tick()
+    monkeypatch.undo()
+    # Then the second keeps every recording (whichever program's entry created it), none revoked
+    upcoming = {t.task_id for t in fresh_emulator.tasks() if t.start > time.time() + 1}
+    assert upcoming and upcoming <= live(fresh_emulator) and report["revoked"] == []
+    # and cancelling the second, the last owner, leaves nothing behind
+    status, body = api(http_event("DELETE", "/programs/second", query={"cancel": "future"}))
+    assert status == 200 and ProgramDeleted.model_validate(body).kept == []
+    assert not upcoming & live(fresh_emulator)
 
 
 def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: Emulator) -> None:
