@@ -86,10 +86,13 @@ def windows(
     ticks: list[datetime],
     horizon: timedelta,
     cap: timedelta | None = None,
+    *,
+    booked: bool = False,
 ) -> set[tuple[int, int]]:
     """The (start, end) UNIX windows a timer ticking at ``ticks`` with ``horizon`` is asked to book: each
     occurrence cut into consecutive pieces of at most ``cap`` (a generation's longest scheduled task), and a
-    piece due at a tick when it starts within the horizon and has not ended."""
+    piece due at a tick when it starts within the horizon and has not ended. ``booked``: each as booked, a
+    piece already under way at the first tick it is due at recorded from that tick's whole second on."""
     length = timedelta(seconds=duration)
     first, last = min(ticks), max(ticks)
     starts = cron_starts(cron, zone, first - length, last + horizon + timedelta(seconds=1))
@@ -99,7 +102,9 @@ def windows(
         piece = start
         while piece < end:
             piece_end = min(end, piece + cap) if cap else end
-            if any(piece <= t + horizon and piece_end > t for t in ticks):
-                due.add((int(piece.timestamp()), int(piece_end.timestamp())))
+            at = next((t for t in sorted(ticks) if piece <= t + horizon and piece_end > t), None)
+            if at is not None:
+                begins = max(int(piece.timestamp()), int(at.timestamp()) if booked else 0)
+                due.add((begins, int(piece_end.timestamp())))
             piece = piece_end
     return due

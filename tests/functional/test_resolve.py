@@ -14,7 +14,7 @@ import pytest
 from devtools.emulator import Emulator
 from shared.edge.responses import ProgramDeleted, ProgramView
 from tests.functional.conftest import http_event
-from tests.functional.test_programs import NEWS, Configure, api, bare_tick, put
+from tests.functional.test_programs import Configure, api, bare_tick, put, steady
 
 # programs booked at the wall clock: make test-dates runs these at awkward instants
 pytestmark = pytest.mark.dates
@@ -23,8 +23,9 @@ CREATE = {"live-record": "CreateLiveRecord", "fcgi": "Live_Tape_Start"}
 
 
 def in_doubt(api_name: str, emulator: Emulator, fault: str) -> dict[str, Any]:
-    """NEWS stored and ticked with the soonest occurrence's create unanswered (``fault``): that occurrence."""
-    assert put("news", NEWS)[0] == 201
+    """NEWS stored and ticked with the soonest occurrence's create unanswered (``fault``): that occurrence.
+    None is under way (steady: half an hour off the clock's minute), so cancel=future reaches them all."""
+    assert put("news", steady())[0] == 201
     getattr(emulator.faults, fault)(count=1, action=CREATE[api_name])
     report = bare_tick()
     emulator.faults.clear()
@@ -45,8 +46,9 @@ def resolve(body: dict[str, Any]) -> tuple[int, Any]:
 def tasks_at(emulator: Emulator, occurrence: dict[str, Any]) -> list[Any]:
     from shared.support.timeutil import parse_time
 
-    start = parse_time(occurrence["start"], "start").timestamp()
-    return [t for t in emulator.tasks() if t.stream == "news" and t.start == start]
+    start, end = (parse_time(occurrence[k], k).timestamp() for k in ("start", "end"))
+    # booked from its start, or (under way when booked: shortened) from a moment after it, to its end
+    return [t for t in emulator.tasks() if t.stream == "news" and t.end == end and t.start >= start]
 
 
 @pytest.mark.parametrize("api_name", ["live-record", "fcgi"])
