@@ -33,9 +33,15 @@ Choices, and why:
   another cancelled while a tick runs on day 18; one-off ``POST /recordings/scheduled`` on the streams and
   windows of programs (one that the cancelled program asks for too: it must survive) and one overlapping a
   program's window. Days scale with ``--days``.
+- **The configured programs** are in ``LIVEREC_PROGRAMS`` and the ticks are bare scheduled events, so the
+  HTTP function knows them too (README: programs given only in the schedule's input are unknown to it);
+  ``--configured input`` puts them in the schedule's input instead.
 - **The verdict** (:mod:`devtools.month_verdict`) compares Tencent's tasks at the end with an oracle
   independent of the product's planner (``tests/utils.py``'s reading of cron, the generations' horizons and
-  caps written here as Tencent states them).
+  caps written here as Tencent states them). A one-off and a program's booking of the same window where the
+  generation cannot look tasks up are two recordings by design (README, "What exactly once covers"): shown,
+  not failed. ``--keep DIR`` keeps each generation's container log, Tencent's tasks and requests and the
+  ledger's items, to find out why.
 """
 
 from __future__ import annotations
@@ -255,8 +261,9 @@ def child_env(api: str, emulator_url: str, moto_url: str, configured: str) -> di
 
 
 @contextmanager
-def world(api: str, workdir: str, configured: str) -> Iterator[tuple[Any, Any, Any]]:
-    """The emulator, moto's server with the ledger table, and the two fork servers (ticks, HTTP)."""
+def world(api: str, workdir: str, configured: str) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """The emulator, the two fork servers (ticks, HTTP), and a client of the ledger's table on moto's
+    server."""
     from devtools.emulator import Credentials, Emulator, EmulatorConfig
     from devtools.forkserver import ForkServer
     from devtools.kit.moto import ledger_table, moto_server
@@ -267,13 +274,13 @@ def world(api: str, workdir: str, configured: str) -> Iterator[tuple[Any, Any, A
     emulator = Emulator(EmulatorConfig(credentials=credentials))
     emulator.config.rate_limits.clear()  # real-time windows; the month's time is simulated
     with moto_server() as moto_url, emulator.running(host="127.0.0.1", port=0) as emulator_url:
-        ledger_table(moto_url, TABLE)
+        table = ledger_table(moto_url, TABLE)
         env = child_env(api, emulator_url, moto_url, configured)
         log = os.path.join(workdir, f"{api}.log")
         ticks = ForkServer(env, log)
         http = ForkServer(env, log)
         try:
-            yield emulator, ticks, http
+            yield emulator, ticks, http, table
         finally:
             ticks.close()
             http.close()
@@ -572,7 +579,19 @@ class Month:
         return found
 
 
-def keep_evidence(state: Month, log: Path, keep: Path) -> None:
+def scan(table: Any) -> list[dict[str, Any]]:
+    """Every item of the ledger's table, as DynamoDB holds it."""
+    items: list[dict[str, Any]] = []
+    start: dict[str, Any] = {}
+    while True:
+        page = table.call("Scan", TableName=TABLE, **start)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def keep_evidence(state: Month, log: Path, keep: Path, table: Any) -> None:
     """The containers' log, Tencent's tasks and requests, and the runs, for a look after the month."""
     from dataclasses import asdict
 
@@ -589,6 +608,7 @@ def keep_evidence(state: Month, log: Path, keep: Path) -> None:
         "oneoffs": sorted(state.oneoffs, key=str),
         "cancels": state.cancels,
         "stats": dict(state.stats),
+        "ledger": scan(table),
     }
     (keep / f"{state.api}.json").write_text(json.dumps(evidence, default=str), encoding="utf-8")
 
@@ -599,7 +619,7 @@ def month(api: str, args: argparse.Namespace) -> dict[str, Any]:
     start = datetime.fromisoformat(args.start.replace("Z", "+00:00")).timestamp()
     with (
         tempfile.TemporaryDirectory(prefix=f"month-{api}-") as workdir,
-        world(api, workdir, args.configured) as (emu, ticks, http),
+        world(api, workdir, args.configured) as (emu, ticks, http, table),
     ):
         rng = random.Random(f"{args.seed}/{api}")
         step = int(args.step_hours * 3600)
@@ -609,7 +629,7 @@ def month(api: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             tail = errors_logged(Path(workdir, f"{api}.log"))
             if keep:
-                keep_evidence(state, Path(workdir, f"{api}.log"), Path(keep))
+                keep_evidence(state, Path(workdir, f"{api}.log"), Path(keep), table)
         verdict = judge(state.asked(), state.tasks())
         durations = sorted(state.durations) or [0.0]
         state.stats["tick ms, median"] = round(1000 * durations[len(durations) // 2])
