@@ -167,6 +167,13 @@ class ForkServer:
         self.pid = None
         return int(answer["status"])
 
+    def join(self) -> int:
+        """The child's status, once it has ended."""
+        status = self.wait()
+        if status is None:  # pragma: no cover - no timeout: only an ended server answers nothing
+            raise RuntimeError("the fork server ended")
+        return status
+
     def kill(self) -> None:
         """SIGKILL the running child (by its pid), as Lambda ends a container."""
         if self.pid is not None:

@@ -60,9 +60,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devtools.month_verdict import Asked, Identity, Verdict, judge
+
+if TYPE_CHECKING:
+    from devtools.emulator import Emulator
+    from devtools.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATIONS = ("record-task", "live-record", "v2", "fcgi")
@@ -213,7 +217,7 @@ def draw(rng: random.Random, api: str) -> Fate:
     return Fate()
 
 
-def inject(emulator: Any, api: str, fate: Fate) -> None:
+def inject(emulator: Emulator, api: str, fate: Fate) -> None:
     """Arm the emulator for a Tencent fault (cleared after the tick if it never hit)."""
     faults, create, kind = emulator.faults, CREATE[api], fate.detail
     if kind == "drop_after_store":
@@ -261,7 +265,7 @@ def child_env(api: str, emulator_url: str, moto_url: str, configured: str) -> di
 
 
 @contextmanager
-def world(api: str, workdir: str, configured: str) -> Iterator[tuple[Any, Any, Any, Any]]:
+def world(api: str, workdir: str, configured: str) -> Iterator[tuple[Emulator, ForkServer, ForkServer, Any]]:
     """The emulator, the two fork servers (ticks, HTTP), and a client of the ledger's table on moto's
     server."""
     from devtools.emulator import Credentials, Emulator, EmulatorConfig
@@ -295,9 +299,9 @@ class Month:
     days: int
     step: int  # seconds between ticks
     rng: random.Random
-    emulator: Any
-    ticks: Any
-    http: Any
+    emulator: Emulator
+    ticks: ForkServer
+    http: ForkServer
     workdir: str
     configured: str = "env"  # where the configured programs are: LIVEREC_PROGRAMS, or the schedule's input
     versions: list[Version] = field(default_factory=list)
@@ -415,7 +419,7 @@ class Month:
         self.emulator.clock.freeze(at)
         self.invoke(self.http, "scheduled", at, event)
         out = self.out
-        self.http.wait()
+        self.http.join()
         self.check(event, self.answer(out), expected)
 
     def check(self, event: dict[str, Any], result: dict[str, Any] | None, expected: int) -> None:
@@ -465,7 +469,7 @@ class Month:
             operator = self.out
         status = self.finish(fate, mark)
         if concurrent is not None:
-            self.http.wait()
+            self.http.join()
             self.check(concurrent, self.answer(operator), 200)
         emulator.faults.clear()  # a fault the tick never met is not left for the next
         emulator.wait_idle(timeout=10.0)
@@ -476,13 +480,13 @@ class Month:
         ticks = self.ticks
         if fate.kind != "kill":
             began = time.monotonic()
-            status = int(ticks.wait())
+            code = ticks.join()
             self.durations.append(time.monotonic() - began)
-            return status
+            return code
+        status: int | None = None
         if fate.detail == "delay":
             status = ticks.wait(timeout=fate.delay)
         else:
-            status = None
             while status is None and not any(
                 r.action == CREATE[self.api] for r in self.emulator.requests()[mark:]
             ):
@@ -492,7 +496,7 @@ class Month:
             return int(status)
         ticks.kill()
         self.stats["killed"] += 1
-        return int(ticks.wait())
+        return ticks.join()
 
     def record(self, at: float, fate: Fate, status: int, result: dict[str, Any] | None) -> bool:
         answered = status == 0 and result is not None and "raised" not in result
