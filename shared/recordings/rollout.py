@@ -6,8 +6,8 @@
 - Exactly once: each chunk is a ledger entry keyed by its occurrence (program, stream, window), kept until
   a day after the window ends: a program's entry is its ownership. The summaries and one batch read find
   what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
-  :mod:`shared.recordings.service`); where the generation lists, an occurrence the ledger has never seen
-  is first looked up at Tencent and adopted if it is there.
+  :mod:`shared.recordings.service`); an occurrence the ledger has never seen is first looked for among
+  the ledger's bookings and, where the generation lists, at Tencent (:mod:`shared.recordings.adopting`).
 - One recording, one task: programs whose chunks are the same recording (stream, window, options:
   :func:`~shared.recordings.planning.identity`) share the task the first of them booked, in this tick or an
   earlier one; each is recorded as an owner (the others' entries as found), and none books it while another's
@@ -23,10 +23,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.recordings.adopting import booked_elsewhere
 from shared.recordings.planning import Chunk, Identity, identity, plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rules import SHORTENED
-from shared.recordings.service import RecordingService, same_recording
+from shared.recordings.service import RecordingService
 from shared.storage.ledger import DONE, Entry, Origin, Summary, ledger_key
 from shared.support.errors import (
     IdempotencyInProgress,
@@ -34,7 +35,6 @@ from shared.support.errors import (
     OutcomeUnknown,
     OutcomeUnresolved,
 )
-from shared.support.observability import logger
 from shared.support.pacing import PACING, TokenBucket
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix
 from shared.tencent.generations import ONE_DAY, generation
@@ -299,7 +299,8 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
     except LiverecError as exc:
         report.failed.append(chunk.describe() | {"error": exc.to_dict()})
         return None
-    run.done(chunk)
+    if outcome.recorded:  # else its entry stays in doubt: a later tick reconciles it, not the summary
+        run.done(chunk)
     task_id = str(outcome.body["task_id"])
     if outcome.replayed:
         report.existing += 1
@@ -312,37 +313,10 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
 
 
 def _adopt_booked(run: _Run, todo: list[Chunk], entries: dict[str, Entry]) -> list[Chunk]:
-    """What is left of ``todo`` once the occurrences the ledger has never seen but Tencent has (booked before
-    the ledger held them, or by a container whose ledger was lost) are recorded as booked instead of booked
-    twice. Where the generation can list; a failing look-up is logged and skipped (the ledger is the system
-    of record)."""
-    service = run.service
+    """What is left of ``todo`` once what the ledger has never seen but is booked elsewhere is adopted."""
     unseen = [c for c in todo if ledger_key("rollout", c.key) not in entries]
-    if not service.lists_tasks or not unseen:
-        return todo
-    groups: dict[tuple[str | None, str | None, str], list[Chunk]] = {}
-    for chunk in unseen:
-        groups.setdefault((chunk.domain, chunk.app, chunk.program.stream), []).append(chunk)
-    adopted: set[Chunk] = set()
-    for (domain, app, stream), members in groups.items():
-        try:
-            tasks = service.find_tasks(stream, domain, app, [c.span for c in members])
-        except LiverecError as exc:
-            logger.warning(
-                "look-up before booking failed; booking from the ledger alone",
-                extra={"stream": stream, "error": exc.to_dict()},
-            )
-            continue
-        adopted |= {c for c in members if _adopt(service, c, tasks)}
+    adopted = booked_elsewhere(run.service, unseen) if unseen else set()
     for chunk in adopted:
         run.report.existing += 1
         run.done(chunk)
     return [c for c in todo if c not in adopted]
-
-
-def _adopt(service: RecordingService, chunk: Chunk, tasks: list[TaskInfo]) -> bool:
-    wanted = chunk.planned(service.settings.api)
-    task = next((t for t in tasks if same_recording(t, wanted)), None)
-    return task is not None and service.adopt(
-        chunk.request(), Mode.SCHEDULED, chunk.key, _origin(chunk), task
-    )

@@ -1,12 +1,10 @@
 """The logic behind the functions: create (exactly once), stop, delete, list. No HTTP here, no env reads.
 
-Every create goes through the recordings ledger (:mod:`shared.storage.ledger`) under its origin key: claimed with
-its plan and a lease longer than this invocation can run, marked sending just before it leaves, then settled
-``created`` (with the task id) or ``unknown`` (no answer: the task may exist). A later attempt replays a
-settled result; a claim whose holder died before sending is simply created again; an ``unknown`` entry, or a
-sending one whose holder died, is reconciled: looked up and adopted where the generation can list, created
-again only when certainly not there; elsewhere never on a guess (``LIVEREC_UNKNOWN_OUTCOME=report``:
-:class:`OutcomeUnresolved`). Tracking (:mod:`shared.recordings.tracking`) reads the same ledger.
+Every create goes through the ledger (:mod:`shared.storage.ledger`) under its origin key: claimed with its
+plan and a lease longer than this invocation can run, marked sending just before it leaves, then settled
+``created`` or ``unknown`` (no answer). A later attempt replays a settled result, creates again where the
+holder died before sending, and reconciles an entry in doubt: adopted where the generation lists and Tencent
+has it; else never created on a guess (``LIVEREC_UNKNOWN_OUTCOME=report``: :class:`OutcomeUnresolved`).
 """
 
 import time
@@ -51,8 +49,7 @@ _MAX_ROUNDS = 5
 # a create it sent has certainly been answered or abandoned by Tencent.
 MAX_RUN = 900.0
 LEASE_MARGIN = 30.0
-# A task is listed when its start and end both lie inside the look-up window, so each window covers whole
-# recordings with this margin on both sides.
+# A task is listed when its start and end both lie in the look-up window: a window has this margin each side.
 LOOKUP_PAD = 60
 HTTP = Origin("http")
 
@@ -107,6 +104,7 @@ class Outcome(Record):
     body: dict[str, Any]
     replayed: bool = False  # True when an earlier request's result is returned for the same key
     request_id: str | None = None  # Tencent's, for the create this request made
+    recorded: bool = True  # False: created, but the ledger could not say so (the entry stays in doubt)
 
 
 class RecordingService:
@@ -182,9 +180,11 @@ class RecordingService:
                 break  # ours to create
             if entry.state in DONE:
                 return Outcome(entry.recording.body(), replayed=True)
-            # in doubt (unknown, or a holder that died after sending): reconcile, never blindly; one that
-            # died before sending left nothing at Tencent
+            # in doubt: reconcile, never blindly; taking over a task found, a crash leaves it in doubt
             found = self._reconcile(entry) if entry.in_doubt(self.clock()) else None
+            mine = Claim(
+                full_key, fp, origin, mine.now, mine.lease_until, planned, mine.owner, sent=bool(found)
+            )
             if not self.ledger.reclaim(entry, mine):
                 continue  # someone else moved it on meanwhile: look again
             if found is not None:
@@ -213,19 +213,19 @@ class RecordingService:
         except LiverecError:
             self.ledger.release(key, owner)
             raise
-        recording = planned._replace(task_id=created.task_id)
+        recording, where = planned._replace(task_id=created.task_id), {"key": key, "task_id": created.task_id}
+        recorded = False
         try:
-            if not self.ledger.settle(key, owner, "created", recording, self.clock()):
+            if not (recorded := self.ledger.settle(key, owner, "created", recording, self.clock())):
                 logger.error(
-                    "a create's claim was taken over while it ran: check for a duplicate recording",
-                    extra={"key": key, "task_id": created.task_id, "stream": planned.stream},
+                    "a create's claim was taken over while it ran: check for a duplicate", extra=where
                 )
         except IdempotencyStoreUnavailable as exc:
-            # the task exists: answer with it; the ledger reconciles the claim once its lease has run out
+            # the task exists: answer with it; the claim stays in doubt (reconciled once its lease runs out)
             logger.error(
-                "created, but the ledger could not record it", extra={"key": key, "error": exc.to_dict()}
+                "created, but the ledger could not record it", extra=where | {"error": exc.to_dict()}
             )
-        return Outcome(recording.body(), request_id=created.request_id)
+        return Outcome(recording.body(), request_id=created.request_id, recorded=recorded)
 
     def _reconcile(self, entry: Entry) -> Recording | None:
         """The task an unanswered (or abandoned) create made, if it exists; None when it certainly does not,

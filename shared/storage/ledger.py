@@ -180,9 +180,10 @@ class StreamPage(Record):
 
 
 class Claim:
-    """What ``claim`` asks for; ``owner`` is fresh per claim."""
+    """What ``claim`` asks for; ``owner`` is fresh per claim. ``sent``: a take-over of an entry in doubt,
+    which a crash must leave in doubt (its task may exist), never as a claim that certainly sent nothing."""
 
-    __slots__ = ("fingerprint", "key", "lease_until", "now", "origin", "owner", "recording")
+    __slots__ = ("fingerprint", "key", "lease_until", "now", "origin", "owner", "recording", "sent")
 
     def __init__(  # noqa: PLR0917 - positional, as the callers build it
         self,
@@ -193,6 +194,8 @@ class Claim:
         lease_until: float,
         recording: Recording,  # the plan: what a reconciler looks for if this claim's holder dies
         owner: str | None = None,
+        *,
+        sent: bool = False,
     ) -> None:
         self.key = key
         self.fingerprint = fingerprint
@@ -201,6 +204,7 @@ class Claim:
         self.lease_until = lease_until
         self.recording = recording
         self.owner = uuid.uuid4().hex if owner is None else owner
+        self.sent = sent
 
     def entry(self) -> Entry:
         return Entry(
@@ -214,6 +218,7 @@ class Claim:
             expires_at=retain_until(self.now, self.recording.end),
             recording=self.recording,
             updated_at=self.now,
+            sent=self.sent,
         )
 
 

@@ -116,7 +116,7 @@ def claim_item(claim: Claim) -> dict[str, Any]:
         "lease_until": number(entry.lease_until),
         "updated_at": number(entry.updated_at),
         "expiration": ttl(entry.expires_at),
-        "sent": {"BOOL": False},
+        "sent": {"BOOL": entry.sent},
         **recording_attrs(entry.recording),
     }
     if entry.origin.name is not None:
