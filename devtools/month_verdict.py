@@ -1,8 +1,9 @@
 """`make month`'s verdict on one generation, from what the month asked for and what Tencent ended up holding.
 Pure: no emulator, no store; the unit tests feed it by hand (tests/unit/test_month_verdict.py).
 
-A recording's identity is the stream as the generation names it and the window (``Identity``). Of the
-occurrences the oracle says the programs asked for:
+A recording's identity is the stream as the generation names it and the window (``Identity``); a task booked
+while its occurrence was under way (shortened: from the booking tick to the window's end) counts for that
+occurrence. Of the occurrences the oracle says the programs asked for:
 
 - ``expected``: required ones (their window starts while their program existed and within the month);
 - ``booked``: those with a live task (neither deleted nor stopped);
@@ -77,9 +78,19 @@ class Verdict:
         return {kind: sorted(ids, key=str) for kind, ids in found.items() if ids}
 
 
+def occurrence_of(known: set[Identity], task: Identity) -> Identity:
+    """The occurrence a task records: its own window, or, booked while already under way (shortened: from
+    the tick that booked it to the window's end), the one known window it ends with and started before it."""
+    if task in known:
+        return task
+    late = [i for i in known if i[:3] == task[:3] and i[4] == task[4] and i[3] < task[3]]
+    return late[0] if len(late) == 1 else task
+
+
 def judge(asked: Asked, tasks: Iterable[tuple[Identity, bool]]) -> Verdict:
     """``tasks``: each task Tencent holds at the end, as its identity and whether it is live."""
-    live = Counter(identity for identity, alive in tasks if alive)
+    known = asked.expected | asked.allowed | asked.oneoffs | asked.cancelled
+    live = Counter(occurrence_of(known, identity) for identity, alive in tasks if alive)
     verdict = Verdict(expected=len(asked.expected))
     twice = [i for i, n in live.items() if n > 1]
     # a one-off and a program's booking of its window: two keys, two recordings where tasks cannot be looked up

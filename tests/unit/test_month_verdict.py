@@ -70,6 +70,14 @@ def test_a_task_nobody_asked_for_is_stray() -> None:
     assert judge(asked(), [(A, True), (B, True), (C, True)]).failures == {"stray": [C]}
 
 
+def test_a_task_booked_under_way_counts_for_its_occurrence_once() -> None:
+    late = ("d", "a", "news", 1060, 2000)  # A booked a minute into its window (a retried tick): shortened
+    assert judge(asked(), [(late, True), (B, True)]).failures == {}
+    assert judge(asked(), [(late, True), (A, True), (B, True)]).failures == {"duplicated": [A]}
+    early_end = ("d", "a", "news", 1060, 1900)  # another end: not A's
+    assert judge(asked(), [(early_end, True), (A, True), (B, True)]).failures == {"stray": [early_end]}
+
+
 def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
