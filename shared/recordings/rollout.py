@@ -259,6 +259,8 @@ def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Dead
             report.pending.append(chunk.describe())
         elif (task_id := _create(run, chunk, bucket, deadline)) is not None:
             shared.booked[same] = task_id
+        else:  # not booked now, and perhaps made at Tencent (no answer): the others asking for it wait
+            shared.busy.add(same)
 
 
 def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:

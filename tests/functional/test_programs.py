@@ -268,6 +268,25 @@ def test_two_programs_asking_for_one_recording_share_one_task(
     assert rebooked(again, api_name, since) == [] and len(fresh_emulator.tasks()) == len(booked) + len(again)
 
 
+@pytest.mark.parametrize("api_name", ["record-task", "live-record"])
+def test_a_shared_recording_whose_create_got_no_answer_is_not_created_again_for_the_other_program(
+    api_name: str, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given two programs asking for the same recordings, and the tick's first create unanswered (made)
+    configure(api_name)
+    news = steady()
+    assert put("first", news)[0] == 201 and put("second", news)[0] == 201
+    action = {"record-task": "CreateRecordTask", "live-record": "CreateLiveRecord"}[api_name]
+    fresh_emulator.faults.drop_after_store(count=1, action=action)
+    bare_tick()
+    windows = [(t.stream, t.start, t.end) for t in fresh_emulator.tasks()]
+    # Then the other program did not create it again in that tick, nor does the next tick
+    assert windows and len(windows) == len(set(windows))
+    bare_tick()
+    again = [(t.stream, t.start, t.end) for t in fresh_emulator.tasks()]
+    assert len(again) == len(set(again)) and set(windows) <= set(again)
+
+
 @pytest.mark.parametrize("api_name", ["record-task", "v2"])
 def test_a_recording_another_program_holds_too_stays_when_its_booker_is_cancelled(
     api_name: str, configure: Configure, fresh_emulator: Emulator
