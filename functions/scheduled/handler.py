@@ -67,7 +67,8 @@ def put_program(name: str, body: Program) -> Response[str]:
     program = catalog.named(name, body)
     catalog.plannable(service(), program)  # a program the timer would skip is refused before it is stored
     store = program_store()
-    new = store.put(name, catalog.to_json(program), service().clock())
+    streams = catalog.earlier_streams(store.get(name), program)
+    new = store.put(name, catalog.to_json(program), service().clock(), streams)
     count("ProgramsStored", change="created" if new else "replaced")
     logger.info("program stored", extra={"program": name, "new": new, "stream": program.stream})
     view = ProgramView.model_validate(catalog.program_view(service(), *catalog.get_program(store, name)))
@@ -115,11 +116,11 @@ def delete_program(
     if cancel not in (None, "future"):
         raise InvalidRequest("cancel=future is the only choice (or leave it out)", field="cancel")
     store = program_store()
-    _, program = catalog.get_program(store, name)
+    stored, program = catalog.get_program(store, name)
     store.delete(name)
     done = catalog.Cancelled([], [], [])
     if cancel == "future":
-        done = catalog.cancel_future(service(), program)
+        done = catalog.cancel_future(service(), program, stored.streams)
     logger.info(
         "program deleted",
         extra={

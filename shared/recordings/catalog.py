@@ -28,7 +28,7 @@ from shared.recordings.rollout import TickReport
 from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
 from shared.storage.ledger import ADOPTED, Entry, Origin, ledger_key
-from shared.storage.program_store import MAX_PROGRAM_BYTES, ProgramStore, StoredProgram
+from shared.storage.program_store import MAX_PROGRAM_BYTES, MAX_STREAMS, ProgramStore, StoredProgram
 from shared.support.errors import (
     InvalidRequest,
     LiverecError,
@@ -157,6 +157,14 @@ def occurrence(chunk: Chunk, entry: Entry | None, now: float) -> dict[str, Any]:
     }
 
 
+def earlier_streams(old: StoredProgram | None, program: Program) -> tuple[str, ...]:
+    """What a program stored over ``old`` remembers: the streams it booked on before, latest first (a PUT
+    that changes the stream adds the old one), so that cancel=future still reaches their bookings."""
+    before = parse_stored(old) if old is not None else None
+    seen = ((before.stream,) if before is not None else ()) + (old.streams if old is not None else ())
+    return tuple(dict.fromkeys(s for s in seen if s != program.stream))[:MAX_STREAMS]
+
+
 def get_program(store: ProgramStore, name: str) -> tuple[StoredProgram, Program]:
     stored = store.get(check_name(name))
     program = parse_stored(stored) if stored is not None else None
@@ -174,14 +182,14 @@ class Cancelled(Record):
     kept: list[dict[str, Any]]  # not ours alone: found at Tencent, or another program asks for it too
 
 
-def cancel_future(service: RecordingService, program: Program) -> Cancelled:
+def cancel_future(service: RecordingService, program: Program, streams: tuple[str, ...] = ()) -> Cancelled:
     """Cancel the program's booked occurrences that have not started, whichever of its schedules booked them:
     delete where the generation can, else stop. Only what the program owns alone: a task its own create made
     (or that was handed over to it), which no other booking in the ledger still holds (another program's,
     stored, configured, or deleted without cancel). A task it shares is left to the other owners (the first
     of them holds it from now on); a task it found at Tencent is someone else's."""
     now = from_unix(service.clock()).replace(microsecond=0)
-    entries, around = _stream_entries(service, program, now)
+    entries, around = _stream_entries(service, program, now, (program.stream, *streams))
     done = Cancelled([], [], [])
     for entry in entries:
         if entry.state in ("stopped", "deleted"):
@@ -208,31 +216,38 @@ MAX_PAGES = 20  # of a stream's bookings (100 each) read for a program's older s
 
 
 def _stream_entries(
-    service: RecordingService, program: Program, now: datetime
+    service: RecordingService, program: Program, now: datetime, streams: tuple[str, ...]
 ) -> tuple[list[Entry], list[Entry]]:
     """The program's bookings that have not started (its current schedule's occurrences, and whatever else
-    its name booked on its stream: a schedule a PUT replaced), and every other booking on the stream that
-    has not started (who else holds the same tasks)."""
+    its name booked on ``streams``: a schedule or a stream a PUT replaced), and every other booking on those
+    streams that has not started (who else holds the same tasks)."""
     clock = service.clock()
     future = [c for c in chunks_of(service, program, now) if c.start > now]
     mine = dict(service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
-    owner, after = Origin("rollout", program.name), None
     around: dict[str, Entry] = {}
+    for stream in streams:
+        for e in _bookings(service, stream, int(now.timestamp()) + 1):
+            if e.origin == Origin("rollout", program.name) and program.name is not None:
+                mine.setdefault(e.key, e)
+            else:
+                around.setdefault(e.key, e)
+    others = [e for k, e in around.items() if k not in mine]
+    return sorted(mine.values(), key=lambda e: (e.recording.start, e.key)), others
+
+
+def _bookings(service: RecordingService, stream: str, start_from: int) -> list[Entry]:
+    """The stream's bookings starting from ``start_from`` (at most :data:`MAX_PAGES` pages)."""
+    found: list[Entry] = []
+    after = None
     for _ in range(MAX_PAGES):
         page = service.ledger.by_stream(
-            service.settings.api.value,
-            program.stream,
-            clock,
-            start_from=int(now.timestamp()) + 1,
-            after=after,
+            service.settings.api.value, stream, service.clock(), start_from=start_from, after=after
         )
-        for e in page.entries:
-            (mine if e.origin == owner and program.name is not None else around).setdefault(e.key, e)
+        found += page.entries
         if page.after is None:
             break
         after = page.after
-    around = {k: e for k, e in around.items() if k not in mine}
-    return sorted(mine.values(), key=lambda e: (e.recording.start, e.key)), list(around.values())
+    return found
 
 
 def _holds(entry: Entry) -> bool:

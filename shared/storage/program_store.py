@@ -24,17 +24,22 @@ MAX_PROGRAMS = 200
 MAX_PROGRAM_BYTES = 1536
 
 
+MAX_STREAMS = 8  # earlier streams remembered per program (what cancel=future walks besides its stream)
+
+
 class StoredProgram(Record):
     __slots__ = ()
     name: str
     body: str  # the program as JSON, as the rollout's schedule input takes it (validated)
     updated_at: float
+    # the streams it booked on before a PUT changed its stream, latest first: cancel=future reaches them
+    streams: tuple[str, ...] = ()
 
 
 class ProgramStore(Protocol):
-    def put(self, name: str, body: str, now: float) -> bool:
-        """Store or replace ``name``; True when it is new. Refuses a new program past :data:`MAX_PROGRAMS`
-        (:class:`~shared.support.errors.InvalidRequest`)."""
+    def put(self, name: str, body: str, now: float, streams: tuple[str, ...] = ()) -> bool:
+        """Store or replace ``name`` (with its earlier ``streams``); True when it is new. Refuses a new
+        program past :data:`MAX_PROGRAMS` (:class:`~shared.support.errors.InvalidRequest`)."""
 
     def get(self, name: str) -> StoredProgram | None: ...
 
@@ -67,12 +72,12 @@ class MemoryProgramStore:
         self._programs: dict[str, StoredProgram] = {}
         self._lock = threading.Lock()
 
-    def put(self, name: str, body: str, now: float) -> bool:
+    def put(self, name: str, body: str, now: float, streams: tuple[str, ...] = ()) -> bool:
         with self._lock:
             new = name not in self._programs
             if new and len(self._programs) >= MAX_PROGRAMS:
                 raise too_many()
-            self._programs[name] = StoredProgram(name, body, now)
+            self._programs[name] = StoredProgram(name, body, now, streams)
             return new
 
     def get(self, name: str) -> StoredProgram | None:

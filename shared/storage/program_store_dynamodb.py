@@ -1,5 +1,6 @@
 """The stored programs on DynamoDB, in the ledger's table: one item, ``id`` = ``programs``, whose map
-``programs`` holds ``name -> {"body": <the program's JSON>, "updated_at": <epoch seconds>}``. No TTL: a program
+``programs`` holds ``name -> {"body": <the program's JSON>, "updated_at": <epoch seconds>, "streams": [...]}``
+(``streams``: the program's earlier streams, only once a PUT changed its stream). No TTL: a program
 lives until it is deleted. A tick reads it with the rollout's summary items of every shard in one consistent
 BatchGetItem (65 keys: an absent item costs a read unit too, so about 65 read units a tick); a change is one
 conditional UpdateItem (the map is created by the first program; a new program past :data:`MAX_PROGRAMS` is
@@ -31,11 +32,15 @@ def _listed(programs: dict[str, Any]) -> list[StoredProgram]:
 
 def _stored(name: str, value: dict[str, Any]) -> StoredProgram:
     fields = value["M"]
-    return StoredProgram(name, str(fields["body"]["S"]), float(fields["updated_at"]["N"]))
+    streams = tuple(str(s["S"]) for s in fields.get("streams", {}).get("L", []))
+    return StoredProgram(name, str(fields["body"]["S"]), float(fields["updated_at"]["N"]), streams)
 
 
-def _value(body: str, now: float) -> dict[str, Any]:
-    return {"M": {"body": {"S": body}, "updated_at": {"N": repr(float(now))}}}
+def _value(body: str, now: float, streams: tuple[str, ...] = ()) -> dict[str, Any]:
+    value: dict[str, Any] = {"body": {"S": body}, "updated_at": {"N": repr(float(now))}}
+    if streams:
+        value["streams"] = {"L": [{"S": s} for s in streams]}
+    return {"M": value}
 
 
 class DynamoDBProgramStore:
@@ -46,7 +51,7 @@ class DynamoDBProgramStore:
     def _item(self) -> dict[str, Any]:
         return _programs(self._call("GetItem", Key=ITEM, ConsistentRead=True).get("Item") or {})
 
-    def put(self, name: str, body: str, now: float) -> bool:
+    def put(self, name: str, body: str, now: float, streams: tuple[str, ...] = ()) -> bool:
         names = {"#p": "programs", "#n": name}
         for _ in range(3):  # the map is created by the first program; two first programs race once
             try:
@@ -56,7 +61,10 @@ class DynamoDBProgramStore:
                     UpdateExpression="SET #p.#n = :v",
                     ConditionExpression="attribute_exists(#p) AND (attribute_exists(#p.#n) OR size(#p) < :max)",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={":v": _value(body, now), ":max": {"N": str(MAX_PROGRAMS)}},
+                    ExpressionAttributeValues={
+                        ":v": _value(body, now, streams),
+                        ":max": {"N": str(MAX_PROGRAMS)},
+                    },
                     ReturnValues="ALL_OLD",
                 ).get("Attributes", {})
                 return name not in old.get("programs", {}).get("M", {})
@@ -69,7 +77,7 @@ class DynamoDBProgramStore:
                     UpdateExpression="SET #p = :m",
                     ConditionExpression="attribute_not_exists(#p)",
                     ExpressionAttributeNames={"#p": "programs"},
-                    ExpressionAttributeValues={":m": {"M": {name: _value(body, now)}}},
+                    ExpressionAttributeValues={":m": {"M": {name: _value(body, now, streams)}}},
                 )
                 return True
             except ConditionalCheckFailed:

@@ -363,6 +363,28 @@ def test_cancel_reaches_what_a_replaced_schedule_booked(
     assert upcoming <= {c.task_id for c in gone.cancelled} and not upcoming & live(fresh_emulator)
 
 
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_cancel_reaches_what_the_program_booked_on_a_stream_a_put_replaced(
+    store: str, request: pytest.FixtureRequest, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    # Given a program booked on one stream, then moved to another by a PUT and booked there too
+    extra = {"LIVEREC_IDEMPOTENCY_TABLE": TABLE} if store == "dynamodb" else {}
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+    configure("record-task", **extra)
+    news = steady()
+    assert put("news", news)[0] == 201
+    first = {b["task_id"] for b in bare_tick()["created"]}
+    assert put("news", news | {"stream": "news-hd"})[0] == 200
+    second = {b["task_id"] for b in bare_tick()["created"]}
+    assert first and second and not first & second
+    # When it is deleted with cancel=future, the bookings on both streams are cancelled
+    status, body = api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))
+    gone = ProgramDeleted.model_validate(body)
+    assert status == 200 and first | second <= {c.task_id for c in gone.cancelled}
+    assert not (first | second) & live(fresh_emulator)
+
+
 @pytest.mark.parametrize("api_name", ["record-task", "fcgi"])
 @pytest.mark.parametrize("deleted", ["before its bookings settle", "after"])
 def test_a_tick_running_when_its_program_is_deleted_leaves_no_booking_of_it(
