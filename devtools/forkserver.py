@@ -25,6 +25,7 @@ n-th request), ``mode``: ``before`` (refused, nothing written), ``after`` (writt
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -177,14 +178,16 @@ class ForkServer:
     def kill(self) -> None:
         """SIGKILL the running child (by its pid), as Lambda ends a container."""
         if self.pid is not None:
-            os.kill(self.pid, signal.SIGKILL)
+            # it may have ended (and been reaped) just before: its status is then on its way
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
     def close(self) -> None:
         if self.process.stdin is not None:
             self.process.stdin.close()
         try:
             self.process.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - stuck: ended by its pid
+        except subprocess.TimeoutExpired:  # stuck: ended by its pid
             self.process.kill()
             self.process.wait()
 
