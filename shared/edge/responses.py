@@ -30,7 +30,9 @@ class CreatedRecording(_Out):
 
 
 class ListedTask(_Out):
-    task_id: str
+    task_id: str | None = Field(
+        description="null for a recording in doubt (listed from the ledger: its create got no answer)"
+    )
     stream: str | None
     domain: str | None
     app: str | None
@@ -39,7 +41,7 @@ class ListedTask(_Out):
     stopped_at: Time | None
     status: str | None = Field(
         description="Tencent's (e.g. pending, running, finished, stopped), or from the ledger the "
-        "recording's state (scheduled, recording, ended, stopped, deleted)"
+        "recording's state (scheduled, recording, ended, stopped, deleted, or unknown: in doubt)"
     )
 
 

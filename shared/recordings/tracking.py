@@ -90,7 +90,8 @@ def recording_view(entry: Entry, now: float) -> dict[str, Any]:
 
 
 def ledger_task_view(entry: Entry, now: float) -> dict[str, Any]:
-    """A created recording as ``GET /recordings`` lists it, from the ledger (``status``: its state)."""
+    """A recording as ``GET /recordings`` lists it from the ledger (``status``: its state; one in doubt is
+    ``unknown``, without a task id)."""
     rec = entry.recording
     state = recording_state(entry, now)
     return {

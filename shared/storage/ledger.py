@@ -299,8 +299,9 @@ class Ledger(Protocol):
         after: tuple[int, str] | None = None,
         limit: int = 100,
     ) -> StreamPage:
-        """The live entries of ``stream`` that have a task id, by start (within ``[start_from, start_to]``),
-        resuming ``after`` a page's last (start, key). Reads are proportional to the stream's entries."""
+        """The live entries of ``stream`` that have a task id or are ``unknown`` (in doubt, none yet), by
+        start (within ``[start_from, start_to]``), resuming ``after`` a page's last (start, key). Reads are
+        proportional to the stream's entries."""
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         """Per shard of the rollout's programs, the occurrence keys whose entries are settled (created,

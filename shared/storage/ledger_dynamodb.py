@@ -107,6 +107,8 @@ class DynamoDBLedger:
                 },
             )
         attrs = recording_attrs(recording)
+        if state == "unknown":  # in doubt: listed with its stream too (GET /recordings shows it, no task id)
+            attrs["by_stream"] = {"S": stream_ref(recording.api, recording.stream)}
         names = {"#s": "state", **{f"#{name}": name for name in attrs}}
         values = {
             ":s": {"S": state},

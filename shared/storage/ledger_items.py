@@ -7,9 +7,10 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
   claim's holder is about to send its create; absent on older items, read as true); once planned, the recording
   flattened: ``api``, ``mode``, ``stream``, ``domain``, ``app``, ``start``, ``end`` (UNIX seconds),
   ``task_id``, ``warnings`` (a JSON list), ``found`` (true, only for a task adopted from Tencent). Once it
-  has a task id, also ``by_stream``
+  has a task id, or is settled ``unknown``, also ``by_stream``
   (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
-  holds the created entries alone, so listing a stream reads that stream's entries, never the table.
+  holds the created and the in-doubt entries alone, so listing a stream reads that stream's entries, never
+  the table.
   ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
   ``size``, ``received``), on the entry itself, so the files live exactly as long as it.
 - ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.

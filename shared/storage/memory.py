@@ -134,7 +134,7 @@ class MemoryLedger:
                 ((e.recording.start, e.key), e)
                 for e in self._entries.values()
                 if e.expires_at > now
-                and e.recording.task_id is not None
+                and (e.recording.task_id is not None or e.state == "unknown")
                 and e.recording.api == api
                 and e.recording.stream == stream
                 and (start_from is None or e.recording.start >= start_from)

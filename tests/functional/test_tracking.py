@@ -154,6 +154,31 @@ def test_the_ledger_lists_what_liverec_created_by_stream_in_pages(
     assert status == 422 and body["error"]["field"] == "next"
 
 
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+@pytest.mark.parametrize("api_name", ["live-record", "fcgi"])
+def test_the_ledger_lists_a_recording_in_doubt_without_a_task_id(
+    api_name: str,
+    store: str,
+    request: pytest.FixtureRequest,
+    tracking: Callable[..., None],
+    fresh_emulator: Emulator,
+) -> None:
+    # Given a highlight whose create reached Tencent but got no answer, where tasks cannot be looked up
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+    tracking(api_name, **({"LIVEREC_IDEMPOTENCY_TABLE": TABLE} if store == "dynamodb" else {}))
+    made = highlight()["task_id"]
+    fresh_emulator.faults.drop_after_store(count=1)
+    status, body = api(http_event("POST", "/recordings/realtime", {"stream": "match-1", "duration": 600}))
+    assert status == 504 and body["error"]["code"] == "OutcomeUnknown", body
+    # Then the stream's list shows it, in doubt, beside the one created
+    status, body = api(http_event("GET", "/recordings", query={"stream": "match-1"}))
+    listed = TaskList.model_validate(body)
+    assert status == 200 and sorted((t.task_id or "", t.status) for t in listed.tasks) == sorted(
+        [(made, "recording"), ("", "unknown")]
+    )
+
+
 @pytest.mark.parametrize("api_name", APIS)
 def test_state_follows_stop_and_delete_and_files_stay(
     api_name: str, tracking: Callable[..., None], fresh_emulator: Emulator
