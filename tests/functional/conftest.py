@@ -87,6 +87,15 @@ def configure(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
     reset()
 
 
+@pytest.fixture(autouse=True)
+def system_clock_after() -> Iterator[None]:
+    """Every test leaves the functions on the real clock and real sleeps: a test that set a simulated one
+    (use_clock) and did not restore it would leave the next test in its worker pacing on frozen time, its
+    requests flooding the emulator's real-time rate windows and its backoff never waiting."""
+    yield
+    use_clock()
+
+
 @pytest.fixture
 def simulated(fresh_emulator: Emulator) -> Iterator[Callable[[], None]]:
     """One simulated clock for the emulator and the functions (the week, the dated ticks): pacing and
