@@ -302,6 +302,8 @@ def _release(service: RecordingService, entry: Entry, holders: list[Entry]) -> N
 
 
 def _rewrite(service: RecordingService, entry: Entry, found: bool, note: str) -> None:
+    if note in entry.recording.warnings and entry.recording.found == found:
+        return  # already so (a program stored again and cancelled again)
     warnings = (*(w for w in entry.recording.warnings if w != ADOPTED or found), note)
     recording = entry.recording._replace(found=found, warnings=warnings)
     if not service.ledger.settle(entry.key, entry.owner, entry.state, recording, service.clock()):
