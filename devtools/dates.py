@@ -3,7 +3,7 @@
 Each instant runs in its own process tree at that instant (devtools.fakenow: libfaketime, one offset for
 every process the tests start), with the machine's zone (TZ) set to another zone each time, so a test or a
 product path that reads local time shows up. The tests run are those marked ``dates`` (pytest -m dates), the
-simulated week among them shortened to LIVEREC_WEEK_DAYS days at one cadence on both cores.
+simulated week among them shortened to LIVEREC_WEEK_DAYS days at one cadence; both on both cores.
 
 Instants named by weekday are the next such one after today (so they stay near the present as years pass);
 the others are fixed: the US DST changes of 2027, the leap day of 2028, the end of 2027, the 32-bit rollover.
@@ -71,13 +71,14 @@ def instants(today: date) -> list[tuple[str, datetime, str]]:
 
 def commands(instant: datetime) -> list[tuple[list[str], dict[str, str]]]:
     at = [sys.executable, "-m", "devtools.fakenow", instant.astimezone(UTC).isoformat(), "--"]
-    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    # both on both cores (about a minute an instant each way, not two)
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
     return [
         (at + pytest + ["-m", "dates", "--ignore", WEEK_FILE], {}),
         (
             at
             + pytest
-            + ["-n", "2", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio"]
+            + ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio"]
             + ["-m", "dates", "-k", WEEK_CADENCE, WEEK_FILE],
             {"LIVEREC_WEEK_DAYS": WEEK_DAYS},
         ),
