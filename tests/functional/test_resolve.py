@@ -39,6 +39,13 @@ def in_doubt(api_name: str, emulator: Emulator, fault: str) -> dict[str, Any]:
     return report["unresolved"][0]
 
 
+def cancel_news() -> ProgramDeleted:
+    """DELETE /programs/news?cancel=future: what it cancelled and what it kept."""
+    return ProgramDeleted.model_validate(
+        api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))[1]
+    )
+
+
 def resolve(body: dict[str, Any]) -> tuple[int, Any]:
     return api(http_event("POST", "/programs/news/resolve", body))
 
@@ -68,9 +75,7 @@ def test_record_books_an_occurrence_whose_create_never_arrived(
     assert report["unresolved"] == [] and doubtful["start"] not in [c["start"] for c in report["created"]]
     assert len(tasks_at(fresh_emulator, doubtful)) == 1
     # and it was booked for the program: cancelling the program cancels it
-    gone = ProgramDeleted.model_validate(
-        api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))[1]
-    )
+    gone = cancel_news()
     assert task.task_id in {c.task_id for c in gone.cancelled}
 
 
@@ -87,9 +92,7 @@ def test_recorded_records_the_task_the_operator_found(
     report = bare_tick()
     assert report["unresolved"] == [] and len(tasks_at(fresh_emulator, doubtful)) == 1
     # liverec cannot prove its own create made it: cancelling the program keeps it
-    gone = ProgramDeleted.model_validate(
-        api(http_event("DELETE", "/programs/news", query={"cancel": "future"}))[1]
-    )
+    gone = cancel_news()
     assert task.task_id in {k.task_id for k in gone.kept}
     assert task.task_id not in {c.task_id for c in gone.cancelled}
 
