@@ -137,11 +137,13 @@ def program_store() -> ProgramStore:
                 if settings.idempotency_table:
                     from shared.storage.program_store_dynamodb import DynamoDBProgramStore
 
-                    _program_store = DynamoDBProgramStore(settings.idempotency_table)
+                    _program_store = DynamoDBProgramStore(
+                        settings.idempotency_table, limit=settings.max_programs
+                    )
                 else:
                     from shared.storage.program_store import MemoryProgramStore
 
-                    _program_store = MemoryProgramStore()
+                    _program_store = MemoryProgramStore(settings.max_programs)
     return _program_store
 
 

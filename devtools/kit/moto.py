@@ -74,7 +74,7 @@ def _listening_url(server: subprocess.Popen[str], timeout: float) -> str:
 
 def ledger_table(url: str, name: str) -> DynamoDB:
     """A fresh, empty table as serverless.yml declares it (partition key ``id``, TTL on ``expiration``, the
-    sparse indexes ``due-index`` and ``stream-index``); returns a client for it."""
+    sparse indexes ``due-index``, ``stream-index`` and ``program-index``); returns a client for it."""
     client = DynamoDB.from_env(aws_env(url))
     with contextlib.suppress(DynamoDBError):  # left by an interrupted run
         client.call("DeleteTable", TableName=name)
@@ -88,6 +88,8 @@ def ledger_table(url: str, name: str) -> DynamoDB:
             {"AttributeName": "due", "AttributeType": "N"},
             {"AttributeName": "by_stream", "AttributeType": "S"},
             {"AttributeName": "start", "AttributeType": "N"},
+            {"AttributeName": "catalog", "AttributeType": "S"},
+            {"AttributeName": "program", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -107,6 +109,14 @@ def ledger_table(url: str, name: str) -> DynamoDB:
                 "KeySchema": [
                     {"AttributeName": "by_stream", "KeyType": "HASH"},
                     {"AttributeName": "start", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "program-index",
+                "KeySchema": [
+                    {"AttributeName": "catalog", "KeyType": "HASH"},
+                    {"AttributeName": "program", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             },

@@ -1,7 +1,8 @@
 """Recurring programs on a timer (EventBridge schedule): each tick books every occurrence in the horizon,
 exactly once (``shared.recordings.rollout``). The programs come from the schedule's ``input`` (``{"programs": [...]}``)
 or, for a bare scheduled event, from ``LIVEREC_PROGRAMS``; the programs stored over HTTP (``PUT /programs/{name}``)
-are booked with them, a stored one replacing a configured one of its name. Its own function: a long tick is bound by this
+are booked with them (those due within the horizon, soonest first: ``shared.recordings.agenda``), a stored one
+replacing a configured one of its name. Its own function: a long tick is bound by this
 function's timeout, not the HTTP routes' 29 s, and stops booking before the deadline (the rest is left to
 the next tick).
 """
@@ -17,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.app import durable_service, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
-from shared.recordings.catalog import merge, revoke_deleted, valid_programs
-from shared.recordings.planning import ALL_SHARDS
+from shared.recordings import agenda
+from shared.recordings.catalog import revoke_deleted
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
@@ -32,19 +33,19 @@ TICKS = frozenset({EventKind.SCHEDULED, EventKind.SCHEDULE_INPUT})
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     svc = durable_service("the timer rollout")
     given = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
-    # the stored programs and every shard's summary of what is booked: one read of the store
-    stored, settled = program_store().all_with_settled(svc.ledger, ALL_SHARDS, svc.clock())
-    from_store = valid_programs(stored)
-    programs = merge(given, from_store)
-    if not programs:
+    store = program_store()
+    plan = agenda.read(svc, store, given)  # the stored programs due within the horizon, soonest first
+    if not given and not plan.due and store.total() == 0:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input, LIVEREC_PROGRAMS or PUT /programs/{name}",
             field="programs",
         )
     horizon = timedelta(seconds=svc.settings.rollout_horizon)
-    report = tick(svc, programs, horizon=horizon, deadline=deadline, settled=settled)
-    if report.owners and from_store:  # a program deleted while this tick ran keeps nothing it booked
-        revoke_deleted(svc, report, {p.key for p in from_store}, {s.name for s in program_store().all()})
+    report = tick(svc, plan.programs, horizon=horizon, deadline=deadline, until=plan.until)
+    if report.owners and plan.due:  # a program deleted while this tick ran keeps nothing it booked
+        names = {stored.name for stored, _ in plan.due}
+        revoke_deleted(svc, report, names, set(store.get_many(names)))
+    agenda.reschedule(svc, store, plan, report, deadline)
     for revoked in report.revoked:
         logger.warning("booking cancelled: its program was deleted while the tick ran", extra=revoked)
     for _ in report.created:
@@ -62,11 +63,15 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     for skip in report.skipped:
         count("RolloutSkipped", api=svc.settings.api.value)
         logger.error("rollout program skipped: over a limit; the other programs are booked", extra=skip)
-    if report.deferred:
+    if report.deferred or report.unread_from:
         count("RolloutDeferred", api=svc.settings.api.value)
         logger.warning(
-            "rollout ran short of time; the rest is left to the next tick",
-            extra={"deferred": len(report.deferred), "first": report.deferred[0]},
+            "rollout ran short of time or read as many programs as a tick reads; the rest is left to the next tick",
+            extra={
+                "deferred": report.deferred_total,
+                "first": report.deferred[0] if report.deferred else None,
+                "unread_from": report.unread_from,
+            },
         )
     metrics.add_metric(name="RolloutOccurrences", unit="Count", value=report.occurrences)
     logger.info(
@@ -78,7 +83,7 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
             "failures": len(report.failed),
             "unresolved": len(report.unresolved),
             "pending": len(report.pending),
-            "deferred": len(report.deferred),
+            "deferred": report.deferred_total,
             "shortened": len(report.shortened),
         },
     )

@@ -14,12 +14,12 @@ from shared.app import program_store, service
 from shared.edge.contract import CREATE, LEDGER, answers
 from shared.edge.resolver import JSON, created, make_app
 from shared.edge.responses import ProgramDeleted, ProgramList, ProgramOccurrence, ProgramView
-from shared.recordings import catalog, resolving
+from shared.recordings import agenda, catalog, resolving, showing
 from shared.recordings.models import OccurrenceResolution, ScheduledRecordingInput
 from shared.recordings.programs import Program
 from shared.support.errors import InvalidRequest, LiverecError, NotInDoubt, ProgramNotFound
 from shared.support.observability import count, logger, metrics
-from shared.support.timeutil import Deadline
+from shared.support.timeutil import Deadline, parse_time
 from shared.tencent.types import Mode
 
 app = make_app(
@@ -64,38 +64,53 @@ def create_scheduled(
     | answers(200, "replaced, with the occurrences the next tick books", "ProgramView"),
 )
 def put_program(name: str, body: Program) -> Response[str]:
-    program = catalog.named(name, body)
-    catalog.plannable(service(), program)  # a program the timer would skip is refused before it is stored
+    svc, program = service(), catalog.named(name, body)
+    # a program the timer would skip is refused before it is stored; due at its first recording
+    due = agenda.first_due(svc, program, [c.span[0] for c in catalog.plannable(svc, program)])
     store = program_store()
     streams = catalog.earlier_streams(store.get(name), program)
-    new = store.put(name, catalog.to_json(program), service().clock(), streams)
+    new = store.put(name, catalog.to_json(program), svc.clock(), due=due, streams=streams)
     count("ProgramsStored", change="created" if new else "replaced")
     logger.info("program stored", extra={"program": name, "new": new, "stream": program.stream})
-    view = ProgramView.model_validate(catalog.program_view(service(), *catalog.get_program(store, name)))
-    return Response(201 if new else 200, JSON, view.model_dump_json())
+    stored, program = catalog.get_program(store, name)
+    view = showing.program_view(svc, stored, program, showing.window(svc, None, None))
+    return Response(
+        201 if new else 200, JSON, ProgramView.model_validate(view).model_dump_json(by_alias=True)
+    )
 
 
 @app.get(
     "/programs",
-    responses=answers(200, "every stored program with its occurrences", "ProgramList", *LEDGER),
+    responses=answers(200, "a page of the stored programs, by name", "ProgramList", *LEDGER),
 )
-def list_programs() -> ProgramList:
-    svc, store = service(), program_store()
-    views = []
-    for stored in store.all():
-        program = catalog.parse_stored(stored)
-        if program is not None:
-            views.append(catalog.program_view(svc, stored, program))
-    return ProgramList.model_validate({"programs": views})
+def list_programs(
+    *,
+    limit: Annotated[int, Query(description="programs a page shows (1 to 100)")] = showing.MAX_PAGE,
+    after: Annotated[
+        str | None, Query(alias="next", max_length=128, description="the last page's next")
+    ] = None,
+) -> ProgramList:
+    return ProgramList.model_validate(showing.page(program_store(), limit, after))
 
 
 @app.get(
     "/programs/<name>",
     responses=answers(200, "the program, its occurrences and what is booked", "ProgramView", *PROGRAM),
 )
-def get_program(name: str) -> ProgramView:
+def get_program(
+    name: str,
+    *,
+    from_: Annotated[str | None, Query(alias="from", description="the window's start (default now)")] = None,
+    to: Annotated[
+        str | None, Query(description="the window's end (default the horizon; 31 days at most)")
+    ] = None,
+) -> ProgramView:
+    svc = service()
+    shown = showing.window(
+        svc, parse_time(from_, "from") if from_ else None, parse_time(to, "to") if to else None
+    )
     return ProgramView.model_validate(
-        catalog.program_view(service(), *catalog.get_program(program_store(), name))
+        showing.program_view(svc, *catalog.get_program(program_store(), name), shown)
     )
 
 

@@ -155,21 +155,35 @@ class ProgramOccurrence(_Out):
     )
 
 
-class ProgramView(_Out):
-    """A stored program, with its occurrences in the timer's horizon, soonest first."""
+class ProgramSummary(_Out):
+    """A stored program as ``GET /programs`` lists it (its occurrences: ``GET /programs/{name}``)."""
 
     name: str
     program: dict[str, Any] = Field(description="the program as stored (the body the rollout's input takes)")
     updated_at: Time
-    occurrences_total: int = Field(description="its occurrences in the horizon (at most 50 are listed)")
-    occurrences: list[ProgramOccurrence]
-    next_tick_books: int = Field(description="listed occurrences not booked yet: what the next tick books")
+    due: Time | None = Field(
+        description="the start of its first recording no tick has settled yet: the tick whose horizon "
+        "reaches it books it (null: its cron never matches again)"
+    )
+
+
+class ProgramView(ProgramSummary):
+    """A stored program, with its occurrences in a window (by default the timer's horizon), soonest first."""
+
+    from_: Time = Field(alias="from", description="the window shown: occurrences that end after it ...")
+    to: Time = Field(description="... and start before it")
+    occurrences: list[ProgramOccurrence] = Field(description="at most 50")
+    more: bool = Field(description="the window holds more occurrences than shown: ask for a later window")
+    next_tick_books: int = Field(
+        description="shown occurrences within the horizon not booked yet: what the next tick books"
+    )
 
 
 class ProgramList(_Out):
-    """``200`` on ``GET /programs``: every stored program, by name."""
+    """``200`` on ``GET /programs``: a page of the stored programs, by name."""
 
-    programs: list[ProgramView]
+    programs: list[ProgramSummary]
+    next: str | None = Field(description="pass as next= for the following page; null on the last")
 
 
 class CancelledOccurrence(_Out):

@@ -26,7 +26,6 @@ from shared.recordings.planning import Chunk, plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rollout import TickReport
 from shared.recordings.service import RecordingService
-from shared.recordings.tracking import recording_state
 from shared.storage.ledger import ADOPTED, Entry, Origin, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, MAX_STREAMS, ProgramStore, StoredProgram
 from shared.support.errors import (
@@ -40,7 +39,6 @@ from shared.support.timeutil import from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-MAX_OCCURRENCES_SHOWN = 50  # per program; ``occurrences_total`` counts them all
 
 
 def check_name(name: str) -> str:
@@ -96,7 +94,8 @@ def merge(configured: list[Program], stored: list[Program]) -> list[Program]:
     return [p for p in configured if p.name is None or p.name not in names] + stored
 
 
-def _horizon(service: RecordingService) -> timedelta:
+def horizon(service: RecordingService) -> timedelta:
+    """How far ahead a tick books: the generation's start limit where it has one, else LIVEREC_ROLLOUT_HORIZON."""
     settings = service.settings
     return generation(settings.api).start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
 
@@ -108,53 +107,17 @@ def chunks_of(service: RecordingService, program: Program, now: datetime) -> lis
         [program],
         settings.api,
         now,
-        _horizon(service),
+        horizon(service),
         default_domain=settings.domain,
         default_app=settings.app,
     )
     return sorted(chunks, key=lambda c: (c.start, c.key))
 
 
-def plannable(service: RecordingService, program: Program) -> None:
-    """Raises what the timer would skip the program for (over a limit within the horizon), naming the field."""
-    chunks_of(service, program, from_unix(service.clock()).replace(microsecond=0))
-
-
-def program_view(service: RecordingService, stored: StoredProgram, program: Program) -> dict[str, Any]:
-    """A program with its occurrences in the tick's horizon (soonest first) and what the ledger holds for
-    each: ``booked`` with its task and state, or not yet (the next tick books it)."""
-    clock = service.clock()
-    now = from_unix(clock).replace(microsecond=0)
-    chunks = chunks_of(service, program, now)
-    shown = chunks[:MAX_OCCURRENCES_SHOWN]
-    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in shown), clock)
-    occurrences = [occurrence(chunk, entries.get(ledger_key("rollout", chunk.key)), clock) for chunk in shown]
-    return {
-        "name": stored.name,
-        "program": program.model_dump(exclude_none=True),
-        "updated_at": isoformat(from_unix(stored.updated_at)),
-        "occurrences_total": len(chunks),
-        "occurrences": occurrences,
-        "next_tick_books": sum(1 for o in occurrences if o["state"] is None),
-    }
-
-
-def occurrence(chunk: Chunk, entry: Entry | None, now: float) -> dict[str, Any]:
-    """One occurrence as the program's view shows it: not booked yet (state None), being booked, in doubt
-    (``unknown``: its create may or may not have reached Tencent), or the recording's state."""
-    if entry is None:
-        state = None
-    elif entry.in_doubt(now):
-        state = "unknown"
-    else:
-        state = "booking" if entry.state == "in_progress" else recording_state(entry, now)
-    return {
-        "start": isoformat(chunk.start),
-        "end": isoformat(chunk.end),
-        "booked": entry is not None and entry.recording.task_id is not None,
-        "task_id": entry.recording.task_id if entry is not None else None,
-        "state": state,
-    }
+def plannable(service: RecordingService, program: Program) -> list[Chunk]:
+    """The program's recordings in the horizon; raises what the timer would skip the program for (over a
+    limit within the horizon), naming the field."""
+    return chunks_of(service, program, from_unix(service.clock()).replace(microsecond=0))
 
 
 def earlier_streams(old: StoredProgram | None, program: Program) -> tuple[str, ...]:

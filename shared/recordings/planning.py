@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.recordings.models import ScheduledRecordingInput
-from shared.recordings.programs import Program, occurrences, split
+from shared.recordings.programs import Program, occurrences, split, starts_after
 from shared.recordings.rules import stream_identity
 from shared.storage.ledger import Recording
 from shared.support.config import LiveApi
@@ -134,6 +134,52 @@ def program_chunks(
                 field="cron",
             )
     return found
+
+
+MAX_SCAN = (
+    20_000  # cron starts looked at for a program's next recording (early is safe: it is planned sooner)
+)
+
+
+def next_start(program: Program, after: datetime, cap: timedelta | None) -> datetime | None:
+    """The start of the first recording the program asks for after ``after`` (a later day of a long occurrence
+    included): the tick whose horizon reaches it plans the program again. None when its cron never matches
+    again."""
+    best = None
+    duration = timedelta(seconds=program.duration)
+    for seen, start in enumerate(starts_after(program, after - duration)):
+        if best is not None and start >= best:
+            break
+        if seen >= MAX_SCAN:
+            return start  # earlier than any found: the program is planned again sooner, never later
+        chunk = next((s for s, _ in split(start, start + duration, cap) if s > after), None)
+        if chunk is not None:
+            best = chunk if best is None else min(best, chunk)
+    return best
+
+
+def window_chunks(
+    program: Program,
+    window: tuple[datetime, datetime],
+    limit: int,
+    *,
+    cap: timedelta | None,
+    where: tuple[str | None, str | None],
+) -> tuple[list[Chunk], bool]:
+    """The program's recordings that overlap ``window``, soonest first, at most ``limit``; and whether there
+    are more. Bounded by ``limit`` whatever the cron: every start looked at yields a recording."""
+    begin, end = window
+    duration = timedelta(seconds=program.duration)
+    found: list[Chunk] = []
+    for start in starts_after(program, begin - duration):  # each of these ends after ``begin``
+        if start >= end:
+            break
+        for s, e in split(start, start + duration, cap):
+            if e > begin and s < end:
+                if len(found) == limit:
+                    return sorted(found, key=lambda c: c.start), True
+                found.append(Chunk(program, s, e, *where))
+    return sorted(found, key=lambda c: c.start), False
 
 
 Identity = tuple[str | None, str | None, str, int, int, str]

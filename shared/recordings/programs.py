@@ -95,6 +95,13 @@ def _starts(program: Program, day: datetime, horizon: timedelta) -> tuple[dateti
     return tuple(out)
 
 
+def starts_after(program: Program, moment: datetime) -> Iterator[datetime]:
+    """The program's starts after ``moment``, in order, in UTC (the cron read in the program's zone)."""
+    utc = moment.tzinfo
+    for start in CronSim(program.cron, moment.astimezone(ZoneInfo(program.timezone))):
+        yield start.astimezone(utc)
+
+
 def split(start: datetime, end: datetime, cap: timedelta | None) -> list[tuple[datetime, datetime]]:
     if cap is None:
         return [(start, end)]

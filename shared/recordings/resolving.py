@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.recordings import catalog
+from shared.recordings import catalog, showing
 from shared.recordings.planning import Chunk
 from shared.recordings.programs import Program
 from shared.recordings.service import RecordingService
@@ -46,7 +46,7 @@ def resolve(
     key = ledger_key("rollout", chunk.key)
     entry = service.ledger.get(key, service.clock())
     if entry is None or not entry.in_doubt(service.clock()):
-        state = catalog.occurrence(chunk, entry, service.clock())["state"]
+        state = showing.occurrence(chunk, entry, service.clock())["state"]
         raise NotInDoubt(
             f"the occurrence at {isoformat(chunk.start)} is not in doubt (state: {state})", field="start"
         )
@@ -74,7 +74,7 @@ def resolve(
         "occurrence in doubt resolved by the operator",
         extra={"program": program.key, "start": isoformat(chunk.start), "action": action, "task_id": task_id},
     )
-    return catalog.occurrence(chunk, service.ledger.get(key, service.clock()), service.clock())
+    return showing.occurrence(chunk, service.ledger.get(key, service.clock()), service.clock())
 
 
 def _occurrence(service: RecordingService, program: Program, start: datetime) -> Chunk:

@@ -36,7 +36,7 @@ from shared.support.errors import (
     OutcomeUnresolved,
 )
 from shared.support.pacing import PACING, TokenBucket
-from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix
+from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 from shared.tencent.types import Mode, TaskInfo
 
@@ -47,6 +47,11 @@ class Noted:
 
     done: dict[str, int] = field(default_factory=dict)
     unresolved: dict[str, int] = field(default_factory=dict)
+
+
+MAX_LISTED = (
+    1000  # deferred occurrences a report lists (it counts them all): an answer far under Lambda's 6 MB
+)
 
 
 @dataclass
@@ -61,16 +66,27 @@ class TickReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list)
-    deferred: list[dict[str, Any]] = field(default_factory=list)
+    deferred: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_LISTED of them
+    deferred_total: int = 0
     skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
     shortened: list[dict[str, Any]] = field(default_factory=list)  # created under way: booked from ``from``
     revoked: list[dict[str, Any]] = field(default_factory=list)  # booked for a program deleted meanwhile
+    # the stored programs due from then were left unread (more than a tick reads): the next tick goes on
+    unread_from: str | None = None
     # each task this tick created, with the programs that own it and their entries (creator first)
     owners: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # per program, the start (epoch) of its first recording left unsettled: when it is due again
+    waiting: dict[str, int] = field(default_factory=dict)
+
+    def defer(self, chunks: list[Chunk]) -> None:
+        """Left to the next tick: counted, and listed up to :data:`MAX_LISTED` (the answer stays small)."""
+        self.deferred_total += len(chunks)
+        self.deferred += [c.describe() for c in chunks[: max(MAX_LISTED - len(self.deferred), 0)]]
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as the function answers it (who owns what is for the post-tick sweep only)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "owners"}
+        """The report as the function answers it (who owns what, and when each program is due again, are
+        for the function's steps after the tick)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("owners", "waiting")}
 
 
 def _origin(chunk: Chunk) -> Origin:
@@ -85,12 +101,13 @@ def tick(
     bucket: TokenBucket | None = None,
     deadline: Deadline = NO_DEADLINE,
     settled: dict[str, Summary] | None = None,
+    until: float | None = None,
 ) -> TickReport:
     """One tick, in its steps: plan the chunks; read what is settled (summaries, then the entries of the
     rest); adopt what Tencent already has; set aside what another tick holds or what stays in doubt; book
-    the rest soonest first; note what was settled. ``settled``: the ledger's summaries as read with the
-    programs (see :meth:`~shared.storage.program_store.ProgramStore.all_with_settled`); a shard missing from
-    it is read here."""
+    the rest soonest first; note what was settled. ``settled``: summaries already read (a shard missing
+    from it is read here). ``until``: nothing starting after it is booked (deferred): programs due before
+    those were left unread, so soonest first holds across all programs."""
     now = from_unix(service.clock()).replace(microsecond=0)
     chunks, skipped = _plan(service, programs, now, horizon)
     summaries = _summaries(service, chunks, settled)
@@ -101,17 +118,32 @@ def tick(
     todo = _adopt_booked(run, todo, entries)
     todo = [c for c in todo if not run.set_aside(c, entries.get(ledger_key("rollout", c.key)))]
     gen = generation(service.settings.api)
+    todo = sorted(todo, key=lambda c: (c.start, c.key))  # soonest first, across all programs
+    later = [c for c in todo if until is not None and c.span[0] > until]
     try:
         _book(
             run,
-            sorted(todo, key=lambda c: (c.start, c.key)),  # soonest first, across all programs
+            todo[: len(todo) - len(later)],
             bucket=bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep),
             deadline=deadline,
             shared=_siblings(service, chunks, todo, entries),
         )
+        run.report.defer(later)
+        run.report.unread_from = isoformat(from_unix(until)) if until is not None else None
     finally:
         _note(service, summaries, run.newly, now)
+    run.report.waiting = _waiting(chunks, summaries, run.newly)
     return run.report
+
+
+def _waiting(chunks: list[Chunk], summaries: dict[str, Summary], newly: dict[str, Noted]) -> dict[str, int]:
+    """Per program, the start of its first chunk neither settled before nor by this tick."""
+    waiting: dict[str, int] = {}
+    for chunk in chunks:
+        if chunk.key not in summaries[chunk.shard].done and chunk.key not in newly[chunk.shard].done:
+            key = chunk.program.key
+            waiting[key] = min(waiting.get(key, chunk.span[0]), chunk.span[0])
+    return waiting
 
 
 def _plan(
@@ -250,7 +282,7 @@ def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Dead
     service, report = run.service, run.report
     for index, chunk in enumerate(chunks):
         if not deadline.allows(service.settings.timeout):
-            report.deferred = [c.describe() for c in chunks[index:]]
+            report.defer(chunks[index:])
             break
         same = identity(chunk)
         if same in shared.booked:  # another program booked this very recording: one task, two owners

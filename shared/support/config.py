@@ -164,6 +164,7 @@ VARIABLES: dict[str, tuple[str, Parser]] = {
     "LIVEREC_IDEMPOTENCY_TABLE": ("idempotency_table", _table),
     "LIVEREC_PROGRAMS": ("programs", str),
     "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", _number(_integer, 3600, 30 * 86400)),
+    "LIVEREC_MAX_PROGRAMS": ("max_programs", _number(_integer, 1, 1_000_000)),
     "LIVEREC_CALLBACK_RULES": ("callback_rules", str),
     "LIVEREC_HOOK_SECRETS": ("hook_secrets", _tokens),
     "LIVEREC_WEBHOOK_URLS": ("webhook_urls", _urls),
@@ -224,6 +225,9 @@ class Settings(Record):
     # How far ahead a tick books, in seconds (1 hour to 30 days), for the generations without
     # CreateRecordTask's 6-day rule.
     rollout_horizon: int = 86400
+    # How many programs can be stored over HTTP (PUT /programs/{name}; 1 to 1,000,000): a tick reads only
+    # those due, so the limit bounds the table, not a tick's cost.
+    max_programs: int = 10_000
     # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
     callback_rules: str | None = None
     # Inbound signed hooks (POST /hooks/highlight): every secret listed is accepted (rotation).

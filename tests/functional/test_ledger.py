@@ -107,25 +107,41 @@ def test_the_rollout_summary_keeps_settled_and_unresolved_occurrences(ledger: An
     assert after.done == {"b": 3000} and after.unresolved == {} and after.version > seen.version
 
 
-def test_a_tick_reads_the_stored_programs_and_the_summaries_together(ledger: Any) -> None:
-    """What a timer tick reads before planning: on DynamoDB one BatchGetItem for the programs item and the
-    summaries; the same answer as reading each, an absent summary empty."""
+def test_the_program_store_reads_only_what_is_asked_each_in_a_bounded_number_of_requests(ledger: Any) -> None:
+    """The stored programs: pages by name, the programs due soonest first (with the due of the first left
+    out), a due moved only when the program was not stored again meanwhile; on DynamoDB each read one
+    request (and a batch read for the items due)."""
     on_dynamodb = isinstance(ledger, DynamoDBLedger)
     store = DynamoDBProgramStore(TABLE, client=DynamoDB.from_env()) if on_dynamodb else MemoryProgramStore()
-    store.put("evening", '{"stream":"news"}', 900)
-    store.put("morning", '{"stream":"radio"}', 901)
+    for i, due in enumerate((500.0, 300.0, 900.0, 300.0, 2000.0)):
+        assert store.put(f"p{i}", f'{{"stream":"s{i}"}}', 100.0 + i, due=due)
+    assert not store.put("p4", '{"stream":"s4"}', 200.0, due=2000.0)  # replaced
+    sent = Counter(store.table.requests) if on_dynamodb else Counter()  # type: ignore[attr-defined]
+    due = store.due(600.0, 2)
+    assert [p.name for p in due.programs] == ["p1", "p3"] and due.next_due == 500.0
+    assert [p.name for p in store.due(600.0, 10).programs] == ["p1", "p3", "p0"]
+    assert store.due(600.0, 10).next_due is None
+    first, after = store.page(2)
+    second, end = store.page(10, after)
+    assert [p.name for p in first] == ["p0", "p1"] and after == "p1"
+    assert [p.name for p in second] == ["p2", "p3", "p4"] and end is None
+    if on_dynamodb:
+        used = Counter(store.table.requests) - sent  # type: ignore[attr-defined]
+        assert used == Counter({"Query": 5, "BatchGetItem": 3}), used
+    assert store.set_due("p1", 700.0, seen=101.0) and store.get("p1").due == 700.0  # type: ignore[union-attr]
+    assert not store.set_due("p4", 10.0, seen=104.0)  # stored again since it was read: its due stands
+    assert not store.set_due("gone", 10.0, seen=1.0)  # never creates a program
+    assert sorted(store.get_many(["p0", "p2", "gone"])) == ["p0", "p2"] and store.total() == 5
+    assert store.delete("p0") is not None and store.delete("p0") is None and store.total() == 4
+
+
+def test_the_summaries_of_a_ticks_shards_are_read_at_once(ledger: Any) -> None:
     old = 1000 - 8 * 86400  # noted more than a week ago
     ledger.note_settled("3", Summary(), {"a": 2000}, {}, 1000, unresolved={"b": 2500})
     ledger.note_settled("9", Summary(), {"c": 1500}, {}, old)
-    before = dict(store.table.requests) if on_dynamodb else {}  # type: ignore[attr-defined]
-    stored, settled = store.all_with_settled(ledger, ["3", "9", "12"], 1001)
-    if on_dynamodb:
-        sent = Counter(store.table.requests) - Counter(before)  # type: ignore[attr-defined]
-        assert sent == Counter({"BatchGetItem": 1})
-    assert [p.name for p in stored] == ["evening", "morning"] and stored == store.all()
-    assert settled == ledger.settled(["3", "9", "12"], 1001)
+    settled = ledger.settled(["3", "9", "12"], 1001)
     assert settled["3"].done == {"a": 2000} and settled["3"].unresolved == {"b": 2500}
-    if on_dynamodb:  # the summary item's TTL: a week unwritten, it holds nothing (its version is kept)
+    if isinstance(ledger, DynamoDBLedger):  # the summary item's TTL: a week unwritten, it holds nothing
         assert settled["9"].done == {} and settled["9"].version == 1
     assert settled["12"] == Summary()
 

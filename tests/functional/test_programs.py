@@ -58,7 +58,7 @@ def test_put_list_tick_delete(
     view = ProgramView.model_validate(body)
     # the PUT answers what the next tick books: every occurrence in the horizon, none booked yet
     assert view.name == "news" and view.program["cron"] == NEWS["cron"]
-    assert view.occurrences_total == len(view.occurrences) == view.next_tick_books >= 4
+    assert not view.more and len(view.occurrences) == view.next_tick_books >= 4
     assert all(not o.booked and o.state is None for o in view.occurrences)
     status, body = put("news", NEWS | {"duration": 900})
     assert status == 200 and body["program"]["duration"] == 900  # replaced
@@ -70,7 +70,7 @@ def test_put_list_tick_delete(
 
     report = bare_tick()  # no input and no LIVEREC_PROGRAMS: the stored programs alone
     assert "error" not in report, report
-    assert len(report["created"]) == 2 * view.occurrences_total
+    assert len(report["created"]) == 2 * len(view.occurrences)
     assert {t.stream for t in fresh_emulator.tasks()} == {"news", "weather"}
     status, body = api(http_event("GET", "/programs/news"))
     assert status == 200
@@ -108,7 +108,7 @@ def test_a_bad_program_is_422_naming_the_field(
     status, body = put("news", NEWS | change)
     assert status == 422, body
     assert body["error"]["field"] == field
-    assert api(http_event("GET", "/programs"))[1] == {"programs": []}  # nothing stored
+    assert api(http_event("GET", "/programs"))[1] == {"programs": [], "next": None}  # nothing stored
 
 
 def test_a_program_the_timer_would_skip_is_refused_and_not_stored(configure: Configure) -> None:
@@ -117,7 +117,10 @@ def test_a_program_the_timer_would_skip_is_refused_and_not_stored(configure: Con
     flood = {"stream": "flood", "cron": "* * * * *", "timezone": "UTC", "duration": 7 * 86400}
     status, body = put("flood", flood)
     assert status == 422 and body["error"]["field"] == "cron", body
-    assert api(http_event("GET", "/programs"))[1] == {"programs": []}  # a refused PUT stores nothing
+    assert api(http_event("GET", "/programs"))[1] == {
+        "programs": [],
+        "next": None,
+    }  # a refused PUT stores nothing
     assert api(http_event("GET", "/programs/flood"))[0] == 404
 
 
@@ -462,21 +465,20 @@ def test_cancel_reports_what_it_could_not(configure: Configure, fresh_emulator: 
 
 
 @pytest.mark.parametrize("store", ["memory", "dynamodb"])
-def test_the_store_has_a_bound(
-    store: str, request: pytest.FixtureRequest, configure: Configure, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from shared.storage import program_store, program_store_dynamodb
-
+def test_the_store_has_a_bound(store: str, request: pytest.FixtureRequest, configure: Configure) -> None:
+    extra = {"LIVEREC_MAX_PROGRAMS": "2"}  # a setting: 10,000 by default
     if store == "dynamodb":
         request.getfixturevalue("dynamodb")
-        configure(LIVEREC_IDEMPOTENCY_TABLE=TABLE)
-    monkeypatch.setattr(program_store, "MAX_PROGRAMS", 2)
-    monkeypatch.setattr(program_store_dynamodb, "MAX_PROGRAMS", 2)
+        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
+    configure(**extra)
     assert put("a", NEWS)[0] == 201 and put("b", NEWS)[0] == 201
     status, body = put("c", NEWS)
-    assert status == 422 and body["error"]["field"] == "name" and str(2) in body["error"]["message"]
+    assert status == 422 and body["error"]["field"] == "name" and "2 programs" in body["error"]["message"]
     assert put("a", NEWS)[0] == 200  # replacing one is fine
-    assert MAX_PROGRAMS >= 100
+    assert api(http_event("DELETE", "/programs/b"))[0] == 200
+    assert put("c", NEWS)[0] == 201  # a deleted program gives its place back
+    assert put("d", NEWS)[0] == 422
+    assert MAX_PROGRAMS == 10_000
 
 
 def test_programs_across_fresh_containers_on_dynamodb(
@@ -521,5 +523,10 @@ def test_programs_across_fresh_containers_on_dynamodb(
     assert status == 422 and body["error"]["field"] == "cron"
     status, body = run("scheduled", http_event("GET", "/programs", token=None), 4)
     assert status == 401
-    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "programs"}})["Item"]
-    assert list(item["programs"]["M"]) == ["weather"]
+
+    def item(key: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": key}}).get("Item")
+        return found
+
+    assert item("program#news") is None and item("program#weather") is not None  # one small item each
+    assert item("programs#count") == {"id": {"S": "programs#count"}, "total": {"N": "1"}}
