@@ -69,9 +69,25 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def programs(client: Client) -> list[dict[str, Any]]:
+    """Every stored program, page after page (``GET /programs``, 100 a page)."""
+    found: list[dict[str, Any]] = []
+    query = "limit=100"
+    while True:
+        page = client.call("GET", f"/programs?{query}")
+        found += page["programs"]
+        if not page.get("next"):
+            return found
+        query = urllib.parse.urlencode({"limit": 100, "next": page["next"]})
+
+
 def occurrences(client: Client) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every stored program's listed occurrences, soonest first."""
-    found = [(p, o) for p in client.call("GET", "/programs")["programs"] for o in p["occurrences"]]
+    """Every stored program's occurrences in the horizon (as ``GET /programs/{name}`` shows them: at most 50
+    each), soonest first."""
+    found = []
+    for summary in programs(client):
+        view = client.call("GET", f"/programs/{urllib.parse.quote(summary['name'], safe='')}")
+        found += [(view, o) for o in view["occurrences"]]
     return sorted(found, key=lambda po: (po[1]["start"], po[0]["name"]))
 
 
@@ -85,15 +101,16 @@ def _row(program: dict[str, Any], occurrence: dict[str, Any]) -> str:
 
 
 def show_programs(client: Client, out: TextIO) -> int:
-    programs = client.call("GET", "/programs")["programs"]
-    for p in programs:
+    stored = programs(client)
+    for p in stored:
         body = p["program"]
+        view = client.call("GET", f"/programs/{urllib.parse.quote(p['name'], safe='')}")
         print(
             f"{p['name']:<20} {body['stream']:<16} {body['cron']!r} {body.get('timezone', 'Asia/Shanghai')} "
-            f"{body['duration']}s  occurrences {p['occurrences_total']}, next tick books {p['next_tick_books']}",
+            f"{body['duration']}s  due {p['due'] or 'never'}, next tick books {view['next_tick_books']}",
             file=out,
         )
-    if not programs:
+    if not stored:
         print("no stored programs", file=out)
     return 0
 
