@@ -5,6 +5,7 @@ not durable (a new container starts empty), so a deployed timer or callback rout
 from __future__ import annotations
 
 import copy
+import heapq
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -209,7 +210,9 @@ class MemoryState:
             ]
         return [key for _, key in sorted(found)[:limit]]
 
-    def due(self, prefix: str, now: float, limit: int) -> list[str]:
+    def due(
+        self, prefix: str, now: float, limit: int, *, after: tuple[float, str] | None = None
+    ) -> list[tuple[float, str]]:
         with self._lock:
             found = [
                 (item[2], key)
@@ -219,8 +222,9 @@ class MemoryState:
                 and item[2] is not None
                 and item[2] <= now
                 and item[3] <= now
+                and (after is None or (item[2], key) > after)
             ]
-        return [key for _, key in sorted(found)[:limit]]
+        return heapq.nsmallest(limit, found)
 
     def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
         with self._lock:

@@ -28,8 +28,12 @@ class StateStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def due(self, prefix: str, now: float, limit: int) -> list[str]:
-        """Keys under ``prefix`` whose ``due`` time has come and that no one holds a lease on."""
+    def due(
+        self, prefix: str, now: float, limit: int, *, after: tuple[float, str] | None = None
+    ) -> list[tuple[float, str]]:
+        """Up to ``limit`` items under ``prefix`` whose ``due`` time has come and that no one holds a lease
+        on, as ``(due, key)`` in the order of ``(due, key)``, oldest due first. ``after``: the last pair of
+        the previous page; this page starts after it (the outbox reads its backlog page after page)."""
 
     def parked(self, prefix: str, since: float, limit: int) -> list[str]:
         """Keys under ``prefix`` whose ``due`` is at or after ``since``: items set aside far in the future

@@ -6,9 +6,10 @@ client in :mod:`shared.storage.dynamodb` (no boto3 on any path). Attributes: ``i
 
 An item waiting for delivery also carries ``queue`` (S, ``outbox``): the partition key of the table's
 sparse index ``due-index`` (sort key ``due``), which holds those items alone. ``due`` queries that index
-for what is due, so an outbox tick reads what is waiting, not the table (ledger entries never enter the
-index). The index is eventually consistent: the conditional ``lease`` on the table keeps two ticks from
-sending one item together.
+for what is due, a page at a time from where the previous page ended (``ExclusiveStartKey``), so an outbox
+tick reads what is waiting, not the table (ledger entries never enter the index). The index is eventually
+consistent (it may still list an item just delivered or leased): the conditional ``lease`` on the table
+keeps two ticks, or two of a tick's threads, from sending one item together.
 """
 
 from __future__ import annotations
@@ -69,30 +70,32 @@ class DynamoDBState:
     def delete(self, key: str) -> None:
         self._call("DeleteItem", Key={"id": {"S": key}})
 
-    def due(self, prefix: str, now: float, limit: int) -> list[str]:
-        keys: list[tuple[float, str]] = []
+    def due(
+        self, prefix: str, now: float, limit: int, *, after: tuple[float, str] | None = None
+    ) -> list[tuple[float, str]]:
+        values = {":q": {"S": QUEUE}, ":p": {"S": prefix}, ":now": {"N": repr(float(now))}}
         start: dict[str, Any] | None = None
-        for _ in range(20):  # bounded paging
+        if after is not None:  # the index's key of the previous page's last item: read on after it
+            start = {"id": {"S": after[1]}, "queue": {"S": QUEUE}, "due": {"N": repr(float(after[0]))}}
+        found: list[tuple[float, str]] = []
+        for _ in range(20):  # bounded paging (leased or expired items are read, then filtered out)
             kwargs: dict[str, Any] = {
                 "IndexName": DUE_INDEX,
                 "KeyConditionExpression": "#q = :q AND #d <= :now",
                 "FilterExpression": "begins_with(id, :p) AND lease_until <= :now AND expiration > :now",
                 "ExpressionAttributeNames": {"#q": "queue", "#d": "due"},
-                "ExpressionAttributeValues": {
-                    ":q": {"S": QUEUE},
-                    ":p": {"S": prefix},
-                    ":now": {"N": repr(float(now))},
-                },
+                "ExpressionAttributeValues": values,
                 "Limit": limit,
             }
             if start:
                 kwargs["ExclusiveStartKey"] = start
             page = self._call("Query", **kwargs)
-            keys += [(float(i["due"]["N"]), i["id"]["S"]) for i in page.get("Items", [])]
+            found += [(float(i["due"]["N"]), i["id"]["S"]) for i in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
-            if not start or len(keys) >= limit:
+            if not start or len(found) >= limit:
                 break
-        return [key for _, key in sorted(keys)[:limit]]
+        # in the index's order (by due): the caller's next ``after`` is the last pair kept
+        return found[:limit]
 
     def parked(self, prefix: str, since: float, limit: int) -> list[str]:
         page = self._call(

@@ -121,7 +121,8 @@ class Forwarder:
         Without subscribers it reads nothing (the schedule runs every minute; the store is not scanned)."""
         if not self.enabled:
             return {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
-        return self._attempt_all(self.state.due(PREFIX, self.clock(), limit), budget=25.0)
+        due = self.state.due(PREFIX, self.clock(), limit)
+        return self._attempt_all([key for _, key in due], budget=25.0)
 
     def redrive(self, limit: int = 1000) -> dict[str, int]:
         """Put up to ``limit`` dead letters back in the outbox, due now with attempts counted afresh (the

@@ -216,9 +216,28 @@ def test_state_add_is_first_writer_wins_and_expires(state: Any) -> None:
     assert state.add("k", {"v": 3}, 1061, 60) is True
 
 
+def test_due_reads_the_backlog_page_after_page_oldest_first(state: Any) -> None:
+    # Given 25 waiting items, ten at a time due at the same instant, one of them leased, one not yet due
+    for n in range(25):
+        state.add(f"outbox#{n:02d}", {"n": n}, 1000, 600, due=1000 + n // 10)
+    state.add("outbox#later", {}, 1000, 600, due=2000)
+    state.add("other#0", {}, 1000, 600, due=1000)
+    assert state.lease("outbox#05", 1010, 60) is not None
+    # When they are read ten at a time, each page from where the previous one ended
+    pages: list[list[tuple[float, str]]] = []
+    after = None
+    while page := state.due("outbox#", 1010, 10, after=after):
+        pages.append(page)
+        after = page[-1]
+    # Then every due item no one holds comes once, oldest due first, with its due time
+    assert [len(p) for p in pages] == [10, 10, 4]
+    assert [key for p in pages for _, key in p] == [f"outbox#{n:02d}" for n in range(25) if n != 5]
+    assert pages[0][0] == (1000.0, "outbox#00") and pages[-1][-1] == (1002.0, "outbox#24")
+
+
 def test_drain_without_subscribers_reads_nothing() -> None:
     class Untouchable(MemoryState):
-        def due(self, prefix: str, now: float, limit: int) -> list[str]:
+        def due(self, prefix: str, now: float, limit: int, **kwargs: Any) -> list[tuple[float, str]]:
             raise AssertionError("the outbox was scanned with no subscribers configured")
 
     fwd = Forwarder(urls=(), secret=None, state=Untouchable(), clock=FakeClock())
