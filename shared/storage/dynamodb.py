@@ -64,7 +64,7 @@ class Table:
     """One table through the container's client, as the stores use it: a false condition is
     :class:`ConditionalCheckFailed`; any other failure is ``IdempotencyStoreUnavailable`` (the caller
     refuses rather than risk a duplicate). Counts requests by operation and items read (the benchmarks
-    report store traffic)."""
+    report store traffic). Thread-safe, as its client is: the outbox's drain calls it from its workers."""
 
     def __init__(self, name: str, *, client: DynamoDB | None = None) -> None:
         """``client``: by default the one built from the AWS environment (a ConfigError names what is missing)."""
@@ -72,9 +72,11 @@ class Table:
         self._client = client if client is not None else default_client()
         self.requests: Counter[str] = Counter()
         self.items_read = 0
+        self._counting = threading.Lock()  # += on a Counter or an int is not atomic across threads
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        self.requests[operation] += 1
+        with self._counting:
+            self.requests[operation] += 1
         if operation != "BatchGetItem":  # its tables are named in its RequestItems
             kwargs["TableName"] = self.name
         try:
@@ -86,7 +88,8 @@ class Table:
                 f"the table {self.name} is unavailable ({exc.code}); nothing was created"
             ) from exc
         found = answer.get("Responses", {}).get(self.name, ()) or answer.get("Items", ())
-        self.items_read += len(found) + ("Item" in answer)
+        with self._counting:
+            self.items_read += len(found) + ("Item" in answer)
         return answer
 
     def batch_get(self, ids: list[str]) -> list[dict[str, Any]]:
