@@ -94,8 +94,8 @@ def highlight_hook(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = kind_of(event)
-    if kind is EventKind.SCHEDULED:  # the outbox timer
-        result = forwarder().drain()
+    if kind is EventKind.SCHEDULED:  # the outbox timer, within the invocation's time
+        result = forwarder().drain(Deadline.from_context(context))
         logger.info("webhook outbox drained", extra=result)
         return result
     if kind is EventKind.OUTBOX_REDRIVE:  # an operator's `aws lambda invoke` (IAM decides who may)

@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -34,9 +34,13 @@ from shared.storage.state import StateStore
 from shared.support.http1 import Connection
 from shared.support.keepalive import ascii_host, tls_context
 from shared.support.observability import count, logger
+from shared.support.records import Record
 from shared.support.redact import url_origin
-from shared.support.timeutil import Clock, system_clock
+from shared.support.timeutil import Clock, Deadline, system_clock
 from shared.webhooks.signature import HEADER, sign_header
+
+if TYPE_CHECKING:  # the drain imports concurrent.futures' thread pool when it runs, not at a cold start
+    from concurrent.futures import Executor, Future
 
 PREFIX = "outbox#"
 PENDING_TTL = 7 * 86400
@@ -46,10 +50,29 @@ PARKED = 4_102_444_800.0
 DELIVERED_TTL = 86400  # Tencent redelivers for 12 minutes; a day is plenty
 BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencent (which waits 20 s)
 ATTEMPT_TIMEOUT = 2.0
+# The tick: its time (the webhooks function's timeout is 29 s), what it keeps after its last send for the
+# store's writes, the items a query reads, and the sends at once (the DynamoDB client keeps 8 connections)
+DRAIN_BUDGET = 25.0
+DRAIN_RESERVE = 4.0
+PAGE = 100
+WORKERS = 8
 USER_AGENT = "liverec-webhooks/1"
+RESULTS = ("delivered", "retrying", "dead", "skipped")
 
 # (url, body, headers, timeout) -> HTTP status; raises OSError when unreachable or the answer is broken
 Sender = Callable[[str, bytes, dict[str, str], float], int]
+
+
+class Outcome(Record):
+    """What one attempt came to: ``result`` (one of RESULTS) and, when the item was sent, the item, its
+    attempts so far, the error (a retry's, or the dead letter's reason) and the seconds to its next try."""
+
+    __slots__ = ()
+    result: str
+    item: dict[str, Any] | None = None
+    attempts: int = 0
+    error: str = ""
+    retry_in: float = 0.0
 
 
 def backoff(attempts: int) -> float:
@@ -85,6 +108,8 @@ class Forwarder:
     clock: Clock = system_clock
     budget: float = BUDGET
     attempt_timeout: float = ATTEMPT_TIMEOUT
+    drain_budget: float = DRAIN_BUDGET
+    workers: int = WORKERS
     _monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     @property
@@ -115,14 +140,59 @@ class Forwarder:
         outcome = self._attempt_all(fresh)
         return {"queued": len(fresh), **outcome}
 
-    def drain(self, limit: int = 100) -> dict[str, int]:
-        """The timer tick: retry every due item (bounded by ``limit`` and the budget).
+    def drain(self, deadline: Deadline | None = None, page: int = PAGE) -> dict[str, int]:
+        """The timer tick: send what is due, oldest first, ``page`` items a query, on ``workers`` threads,
+        until nothing is due or the tick's time is up: ``drain_budget`` seconds, and no later than
+        ``DRAIN_RESERVE`` seconds before the invocation's ``deadline``. A send starts only when its attempt
+        (``attempt_timeout``) ends before then; what is not sent stays due for the next tick.
 
         Without subscribers it reads nothing (the schedule runs every minute; the store is not scanned)."""
+        tally = dict.fromkeys(RESULTS, 0)
         if not self.enabled:
-            return {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
-        due = self.state.due(PREFIX, self.clock(), limit)
-        return self._attempt_all([key for _, key in due], budget=25.0)
+            return tally
+        budget = self.drain_budget
+        if deadline is not None:
+            budget = min(budget, deadline.remaining() - DRAIN_RESERVE)
+        stop = self._monotonic() + budget
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
+        try:
+            self._pump(pool, stop, page, tally)
+        finally:  # an error (the store down) ends the tick: what is queued is not attempted
+            pool.shutdown(wait=True, cancel_futures=True)
+        return tally
+
+    def _pump(self, pool: Executor, stop: float, page: int, tally: dict[str, int]) -> None:
+        """Read the next page once fewer items than workers are left in hand (so the threads never wait
+        for a query), and report each attempt as it ends, in this thread: logs and metrics are written by
+        one thread, never interleaved on stdout."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        pending: set[Future[Outcome]] = set()
+        after: tuple[float, str] | None = None
+        more = True
+        while True:
+            if more and len(pending) < self.workers and self._fits(stop):
+                found = self.state.due(PREFIX, self.clock(), page, after=after)
+                more = len(found) == page
+                after = found[-1] if found else after
+                pending |= {pool.submit(self._attempt_before, key, stop) for _, key in found}
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._report(future.result(), tally)
+
+    def _fits(self, stop: float) -> bool:
+        """Whether an attempt started now ends before ``stop`` (on the monotonic clock)."""
+        return stop - self._monotonic() >= self.attempt_timeout
+
+    def _attempt_before(self, key: str, stop: float) -> Outcome:
+        """One item of a drain (on a worker thread), attempted only if it can end before ``stop``."""
+        if not self._fits(stop):
+            return Outcome("retrying")  # left due, never leased: the next tick sends it
+        return self._attempt(key, self.attempt_timeout)
 
     def redrive(self, limit: int = 1000) -> dict[str, int]:
         """Put up to ``limit`` dead letters back in the outbox, due now with attempts counted afresh (the
@@ -141,66 +211,84 @@ class Forwarder:
         logger.info("webhook dead letters put back in the outbox", extra={"redriven": redriven})
         return {"redriven": redriven}
 
-    def _attempt_all(self, keys: list[str], budget: float | None = None) -> dict[str, int]:
-        tally = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
-        deadline = self._monotonic() + (self.budget if budget is None else budget)
+    def _attempt_all(self, keys: list[str]) -> dict[str, int]:
+        """Publish's attempts: one after the other, each within what is left of ``budget``."""
+        tally = dict.fromkeys(RESULTS, 0)
+        deadline = self._monotonic() + self.budget
         for key in keys:
             remaining = deadline - self._monotonic()
             if remaining < 0.2:
                 tally["retrying"] += 1  # left due: the next tick sends it
                 continue
-            tally[self._attempt(key, min(self.attempt_timeout, remaining))] += 1
+            self._report(self._attempt(key, min(self.attempt_timeout, remaining)), tally)
         return tally
 
-    def _attempt(self, key: str, timeout: float) -> str:
+    def _attempt(self, key: str, timeout: float) -> Outcome:
+        """Lease the item, send it, and store what came of it (thread-safe: the store is, and the send opens
+        its own connection). Logs and metrics are left to :meth:`_report`."""
         now = self.clock()
         item = self.state.lease(key, now, timeout + 30)
         if item is None:
-            return "skipped"  # delivered, or being delivered by someone else
-        timestamp = int(now)
-        body = json.dumps(
-            {"id": item["id"], "type": item["type"], "created": item["created"], "data": item["data"]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
+            return Outcome("skipped")  # delivered, or being delivered by someone else
         if self.secret is None:  # publish refuses when disabled; a drain after the secret was removed
-            return "skipped"
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            HEADER: sign_header([self.secret], timestamp, body),
-            "Liverec-Delivery": item["id"],
-            "Liverec-Event": item["type"],
-        }
-        status: int | None = None
-        try:
-            status = self.send(item["url"], body, headers, timeout)
-            error = f"HTTP {status}"
-        except OSError as exc:  # refused, reset, timed out, or an answer malformed or cut short
-            error = f"{type(exc).__name__}: {str(exc)[:120]}"
+            return Outcome("skipped")
+        status, error = self._post(item, self.secret, int(now), timeout)
         attempts = int(item["attempts"]) + 1
-        log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": attempts}
         if status is not None and 200 <= status < 300:
             # kept (not due) so that Tencent's redeliveries of the same callback are not forwarded again
             self.state.put(
                 key, item | {"attempts": attempts, "state": "delivered"}, self.clock(), DELIVERED_TTL
             )
-            count("WebhooksDelivered", type=item["type"])
-            logger.info("webhook delivered", extra=log)
-            return "delivered"
+            return Outcome("delivered", item, attempts)
         permanent = status is not None and 400 <= status < 500 and status not in (408, 425, 429)
         now = self.clock()
         if permanent or attempts >= self.max_attempts:
             reason = f"{error} (permanent)" if permanent else f"{error} after {attempts} attempts"
             dead = item | {"attempts": attempts, "state": "dead", "last_error": reason}
             self.state.put(key, dead, now, DEAD_TTL, due=PARKED + now)
-            count("WebhooksDeadLettered", type=item["type"])
-            logger.error("webhook dead-lettered", extra=log | {"reason": reason, "payload": item["data"]})
-            return "dead"
+            return Outcome("dead", item, attempts, reason)
         due = now + backoff(attempts)
         self.state.put(key, item | {"attempts": attempts, "last_error": error}, now, PENDING_TTL, due=due)
-        count("WebhooksRetried", type=item["type"])
-        logger.warning(
-            "webhook delivery failed; will retry", extra=log | {"error": error, "next_attempt_in": due - now}
-        )
-        return "retrying"
+        return Outcome("retrying", item, attempts, error, due - now)
+
+    def _post(
+        self, item: dict[str, Any], secret: SecretStr, timestamp: int, timeout: float
+    ) -> tuple[int | None, str]:
+        """Send the signed item: its HTTP status (None when no answer came) and the error to record."""
+        body = json.dumps(
+            {"id": item["id"], "type": item["type"], "created": item["created"], "data": item["data"]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            HEADER: sign_header([secret], timestamp, body),
+            "Liverec-Delivery": item["id"],
+            "Liverec-Event": item["type"],
+        }
+        try:
+            status = self.send(item["url"], body, headers, timeout)
+        except OSError as exc:  # refused, reset, timed out, or an answer malformed or cut short
+            return None, f"{type(exc).__name__}: {str(exc)[:120]}"
+        return status, f"HTTP {status}"
+
+    @staticmethod
+    def _report(outcome: Outcome, tally: dict[str, int]) -> None:
+        """Count an attempt's result, and log and meter it when the item was sent."""
+        tally[outcome.result] += 1
+        item = outcome.item
+        if item is None:
+            return
+        log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": outcome.attempts}
+        if outcome.result == "delivered":
+            count("WebhooksDelivered", type=item["type"])
+            logger.info("webhook delivered", extra=log)
+        elif outcome.result == "dead":
+            count("WebhooksDeadLettered", type=item["type"])
+            extra = log | {"reason": outcome.error, "payload": item["data"]}
+            logger.error("webhook dead-lettered", extra=extra)
+        else:
+            count("WebhooksRetried", type=item["type"])
+            extra = log | {"error": outcome.error, "next_attempt_in": outcome.retry_in}
+            logger.warning("webhook delivery failed; will retry", extra=extra)
