@@ -1,7 +1,10 @@
 """moto's server application (the WSGI app ``python -m moto.server`` runs) on a threaded HTTP/1.1 server that
 keeps connections open, as DynamoDB does: werkzeug's development server, which ``moto.server`` uses, closes
 every connection after one answer. The functions' keep-alive pools are then exercised as deployed, and each
-request is spared a connection and a server thread. Run as a script (no import of this repository's code):
+request is spared a connection and a server thread. Requests are applied one at a time (connections are read
+and answered concurrently): moto checks a write's condition and then applies it with no lock between, so two
+concurrent conditional writes to one item could both succeed, which DynamoDB never allows (two outbox ticks
+both leasing one item, seen under load). Run as a script (no import of this repository's code):
 ``python -P moto_host.py [PORT]`` (``-P``: this directory's ``http.py`` must not shadow the standard
 library's); it prints the ``Running on`` line ``moto.server`` prints. Development only.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +22,8 @@ from urllib.parse import unquote
 HOST = "127.0.0.1"
 # set by the server itself
 DROPPED = frozenset({"content-length", "connection", "transfer-encoding", "server", "date"})
+
+APPLYING = threading.Lock()
 
 App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -63,11 +69,12 @@ def handler(app: App, port: int) -> type[BaseHTTPRequestHandler]:
                 started[:] = [status, headers]
                 return lambda data: None
 
-            answer = app(environ, start_response)
-            try:
-                data = b"".join(answer)
-            finally:
-                getattr(answer, "close", lambda: None)()
+            with APPLYING:  # one request at a time in moto, as DynamoDB makes each write atomic
+                answer = app(environ, start_response)
+                try:
+                    data = b"".join(answer)
+                finally:
+                    getattr(answer, "close", lambda: None)()
             status, headers = started
             code, _, reason = status.partition(" ")
             self.send_response(int(code), reason)
