@@ -1,6 +1,6 @@
 """A webhook subscriber on 127.0.0.1: records each delivery, answers ``status``, can verify the
-``Liverec-Signature`` as a real subscriber would (401 when it is wrong), and can be taken down and brought
-back on the same port."""
+``Liverec-Signature`` as a real subscriber would (401 when it is wrong), takes concurrent deliveries, and can
+be taken down and brought back on the same port."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    # the outbox's tick connects from several threads at once (two ticks, from 16): with the default backlog
+    # of 5 a connection beyond it waits for a SYN retry and can time out, a failure no real subscriber shows
+    request_queue_size = 128
 
 
 class Subscriber:
@@ -68,7 +74,7 @@ class Subscriber:
         return True
 
     def up(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self.server = _Server(("127.0.0.1", self.port), self._handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
