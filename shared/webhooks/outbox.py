@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -172,12 +173,13 @@ class Forwarder:
         pending: set[Future[Outcome]] = set()
         after: tuple[float, str] | None = None
         more = True
+        failed = threading.Event()  # set by a worker whose attempt raised: the others try nothing more
         while True:
             if more and len(pending) < self.workers and self._fits(stop):
                 found = self.state.due(PREFIX, self.clock(), page, after=after)
                 more = len(found) == page
                 after = found[-1] if found else after
-                pending |= {pool.submit(self._attempt_before, key, stop) for _, key in found}
+                pending |= {pool.submit(self._attempt_before, key, stop, failed) for _, key in found}
             if not pending:
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -188,11 +190,16 @@ class Forwarder:
         """Whether an attempt started now ends before ``stop`` (on the monotonic clock)."""
         return stop - self._monotonic() >= self.attempt_timeout
 
-    def _attempt_before(self, key: str, stop: float) -> Outcome:
-        """One item of a drain (on a worker thread), attempted only if it can end before ``stop``."""
-        if not self._fits(stop):
+    def _attempt_before(self, key: str, stop: float, failed: threading.Event) -> Outcome:
+        """One item of a drain (on a worker thread), attempted only if it can end before ``stop`` and no
+        attempt of this drain has failed (the store down: the error ends the tick)."""
+        if failed.is_set() or not self._fits(stop):
             return Outcome("retrying")  # left due, never leased: the next tick sends it
-        return self._attempt(key, self.attempt_timeout)
+        try:
+            return self._attempt(key, self.attempt_timeout)
+        except Exception:
+            failed.set()
+            raise
 
     def redrive(self, limit: int = 1000) -> dict[str, int]:
         """Put up to ``limit`` dead letters back in the outbox, due now with attempts counted afresh (the
