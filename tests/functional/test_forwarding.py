@@ -1,10 +1,13 @@
-"""The outbox: a subscriber that is down still gets the webhook once it is back, or a dead letter says why.
-Both state stores (in-process and DynamoDB on moto's server) behave the same."""
+"""The outbox: a subscriber that is down still gets the webhook once it is back, or a dead letter says why;
+a tick works through a backlog on its threads within its deadline, each item sent once. Both state stores
+(in-process and DynamoDB on moto's server) behave the same."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -15,7 +18,8 @@ from shared.storage.dynamodb import DynamoDB
 from shared.storage.memory import MemoryState
 from shared.storage.state_dynamodb import DynamoDBState
 from shared.support.config import Settings
-from shared.webhooks.outbox import Forwarder, backoff
+from shared.support.errors import IdempotencyStoreUnavailable
+from shared.webhooks.outbox import PREFIX, Forwarder, backoff, http_send
 from shared.webhooks.signature import verify
 from tests.functional.conftest import TABLE
 
@@ -274,3 +278,129 @@ def test_an_outbox_tick_reads_what_is_due_not_the_table(dynamodb: Any, subscribe
     sent = state.table.requests - before[0]
     assert sent["Query"] == 1 and "Scan" not in sent
     assert state.table.items_read - before[1] == 3  # the three waiting (each is then leased by a write)
+
+
+# --- the tick works through a backlog: pages, concurrent sends, its deadline --------------------------
+
+
+class Ticking:
+    """A monotonic clock that moves only when told to (from any thread)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> float:
+        """Move on by ``seconds``; the time it was before."""
+        with self._lock:
+            self.now += seconds
+            return self.now - seconds
+
+
+def backlog(state: Any, url: str, clock: FakeClock, n: int) -> list[str]:
+    """``n`` events waiting for ``url``, none tried yet (published with no time to send); their ids."""
+    fwd = forwarder(state, url, clock, budget=0.0)
+    ids = [f"evt-{i:04d}" for i in range(n)]
+    for i, payload_id in enumerate(ids):
+        assert fwd.publish(payload_id, "record.file_ready", DATA | {"file_id": f"f{i}"})["retrying"] == 1
+    return ids
+
+
+def deliveries(subscriber: Subscriber) -> Counter[str]:
+    """How many times the subscriber received each payload id (``Liverec-Delivery``)."""
+    return Counter(headers["liverec-delivery"] for headers, _ in subscriber.received)
+
+
+def test_one_tick_delivers_a_backlog_of_300_each_exactly_once(state: Any, subscriber: Subscriber) -> None:
+    # Given 300 events waiting for a subscriber (three pages of the tick's queries)
+    clock = FakeClock()
+    ids = backlog(state, subscriber.url, clock, 300)
+    # When one tick drains the outbox, on its threads (its clock stands still: time is never short here)
+    fwd = forwarder(state, subscriber.url, clock, _monotonic=lambda: 0.0)
+    assert fwd.workers > 1
+    assert fwd.drain() == {"delivered": 300, "retrying": 0, "dead": 0, "skipped": 0}
+    # Then the subscriber got every event once, signed, and nothing is left due
+    assert deliveries(subscriber) == Counter(ids)
+    headers, body = subscriber.received[-1]
+    verify(headers["liverec-signature"], body, [SECRET], now=clock.now)
+    clock.now += 3600
+    assert fwd.drain() == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
+    assert len(subscriber.received) == 300
+
+
+@pytest.mark.parametrize("workers", [1, 8])
+def test_a_slow_subscriber_ends_the_tick_before_its_deadline_and_the_next_tick_sends_the_rest(
+    state: Any, subscriber: Subscriber, workers: int
+) -> None:
+    # Given 60 events waiting for a subscriber that takes a second to answer each
+    clock, ticking = FakeClock(), Ticking()
+    ids = backlog(state, subscriber.url, clock, 60)
+    started: list[float] = []
+    slow = True
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        started.append(ticking.advance(1.0 if slow else 0.0))
+        return http_send(url, body, headers, timeout)
+
+    fwd = forwarder(state, subscriber.url, clock, send=send, workers=workers, _monotonic=ticking)
+    # When a tick drains it (25 s, 2 s an attempt)
+    first = fwd.drain()
+    # Then it sent only what could end in time: 24 sends started at 0..23 s, each done by 25 s (and, with
+    # more threads, the few already under way when the clock passed 23 s, each having seen time enough)
+    assert fwd.drain_budget == 25.0 and fwd.attempt_timeout == 2.0
+    assert 24 <= first["delivered"] <= 23 + workers and first["dead"] == first["skipped"] == 0
+    assert max(started) <= 25.0 - 2.0 + (workers - 1)
+    # and the rest stays due, never leased: no item lost
+    assert first["retrying"] == 60 - first["delivered"] == len(state.due(PREFIX, clock.now, 100))
+    # When the subscriber is fast again, the next tick sends the rest
+    slow = False
+    clock.now += 60
+    assert fwd.drain()["delivered"] == 60 - first["delivered"]
+    assert deliveries(subscriber) == Counter(ids)
+
+
+def test_two_ticks_at_once_never_send_an_item_twice(state: Any, subscriber: Subscriber) -> None:
+    # Given 300 events waiting, and two ticks (two containers) draining the outbox together
+    clock = FakeClock()
+    ids = backlog(state, subscriber.url, clock, 300)
+    ticks = [forwarder(state, subscriber.url, clock, _monotonic=lambda: 0.0) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def tick(fwd: Forwarder) -> None:
+        barrier.wait()
+        results.append(fwd.drain())
+
+    threads = [threading.Thread(target=tick, args=(fwd,)) for fwd in ticks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then between them they delivered each event once: what one leased, the other skipped
+    assert sum(r["delivered"] for r in results) == 300
+    assert sum(r["retrying"] + r["dead"] for r in results) == 0
+    assert deliveries(subscriber) == Counter(ids)
+
+
+def test_a_store_failing_mid_tick_fails_the_tick_and_leaves_the_rest_due(subscriber: Subscriber) -> None:
+    class Failing(MemoryState):
+        leases = 0
+
+        def lease(self, key: str, now: float, seconds: float) -> dict[str, Any] | None:
+            self.leases += 1
+            if self.leases == 10:
+                raise IdempotencyStoreUnavailable("the table is unavailable")
+            return super().lease(key, now, seconds)
+
+    state, clock = Failing(), FakeClock()
+    backlog(state, subscriber.url, clock, 200)
+    fwd = forwarder(state, subscriber.url, clock, workers=1, _monotonic=lambda: 0.0)
+    with pytest.raises(IdempotencyStoreUnavailable):
+        fwd.drain()  # the timer's failure queue records the tick
+    # what was queued behind the failure was not tried: 9 delivered, the other 191 still due
+    assert len(subscriber.received) == 9
+    assert len(state.due(PREFIX, clock.now, 1000)) == 191
