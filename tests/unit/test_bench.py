@@ -196,3 +196,12 @@ def test_the_warm_programs_benchmark_runs_whatever_is_due_today() -> None:
     assert {kind: len(values) for kind, values in times.items()} == {"put": 2, "list": 2}
     if before == after:
         assert bool(booked) == before
+
+
+def test_the_outbox_benchmark_delivers_its_backlog_once_and_says_how_fast() -> None:
+    from bench.outbox import outbox_rate
+
+    result = outbox_rate(40, store="memory")  # the in-process store: no moto server in a unit test
+    assert set(result) == {"backlog", "delivered", "seconds", "per_minute", "duplicates"}
+    assert result["backlog"] == result["delivered"] == 40 and result["duplicates"] == 0
+    assert result["seconds"] > 0 and result["per_minute"] > 0
