@@ -6,8 +6,13 @@ Nothing is dropped silently:
    of the same callback add nothing), then tries each at once within a time budget, so the answer to
    Tencent is never held up beyond it;
 2. a failed delivery stays in the outbox, due again after a backoff (30 s, doubling, at most 1 h);
-   the timer tick (``drain``) retries whatever is due, under a lease so two runs never send one item
-   together;
+   the timer tick (``drain``, every minute) sends whatever is due, however large the backlog: it reads
+   the due items oldest first, a page of 100 at a time from where the last page ended, and sends them on
+   a small pool of threads (8), each item leased first (a conditional write) so that two ticks, or two
+   threads, never send one item together. It stops when nothing is due or its time is up: 25 s, and
+   never later than 4 s before the invocation's end (the function's timeout is 29 s); a send starts only
+   if its attempt (2 s at most) ends before then, and what is not sent stays due, unleased, for the next
+   tick. Logs and metrics are written by the tick's own thread, never by two at once;
 3. after ``LIVEREC_WEBHOOK_MAX_ATTEMPTS`` failures (32 by default: about 26 hours of retries, so a subscriber
    down for a day loses nothing), or at once for a permanent 4xx, the item becomes a dead letter: kept 14
    days in the store, set aside where the tick never reads it, logged at ERROR with the payload id, the
