@@ -1,8 +1,8 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all six, full size (~10 minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all seven, full size (~12 minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
-    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all six)
+    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all seven)
 
 Loopback only: each benchmark starts the servers it needs on 127.0.0.1 and stops them. Nothing asserts on
 times; goals are reported as met or missed. The plain bundle's size is a recorded figure
@@ -22,11 +22,11 @@ from pathlib import Path
 from bench.common import ROOT, Goal, Section, machine, table
 
 # package first: it builds .serverless/liverec.zip, which the cold start runs "as deployed"
-ORDER = ("package", "cold", "warm", "rollout", "week", "storm")
+ORDER = ("package", "cold", "warm", "rollout", "week", "storm", "programs")
 
 
 def benchmarks() -> dict[str, Callable[[bool], Section]]:
-    from bench import cold_start, package_size, rollout, storm, warm, week
+    from bench import cold_start, package_size, programs, rollout, storm, warm, week
 
     return {
         "cold": cold_start.run,
@@ -35,6 +35,7 @@ def benchmarks() -> dict[str, Callable[[bool], Section]]:
         "week": week.run,
         "package": package_size.run,
         "storm": storm.run,
+        "programs": programs.run,
     }
 
 
