@@ -24,10 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.recordings.adopting import booked_elsewhere
-from shared.recordings.planning import Chunk, Identity, identity, plan_chunks
+from shared.recordings.planning import Chunk, identity, plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rules import SHORTENED
 from shared.recordings.service import RecordingService
+from shared.recordings.sharing import Shared, siblings
 from shared.storage.ledger import DONE, Entry, Origin, Summary, ledger_key
 from shared.support.errors import (
     IdempotencyInProgress,
@@ -126,7 +127,7 @@ def tick(
             todo[: len(todo) - len(later)],
             bucket=bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep),
             deadline=deadline,
-            shared=_siblings(service, chunks, todo, entries),
+            shared=siblings(service, chunks, todo, entries),
         )
         run.report.defer(later)
         run.report.unread_from = isoformat(from_unix(until)) if until is not None else None
@@ -236,44 +237,6 @@ def _note(
             service.ledger.note_settled(
                 shard, summary, noted.done, ended, service.clock(), unresolved=noted.unresolved
             )
-
-
-@dataclass
-class Shared:
-    """Per tick, the recordings several programs ask for: the task one's booking holds (``booked``), or that
-    one is being booked or in doubt (``busy``: the others wait, never book it again)."""
-
-    booked: dict[Identity, str] = field(default_factory=dict)
-    busy: set[Identity] = field(default_factory=set)
-
-
-def _siblings(
-    service: RecordingService, chunks: list[Chunk], todo: list[Chunk], entries: dict[str, Entry]
-) -> Shared:
-    """What the other programs asking for the same recordings as ``todo`` have booked (one extra read, only
-    where programs share a recording)."""
-    if not todo:  # a steady tick: nothing to book, nothing to compare
-        return Shared()
-    wanted = {identity(c) for c in todo}
-    near = {same[:5] for same in wanted}  # stream and window first: cheap, and rarely shared
-    siblings = [
-        c for c in chunks if (c.domain, c.app, c.program.stream, *c.span) in near and identity(c) in wanted
-    ]
-    if len(siblings) == len(todo):
-        return Shared()
-    missing = [ledger_key("rollout", c.key) for c in siblings if ledger_key("rollout", c.key) not in entries]
-    found = {**entries, **(service.ledger.get_many(missing, service.clock()) if missing else {})}
-    shared = Shared()
-    now = service.clock()
-    for chunk in siblings:
-        entry = found.get(ledger_key("rollout", chunk.key))
-        if entry is None:
-            continue
-        if entry.state == "created" and entry.recording.task_id is not None:
-            shared.booked.setdefault(identity(chunk), entry.recording.task_id)
-        elif entry.held(now) or entry.in_doubt(now):
-            shared.busy.add(identity(chunk))
-    return shared
 
 
 def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Deadline, shared: Shared) -> None:
