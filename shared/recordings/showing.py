@@ -63,11 +63,10 @@ def program_summary(stored: StoredProgram, program: Program) -> dict[str, Any]:
 def window(
     service: RecordingService, begin: datetime | None, end: datetime | None
 ) -> tuple[datetime, datetime]:
-    """The window a program's occurrences are shown in: from now (or ``from``) to the tick's horizon (or
-    ``to``), at most :data:`MAX_WINDOW`."""
-    now = from_unix(service.clock()).replace(microsecond=0)
-    begin = begin or now
-    end = end or max(now + horizon(service), begin + timedelta(hours=1))
+    """The window a program's occurrences are shown in: from now (or ``from``), as long as the tick's horizon
+    (or to ``to``), at most :data:`MAX_WINDOW`."""
+    begin = begin or from_unix(service.clock()).replace(microsecond=0)
+    end = end or begin + min(horizon(service), MAX_WINDOW)
     if end <= begin:
         raise InvalidRequest("to must be after from", field="to")
     if end - begin > MAX_WINDOW:

@@ -154,6 +154,10 @@ def test_a_program_shows_at_most_50_occurrences_in_a_bounded_window(frozen: floa
         later - timedelta(seconds=30) < datetime.fromisoformat(o.start) < later + timedelta(minutes=10)
         for o in shown.occurrences
     )
+    status, body = api(http_event("GET", "/programs/minutely", query={"from": later.isoformat()}))
+    assert status == 200 and datetime.fromisoformat(body["to"]) == later + timedelta(
+        days=1
+    )  # the horizon long
     for bad, field in (
         ({"from": later.isoformat(), "to": (later + timedelta(days=32)).isoformat()}, "to"),
         ({"from": later.isoformat(), "to": later.isoformat()}, "to"),
