@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all seven, full size (~12 minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all seven, full size (~20 minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
     python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all seven)
 
