@@ -17,6 +17,7 @@ from shared.support.errors import (
     IdempotencyConflict,
     IdempotencyInProgress,
     IdempotencyStoreUnavailable,
+    InvalidPageToken,
     InvalidRequest,
     LimitExceeded,
     LiverecError,
@@ -62,7 +63,13 @@ CREATE: tuple[type[LiverecError], ...] = (
     *LEDGER,
     *TENCENT,
 )
-LIST: tuple[type[LiverecError], ...] = (InvalidRequest, UnsupportedOperation, *LEDGER, *TENCENT)
+LIST: tuple[type[LiverecError], ...] = (
+    InvalidRequest,
+    InvalidPageToken,
+    UnsupportedOperation,
+    *LEDGER,
+    *TENCENT,
+)
 DESCRIBE: tuple[type[LiverecError], ...] = (RecordingNotFound, *LEDGER)
 STOP: tuple[type[LiverecError], ...] = (InvalidRequest, UnsupportedOperation, TaskNotFound, *LEDGER, *TENCENT)
 # a signed hook is a create once its signature holds

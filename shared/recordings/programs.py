@@ -5,6 +5,7 @@ program's starts are computed once per day in a warm container.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -18,6 +19,8 @@ from shared.recordings.models import MAX_STREAM_NAME, RecordingOptions
 from shared.support.errors import InvalidRequest, from_validation
 from shared.tencent.generations import ONE_DAY
 
+ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]{1,32}(/[A-Za-z0-9_+\-]{1,32}){0,2}")
+
 
 class Program(RecordingOptions):
     """One recurring recording, e.g. weekdays at 20:00 China time for an hour."""
@@ -26,8 +29,8 @@ class Program(RecordingOptions):
     stream: Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
     domain: str | None = None
     app: str | None = None
-    cron: str
-    timezone: str = "Asia/Shanghai"
+    cron: Annotated[str, Field(max_length=256)]
+    timezone: Annotated[str, Field(max_length=64)] = "Asia/Shanghai"
     duration: Annotated[StrictInt, Field(gt=0, le=7 * 86400)]
 
     @field_validator("cron")
@@ -42,6 +45,9 @@ class Program(RecordingOptions):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        # an IANA name's shape first: ZoneInfo recurses once per path segment (a deep path is a RecursionError)
+        if not ZONE_NAME.fullmatch(value):
+            raise ValueError("not an IANA time zone name (e.g. Asia/Shanghai)")
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

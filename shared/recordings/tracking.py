@@ -13,7 +13,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from shared.storage.ledger import Entry, RecordFile
-from shared.support.errors import InvalidRequest, RecordingNotFound, TencentError, TencentUnavailable
+from shared.support.errors import (
+    InvalidPageToken,
+    InvalidRequest,
+    RecordingNotFound,
+    TencentError,
+    TencentUnavailable,
+)
 from shared.support.observability import logger
 from shared.support.timeutil import from_unix, isoformat, to_unix
 from shared.tencent.types import TaskInfo, TaskQuery
@@ -127,7 +133,7 @@ def read_page_token(token: str | None) -> tuple[int, str] | None:
         or not isinstance(key, str)
         or not 0 < len(key) <= 1024
     ):
-        raise InvalidRequest("next: not a page token this API gave", field="next")
+        raise InvalidPageToken("next: not a page token this API gave", field="next")
     return start, key
 
 

@@ -76,6 +76,13 @@ class MalformedBody(InvalidRequest):
     status = 400
 
 
+class InvalidPageToken(InvalidRequest):
+    """A ``next`` that no page of this API gave (a 400: the token is ours, opaque to the caller)."""
+
+    code = "InvalidPageToken"
+    status = 400
+
+
 class PayloadTooLarge(LiverecError):
     """The body is over the route's limit."""
 

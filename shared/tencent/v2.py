@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from shared.support.config import LiveApi, Settings
-from shared.support.errors import LimitExceeded, TaskNotFound, TencentAuthError, TencentError
+from shared.support.errors import (
+    InvalidPageToken,
+    LimitExceeded,
+    TaskNotFound,
+    TencentAuthError,
+    TencentError,
+)
 from shared.support.timeutil import Clock, format_cst, parse_cst
 from shared.tencent.adapter import (
     RetryPolicy,
@@ -110,7 +116,7 @@ class V2Adapter:
 
     def list_tasks(self, query: TaskQuery) -> TaskPage:
         channel = require_stream(query.stream, self.api, "DescribeRecordList")
-        page = int(query.page_token) if query.page_token and query.page_token.isdigit() else 1
+        page = _page_number(query.page_token)
         wire = WireRequest(
             "DescribeRecordList", {"channelId": channel, "pageNo": page, "pageSize": PAGE_SIZE}
         )
@@ -152,3 +158,13 @@ def _task_info(item: dict[str, Any], channel: str) -> TaskInfo:
         end=cst(item.get("endTime")),
         status=_STATUS.get(int(status)) if status.isdigit() else None,
     )
+
+
+def _page_number(token: str | None) -> int:
+    """DescribeRecordList's pageNo from a ``next`` this API gave (ASCII digits: "²" is a digit to
+    ``str.isdigit`` but not to ``int``)."""
+    if not token:
+        return 1
+    if not (token.isascii() and token.isdigit() and len(token) <= 9 and int(token) >= 1):
+        raise InvalidPageToken("next: not a page token this API gave", field="next")
+    return int(token)

@@ -95,6 +95,9 @@ def test_put_list_tick_delete(
         ({"cron": "61 * * * *"}, "cron"),
         ({"cron": "every day"}, "cron"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "a/" * 300 + "b"}, "timezone"),  # was a RecursionError (ZoneInfo, a level a segment)
+        ({"timezone": "Europe/" + "x" * 60}, "timezone"),
+        ({"cron": "0 " + ",".join(["1"] * 200) + " * * *"}, "cron"),
         ({"duration": 0}, "duration"),
         ({"duration": "an hour"}, "duration"),
         ({"stream": ""}, "stream"),
