@@ -17,6 +17,7 @@ from shared.edge.responses import ProgramDeleted, ProgramList, ProgramOccurrence
 from shared.recordings import agenda, catalog, resolving, showing
 from shared.recordings.models import OccurrenceResolution, ScheduledRecordingInput
 from shared.recordings.programs import Program
+from shared.storage.program_store import StoredProgram
 from shared.support.errors import InvalidRequest, LiverecError, NotInDoubt, ProgramNotFound
 from shared.support.observability import count, logger, metrics
 from shared.support.timeutil import Deadline, parse_time
@@ -68,11 +69,13 @@ def put_program(name: str, body: Program) -> Response[str]:
     # a program the timer would skip is refused before it is stored; due at its first recording
     due = agenda.first_due(svc, program, [c.span[0] for c in catalog.plannable(svc, program)])
     store = program_store()
-    streams = catalog.earlier_streams(store.get(name), program)
-    new = store.put(name, catalog.to_json(program), svc.clock(), due=due, streams=streams)
+    stored = StoredProgram(
+        name, catalog.to_json(program), svc.clock(), catalog.earlier_streams(store.get(name), program), due
+    )
+    new = store.put(name, stored.body, stored.updated_at, due=due, streams=stored.streams)
     count("ProgramsStored", change="created" if new else "replaced")
     logger.info("program stored", extra={"program": name, "new": new, "stream": program.stream})
-    stored, program = catalog.get_program(store, name)
+    # shown as stored (the store is not read again for it)
     view = showing.program_view(svc, stored, program, showing.window(svc, None, None))
     return Response(
         201 if new else 200, JSON, ProgramView.model_validate(view).model_dump_json(by_alias=True)
