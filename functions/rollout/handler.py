@@ -42,6 +42,7 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         )
     horizon = timedelta(seconds=svc.settings.rollout_horizon)
     report = tick(svc, plan.programs, horizon=horizon, deadline=deadline, until=plan.until)
+    report.skipped += plan.unreadable  # stored programs that no longer validate: not booked, still due
     if report.owners and plan.due:  # a program deleted while this tick ran keeps nothing it booked
         names = {stored.name for stored, _ in plan.due}
         revoke_deleted(svc, report, names, set(store.get_many(names)))
@@ -62,7 +63,10 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         logger.warning("rollout occurrence booked late: under way, recorded from now to its end", extra=late)
     for skip in report.skipped:
         count("RolloutSkipped", api=svc.settings.api.value)
-        logger.error("rollout program skipped: over a limit; the other programs are booked", extra=skip)
+        logger.error(
+            "rollout program skipped: over a limit or no longer valid; the other programs are booked",
+            extra=skip,
+        )
     if report.deferred or report.unread_from:
         count("RolloutDeferred", api=svc.settings.api.value)
         logger.warning(

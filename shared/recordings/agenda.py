@@ -14,6 +14,7 @@ A steady tick (nothing due) is one read of the store, whatever the number of pro
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from shared.recordings.catalog import chunks_of, horizon, merge, parse_stored
 from shared.recordings.planning import next_start
@@ -41,29 +42,36 @@ class Agenda(Record):
     due: list[tuple[StoredProgram, Program]]  # the stored programs read, as read
     until: float | None  # nothing starting later is booked: a program due then was left unread
     at: float  # when it was read: the tick plans from then or later, so what is due again is counted from it
+    # stored programs read that no longer validate: not booked, left due, reported by every tick as skipped
+    unreadable: list[dict[str, Any]]
 
 
 def read(service: RecordingService, store: ProgramStore, given: list[Program]) -> Agenda:
     """The stored programs due within the horizon and the configured ones they do not replace."""
     now = service.clock()
     due = store.due(now + horizon(service).total_seconds(), MAX_DUE)
-    read_, until = _within_budget(service, due.programs, due.next_due)
+    unreadable: list[dict[str, Any]] = []
+    read_, until = _within_budget(service, due.programs, due.next_due, unreadable)
     named = [p.name for p in given if p.name is not None]
     replaced = store.get_many(named) if named else {}
     configured = [p for p in given if p.name not in replaced]
-    return Agenda(merge(configured, [program for _, program in read_]), read_, until, now)
+    return Agenda(merge(configured, [program for _, program in read_]), read_, until, now, unreadable)
 
 
 def _within_budget(
-    service: RecordingService, stored: list[StoredProgram], next_due: float | None
+    service: RecordingService,
+    stored: list[StoredProgram],
+    next_due: float | None,
+    unreadable: list[dict[str, Any]],
 ) -> tuple[list[tuple[StoredProgram, Program]], float | None]:
     """The programs read, soonest due first, while their recordings in the horizon add up to at most
-    :data:`MAX_CHUNKS`; the due of the first one left (nothing starting after it is booked)."""
+    :data:`MAX_CHUNKS`; the due of the first one left (nothing starting after it is booked). One that no
+    longer validates is added to ``unreadable`` and skipped."""
     now = from_unix(service.clock()).replace(microsecond=0)
     chosen: list[tuple[StoredProgram, Program]] = []
     planned = 0
     for item in stored:
-        program = parse_stored(item)
+        program = parse_stored(item, unreadable)
         if program is None:
             continue
         with contextlib.suppress(InvalidRequest):  # over a limit: the tick skips and reports it

@@ -77,14 +77,23 @@ def valid_programs(stored_programs: Iterable[StoredProgram]) -> list[Program]:
     return found
 
 
-def parse_stored(stored: StoredProgram) -> Program | None:
+def parse_stored(stored: StoredProgram, unreadable: list[dict[str, Any]] | None = None) -> Program | None:
+    """The stored program, or None when it no longer validates (a stricter rule since it was stored, or a
+    body written by something else): logged, and, given ``unreadable``, reported there as a tick reports a
+    program it skips (``program``, ``stream`` None, ``error`` with code ``InvalidStoredProgram``)."""
     try:
         return Program.model_validate_json(stored.body)
     except ValidationError as exc:
+        first = exc.errors(include_url=False)[:1]
+        where = ".".join(str(part) for part in first[0]["loc"]) if first and first[0]["loc"] else "program"
         logger.error(
             "a stored program no longer validates; not booked (PUT it again)",
-            extra={"program": stored.name, "error": str(exc.errors(include_url=False)[:1])},
+            extra={"program": stored.name, "error": str(first)[:500]},
         )
+        if unreadable is not None:
+            message = f"the stored program no longer validates at {where[:100]}: PUT it again"
+            error = {"code": "InvalidStoredProgram", "message": message, "field": where[:100]}
+            unreadable.append({"program": stored.name, "stream": None, "error": error})
         return None
 
 

@@ -16,6 +16,7 @@ from devtools.events import load_event
 from devtools.gateway import Routes
 from devtools.kit import LambdaContext, parse
 from functions.rollout import handler as rollout
+from shared.app import program_store
 from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, ProgramView
 from shared.storage.program_store import MAX_PROGRAMS
 from tests.functional.conftest import TABLE, http_event
@@ -125,6 +126,40 @@ def test_a_program_the_timer_would_skip_is_refused_and_not_stored(configure: Con
         "next": None,
     }  # a refused PUT stores nothing
     assert api(http_event("GET", "/programs/flood"))[0] == 404
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_a_stored_program_the_tick_cannot_read_is_skipped_and_reported(
+    store: str, request: pytest.FixtureRequest, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    extra = {}
+    if store == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
+    configure("live-record", **extra)
+    assert put("news", NEWS)[0] == 201
+    # items no PUT would store (an earlier version's looser rules, or another writer): a time zone of 250
+    # slashes (it used to recurse in ZoneInfo and crash the tick), a body that is not JSON, a bad cron
+    bad = {
+        "deep": json.dumps(NEWS | {"timezone": "/" * 250}),
+        "broken": '{"stream": "x", "cron": ',
+        "cronless": json.dumps(NEWS | {"cron": "61 * * * *"}),
+    }
+    store_ = program_store()
+    for name, body in bad.items():
+        assert store_.put(name, body, time.time(), due=0.0)
+    for _ in range(2):  # reported by every tick until PUT again or deleted, the others booked as usual
+        report = bare_tick()
+        assert "error" not in report, report
+        skipped = {s["program"]: s["error"] for s in report["skipped"]}
+        assert set(skipped) == set(bad), report["skipped"]
+        assert {e["code"] for e in skipped.values()} == {"InvalidStoredProgram"}
+        assert skipped["deep"]["field"] == "timezone" and skipped["cronless"]["field"] == "cron"
+        assert {t.stream for t in fresh_emulator.tasks()} == {"news"}
+    assert put("deep", NEWS | {"stream": "deep"})[0] == 200  # replaced, valid: booked, no longer skipped
+    report = bare_tick()
+    assert {s["program"] for s in report["skipped"]} == {"broken", "cronless"}
+    assert {t.stream for t in fresh_emulator.tasks()} == {"news", "deep"}
 
 
 @pytest.mark.parametrize("name", ["-dash-first", "a" * 129, "sp%20ace", "%C3%A9t%C3%A9"])
