@@ -14,7 +14,7 @@ from shared.app import service
 from shared.edge.contract import CREATE, answers
 from shared.edge.resolver import created, make_app
 from shared.recordings.models import RealtimeRecordingInput
-from shared.support.observability import logger, metrics
+from shared.support.observability import entry
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 
@@ -42,7 +42,6 @@ def create_realtime(
     )
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@entry(correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -23,7 +23,7 @@ from shared.recordings.catalog import revoke_deleted
 from shared.recordings.programs import parse_programs
 from shared.recordings.rollout import tick
 from shared.support.errors import InvalidRequest, LiverecError
-from shared.support.observability import count, logger, metrics
+from shared.support.observability import count, entry, logger, metrics
 from shared.support.timeutil import Deadline
 
 # a bare EventBridge scheduled event (programs from LIVEREC_PROGRAMS) or a schedule's input {"programs": [...]}
@@ -94,8 +94,7 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     return report.to_dict()
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@entry(correlation_paths.EVENT_BRIDGE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = kind_of(event)
     if kind not in TICKS:  # anything else is refused, logged, and never books

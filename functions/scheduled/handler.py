@@ -19,7 +19,7 @@ from shared.recordings.models import OccurrenceResolution, ScheduledRecordingInp
 from shared.recordings.programs import Program
 from shared.storage.program_store import StoredProgram
 from shared.support.errors import InvalidRequest, LiverecError, NotInDoubt, ProgramNotFound
-from shared.support.observability import count, logger, metrics
+from shared.support.observability import count, entry, logger
 from shared.support.timeutil import Deadline, parse_time
 from shared.tencent.types import Mode
 
@@ -184,7 +184,6 @@ def resolve_occurrence(name: str, body: OccurrenceResolution) -> ProgramOccurren
     )
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@entry(correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -14,7 +14,7 @@ from shared.app import service
 from shared.edge.contract import DESCRIBE, LIST, STOP, answers
 from shared.edge.resolver import make_app
 from shared.edge.responses import RecordingDetail, TaskList
-from shared.support.observability import logger, metrics
+from shared.support.observability import entry, logger
 from shared.support.timeutil import parse_time
 from shared.tencent.types import TaskQuery
 
@@ -68,7 +68,6 @@ def delete_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
     return Response(204, "application/json", "")
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@entry(correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -25,7 +25,7 @@ from shared.edge.events import EventKind, kind_of, refuse
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
-from shared.support.observability import logger, metrics
+from shared.support.observability import entry, logger
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 from shared.webhooks.inbound import callback_body, hook_input
@@ -90,8 +90,7 @@ def highlight_hook(
     )
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@entry(correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = kind_of(event)
     if kind is EventKind.SCHEDULED:  # the outbox timer, within the invocation's time

@@ -96,10 +96,12 @@ class EdgeResolver(APIGatewayHttpResolver):
     validates a path, a query, a header or the body): the event must be an HTTP API / function URL event
     (``shared.edge.events``); on a bearer app every method but OPTIONS is authenticated; then any body is
     read by the one reader (``shared.edge.body``) and handed on as the JSON it read. A refusal at the gate
-    is answered like any other error."""
+    is answered like any other error. Never in powertools' debug mode, whatever ``POWERTOOLS_DEV`` says: it
+    prints the raw event (a bearer token, a signature) and answers an unhandled error with its traceback; the
+    event is logged, redacted, by ``shared.support.observability.entry``."""
 
     def __init__(self, routes: dict[str, set[str]], *, bearer: bool) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, debug=False)
         self.routes = routes
         self.bearer = bearer
 

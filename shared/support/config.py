@@ -297,6 +297,15 @@ class Settings(Record):
             "unknown_outcome": self.unknown_outcome,
         }
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret configured (each variable of SECRET_VARS) and the SecretId: what a text from outside
+        (Tencent's error message, a logged event) must never show."""
+        values = [self.secret_id or ""]
+        for var in SECRET_VARS:
+            value = getattr(self, ENV_FIELDS[var])
+            values += [s.get_secret_value() for s in (value if isinstance(value, tuple) else (value,)) if s]
+        return tuple(v for v in values if v)
+
 
 def _mask(value: str | None) -> str | None:
     if value is None:
@@ -321,6 +330,10 @@ class _ProcessSettings:
                     self._settings = Settings.from_env()
                 settings = self._settings
         return settings
+
+    def built(self) -> Settings | None:
+        """The settings already built, if any (never builds: a log filter may ask before the first use)."""
+        return self._settings
 
     def cache_clear(self) -> None:
         with self._lock:
