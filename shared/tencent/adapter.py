@@ -10,7 +10,7 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
 
 import importlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from shared.support import secrets
@@ -25,12 +25,14 @@ from shared.support.errors import (
     TencentUnavailable,
 )
 from shared.support.records import Record
+from shared.support.redact import redact_text
 from shared.support.timeutil import Clock, system_clock
 from shared.tencent.generations import check, generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
 SESSION_VARS = ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN")
+MESSAGE_LIMIT = 512  # characters of Tencent's error message passed on (in answers and logs)
 
 
 class WireRequest(Record):
@@ -79,16 +81,20 @@ def tencent_error(
     api: LiveApi,
     action: str,
     request_id: str | None = None,
+    known: Iterable[str] = (),
 ) -> TencentError:
     """Tencent's error, classified once: the class the adapter chose for it (not found, rate limit, ...);
-    else bad input where the capability table lists the code (or its prefix before a dot); else plain."""
+    else bad input where the capability table lists the code (or its prefix before a dot); else plain.
+    Tencent's code is kept as it is; its message is redacted (the ``known`` secrets, URLs' userinfo and
+    query, credentials after their names: a message may echo the request) and cut to MESSAGE_LIMIT."""
     gen = generation(api)
     if cls is None:
         cls = TencentInputError if code.split(".", maxsplit=1)[0] in gen.input_codes else TencentError
     if issubclass(cls, TencentAuthError):  # rotated in the secret store? read it again (once a minute)
         for var in ("LIVE_FCGI_KEY",) if gen.credentials == "fcgi" else SESSION_VARS:
             secrets.refused(var)
-    return cls(code, message, request_id=request_id, api=api.value, action=action)
+    shown = redact_text(message, known, limit=MESSAGE_LIMIT)
+    return cls(code, shown, request_id=request_id, api=api.value, action=action)
 
 
 def no_answer(api: LiveApi, action: str, *, creates: bool, why: str, params: dict[str, Any]) -> LiverecError:

@@ -11,6 +11,7 @@ thing that must never retry a create. This module owns retries, and only for ref
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from shared.support.config import LiveApi, Settings
@@ -44,6 +45,7 @@ class Api3Client:
         self._clock = clock
         self._sleep = sleep
         self._retry = retry
+        self._known = settings.secret_values()  # what Tencent's error message must not show
 
     @property
     def host(self) -> str:
@@ -96,7 +98,7 @@ class Api3Client:
                         self._sleep(delay)
                         continue
                 message = str(error.get("Message", ""))
-                raise classify(code, message, response.get("RequestId"), self.api, action)
+                raise classify(code, message, response.get("RequestId"), self.api, action, known=self._known)
             return response
 
     def create(self, wire: WireRequest, plan: RecordingPlan) -> CreatedTask:
@@ -111,7 +113,9 @@ class Api3Client:
 _TASK_ID_ONLY = frozenset({"StopRecordTask", "DeleteRecordTask"})
 
 
-def classify(code: str, message: str, request_id: object, api: LiveApi, action: str) -> TencentError:
+def classify(
+    code: str, message: str, request_id: object, api: LiveApi, action: str, *, known: Iterable[str] = ()
+) -> TencentError:
     cls: type[TencentError] | None = None
     if code.startswith("AuthFailure"):
         cls = TencentAuthError
@@ -122,4 +126,4 @@ def classify(code: str, message: str, request_id: object, api: LiveApi, action: 
     elif code.startswith("LimitExceeded"):
         cls = LimitExceeded
     rid = str(request_id) if request_id else None
-    return tencent_error(cls, code, message, api=api, action=action, request_id=rid)
+    return tencent_error(cls, code, message, api=api, action=action, request_id=rid, known=known)

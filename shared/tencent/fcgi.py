@@ -7,6 +7,7 @@ listing call (``Live_Tape_GetFilelist``) lists recorded files, not tasks, so it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shared.support.config import LiveApi, Settings
@@ -69,7 +70,7 @@ class FcgiAdapter:
         data = self._transport.send(wire.action, pairs, creates=creates)
         ret = data.get("ret")
         if ret != 0:
-            raise _error(ret, data, wire.action)
+            raise _error(ret, data, wire.action, self._settings.secret_values())
         return data
 
     def create(self, plan: RecordingPlan) -> CreatedTask:
@@ -93,7 +94,8 @@ class FcgiAdapter:
         )
 
 
-def _error(ret: object, data: dict[str, Any], action: str) -> TencentError:
+def _error(ret: object, data: dict[str, Any], action: str, known: Iterable[str] = ()) -> TencentError:
     """The code is passed through as is; only an unknown task on Live_Tape_Stop has a class of its own."""
     cls = TaskNotFound if ret == UNKNOWN_TASK_RET and action == "Live_Tape_Stop" else None
-    return tencent_error(cls, str(ret), str(data.get("message") or ""), api=LiveApi.FCGI, action=action)
+    message = str(data.get("message") or "")
+    return tencent_error(cls, str(ret), message, api=LiveApi.FCGI, action=action, known=known)

@@ -8,6 +8,7 @@ Time strings, ``tapeType=1`` for real-time, 64-bit integer task ids.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +102,7 @@ class V2Adapter:
         data = self._transport.send(wire.action, pairs, creates=creates)
         code = data.get("code")
         if code != 0:
-            raise _error(code, data, wire.action)
+            raise _error(code, data, wire.action, self._settings.secret_values())
         return data
 
     def create(self, plan: RecordingPlan) -> CreatedTask:
@@ -130,7 +131,7 @@ class V2Adapter:
         return WireRequest(action, {"channelId": channel, "taskId": numeric_task_id(task_id)})
 
 
-def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
+def _error(code: object, data: dict[str, Any], action: str, known: Iterable[str] = ()) -> TencentError:
     message = str(data.get("message") or data.get("codeDesc") or "")
     cls: type[TencentError] | None = None
     # 4100-4110: authentication failed; 4500: replay (a Nonce reused, or our Timestamp 2 h off: our clock)
@@ -140,7 +141,7 @@ def _error(code: object, data: dict[str, Any], action: str) -> TencentError:
         cls = TaskNotFound
     elif code == 4400:  # quota
         cls = LimitExceeded
-    return tencent_error(cls, str(code), message, api=LiveApi.V2, action=action)
+    return tencent_error(cls, str(code), message, api=LiveApi.V2, action=action, known=known)
 
 
 def _task_info(item: dict[str, Any], channel: str) -> TaskInfo:

@@ -2,24 +2,34 @@
 mode), POWERTOOLS_LOGGER_LOG_EVENT (the event on every invocation) and POWERTOOLS_DEBUG (powertools' own
 debug log), each and all together. Each function runs in a process of its own started with the setting (the
 settings are read at import), fed every kind of event it serves; its stdout and stderr are searched for every
-secret configured and every credential the events carried."""
+secret configured and every credential the events carried.
+
+Nor do they reach an answer or a log through Tencent's error message: its code is passed on as it is, its
+message redacted and bounded."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devtools.emulator import Emulator
+from devtools.kit import LambdaContext, parse
 from devtools.kit.invocations import eventbridge_event
+from functions.realtime import handler as realtime
+from shared.support.observability import logger
 from shared.webhooks.signature import sign_header
 from tests.conftest import FCGI_KEY, SECRET_ID, SECRET_KEY
 from tests.functional.conftest import TOKEN, http_event
@@ -158,3 +168,78 @@ def test_no_setting_puts_a_secret_in_the_logs(setting: dict[str, str], fresh_emu
         assert "***" in out
     else:
         assert not logged
+
+
+# --- Tencent's error message, echoing the request -----------------------------------------------------------
+
+ECHOED_TOKEN = "echoed-query-token-0123456789"
+
+
+class EchoingTencent(BaseHTTPRequestHandler):
+    """Tencent refusing every call with a message that echoes the request: the endpoint with a token in its
+    query, the signed query (v2, fcgi) or the Authorization and X-TC-Token headers (API 3.0), and a tail
+    long enough to need cutting."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        message = (
+            f"refused https://{self.headers['Host']}{self.path}?token={ECHOED_TOKEN} for "
+            f"{self.headers.get('Authorization')} X-TC-Token: {self.headers.get('X-TC-Token')} {'.' * 1000}"
+        )
+        self.answer(
+            {"Response": {"Error": {"Code": "InternalError.Echo", "Message": message}, "RequestId": "r"}}
+        )
+
+    def do_GET(self) -> None:
+        message = f"refused http://{self.headers['Host']}{self.path}&token={ECHOED_TOKEN} {'.' * 1000}"
+        code = {"code": 5000} if self.path.startswith("/v2/") else {"ret": 1003}
+        self.answer(code | {"message": message})
+
+    def answer(self, body: dict[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echoing_tencent() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingTencent)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("api", "code"), [("record-task", "InternalError.Echo"), ("v2", "5000"), ("fcgi", "1003")]
+)
+def test_tencents_code_is_passed_on_and_its_message_redacted(
+    api: str,
+    code: str,
+    echoing_tencent: str,
+    configure: Callable[..., None],
+    lambda_context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure(api, LIVE_ENDPOINT=echoing_tencent, TENCENTCLOUD_SESSION_TOKEN=SESSION_TOKEN)
+    logs = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", logs)
+    status, body = parse(
+        realtime.lambda_handler(http_event("POST", "/recordings/realtime", {"stream": "s"}), lambda_context)
+    )
+    error = body["error"]
+    assert (status, error["code"]) == (502, code)  # Tencent's code, unchanged
+    assert error["message"].startswith("refused http") and "?***" in error["message"]
+    assert len(error["message"]) == 512 and error["message"].endswith("…")
+    shown = json.dumps(body) + logs.getvalue()
+    assert code in logs.getvalue()
+    leaked = [s for s in (SECRET_ID, SECRET_KEY, FCGI_KEY, SESSION_TOKEN, ECHOED_TOKEN, TOKEN) if s in shown]
+    assert not leaked, leaked
+    assert not re.search(r"(Signature|sign)=[0-9a-zA-Z%]", shown)

@@ -1,10 +1,13 @@
 """Tencent's error answers, per generation and per action, to our error classes and HTTP statuses.
 
 By code and action only, never by message text: an unknown task on stop/delete is TaskNotFound (404)
-whatever code that generation uses for it.
+whatever code that generation uses for it. The code is passed on as Tencent sent it; the message only
+redacted (it may echo the request: the endpoint, a token, the SecretId) and bounded.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,7 @@ from shared.support.errors import (
     TencentError,
     TencentInputError,
 )
+from shared.tencent.adapter import MESSAGE_LIMIT
 from shared.tencent.api3 import classify
 from shared.tencent.fcgi import _error as fcgi_error
 from shared.tencent.v2 import _error as v2_error
@@ -82,3 +86,42 @@ def test_fcgi(action: str, ret: int, cls: type[TencentError], status: int) -> No
     err = fcgi_error(ret, {"ret": ret, "message": "m"}, action)
     assert type(err) is cls and err.code == str(ret) and err.api == LiveApi.FCGI.value
     assert err.status == status
+
+
+# --- Tencent's message, as it is passed on ----------------------------------------------------------------
+
+SECRET_ID = "AKIDechoedsecretid0000"
+SESSION_TOKEN = "echoed-session-token-0123456789"
+QUERY_TOKEN = "echoed-query-token-0123456789"
+PASSWORD = "echoed-password-0123456789"
+KNOWN = (SECRET_ID, SESSION_TOKEN)
+ECHO = (
+    f"the request to https://user:{PASSWORD}@live.tencentcloudapi.com/?token={QUERY_TOKEN} "
+    f"with SecretId {SECRET_ID} and X-TC-Token: {SESSION_TOKEN} was refused"
+)
+ERRORS = [
+    lambda message: classify(
+        "InvalidParameter.Echo", message, "req-1", LiveApi.RECORD_TASK, "X", known=KNOWN
+    ),
+    lambda message: v2_error(4000, {"code": 4000, "message": message}, "CreateRecord", KNOWN),
+    lambda message: fcgi_error(1003, {"ret": 1003, "message": message}, "Live_Tape_Start", KNOWN),
+]
+
+
+@pytest.mark.parametrize("make", ERRORS, ids=["api3", "v2", "fcgi"])
+def test_tencents_message_is_redacted_and_its_code_kept(make: Any) -> None:
+    err = make(ECHO)
+    assert err.code in ("InvalidParameter.Echo", "4000", "1003")  # as Tencent sent it
+    shown = " ".join([err.message, str(err), repr(err.to_dict())])
+    for secret in (SECRET_ID, SESSION_TOKEN, QUERY_TOKEN, PASSWORD):
+        assert secret not in shown
+    # what is left says what happened
+    assert err.message.startswith("the request to https://***@live.tencentcloudapi.com/?***")
+    assert err.message.endswith("was refused")
+
+
+@pytest.mark.parametrize("make", ERRORS, ids=["api3", "v2", "fcgi"])
+def test_tencents_message_is_bounded(make: Any) -> None:
+    err = make("x" * 100_000 + f" {SESSION_TOKEN}")
+    assert len(err.message) == MESSAGE_LIMIT and err.message.endswith("…")
+    assert make("short and plain").message == "short and plain"
