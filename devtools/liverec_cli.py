@@ -2,6 +2,11 @@
 recording's files, and a timer tick with a progress line. It talks to a deployed API (``--url``) or the local
 gateway of ``make run`` (the default), with the bearer token from ``LIVEREC_TOKEN`` (never printed).
 
+The token goes only to ``--url``'s origin: a redirect to the same scheme, host and port is followed, one to
+any other origin is refused and reported (never followed, with or without the token). Everything printed
+that came from the server or a URL is shown with its control characters escaped (``\\x1b``, ``\\u202e``: an
+answer cannot drive the terminal), URLs without their userinfo or query, messages redacted.
+
     python -m devtools.liverec_cli programs          # the stored programs, what the next tick books
     python -m devtools.liverec_cli upcoming          # their occurrences in the next 24 h, soonest first
     python -m devtools.liverec_cli recording-now     # their occurrences recording now
@@ -23,25 +28,84 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from devtools.kit.invocations import eventbridge_event
+from shared.support.redact import redact_text, redact_url
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
 
-class ApiError(Exception):
+def shown(value: object) -> str:
+    """``value`` as text safe to print: every character that is not printable (ESC, CR, BEL, C1 controls,
+    bidi overrides, line separators) escaped as ``repr`` escapes it."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def shown_url(url: object) -> str:
+    """A URL as it may be printed: no userinfo, query or fragment, control characters escaped."""
+    return shown(redact_url(str(url), limit=300))
+
+
+def shown_text(text: object) -> str:
+    """A message from the server as it may be printed: redacted (URLs, credentials), bounded, escaped."""
+    return shown(redact_text(str(text), limit=500))
+
+
+class CliError(Exception):
+    """What the CLI reports and exits 2 on; its text is already fit to print."""
+
+
+class ApiError(CliError):
     def __init__(self, status: int, body: Any) -> None:
         error = body.get("error") if isinstance(body, dict) else None
         text = f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else str(body)[:200]
-        super().__init__(f"HTTP {status} {text}")
+        super().__init__(f"HTTP {status} {shown_text(text)}")
         self.status = status
+
+
+class CrossOriginRedirect(CliError):
+    """The API redirected to another scheme, host or port: not followed, so the token never goes there."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects followed within the request's origin only (the token with them); any other is refused."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib calls it with these six
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if origin(newurl) != origin(req.full_url):
+            raise CrossOriginRedirect(
+                f"HTTP {code}: {shown_url(req.full_url)} redirects to {shown_url(newurl)}, another origin; "
+                "not followed (the token goes only to --url's scheme, host and port): fix --url"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class Client:
     def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
         if not url.startswith(("http://", "https://")):
-            raise SystemExit(f"--url must be http:// or https://, not {url!r}")
+            raise SystemExit(f"--url must be http:// or https://, not {shown_url(url)!r}")
         self.url = url.rstrip("/")
         self._token = token
         self.timeout = timeout
+        self._opener = urllib.request.build_opener(SameOriginRedirects())
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -50,7 +114,7 @@ class Client:
         if self._token:
             request.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - the operator's URL
+            with self._opener.open(request, timeout=self.timeout) as answer:
                 raw = answer.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()
@@ -92,11 +156,11 @@ def occurrences(client: Client) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 
 
 def _row(program: dict[str, Any], occurrence: dict[str, Any]) -> str:
-    state = occurrence["state"] or "not booked yet"
-    task = occurrence["task_id"] or "-"
+    state = shown(occurrence["state"] or "not booked yet")
+    task = shown(occurrence["task_id"] or "-")
     return (
-        f"{occurrence['start']}  {occurrence['end']}  {program['name']:<20} "
-        f"{program['program']['stream']:<16} {state:<14} {task}"
+        f"{shown(occurrence['start'])}  {shown(occurrence['end'])}  {shown(program['name']):<20} "
+        f"{shown(program['program']['stream']):<16} {state:<14} {task}"
     )
 
 
@@ -106,8 +170,9 @@ def show_programs(client: Client, out: TextIO) -> int:
         body = p["program"]
         view = client.call("GET", f"/programs/{urllib.parse.quote(p['name'], safe='')}")
         print(
-            f"{p['name']:<20} {body['stream']:<16} {body['cron']!r} {body.get('timezone', 'Asia/Shanghai')} "
-            f"{body['duration']}s  due {p['due'] or 'never'}, next tick books {view['next_tick_books']}",
+            f"{shown(p['name']):<20} {shown(body['stream']):<16} {body['cron']!r} "
+            f"{shown(body.get('timezone', 'Asia/Shanghai'))} {shown(body['duration'])}s  "
+            f"due {shown(p['due'] or 'never')}, next tick books {shown(view['next_tick_books'])}",
             file=out,
         )
     if not stored:
@@ -137,12 +202,12 @@ def recording_now(client: Client, out: TextIO) -> int:
 def files(client: Client, task_id: str, out: TextIO) -> int:
     recording = client.call("GET", f"/recordings/{urllib.parse.quote(task_id, safe='')}")
     print(
-        f"{recording['task_id']} {recording['stream']} {recording['state']} "
-        f"{recording['start']} -> {recording['end']}",
+        f"{shown(recording['task_id'])} {shown(recording['stream'])} {shown(recording['state'])} "
+        f"{shown(recording['start'])} -> {shown(recording['end'])}",
         file=out,
     )
     for f in recording["files"]:
-        print(f"  {f['end']}  {f['url']}", file=out)
+        print(f"  {shown(f['end'])}  {shown_url(f['url'])}", file=out)
     if not recording["files"]:
         print("  no files yet", file=out)
     return 0
@@ -156,7 +221,7 @@ def tick(client: Client, out: TextIO, interval: float = 0.5) -> int:
     def run() -> None:
         try:
             result["report"] = client.call("POST", "/_tick", eventbridge_event())
-        except (ApiError, OSError) as exc:
+        except (CliError, OSError) as exc:
             result["error"] = exc
 
     worker = threading.Thread(target=run, daemon=True)
@@ -164,22 +229,23 @@ def tick(client: Client, out: TextIO, interval: float = 0.5) -> int:
     while worker.is_alive():
         worker.join(interval)
         try:
-            shown = [o for _, o in occurrences(client)]
-        except (ApiError, OSError):
+            listed = [o for _, o in occurrences(client)]
+        except (CliError, OSError):
             continue
-        booked = sum(1 for o in shown if o["booked"])
-        print(f"\rbooking: {booked}/{len(shown)} occurrences booked", end="", file=out, flush=True)
+        booked = sum(1 for o in listed if o["booked"])
+        print(f"\rbooking: {booked}/{len(listed)} occurrences booked", end="", file=out, flush=True)
     print(file=out)
     if "error" in result:
-        print(f"tick failed: {result['error']}", file=out)
+        print(f"tick failed: {shown_text(result['error'])}", file=out)
         return 1
     report = result["report"]
     if "error" in report:
-        print(f"tick refused: {report['error']['code']}: {report['error']['message']}", file=out)
+        refusal = f"{report['error']['code']}: {report['error']['message']}"
+        print(f"tick refused: {shown_text(refusal)}", file=out)
         return 1
     print(
-        f"tick: {report['occurrences']} occurrences, {len(report['created'])} booked, "
-        f"{report['existing']} already booked, {len(report['failed'])} failed, "
+        f"tick: {shown(report['occurrences'])} occurrences, {len(report['created'])} booked, "
+        f"{shown(report['existing'])} already booked, {len(report['failed'])} failed, "
         f"{len(report['unresolved'])} unresolved, {len(report['deferred'])} deferred",
         file=out,
     )
@@ -212,12 +278,12 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if args.command == "files":
             return files(client, args.task_id, out)
         return tick(client, out)
-    except ApiError as exc:
-        hint = " (set LIVEREC_TOKEN)" if exc.status == 401 else ""
+    except CliError as exc:
+        hint = " (set LIVEREC_TOKEN)" if isinstance(exc, ApiError) and exc.status == 401 else ""
         print(f"error: {exc}{hint}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot reach {client.url}: {exc}", file=sys.stderr)
+        print(f"error: cannot reach {shown_url(client.url)}: {shown_text(exc)}", file=sys.stderr)
         return 2
 
 
