@@ -73,7 +73,11 @@ class _Redacted(logging.Filter):
     arguments, a signature header among them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(record.getMessage(), known_secrets(), limit=4096)
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the message: the message alone
+            text = str(record.msg)
+        record.msg = redact_text(text, known_secrets(), limit=4096)
         record.args = None
         return True
 
