@@ -134,7 +134,7 @@ def file_callback(task_id: str, n: int) -> dict[str, Any]:
     body |= {
         "file_id": f"bench-{n}",
         "record_file_id": f"bench-{n}",
-        "video_url": f"http://vod.example/{n}.mp4",
+        "video_url": f"http://1234567890.vod2.myqcloud.com/bench/{n}.mp4",
     }
     event["body"] = json.dumps(body)  # Tencent's sign covers the key and t, not the body
     return event

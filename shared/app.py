@@ -108,6 +108,7 @@ def callbacks() -> CallbackService:
                     forwarder=forwarder(),
                     rules=parse_rules(recordings.settings.callback_rules),
                     clock=_clock,
+                    url_hosts=recordings.settings.callback_url_hosts,
                 )
     return _callbacks
 

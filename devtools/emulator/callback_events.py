@@ -71,7 +71,7 @@ def file_fields(appid: int, task: TaskRecord, pushed_since: float | None, now: f
         "file_id": file_id,
         "record_file_id": file_id,
         "file_format": fmt,
-        "video_url": f"http://127.0.0.1/vod/{file_id}.{fmt}",
+        "video_url": f"http://{appid}.vod2.myqcloud.com/vod/{file_id}.{fmt}",
         "start_time": int(start),
         "end_time": int(max(end, start)),
         "duration": int(max(end - start, 0)),

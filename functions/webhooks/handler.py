@@ -1,9 +1,10 @@
 """Systems that call us.
 
 - ``POST /callbacks/tencent``: Tencent Live callbacks, verified by ``sign == md5(LIVE_CALLBACK_KEY + t)``
-  and answered ``{"code":0}`` (HTTP 200) once handled, so Tencent stops redelivering. A failure a
-  redelivery could fix (Tencent unreachable, rate limited) answers non-200 on purpose: Tencent retries,
-  and the idempotency key keeps its 13 deliveries to one task.
+  and answered ``{"code":0}`` (HTTP 200) once handled, so Tencent stops redelivering; an exact replay of
+  one already handled gets the same answer and has no effect. A failure a redelivery could fix (Tencent
+  unreachable, rate limited) answers non-200 on purpose: Tencent retries, and the idempotency key keeps
+  its 13 deliveries to one task. A refusal (4xx) is counted (``CallbacksRefused`` by code).
 - ``POST /hooks/highlight``: a signed hook (``Liverec-Signature``, HMAC-SHA256 with one of
   ``LIVEREC_HOOK_SECRETS``) starts a highlight (real-time) recording.
 - A timer tick (an EventBridge scheduled event, and nothing else) retries the webhook forwards that are due
@@ -25,7 +26,8 @@ from shared.edge.events import EventKind, kind_of, refuse
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
-from shared.support.observability import entry, logger
+from shared.support.errors import LiverecError
+from shared.support.observability import count, entry, logger
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 from shared.webhooks.inbound import callback_body, hook_input
@@ -37,21 +39,31 @@ ACK = '{"code":0}'
 @app.post(
     "/callbacks/tencent",
     responses=answers(
-        200, "handled, or refused for good: Tencent stops redelivering", "CallbackAck", *CALLBACK
+        200,
+        "handled (an exact replay of a handled callback: no effect), or refused for good: Tencent stops "
+        "redelivering",
+        "CallbackAck",
+        *CALLBACK,
     ),
     openapi_extensions=raw_body(
         "TencentCallback",
-        "Tencent's callback, signed in its body: sign = md5(LIVE_CALLBACK_KEY + t), t not past",
+        "Tencent's callback, signed in its body: sign = md5(LIVE_CALLBACK_KEY + t), t not past and at most "
+        "LIVE_CALLBACK_MAX_VALIDITY ahead",
     ),
 )
 def tencent_callback() -> Response[str]:
     """Tencent Live's callbacks (stream begin and end, record file, record status). Tencent signs each one
     in its body (``sign``, ``t``): no header is involved, so no security scheme applies."""
     settings = get_settings()
-    body = callback_body(
-        app.current_event.raw_event, settings.callback_key, now(), settings.callback_max_validity
-    )
-    callbacks().handle(body, Deadline.from_context(app.lambda_context))
+    try:
+        body = callback_body(
+            app.current_event.raw_event, settings.callback_key, now(), settings.callback_max_validity
+        )
+        callbacks().receive(body, Deadline.from_context(app.lambda_context))
+    except LiverecError as exc:
+        if exc.status < 500:  # a refusal: answered, and logged at WARNING, by the edge
+            count("CallbacksRefused", code=exc.code)
+        raise
     return Response(200, "application/json", ACK)
 
 

@@ -131,7 +131,8 @@ class CallbackAck(_Out):
 
 class TencentCallback(BaseModel):
     """What Tencent Live posts to ``/callbacks/tencent`` (documented here, read raw by the route): every
-    event carries ``t`` and ``sign``; the other fields depend on ``event_type``."""
+    event carries ``t`` and ``sign``; the other fields depend on ``event_type``. In a record file (100) or
+    status (332), every field named ``*url`` (``video_url``) is an http(s) URL on a public host name."""
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 

@@ -24,6 +24,7 @@ from shared.support import secrets
 from shared.support.errors import ConfigError
 from shared.support.records import Record
 from shared.support.redact import redact_url, url_origin
+from shared.support.urls import host_problem
 
 
 class LiveApi(StrEnum):
@@ -126,6 +127,15 @@ def _urls(value: str) -> tuple[str, ...]:
     return urls
 
 
+def _host_suffixes(value: str) -> tuple[str, ...]:
+    """Host names, each standing for itself and every name under it; ``*.`` or ``.`` before one is the same."""
+    suffixes = tuple(item.lower().removeprefix("*.").removeprefix(".") for item in _items(value))
+    for n, suffix in enumerate(suffixes, 1):
+        if host_problem(suffix) is not None:
+            raise ValueError(f"entry {n} ({suffix[:80]!r}) is not a public host name such as myqcloud.com")
+    return suffixes
+
+
 def _endpoint(value: str) -> str:
     parts = urlsplit(value)  # a malformed IPv6 host raises ValueError("Invalid IPv6 URL")
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -157,7 +167,7 @@ VARIABLES: dict[str, tuple[str, Parser]] = {
     "LIVE_DOMAIN": ("domain", str),
     "LIVE_APP": ("app", str),
     "LIVE_CALLBACK_KEY": ("callback_key", _secret()),
-    "LIVE_CALLBACK_MAX_VALIDITY": ("callback_max_validity", _number(_integer, 600, 30 * 86400)),
+    "LIVE_CALLBACK_MAX_VALIDITY": ("callback_max_validity", _number(_integer, 600, 3600)),
     "LIVE_ENDPOINT": ("endpoint", _endpoint),
     "LIVE_TIMEOUT": ("timeout", _number(_real, 3, 60, above=True)),
     "LIVEREC_API_TOKENS": ("api_tokens", _tokens),
@@ -166,6 +176,7 @@ VARIABLES: dict[str, tuple[str, Parser]] = {
     "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", _number(_integer, 3600, 30 * 86400)),
     "LIVEREC_MAX_PROGRAMS": ("max_programs", _number(_integer, 1, 1_000_000)),
     "LIVEREC_CALLBACK_RULES": ("callback_rules", str),
+    "LIVEREC_CALLBACK_URL_HOSTS": ("callback_url_hosts", _host_suffixes),
     "LIVEREC_HOOK_SECRETS": ("hook_secrets", _tokens),
     "LIVEREC_WEBHOOK_URLS": ("webhook_urls", _urls),
     "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", _secret(16)),
@@ -187,7 +198,9 @@ SECRET_VARS = frozenset(
         "LIVEREC_WEBHOOK_SECRET",
     }
 )
-DEFAULT_CALLBACK_MAX_VALIDITY = 86400  # seconds: LIVE_CALLBACK_MAX_VALIDITY's default
+# seconds: LIVE_CALLBACK_MAX_VALIDITY's default: Tencent's t is the moment it sends + 10 minutes; a minute
+# more for a clock behind Tencent's
+DEFAULT_CALLBACK_MAX_VALIDITY = 660
 
 
 class Settings(Record):
@@ -207,9 +220,9 @@ class Settings(Record):
     domain: str | None = None
     app: str | None = None
     callback_key: SecretStr | None = None
-    # The furthest ahead a callback's t (its expiry) may be, in seconds (600 to 30 days): a signed callback
-    # stays replayable until t, so a t far in the future is refused like an expired one. Tencent's t is now +
-    # 10 minutes.
+    # The furthest ahead a callback's t (its expiry) may be, in seconds (600 to 3600): a signed callback
+    # stays replayable until t, so a t further ahead is refused like an expired one. Tencent's t is the
+    # moment it sends + 10 minutes (each redelivery within that); the default adds a minute of clock skew.
     callback_max_validity: int = DEFAULT_CALLBACK_MAX_VALIDITY
     endpoint: str | None = None  # a base URL (scheme and host, maybe a port), without a trailing slash
     # Tencent: the client timeout must be above 3 s (and at most 60), or a retry may record twice.
@@ -230,6 +243,9 @@ class Settings(Record):
     max_programs: int = 10_000
     # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
     callback_rules: str | None = None
+    # Host suffixes a callback's URLs (a record file's video_url) must be on, lower case (each also covers
+    # the names under it); empty: any public host name.
+    callback_url_hosts: tuple[str, ...] = ()
     # Inbound signed hooks (POST /hooks/highlight): every secret listed is accepted (rotation).
     hook_secrets: tuple[SecretStr, ...] = ()
     # Outbound: subscribers of record-file (100) and record-status (332) events (http(s), no credentials),
@@ -291,6 +307,7 @@ class Settings(Record):
             "api_tokens": len(self.api_tokens),
             "idempotency_table": self.idempotency_table,
             "callback_rules": "set" if self.callback_rules else None,
+            "callback_url_hosts": list(self.callback_url_hosts),
             "hook_secrets": len(self.hook_secrets),
             "webhook_urls": [url_origin(u) for u in self.webhook_urls],
             "webhook_secret": "set" if self.webhook_secret else None,

@@ -9,8 +9,13 @@
   record file is first kept in the ledger with the recording of its ``task_id`` (once per ``file_id``), so
   ``GET /recordings/{task_id}`` shows it. A file for a task the ledger does not know (liverec did not create
   it) is forwarded, not kept: ``sign`` does not cover the body, so keeping whatever task id a body names would
-  let one captured callback fill the table;
+  let one captured callback fill the table. Every field named ``*url`` of these events is checked before
+  anything is kept or forwarded (``checked_urls``: http(s) on a public host name, within
+  ``LIVEREC_CALLBACK_URL_HOSTS`` when set), else the callback is refused (422 ``InvalidUrl``);
 - anything else is acknowledged and logged.
+
+``receive`` admits each verified callback under its ``t``/``sign`` first (``shared.webhooks.replay``): an
+exact replay of one already handled is acknowledged without effect, another body for the same event refused.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from shared.support.observability import count, logger
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, system_clock
 from shared.tencent.types import Mode
 from shared.webhooks.outbox import Forwarder
+from shared.webhooks.replay import ReplayGuard
 from shared.webhooks.tencent_events import (
     FORWARDED,
     KNOWN_IGNORED,
@@ -55,7 +61,9 @@ from shared.webhooks.tencent_events import (
     StreamEvent,
     TencentEvent,
     begin_key,
+    checked_urls,
     event_type_of,
+    identity,
     payload_id,
     record_file_of,
     stream_key,
@@ -116,19 +124,47 @@ class CallbackService:
     forwarder: Forwarder
     rules: tuple[CallbackRule, ...]
     clock: Clock = system_clock
+    url_hosts: tuple[str, ...] = ()  # LIVEREC_CALLBACK_URL_HOSTS
+
+    def receive(self, body: dict[str, Any], deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
+        """A verified callback (its ``t`` and ``sign`` checked): read, admitted under its ``t``/``sign``
+        (``shared.webhooks.replay``: an exact replay of one already handled is acknowledged without effect,
+        another body for the same event refused), then handled. Returns a summary for the log."""
+        kind, body, event = self.read(body)
+        guard = ReplayGuard(self.state, self.clock)
+        seen = guard.admit(body, identity(kind, event, body))
+        if seen.replay:
+            count("CallbackReplays", event_type=str(kind))
+            logger.info("callback replayed: acknowledged without effect", extra={"event_type": kind})
+            return {"action": "replayed", "event_type": kind}
+        result = self.act(kind, event, body, deadline)
+        guard.handled(seen)
+        return result
 
     def handle(self, body: dict[str, Any], deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
-        """Act on one verified callback body; returns a summary for the log (Tencent gets ``{"code":0}``)."""
+        """Act on one callback body, without the replay guard (each delivery is handled)."""
+        kind, body, event = self.read(body)
+        return self.act(kind, event, body, deadline)
+
+    def read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], TencentEvent | None]:
+        """The event type, the body, and the event where liverec acts on it, all validated (422 naming the
+        field). An event that is kept or forwarded has its URLs checked first (``checked_urls``)."""
         kind = event_type_of(body)
-        if kind == 1:
-            return self.stream_begin(parse_input(StreamEvent, body), deadline)
-        if kind == 0:
-            return self.stream_end(parse_input(StreamEvent, body))
+        if kind in (0, 1):
+            return kind, body, parse_input(StreamEvent, body)
         if kind in FORWARDED:
-            name, model = FORWARDED[kind]
-            event: TencentEvent = parse_input(model, body)
+            body = checked_urls(body, self.url_hosts)
+            return kind, body, parse_input(FORWARDED[kind][1], body)
+        return kind, body, None
+
+    def act(
+        self, kind: int, event: TencentEvent | None, body: dict[str, Any], deadline: Deadline
+    ) -> dict[str, Any]:
+        if isinstance(event, StreamEvent):
+            return self.stream_begin(event, deadline) if kind == 1 else self.stream_end(event)
+        if event is not None:
             kept = self.keep_file(event) if isinstance(event, RecordFileEvent) else None
-            result = self.forward(kind, name, event, body)
+            result = self.forward(kind, FORWARDED[kind][0], event, body)
             return result if kept is None else result | {"kept": kept}
         logger.info(
             "callback acknowledged, not handled",

@@ -1,5 +1,6 @@
 """Tencent Live's callback events as liverec reads them: the models of events 0/1 (stream end/begin), 100
-(record file) and 332 (record status), the event type, and the keys that make a redelivery the same event.
+(record file) and 332 (record status), the event type, the URLs an event may carry, the keys that make a
+redelivery the same event, and what makes two callbacks signed alike two events.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.recordings.models import Name
 from shared.storage.ledger import RecordFile
 from shared.support.errors import InvalidRequest
+from shared.support.urls import url_problem
 
 UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.support.timeutil: larger means milliseconds
 
@@ -119,3 +121,57 @@ def payload_id(event_type: int, body: dict[str, Any]) -> str:
         :32
     ]
     return f"tencent-{event_type}-{digest}"
+
+
+def checked_urls(body: dict[str, Any], hosts: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The body, every field whose name ends in ``url`` (any case, at any depth: ``video_url``) checked by
+    :func:`shared.support.urls.url_problem` with its surrounding spaces trimmed; a null or empty one is no
+    URL. A URL that may not be kept or forwarded is a 422 ``InvalidUrl`` naming the field."""
+    checked: dict[str, Any] = _checked(body, "", hosts)
+    return checked
+
+
+def _checked(value: Any, path: str, hosts: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _url(item, path + key, hosts)
+            if key.lower().endswith("url")
+            else _checked(item, f"{path}{key}.", hosts)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_checked(item, f"{path}{n}.", hosts) for n, item in enumerate(value)]
+    return value
+
+
+def _url(value: Any, field: str, hosts: tuple[str, ...]) -> Any:
+    if value is None or value == "":
+        return value
+    text = value.strip(" ") if isinstance(value, str) else None
+    problem = "is not a string" if text is None else url_problem(text, hosts)
+    if problem is not None:
+        field = field[:128]  # the name is the caller's: bounded in the answer and the log
+        raise InvalidRequest(f"{field}: {problem}", code="InvalidUrl", field=field)
+    return text
+
+
+def body_digest(body: dict[str, Any]) -> str:
+    """The body's digest, whatever its key order or spacing: an exact replay has the same."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def identity(kind: int, event: TencentEvent | None, body: dict[str, Any]) -> str:
+    """What makes two callbacks two events Tencent may sign alike (sent in the same second, so with the same
+    ``t`` and ``sign``): a stream's begin and its end, its record status and its file, two streams, two
+    files. One ``t``/``sign`` carries at most one body per identity (``shared.webhooks.replay``)."""
+    parts: tuple[object, ...]
+    if isinstance(event, StreamEvent):
+        parts = (kind, event.app, event.appname, event.stream_id)
+    elif isinstance(event, RecordFileEvent):
+        parts = (kind, event.stream_id, event.file_id)
+    elif isinstance(event, RecordStatusEvent):
+        parts = (kind, event.stream_id, event.session_id, event.record_event)
+    else:  # acknowledged, never acted on: each body is its own event
+        parts = (kind, body_digest(body))
+    return json.dumps(parts, ensure_ascii=False)
