@@ -5,19 +5,25 @@ cannot carry a changed body for the same event."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import string
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devtools.emulator import Emulator
 from devtools.kit import Subscriber
 from shared.app import service
 from shared.support.config import Settings
 from shared.support.errors import ConfigError
+from shared.support.urls import url_problem
 from tests.functional.conftest import TABLE
 from tests.functional.test_webhooks import (
     CALLBACK_KEY,
@@ -302,3 +308,49 @@ def test_a_body_whose_handling_failed_is_handled_when_redelivered_exactly(
     assert status >= 500 and live_tasks(fresh_emulator) == []
     assert callback(body) == (200, {"code": 0})  # the same t, sign and body: not a replay of a handled one
     assert len(live_tasks(fresh_emulator)) == 1
+
+
+# --- the URL check itself ------------------------------------------------------------------------------
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    url=st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+            st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", ""]),
+            st.text(alphabet=string.printable + "ü[]@:%", max_size=30),
+            st.text(alphabet=string.printable, max_size=20),
+        ),
+    )
+)
+def test_whatever_the_check_accepts_is_http_on_a_public_name(url: str) -> None:
+    if url_problem(url) is not None:
+        return
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.port in (None, 80, 443)
+    assert parts.hostname and "." in parts.hostname and not parts.username
+    assert all(0x20 < ord(c) < 0x7F and c not in '\\"<>^`{|} ' for c in url)
+    with pytest.raises(ValueError):
+        ipaddress.ip_address(parts.hostname)
+
+
+@given(address=st.ip_addresses())
+def test_an_ip_address_is_refused_in_every_notation(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    if address.version == 6:
+        forms = [f"[{address}]", f"[{address.exploded}]"]
+    else:
+        n = int(address)
+        octets = str(address).split(".")
+        forms = [
+            str(address),
+            str(n),
+            hex(n),
+            ".".join(hex(int(o)) for o in octets),
+            ".".join(f"0{int(o):o}" for o in octets),
+        ]
+    for form in forms:
+        assert url_problem(f"http://{form}/f.mp4") is not None, form
