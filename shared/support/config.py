@@ -4,7 +4,7 @@ Nothing is read at import time. ``get_settings()`` validates on first use and ca
 ``get_settings.cache_clear()`` (or build ``Settings.from_env(env)`` directly) instead of import tricks.
 
 ``Settings`` is a record, not a pydantic model (building a model costs milliseconds of every cold start):
-``from_env`` checks each variable with its parser in ``VARIABLES``. Numbers are read leniently ("5.0" is the
+``from_env`` checks each variable with its parser in ``VARIABLES`` (the parsers: :mod:`shared.support.env_values`). Numbers are read leniently ("5.0" is the
 integer 5), and errors are worded as pydantic words the request models' errors.
 """
 
@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
-from math import inf
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from shared.support import env_values as values
 from shared.support import secrets
 from shared.support.errors import ConfigError
 from shared.support.records import Record
-from shared.support.redact import redact_url, url_origin
-from shared.support.urls import host_problem
+from shared.support.redact import url_origin
 
 
 class LiveApi(StrEnum):
@@ -36,153 +34,34 @@ class LiveApi(StrEnum):
     FCGI = "fcgi"  # fcgi.video.qcloud.com/common_access Live_Tape_* family
 
 
-# Turns a variable's trimmed text (never blank: blank is unset) into the field's value; a ValueError says why
-# not, never repeating the text (it may be a secret).
-Parser = Callable[[str], object]
-
-
-def _integer(value: str) -> int:
-    """Digits, with underscores between them and a sign; "5.0" is 5, "5." and "5e0" are not integers."""
-    whole, dot, fraction = value.partition(".")
-    if value.isascii() and not fraction.strip("0") and (fraction or not dot):
-        try:
-            return int(whole)
-        except ValueError:
-            pass
-    raise ValueError("Input should be a valid integer, unable to parse string as an integer")
-
-
-def _real(value: str) -> float:
-    """A decimal or exponent number, "inf" or "nan"; underscores only between characters, never two."""
-    if value.isascii() and "__" not in value and not value.startswith("_") and not value.endswith("_"):
-        try:
-            return float(value.replace("_", ""))
-        except ValueError:
-            pass
-    raise ValueError("Input should be a valid number, unable to parse string as a number")
-
-
-def _number(read: Callable[[str], float], low: float, high: float = inf, *, above: bool = False) -> Parser:
-    """A number from ``low`` (excluded when ``above``) to ``high``; ``high`` is checked first (NaN fails it)."""
-
-    def parse(value: str) -> object:
-        number = read(value)
-        if not number <= high:
-            raise ValueError(f"Input should be less than or equal to {high}")
-        if not (number > low if above else number >= low):
-            raise ValueError(f"Input should be greater than {'' if above else 'or equal to '}{low}")
-        return number
-
-    return parse
-
-
-def _one_of(*choices: str, make: Callable[[str], object] = str) -> Parser:
-    def parse(value: str) -> object:
-        if value in choices:
-            return make(value)
-        shown = [repr(str(choice)) for choice in choices]
-        raise ValueError(f"Input should be {', '.join(shown[:-1])} or {shown[-1]}")
-
-    return parse
-
-
-def _secret(min_length: int = 1) -> Parser:
-    """A secret of at least ``min_length`` characters (a reference may resolve to an empty one)."""
-    problem = f"must be at least {min_length} characters" if min_length > 1 else "must not be empty"
-
-    def parse(value: str) -> object:
-        if len(value) < min_length:
-            raise ValueError(problem)
-        return SecretStr(value)
-
-    return parse
-
-
-def _items(value: str) -> tuple[str, ...]:
-    """A comma-separated list, its entries trimmed, blank entries dropped."""
-    return tuple(item.strip() for item in value.split(",") if item.strip())
-
-
-def _tokens(value: str) -> tuple[SecretStr, ...]:
-    tokens = _items(value)
-    if any(len(t) < 16 for t in tokens):
-        raise ValueError("each secret must be at least 16 characters")
-    return tuple(SecretStr(t) for t in tokens)
-
-
-def _urls(value: str) -> tuple[str, ...]:
-    urls = _items(value)
-    for n, url in enumerate(urls, 1):
-        # shown redacted: an entry may carry a token or a password even when it is wrong
-        shown = f"entry {n} ({redact_url(url)!r})"
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked
-        except ValueError:
-            raise ValueError(f"{shown} is not a URL") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{shown} is not an http(s) URL")
-        if parts.username or parts.password:
-            raise ValueError(f"{shown} carries credentials (user:password@); they would be logged")
-    return urls
-
-
-def _host_suffixes(value: str) -> tuple[str, ...]:
-    """Host names, each standing for itself and every name under it; ``*.`` or ``.`` before one is the same."""
-    suffixes = tuple(item.lower().removeprefix("*.").removeprefix(".") for item in _items(value))
-    for n, suffix in enumerate(suffixes, 1):
-        if host_problem(suffix) is not None:
-            raise ValueError(f"entry {n} ({suffix[:80]!r}) is not a public host name such as myqcloud.com")
-    return suffixes
-
-
-def _endpoint(value: str) -> str:
-    parts = urlsplit(value)  # a malformed IPv6 host raises ValueError("Invalid IPv6 URL")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be a base URL such as http://127.0.0.1:9100")
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials (user:password@); they would be logged")
-    try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
-    except ValueError:
-        raise ValueError("has a port that is not a number from 0 to 65535") from None
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError("must be a base URL with no path, e.g. http://127.0.0.1:9100")
-    return value.rstrip("/")
-
-
-def _table(value: str) -> str | None:
-    return None if value == "memory" else value
-
-
 # Environment variable -> (settings field, parser), in the order they are checked: the first problem found
 # is the one reported.
-VARIABLES: dict[str, tuple[str, Parser]] = {
-    "LIVE_API": ("api", _one_of(*LiveApi, make=LiveApi)),
+VARIABLES: dict[str, tuple[str, values.Parser]] = {
+    "LIVE_API": ("api", values.one_of(*LiveApi, make=LiveApi)),
     "TENCENTCLOUD_SECRET_ID": ("secret_id", str),
-    "TENCENTCLOUD_SECRET_KEY": ("secret_key", _secret()),
+    "TENCENTCLOUD_SECRET_KEY": ("secret_key", values.secret()),
     "LIVE_REGION": ("region", str),
-    "LIVE_FCGI_APPID": ("fcgi_appid", _number(_integer, 0, above=True)),
-    "LIVE_FCGI_KEY": ("fcgi_key", _secret()),
+    "LIVE_FCGI_APPID": ("fcgi_appid", values.number(values.integer, 0, above=True)),
+    "LIVE_FCGI_KEY": ("fcgi_key", values.secret()),
     "LIVE_DOMAIN": ("domain", str),
     "LIVE_APP": ("app", str),
-    "LIVE_CALLBACK_KEY": ("callback_key", _secret()),
-    "LIVE_CALLBACK_MAX_VALIDITY": ("callback_max_validity", _number(_integer, 600, 3600)),
-    "LIVE_ENDPOINT": ("endpoint", _endpoint),
-    "LIVE_TIMEOUT": ("timeout", _number(_real, 3, 60, above=True)),
-    "LIVEREC_API_TOKENS": ("api_tokens", _tokens),
-    "LIVEREC_IDEMPOTENCY_TABLE": ("idempotency_table", _table),
+    "LIVE_CALLBACK_KEY": ("callback_key", values.secret()),
+    "LIVE_CALLBACK_MAX_VALIDITY": ("callback_max_validity", values.number(values.integer, 600, 3600)),
+    "LIVE_ENDPOINT": ("endpoint", values.endpoint),
+    "LIVE_TIMEOUT": ("timeout", values.number(values.real, 3, 60, above=True)),
+    "LIVEREC_API_TOKENS": ("api_tokens", values.tokens),
+    "LIVEREC_IDEMPOTENCY_TABLE": ("idempotency_table", values.table),
     "LIVEREC_PROGRAMS": ("programs", str),
-    "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", _number(_integer, 3600, 30 * 86400)),
-    "LIVEREC_MAX_PROGRAMS": ("max_programs", _number(_integer, 1, 1_000_000)),
+    "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", values.number(values.integer, 3600, 30 * 86400)),
+    "LIVEREC_MAX_PROGRAMS": ("max_programs", values.number(values.integer, 1, 1_000_000)),
     "LIVEREC_CALLBACK_RULES": ("callback_rules", str),
-    "LIVEREC_CALLBACK_URL_HOSTS": ("callback_url_hosts", _host_suffixes),
-    "LIVEREC_HOOK_SECRETS": ("hook_secrets", _tokens),
-    "LIVEREC_WEBHOOK_URLS": ("webhook_urls", _urls),
-    "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", _secret(16)),
-    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _number(_integer, 1, 100)),
-    "LIVEREC_UNKNOWN_OUTCOME": ("unknown_outcome", _one_of("report", "recreate")),
-    "TENCENTCLOUD_SESSION_TOKEN": ("session_token", _secret(0)),
+    "LIVEREC_CALLBACK_URL_HOSTS": ("callback_url_hosts", values.host_suffixes),
+    "LIVEREC_HOOK_SECRETS": ("hook_secrets", values.tokens),
+    "LIVEREC_WEBHOOK_URLS": ("webhook_urls", values.urls),
+    "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", values.secret(16)),
+    "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", values.number(values.integer, 1, 100)),
+    "LIVEREC_UNKNOWN_OUTCOME": ("unknown_outcome", values.one_of("report", "recreate")),
+    "TENCENTCLOUD_SESSION_TOKEN": ("session_token", values.secret(0)),
 }
 # Environment variable -> settings field. The table in README.md is this mapping.
 ENV_FIELDS: dict[str, str] = {var: field for var, (field, _) in VARIABLES.items()}
