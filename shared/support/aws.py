@@ -14,7 +14,8 @@ Configuration is read when a client is built (never at import), from the environ
 ``X-Amz-Security-Token``; Lambda always sets all three); the region from ``AWS_REGION``, else
 ``AWS_DEFAULT_REGION``; the endpoint from the service's botocore variable (``AWS_ENDPOINT_URL_DYNAMODB``,
 ``AWS_ENDPOINT_URL_SSM``, ``AWS_ENDPOINT_URL_SECRETS_MANAGER``), else ``AWS_ENDPOINT_URL``, else
-``https://<service>.{region}.amazonaws.com`` (``.com.cn`` in China regions). No profiles, SSO, instance or
+``https://<service>.{region}.amazonaws.com`` (``.com.cn`` in China regions); :func:`environment` reads them
+(Lambda's Invoke too: :mod:`shared.support.lambda_invoke`). No profiles, SSO, instance or
 container credentials. Anything missing or malformed is a :class:`~shared.support.errors.ConfigError`
 naming the variable.
 
@@ -100,7 +101,9 @@ class Service(Record):
     errors: tuple[tuple[str, type[AwsError]], ...] = ()  # codes with a class of their own
 
 
-class _Endpoint:
+class Endpoint:
+    """An http(s) origin as a client connects to it and signs its ``Host``; a ConfigError names ``field``."""
+
     __slots__ = ("host", "https", "port", "signed_host", "url")
 
     def __init__(self, url: str, field: str) -> None:
@@ -128,6 +131,42 @@ def default_endpoint(service: str, region: str) -> str:
     return f"https://{service}.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
 
 
+def environment(
+    service: str, endpoint_var: str, environ: Mapping[str, str] | None = None
+) -> tuple[Credentials, str, str | None]:
+    """A client's credentials, region and endpoint (``None``: AWS's) from the environment (``os.environ`` by
+    default): ``endpoint_var`` (botocore's variable for the service), else ``AWS_ENDPOINT_URL``. A
+    ConfigError names what is missing or malformed."""
+    env = os.environ if environ is None else environ
+
+    def required(var: str) -> str:
+        value = env.get(var, "")
+        if not value:
+            raise ConfigError(
+                f"{var} is not set: {service} needs AWS credentials in the environment", field=var
+            )
+        return value
+
+    access_key_id = required("AWS_ACCESS_KEY_ID")
+    secret = required("AWS_SECRET_ACCESS_KEY")
+    token = env.get("AWS_SESSION_TOKEN") or None
+    region_var = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
+    region = env.get(region_var, "")
+    if not region:
+        raise ConfigError(
+            f"AWS_REGION (or AWS_DEFAULT_REGION) is not set: the {service} client needs a region",
+            field="AWS_REGION",
+        )
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"{region_var} is not a valid AWS region", field=region_var)
+    endpoint = None
+    for var in (endpoint_var, "AWS_ENDPOINT_URL"):
+        if env.get(var):
+            endpoint = Endpoint(env[var], var).url
+            break
+    return Credentials(access_key_id, secret, token), region, endpoint
+
+
 class AwsJsonClient:
     """A thread-safe client of one AWS JSON-protocol service, for one region and endpoint.
     ``call(operation, **params)`` returns the service's answer as a dict."""
@@ -150,7 +189,7 @@ class AwsJsonClient:
             raise ConfigError(f"not a valid AWS region: {region!r}", field="AWS_REGION")
         self._credentials = credentials
         self.region = region
-        self._endpoint = _Endpoint(endpoint or default_endpoint(self.service.name, region), "endpoint")
+        self._endpoint = Endpoint(endpoint or default_endpoint(self.service.name, region), "endpoint")
         self.endpoint = self._endpoint.url
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -175,41 +214,8 @@ class AwsJsonClient:
         read_timeout: float = READ_TIMEOUT,
     ) -> Self:
         """Built from the environment (``os.environ`` by default); a ConfigError names what is missing."""
-        env = os.environ if environ is None else environ
-
-        def required(var: str) -> str:
-            value = env.get(var, "")
-            if not value:
-                raise ConfigError(
-                    f"{var} is not set: {cls.service.name} needs AWS credentials in the environment",
-                    field=var,
-                )
-            return value
-
-        access_key_id = required("AWS_ACCESS_KEY_ID")
-        secret = required("AWS_SECRET_ACCESS_KEY")
-        token = env.get("AWS_SESSION_TOKEN") or None
-        region_var = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
-        region = env.get(region_var, "")
-        if not region:
-            raise ConfigError(
-                f"AWS_REGION (or AWS_DEFAULT_REGION) is not set: the {cls.service.name} client needs a region",
-                field="AWS_REGION",
-            )
-        if not _REGION.fullmatch(region):
-            raise ConfigError(f"{region_var} is not a valid AWS region", field=region_var)
-        endpoint = None
-        for var in (cls.service.endpoint_var, "AWS_ENDPOINT_URL"):
-            if env.get(var):
-                endpoint = _Endpoint(env[var], var).url
-                break
-        return cls(
-            Credentials(access_key_id, secret, token),
-            region,
-            endpoint,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
+        credentials, region, endpoint = environment(cls.service.name, cls.service.endpoint_var, environ)
+        return cls(credentials, region, endpoint, connect_timeout=connect_timeout, read_timeout=read_timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(region={self.region!r}, endpoint={self.endpoint!r})"

@@ -1,11 +1,13 @@
-"""AWS Signature Version 4 for the JSON-protocol APIs liverec calls with the standard library (DynamoDB;
-any ``X-Amz-Target`` API): one signed ``POST /``. Held byte for byte to botocore by the tests. The secret
+"""AWS Signature Version 4 for the APIs liverec calls with the standard library: a signed ``POST`` of a
+JSON-protocol API (DynamoDB, any ``X-Amz-Target`` API: ``POST /``) or of a REST path (Lambda's Invoke,
+``POST /2015-03-31/functions/<name>/invocations``). Held byte for byte to botocore by the tests. The secret
 parts of the credentials are ``SecretStr`` and never appear in ``repr``, ``str`` or errors."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from pydantic import SecretStr
@@ -42,15 +44,23 @@ def sign(
     content_type: str,
     region: str,
     host: str,
-    target: str,
+    target: str | None,
     body: bytes,
     when: datetime,
+    path: str = "/",
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The headers of a signed AWS JSON-protocol ``POST /`` (SigV4), ``Authorization`` included.
-    ``when`` is converted to UTC (a naive datetime is taken as UTC, never as local time)."""
+    """The headers of a signed ``POST`` of ``path`` (SigV4), ``Authorization`` included: ``X-Amz-Target``
+    when ``target`` is given (the JSON protocol), and ``extra`` headers, signed too (e.g.
+    ``X-Amz-Invocation-Type``). ``path`` is sent and signed as given: its segments must need no
+    percent-encoding. ``when`` is converted to UTC (a naive datetime is taken as UTC, never as local time)."""
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
-    headers = {"content-type": content_type, "host": host, "x-amz-date": amz_date, "x-amz-target": target}
+    named = {"Content-Type": content_type, "Host": host, "X-Amz-Date": amz_date}
+    if target is not None:
+        named["X-Amz-Target"] = target
+    named.update(extra or {})
+    headers = {name.lower(): value for name, value in named.items()}
     if credentials.session_token is not None:
         headers["x-amz-security-token"] = credentials.session_token.get_secret_value()
     names = sorted(headers)
@@ -58,7 +68,7 @@ def sign(
     canonical = "\n".join(
         [
             "POST",
-            "/",
+            path,
             "",
             *(f"{name}:{' '.join(headers[name].split())}" for name in names),
             "",
@@ -72,11 +82,7 @@ def sign(
     for part in (amz_date[:8], region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out = {
-        "Content-Type": content_type,
-        "Host": host,
-        "X-Amz-Date": amz_date,
-        "X-Amz-Target": target,
+    out = named | {
         "Authorization": f"AWS4-HMAC-SHA256 Credential={credentials.access_key_id}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}",
     }
