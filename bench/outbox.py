@@ -4,7 +4,7 @@
     python -m bench.outbox 2000             # DynamoDB (moto's server), prints the result as JSON
     python -m bench.outbox 2000 --memory    # the in-process store
 
-The backlog is queued as the callbacks queue it (``publish``, here with no time to try a send), in the
+The backlog is queued as the callbacks queue it (``publish``: written, nothing sent), in the
 DynamoDB store on moto's server on 127.0.0.1 (its own process, the table as serverless.yml declares it:
 the drain reads the sparse ``due-index``), or the in-process store. The subscriber is the kit's, on
 127.0.0.1 in this process, checking every signature (a refused one is not delivered). The timer's ticks
@@ -102,8 +102,8 @@ def _forwarder(state: Any, url: str, **kwargs: Any) -> Any:
 
 
 def _fill(state: Any, url: str, backlog: int) -> None:
-    """``backlog`` record-file events queued for ``url``, none tried yet (published with no time to send)."""
-    publisher = _forwarder(state, url, budget=0.0)
+    """``backlog`` record-file events queued for ``url``, none tried yet (published: nothing is sent then)."""
+    publisher = _forwarder(state, url)
     for n in range(backlog):
         data = {"event_type": 100, "stream_id": "bench", "file_id": f"f{n}", "video_url": f"http://v/{n}.mp4"}
         publisher.publish(f"bench-{n:06d}", "record.file_ready", data)

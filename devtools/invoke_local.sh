@@ -48,4 +48,5 @@ check webhooks webhooks_callback_not_json 400
 check webhooks webhooks_hook_highlight 201
 check webhooks webhooks_hook_bad_signature 401
 check webhooks webhooks_timer_outbox outbox
+check webhooks webhooks_outbox_drain outbox
 exit $fail

@@ -16,7 +16,11 @@ check=false
 [ "${1:-}" = "--check" ] && check=true
 http=${PORT:-3000}
 $check && http=$(free_port)
-offline=(npx serverless offline --host 127.0.0.1 --httpPort "$http" --lambdaPort "$(free_port)" "${params[@]}")
+# the functions run as on Lambda (AWS_LAMBDA_FUNCTION_NAME set): a callback's kick, the webhooks function
+# invoking itself asynchronously, goes to serverless-offline's own Invoke endpoint, never to AWS
+lambda_port=$(free_port)
+export AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$lambda_port"
+offline=(npx serverless offline --host 127.0.0.1 --httpPort "$http" --lambdaPort "$lambda_port" "${params[@]}")
 if ! $check; then
   echo "serverless offline on http://127.0.0.1:$http (emulator at $LIVE_ENDPOINT); Ctrl-C stops"
   "${offline[@]}"

@@ -72,6 +72,17 @@ class Gateway(BaseHTTPRequestHandler):
             sys.stderr.write(f"gateway: {format % args}\n")
 
     def _serve(self) -> None:
+        """Answer the request; then, as Lambda would run the asynchronous invocations a callback asked for
+        (``shared.webhooks.kick``), drain the outbox in a thread, with those payloads first."""
+        _kicked.ids = []
+        try:
+            self._route()
+        finally:
+            ids, _kicked.ids = _kicked.ids, None
+            if ids:
+                threading.Thread(target=drain_kicked, args=(ids,), daemon=True).start()
+
+    def _route(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > 1024 * 1024:
             self._reply(413, {"error": {"code": "TooLarge", "message": "body over 1 MiB", "field": None}}, {})
@@ -123,6 +134,28 @@ class Gateway(BaseHTTPRequestHandler):
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)
+
+
+_kicked = threading.local()  # the payloads a request's callback asked a drain for (its thread's)
+
+
+def kick_after_answer(payload_id: str) -> bool:
+    """The gateway's kick (``shared.app.use_kick``): noted by the request's thread, drained once its answer
+    is written. Outside a request (the replay), none: the forwards wait for a drain."""
+    ids: list[str] | None = getattr(_kicked, "ids", None)
+    if ids is None:
+        return False
+    ids.append(payload_id)
+    return True
+
+
+def drain_kicked(ids: list[str]) -> None:
+    """The drains Lambda would run for these kicks: the webhooks function invoked with each drain event."""
+    from functions.webhooks import handler as webhooks
+    from shared.webhooks.kick import drain_event
+
+    for payload_id in ids:
+        webhooks.lambda_handler(drain_event(payload_id), CONTEXT)
 
 
 REPLAY = [
@@ -312,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         status=204,
     )
     configure_environment(not real, emulator.base_url if emulator else None, subscriber.url)
+    from shared.app import use_kick  # after the environment: its logger reads POWERTOOLS_LOG_LEVEL on import
+
+    use_kick(kick_after_answer)  # a callback's forwards are sent once the gateway has answered it
     threading.Thread(target=server.serve_forever, daemon=True).start()
     gateway = f"http://127.0.0.1:{server.server_address[1]}"
     target = emulator.base_url if emulator else "Tencent Cloud (--real: your credentials)"

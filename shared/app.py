@@ -2,8 +2,8 @@
 (cached, under a lock: concurrent first calls share one ledger), and reused across warm invocations (one
 adapter, one keep-alive connection pool). Handlers import from here; nothing below builds anything.
 
-Tests and local runs swap the clock (``use_clock``) and forget what was built (``reset``): the state of
-a fresh container.
+Tests and local runs swap the clock (``use_clock``), install how a callback asks for a drain off Lambda
+(``use_kick``), and forget what was built (``reset``): the state of a fresh container.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shared.storage.program_store import ProgramStore
     from shared.storage.state import StateStore
     from shared.webhooks.callbacks import CallbackService
+    from shared.webhooks.kick import Kick, LambdaKick
     from shared.webhooks.outbox import Forwarder
 
 _service: RecordingService | None = None
@@ -34,6 +35,8 @@ _state: StateStore | None = None
 _callbacks: CallbackService | None = None
 _programs: list[Program] | None = None
 _program_store: ProgramStore | None = None
+_lambda_kick: LambdaKick | None = None
+_local_kick: Kick | None = None
 _lock = threading.RLock()
 _clock: Clock = system_clock
 _sleep: Sleep = time.sleep
@@ -158,7 +161,32 @@ def forwarder() -> Forwarder:
         state=state(),
         max_attempts=settings.webhook_max_attempts,
         clock=_clock,
+        kick=kick(),
     )
+
+
+def use_kick(local: Kick | None = None) -> None:
+    """How a callback asks for a drain of the forwards it queued, off Lambda: ``local(payload_id)`` (the
+    local gateway drains in a thread once it has answered); None, the default: it does not ask, and the
+    forwards wait for a drain (the timer's, ``make run``'s, a test's). On Lambda the function always
+    invokes itself (:func:`kick`)."""
+    global _local_kick  # noqa: PLW0603 - the process's setting, as the clock
+    _local_kick = local
+
+
+def kick() -> Kick | None:
+    """On Lambda, the asynchronous invocation of this function (built once per container); else the
+    one :func:`use_kick` installed."""
+    global _lambda_kick  # noqa: PLW0603 - the per-container singleton
+    if not get_settings().on_lambda:
+        return _local_kick
+    if _lambda_kick is None:
+        from shared.webhooks.kick import LambdaKick
+
+        with _lock:
+            if _lambda_kick is None:
+                _lambda_kick = LambdaKick()
+    return _lambda_kick
 
 
 def state() -> StateStore:
@@ -189,8 +217,9 @@ def _ledger(settings: Settings) -> Ledger:
 
 def reset() -> None:
     """Forget what was built (tests, a new container, or after the configuration changed)."""
-    global _service, _state, _callbacks, _programs, _program_store  # noqa: PLW0603
+    global _service, _state, _callbacks, _programs, _program_store, _lambda_kick  # noqa: PLW0603
     with _lock:
+        _lambda_kick = None
         _program_store = None
         _service = None
         _state = None

@@ -4,11 +4,15 @@
   and answered ``{"code":0}`` (HTTP 200) once handled, so Tencent stops redelivering; an exact replay of
   one already handled gets the same answer and has no effect. A failure a redelivery could fix (Tencent
   unreachable, rate limited) answers non-200 on purpose: Tencent retries, and the idempotency key keeps
-  its 13 deliveries to one task. A refusal (4xx) is counted (``CallbacksRefused`` by code).
+  its 13 deliveries to one task. A refusal (4xx) is counted (``CallbacksRefused`` by code). A record event
+  is queued for the subscribers, never sent before the answer: the callback kicks a drain
+  (``shared.webhooks.kick``).
 - ``POST /hooks/highlight``: a signed hook (``Liverec-Signature``, HMAC-SHA256 with one of
   ``LIVEREC_HOOK_SECRETS``) starts a highlight (real-time) recording.
-- A timer tick (an EventBridge scheduled event, and nothing else) retries the webhook forwards that are due
-  (the outbox). Any other event is refused (``shared.edge.events``).
+- A drain of the outbox sends the webhook forwards that are due: on the timer's tick (an EventBridge
+  scheduled event) and on a kick (``{"outbox": "drain", "payload_id": ...}``, the function invoking itself
+  asynchronously; that payload's forwards first). ``{"outbox": "redrive"}`` puts the dead letters back.
+  Any other event is refused (``shared.edge.events``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.app import callbacks, forwarder, now, service
 from shared.edge.contract import CALLBACK, HOOK, answers, raw_body
-from shared.edge.events import EventKind, kind_of, refuse
+from shared.edge.events import EventKind, drained_first, kind_of, refuse
 from shared.edge.resolver import created, make_app
 from shared.storage.ledger import Origin
 from shared.support.config import get_settings
@@ -105,12 +109,14 @@ def highlight_hook(
 @entry(correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = kind_of(event)
-    if kind is EventKind.SCHEDULED:  # the outbox timer, within the invocation's time
-        result = forwarder().drain(Deadline.from_context(context))
-        logger.info("webhook outbox drained", extra=result)
+    if kind in (EventKind.SCHEDULED, EventKind.OUTBOX_DRAIN):  # the timer, or a kick: within the invocation
+        first = drained_first(event) if kind is EventKind.OUTBOX_DRAIN else None
+        result = forwarder().drain(Deadline.from_context(context), first=first)
+        logger.info("webhook outbox drained", extra=result | {"trigger": kind.value, "first": first})
         return result
     if kind is EventKind.OUTBOX_REDRIVE:  # an operator's `aws lambda invoke` (IAM decides who may)
         return forwarder().redrive()
     if kind is EventKind.HTTP:
         return app.resolve(event, context)
-    return refuse(event, kind, "webhooks", {EventKind.HTTP, EventKind.SCHEDULED, EventKind.OUTBOX_REDRIVE})
+    serves = {EventKind.HTTP, EventKind.SCHEDULED, EventKind.OUTBOX_DRAIN, EventKind.OUTBOX_REDRIVE}
+    return refuse(event, kind, "webhooks", serves)

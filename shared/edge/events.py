@@ -6,6 +6,10 @@
   a timer tick of the rollout (programs from ``LIVEREC_PROGRAMS``) or of the webhook outbox.
 - ``SCHEDULE_INPUT``: a schedule's constant input, ``{"programs": [...]}`` and nothing else (EventBridge
   delivers a rule's ``input`` in place of the event): a rollout tick with its own programs.
+- ``OUTBOX_DRAIN``: ``{"outbox": "drain"}``, or ``{"outbox": "drain", "payload_id": "<id>"}`` (1 to 128 of
+  ``A-Z a-z 0-9 . _ -``), and nothing else: the webhooks function invoking itself (a callback's kick,
+  ``shared.webhooks.kick``) or an operator, for a drain of the outbox now (that payload's forwards first).
+- ``OUTBOX_REDRIVE``: ``{"outbox": "redrive"}`` and nothing else: an operator puts the dead letters back.
 - Refused everywhere: API Gateway REST APIs (payload 1.0; the functions are routed for HTTP APIs only), ALB
   and VPC Lattice events, and anything else (``[]``, ``None``, ``{}``, an HTTP event without its request
   context). A refusal is logged at ERROR with the kind and the event's top-level keys (never its values: a
@@ -18,6 +22,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Any
@@ -30,6 +35,7 @@ class EventKind(StrEnum):
     HTTP = "http"  # API Gateway HTTP API (payload 2.0) or a Lambda function URL
     SCHEDULED = "scheduled"  # EventBridge "Scheduled Event"
     SCHEDULE_INPUT = "schedule-input"  # a schedule's constant input: {"programs": [...]}
+    OUTBOX_DRAIN = "outbox-drain"  # a drain now: {"outbox": "drain"[, "payload_id": "<id>"]}
     OUTBOX_REDRIVE = "outbox-redrive"  # an operator's direct invocation: {"outbox": "redrive"}
     REST = "api-gateway-rest"  # API Gateway REST API (payload 1.0)
     ALB = "alb"
@@ -42,6 +48,7 @@ HTTP_LOOKING = frozenset(
     {EventKind.HTTP, EventKind.REST, EventKind.ALB, EventKind.VPC_LATTICE, EventKind.MALFORMED_HTTP}
 )
 _HTTP_KEYS = ("requestContext", "httpMethod", "rawPath", "routeKey", "raw_path")
+_PAYLOAD_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def kind_of(event: object) -> EventKind:
@@ -65,7 +72,24 @@ def kind_of(event: object) -> EventKind:
         return EventKind.SCHEDULE_INPUT
     if dict(event) == {"outbox": "redrive"}:
         return EventKind.OUTBOX_REDRIVE
+    if _is_drain(event):
+        return EventKind.OUTBOX_DRAIN
     return EventKind.UNKNOWN
+
+
+def _is_drain(event: Mapping[str, Any]) -> bool:
+    if event.get("outbox") != "drain" or not set(event) <= {"outbox", "payload_id"}:
+        return False
+    if "payload_id" not in event:
+        return True
+    payload_id = event["payload_id"]
+    return isinstance(payload_id, str) and _PAYLOAD_ID.fullmatch(payload_id) is not None
+
+
+def drained_first(event: Mapping[str, Any]) -> str | None:
+    """The payload an ``OUTBOX_DRAIN`` event names (its forwards are drained first), or None."""
+    payload_id = event.get("payload_id")
+    return payload_id if isinstance(payload_id, str) else None
 
 
 def _is_http_v2(event: Mapping[str, Any]) -> bool:

@@ -5,9 +5,10 @@
   (domain/app/stream, ``sequence``, ``event_time``), so Tencent's 13 deliveries of one event create one task,
   even when the container handling one of them died mid-create (the next delivery reconciles it);
 - event 0 (stream end): if that rule says ``stop_on_end``, the task it started is stopped;
-- events 100 (record file) and 332 (record status): validated, logged, counted, forwarded (signed); a
-  record file is first kept in the ledger with the recording of its ``task_id`` (once per ``file_id``), so
-  ``GET /recordings/{task_id}`` shows it. A file for a task the ledger does not know (liverec did not create
+- events 100 (record file) and 332 (record status): validated, logged, counted, queued to be forwarded
+  (signed; ``shared.webhooks.outbox`` sends them after the answer); a record file is first kept in the
+  ledger with the recording of its ``task_id`` (once per ``file_id``), so ``GET /recordings/{task_id}``
+  shows it. A file for a task the ledger does not know (liverec did not create
   it) is forwarded, not kept: ``sign`` does not cover the body, so keeping whatever task id a body names would
   let one captured callback fill the table. Every field named ``*url`` of these events is checked before
   anything is kept or forwarded (``checked_urls``: http(s) on a public host name, within
@@ -317,4 +318,4 @@ class CallbackService:
         )
         count("CallbacksReceived", event_type=str(kind))
         result = self.forwarder.publish(pid, name, data)
-        return {"action": "forwarded", "payload_id": pid, **result}
+        return {"action": "queued", "payload_id": pid, **result}

@@ -3,16 +3,18 @@
 Nothing is dropped silently:
 
 1. ``publish`` writes one outbox item per subscriber (keyed by the event's id, so Tencent's redeliveries
-   of the same callback add nothing), then tries each at once within a time budget, so the answer to
-   Tencent is never held up beyond it;
-2. a failed delivery stays in the outbox, due again after a backoff (30 s, doubling, at most 1 h);
-   the timer tick (``drain``, every minute) sends whatever is due, however large the backlog: it reads
-   the due items oldest first, a page of 100 at a time from where the last page ended, and sends them on
-   a small pool of threads (8), each item leased first (a conditional write) so that two ticks, or two
-   threads, never send one item together. It stops when nothing is due or its time is up: 25 s, and
-   never later than 4 s before the invocation's end (the function's timeout is 29 s); a send starts only
-   if its attempt (2 s at most) ends before then, and what is not sent stays due, unleased, for the next
-   tick. Logs and metrics are written by the tick's own thread, never by two at once;
+   of the same callback add nothing), due at once, and sends nothing: it asks for a drain (``kick``,
+   :mod:`shared.webhooks.kick`: on Lambda, an asynchronous invocation of the webhooks function), so the
+   answer to Tencent never waits for a subscriber. The drain a kick asks for runs in another invocation and
+   tries the new items first, by key;
+2. a drain (``drain``: the timer's tick every minute, or a kick's) sends whatever is due, however large the
+   backlog: it reads the due items oldest first, a page of 100 at a time from where the last page ended,
+   and sends them on a small pool of threads (8), each item leased first (a conditional write) so that two
+   drains, or two threads, never send one item together. It stops when nothing is due or its time is up:
+   25 s, and never later than 4 s before the invocation's end (the function's timeout is 29 s); a send
+   starts only if its attempt (2 s at most) ends before then, and what is not sent stays due, unleased, for
+   the next tick. Logs and metrics are written by the drain's own thread, never by two at once. A failed
+   delivery stays in the outbox, due again after a backoff (30 s, doubling, at most 1 h);
 3. after ``LIVEREC_WEBHOOK_MAX_ATTEMPTS`` failures (32 by default: about 26 hours of retries, so a subscriber
    down for a day loses nothing), or at once for a permanent 4xx, the item becomes a dead letter: kept 14
    days in the store, set aside where the tick never reads it, logged at ERROR with the payload id, the
@@ -48,13 +50,14 @@ from shared.webhooks.signature import HEADER, sign_header
 if TYPE_CHECKING:  # the drain imports concurrent.futures' thread pool when it runs, not at a cold start
     from concurrent.futures import Executor, Future
 
+    from shared.webhooks.kick import Kick
+
 PREFIX = "outbox#"
 PENDING_TTL = 7 * 86400
 DEAD_TTL = 14 * 86400
 # a dead letter's due: this (2100-01-01) plus when it died, never reached by a tick's due query
 PARKED = 4_102_444_800.0
 DELIVERED_TTL = 86400  # Tencent redelivers for 12 minutes; a day is plenty
-BUDGET = 3.0  # seconds a callback may spend forwarding before it answers Tencent (which waits 20 s)
 ATTEMPT_TIMEOUT = 2.0
 # The tick: its time (the webhooks function's timeout is 29 s), what it keeps after its last send for the
 # store's writes, the items a query reads, and the sends at once (the DynamoDB client keeps 8 connections)
@@ -86,6 +89,11 @@ def backoff(attempts: int) -> float:
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def item_key(payload_id: str, url: str) -> str:
+    """The outbox item of one payload for one subscriber."""
+    return f"{PREFIX}{payload_id}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
 def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
     """One POST with the standard library (a new connection, closed after); no redirects followed, no
     retries here. The answer's body is read up to 64 KiB and dropped."""
@@ -112,7 +120,7 @@ class Forwarder:
     max_attempts: int = 32
     send: Sender = http_send
     clock: Clock = system_clock
-    budget: float = BUDGET
+    kick: Kick | None = None  # asks for a drain of a payload just queued (None: the timer's drain only)
     attempt_timeout: float = ATTEMPT_TIMEOUT
     drain_budget: float = DRAIN_BUDGET
     workers: int = WORKERS
@@ -123,7 +131,9 @@ class Forwarder:
         return bool(self.urls) and self.secret is not None
 
     def publish(self, payload_id: str, kind: str, data: dict[str, Any]) -> dict[str, int]:
-        """Queue ``data`` for every subscriber, then try the new items within the budget."""
+        """Queue ``data`` for every subscriber, due now, and ask for a drain when anything was new (a
+        redelivered event adds nothing). Nothing is sent here: ``queued`` new items, ``kicked`` 1 when a
+        drain was asked for."""
         if not self.enabled:
             logger.info(
                 "no webhook subscribers configured: event not forwarded", extra={"payload_id": payload_id}
@@ -132,7 +142,7 @@ class Forwarder:
         now = self.clock()
         fresh: list[str] = []
         for url in self.urls:
-            key = f"{PREFIX}{payload_id}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+            key = item_key(payload_id, url)
             item = {
                 "id": payload_id,
                 "type": kind,
@@ -143,14 +153,18 @@ class Forwarder:
             }
             if self.state.add(key, item, now, PENDING_TTL, due=now):
                 fresh.append(key)
-        outcome = self._attempt_all(fresh)
-        return {"queued": len(fresh), **outcome}
+        kicked = bool(fresh) and self.kick is not None and self.kick(payload_id)
+        return {"queued": len(fresh), "kicked": int(kicked)}
 
-    def drain(self, deadline: Deadline | None = None, page: int = PAGE) -> dict[str, int]:
-        """The timer tick: send what is due, oldest first, ``page`` items a query, on ``workers`` threads,
-        until nothing is due or the tick's time is up: ``drain_budget`` seconds, and no later than
-        ``DRAIN_RESERVE`` seconds before the invocation's ``deadline``. A send starts only when its attempt
-        (``attempt_timeout``) ends before then; what is not sent stays due for the next tick.
+    def drain(
+        self, deadline: Deadline | None = None, page: int = PAGE, first: str | None = None
+    ) -> dict[str, int]:
+        """A drain (the timer's tick, or a kick's): send what is due, oldest first, ``page`` items a query,
+        on ``workers`` threads, until nothing is due or the drain's time is up: ``drain_budget`` seconds,
+        and no later than ``DRAIN_RESERVE`` seconds before the invocation's ``deadline``. A send starts only
+        when its attempt (``attempt_timeout``) ends before then; what is not sent stays due for the next.
+        ``first``: a payload id whose items are tried before the query, by key (an item just written may
+        not be in the due index yet); one that is not due (delivered, leased, dead) is skipped.
 
         Without subscribers it reads nothing (the schedule runs every minute; the store is not scanned)."""
         tally = dict.fromkeys(RESULTS, 0)
@@ -163,28 +177,30 @@ class Forwarder:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
+        ahead = [item_key(first, url) for url in self.urls] if first is not None else []
         try:
-            self._pump(pool, stop, page, tally)
+            self._pump(pool, stop, page, tally, ahead)
         finally:  # an error (the store down) ends the tick: what is queued is not attempted
             pool.shutdown(wait=True, cancel_futures=True)
         return tally
 
-    def _pump(self, pool: Executor, stop: float, page: int, tally: dict[str, int]) -> None:
-        """Read the next page once fewer items than workers are left in hand (so the threads never wait
-        for a query), and report each attempt as it ends, in this thread: logs and metrics are written by
-        one thread, never interleaved on stdout."""
+    def _pump(self, pool: Executor, stop: float, page: int, tally: dict[str, int], ahead: list[str]) -> None:
+        """Submit the ``ahead`` keys, then read the next page once fewer items than workers are left in
+        hand (so the threads never wait for a query), and report each attempt as it ends, in this thread:
+        logs and metrics are written by one thread, never interleaved on stdout."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        pending: set[Future[Outcome]] = set()
+        failed = threading.Event()  # set by a worker whose attempt raised: the others try nothing more
+        pending: set[Future[Outcome]] = {pool.submit(self._attempt_before, k, stop, failed) for k in ahead}
         after: tuple[float, str] | None = None
         more = True
-        failed = threading.Event()  # set by a worker whose attempt raised: the others try nothing more
         while True:
             if more and len(pending) < self.workers and self._fits(stop):
                 found = self.state.due(PREFIX, self.clock(), page, after=after)
                 more = len(found) == page
                 after = found[-1] if found else after
-                pending |= {pool.submit(self._attempt_before, key, stop, failed) for _, key in found}
+                fresh = [key for _, key in found if key not in ahead]  # those tried already: not again
+                pending |= {pool.submit(self._attempt_before, key, stop, failed) for key in fresh}
             if not pending:
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -222,18 +238,6 @@ class Forwarder:
             count("WebhooksRedriven")
         logger.info("webhook dead letters put back in the outbox", extra={"redriven": redriven})
         return {"redriven": redriven}
-
-    def _attempt_all(self, keys: list[str]) -> dict[str, int]:
-        """Publish's attempts: one after the other, each within what is left of ``budget``."""
-        tally = dict.fromkeys(RESULTS, 0)
-        deadline = self._monotonic() + self.budget
-        for key in keys:
-            remaining = deadline - self._monotonic()
-            if remaining < 0.2:
-                tally["retrying"] += 1  # left due: the next tick sends it
-                continue
-            self._report(self._attempt(key, min(self.attempt_timeout, remaining)), tally)
-        return tally
 
     def _attempt(self, key: str, timeout: float) -> Outcome:
         """Lease the item, send it, and store what came of it (thread-safe: the store is, and the send opens

@@ -141,6 +141,9 @@ def test_webhook_samples(
     # and the record events: forwarded to the subscriber, signed
     assert invoke("webhooks_callback_record_status", lambda_context) == ack
     assert invoke("webhooks_callback_record_file", lambda_context, task_id=task.task_id) == ack
+    assert subscriber.received == []  # queued: the drain the callbacks ask for sends them
+    drained = webhooks.lambda_handler(load_event("webhooks_outbox_drain"), lambda_context)
+    assert drained == {"delivered": 2, "retrying": 0, "dead": 0, "skipped": 0}
     assert [p["type"] for p in subscriber.payloads()] == ["record.status", "record.file_ready"]
     # and the file is kept with its recording: GET /recordings/{task_id} shows it
     status, shown = invoke("tasks_get", lambda_context, task_id=task.task_id)

@@ -1,6 +1,7 @@
-"""The outbox: a subscriber that is down still gets the webhook once it is back, or a dead letter says why;
-a tick works through a backlog on its threads within its deadline, each item sent once. Both state stores
-(in-process and DynamoDB on moto's server) behave the same."""
+"""The outbox: publishing queues and asks for a drain, sending nothing; a subscriber that is down still gets
+the webhook once it is back, or a dead letter says why; a drain works through a backlog on its threads within
+its deadline, each item sent once, the payload a kick names first. Both state stores (in-process and DynamoDB
+on moto's server) behave the same."""
 
 from __future__ import annotations
 
@@ -61,14 +62,11 @@ def test_subscriber_down_for_a_while_gets_the_webhook_once_it_is_back(
     fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)
     # Given the subscriber is down
     subscriber.down()
-    # When the record-file event is published, and the tick runs twice while it is still down
-    assert fwd.publish("evt-1", "record.file_ready", DATA) == {
-        "queued": 1,
-        "delivered": 0,
-        "retrying": 1,
-        "dead": 0,
-        "skipped": 0,
-    }
+    # When the record-file event is published (queued: nothing sent), the kick's drain tries it, and the
+    # tick runs twice while it is still down
+    assert fwd.publish("evt-1", "record.file_ready", DATA) == {"queued": 1, "kicked": 0}
+    assert subscriber.received == []
+    assert fwd.drain(first="evt-1") == {"delivered": 0, "retrying": 1, "dead": 0, "skipped": 0}
     clock.now += 29
     assert fwd.drain()["retrying"] == 0  # not due before its 30 s backoff
     clock.now += 1
@@ -96,6 +94,7 @@ def test_a_subscriber_that_never_comes_back_ends_in_a_dead_letter(
     subscriber.down()
     with caplog.at_level(logging.WARNING):
         fwd.publish("evt-dead", "record.file_ready", DATA)
+        fwd.drain()
         for _ in range(5):
             clock.now += 3600
             fwd.drain()
@@ -118,6 +117,7 @@ def test_the_default_retries_outlast_a_day_of_subscriber_outage(state: Any, subs
     assert sum(backoff(n) for n in range(1, fwd.max_attempts)) > 25 * 3600
     subscriber.down()
     fwd.publish("evt-day", "record.file_ready", DATA)
+    fwd.drain()
     tally = {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 0}
     for _ in range(50):  # a tick every 30 minutes for 25 hours, the subscriber down throughout
         clock.now += 1800
@@ -135,6 +135,7 @@ def test_dead_letters_are_sent_again_once_redriven(state: Any, subscriber: Subsc
     fwd = forwarder(state, subscriber.url, clock, max_attempts=2, attempt_timeout=0.5)
     subscriber.down()
     fwd.publish("evt-redrive", "record.file_ready", DATA)
+    fwd.drain()
     clock.now += 60
     assert fwd.drain()["dead"] == 1
     clock.now += 7200
@@ -168,8 +169,8 @@ def test_permanent_refusals_dead_letter_at_once_and_transient_ones_retry(
         return status
 
     fwd = forwarder(state, "http://127.0.0.1:9/x", FakeClock(), send=send)
-    result = fwd.publish("evt", "record.status", DATA)
-    assert result[outcome] == 1 and sent == [status]
+    fwd.publish("evt", "record.status", DATA)
+    assert fwd.drain(first="evt")[outcome] == 1 and sent == [status]
 
 
 def test_a_leased_item_is_not_sent_twice_by_overlapping_ticks(state: Any) -> None:
@@ -185,31 +186,72 @@ def test_a_leased_item_is_not_sent_twice_by_overlapping_ticks(state: Any) -> Non
 
     inner = forwarder(state, "http://127.0.0.1:9/x", clock, send=send)
     inner.publish("evt", "record.status", DATA)
+    assert inner.drain(first="evt") == {"delivered": 1, "retrying": 0, "dead": 0, "skipped": 0}
     assert calls == ["http://127.0.0.1:9/x"]
 
 
-def test_publish_respects_its_time_budget(state: Any) -> None:
-    clock = FakeClock()
-    ticks = iter(range(100))
+def test_publish_queues_and_kicks_a_drain_and_sends_nothing(state: Any) -> None:
+    # Given five subscribers and a kick that notes what it is asked for
+    sent: list[str] = []
+    kicks: list[str] = []
 
     def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        sent.append(url)
         return 200
 
+    def kick(payload_id: str) -> bool:
+        kicks.append(payload_id)
+        return True
+
     urls = tuple(f"http://127.0.0.1:9/{i}" for i in range(5))
-    fwd = Forwarder(
-        urls=urls,
-        secret=SECRET,
-        state=state,
-        clock=clock,
-        send=send,
-        budget=3.0,
-        _monotonic=lambda: float(next(ticks)),
-    )
-    result = fwd.publish("evt", "record.status", DATA)
-    # the monotonic clock advances 1 s per look: two sends fit in the 3 s budget, the rest wait for the tick
-    assert result["delivered"] == 2 and result["retrying"] == 3
+    clock = FakeClock()
+    fwd = Forwarder(urls=urls, secret=SECRET, state=state, clock=clock, send=send, kick=kick)
+    # When an event is published, and again (Tencent's redelivery)
+    assert fwd.publish("evt", "record.status", DATA) == {"queued": 5, "kicked": 1}
+    assert fwd.publish("evt", "record.status", DATA) == {"queued": 0, "kicked": 0}
+    # Then nothing was sent, one drain was asked for, and its five items are due now
+    assert sent == [] and kicks == ["evt"]
+    assert len(state.due(PREFIX, clock.now, 100)) == 5
+    # and the kick's drain sends each once
+    assert fwd.drain(first="evt") == {"delivered": 5, "retrying": 0, "dead": 0, "skipped": 0}
+    assert sorted(sent) == sorted(urls)
+
+
+def test_a_kicks_drain_sends_its_payload_first_even_before_the_due_index_shows_it(state: Any) -> None:
+    # Given an item just written that the due index does not show yet (a global secondary index is
+    # eventually consistent), among 20 older ones waiting
+    class Lagging:
+        """The store, but its due index does not show ``hidden`` yet."""
+
+        hidden = ""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(state, name)
+
+        def due(self, prefix: str, now: float, limit: int, **kwargs: Any) -> list[tuple[float, str]]:
+            return [found for found in state.due(prefix, now, limit, **kwargs) if found[1] != self.hidden]
+
+    lagging = Lagging()
+    sent: list[str] = []
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        sent.append(json.loads(body)["id"])
+        return 200
+
+    clock = FakeClock()
+    fwd = forwarder(lagging, "http://127.0.0.1:9/x", clock, send=send, workers=1, _monotonic=lambda: 0.0)
+    for n in range(20):
+        fwd.publish(f"old-{n}", "record.status", DATA)
     clock.now += 1
-    assert fwd.drain()["delivered"] == 3
+    fwd.publish("new", "record.status", DATA)
+    lagging.hidden = next(key for key in _keys(state) if key.startswith(f"{PREFIX}new#"))
+    assert all(key != lagging.hidden for _, key in lagging.due(PREFIX, clock.now, 100))
+    # When the drain its kick asked for runs
+    assert fwd.drain(first="new")["delivered"] == 21
+    # Then that payload went first, by key, and the backlog after it, each once
+    assert sent[0] == "new" and sorted(sent[1:]) == sorted(f"old-{n}" for n in range(20))
+    # and a payload that is not due (delivered) is skipped, not sent again
+    assert fwd.drain(first="new") == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 1}
 
 
 def test_state_add_is_first_writer_wins_and_expires(state: Any) -> None:
@@ -269,6 +311,7 @@ def test_an_outbox_tick_reads_what_is_due_not_the_table(dynamodb: Any, subscribe
     fwd = forwarder(state, subscriber.url, clock, attempt_timeout=0.5)
     for n in range(3):
         fwd.publish(f"evt-{n}", "record.file_ready", DATA | {"file_id": f"f{n}"})
+    fwd.drain()
     subscriber.up()
     clock.now += 31
     before = (state.table.requests.copy(), state.table.items_read)
@@ -302,11 +345,11 @@ class Ticking:
 
 
 def backlog(state: Any, url: str, clock: FakeClock, n: int) -> list[str]:
-    """``n`` events waiting for ``url``, none tried yet (published with no time to send); their ids."""
-    fwd = forwarder(state, url, clock, budget=0.0)
+    """``n`` events waiting for ``url``, none tried yet (published, their drain not run); their ids."""
+    fwd = forwarder(state, url, clock)
     ids = [f"evt-{i:04d}" for i in range(n)]
     for i, payload_id in enumerate(ids):
-        assert fwd.publish(payload_id, "record.file_ready", DATA | {"file_id": f"f{i}"})["retrying"] == 1
+        assert fwd.publish(payload_id, "record.file_ready", DATA | {"file_id": f"f{i}"})["queued"] == 1
     return ids
 
 

@@ -54,6 +54,7 @@ def forwarded(clock: Callable[[], float] = time.time) -> tuple[str, bytes]:
     fwd = Forwarder(urls=("http://127.0.0.1:9/x",), secret=SecretStr(SECRET), state=MemoryState(), send=send)
     fwd.clock = clock
     fwd.publish("tencent-100-abc", "record.file_ready", {"stream_id": "s", "video_url": "http://v/ü.mp4"})
+    fwd.drain()
     (one,) = sent
     return one
 

@@ -24,7 +24,7 @@ from devtools.kit import LambdaContext, Subscriber, parse
 from shared.edge.responses import ErrorBody, RecordingDetail, TaskList
 from shared.support.errors import IdempotencyStoreUnavailable
 from tests.functional.conftest import TABLE, http_event
-from tests.functional.test_webhooks import CALLBACK_KEY, FORWARD_SECRET, record_file, signed
+from tests.functional.test_webhooks import CALLBACK_KEY, FORWARD_SECRET, drain, record_file, signed
 
 APIS = ["record-task", "live-record", "v2", "fcgi"]
 SOURCE = {"record-task": "tencent", "live-record": "ledger", "v2": "tencent", "fcgi": "ledger"}
@@ -73,7 +73,10 @@ def file_of(task_id: str, n: int = 1, *, stream: str = "match-1", end: int | Non
 
 
 def deliver(fields: dict[str, Any]) -> tuple[int, Any]:
-    return api(http_event("POST", "/callbacks/tencent", raw_body=json.dumps(signed(fields)), token=None))
+    """Tencent's callback, answered; then the drain its kick asks for (which forwards it)."""
+    answer = api(http_event("POST", "/callbacks/tencent", raw_body=json.dumps(signed(fields)), token=None))
+    drain()
+    return answer
 
 
 @pytest.mark.parametrize("api_name", APIS)

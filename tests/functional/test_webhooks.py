@@ -116,6 +116,13 @@ def callback(body: Any = None, *, raw: str | None = None, **kwargs: Any) -> tupl
     return parse(handler.lambda_handler(event, LambdaContext()))
 
 
+def drain(payload_id: str | None = None) -> dict[str, int]:
+    """The drain a callback's kick asks for (Lambda runs it after the answer, in another invocation)."""
+    event = {"outbox": "drain"} | ({"payload_id": payload_id} if payload_id else {})
+    result: dict[str, int] = handler.lambda_handler(event, LambdaContext())
+    return result
+
+
 def hook(
     body: Any, *, secret: str = HOOK_SECRET, t: int | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any, dict[str, Any]]:
@@ -369,6 +376,8 @@ def test_record_events_are_forwarded_signed(hooks: Any, subscriber: Subscriber, 
     fields = make()
     for _ in range(3):  # Tencent redelivers: the subscriber still gets it once
         assert callback(signed(fields)) == (200, {"code": 0})
+    assert subscriber.received == []  # queued: sent by the drain the callback asks for, after its answer
+    assert drain()["delivered"] == 1
     (payload,) = verified(subscriber)
     assert payload["data"] == fields
     assert payload["type"] == ("record.file_ready" if fields["event_type"] == 100 else "record.status")
@@ -491,7 +500,7 @@ def test_hooks_without_secrets_are_refused(configure: Callable[..., None]) -> No
 def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> None:
     subscriber.status = 503
     assert callback(signed(record_file())) == (200, {"code": 0})
-    assert len(subscriber.received) == 1  # tried at once, failed
+    assert drain()["retrying"] == 1 and len(subscriber.received) == 1  # the kick's drain tried it: failed
     subscriber.status = 200
     result = handler.lambda_handler(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext()
@@ -502,6 +511,7 @@ def test_timer_tick_drains_the_outbox(hooks: Any, subscriber: Subscriber) -> Non
 def test_an_operators_redrive_invocation_puts_dead_letters_back(hooks: Any, subscriber: Subscriber) -> None:
     subscriber.status = 410  # gone: a permanent refusal, dead-lettered at once
     assert callback(signed(record_file())) == (200, {"code": 0})
+    assert drain()["dead"] == 1
     assert handler.lambda_handler({"outbox": "redrive"}, LambdaContext()) == {"redriven": 1}
     subscriber.status = 200
     tick = handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())

@@ -98,6 +98,23 @@ def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -
         assert {"xray:PutTraceSegments", "logs:PutLogEvents"} <= granted, function
 
 
+def test_only_the_webhooks_function_invokes_a_function_and_only_itself() -> None:
+    doc = serverless_yml()
+    for function in doc["functions"]:
+        invoking = [st for st in role_statements(doc, function) if "lambda:InvokeFunction" in actions([st])]
+        if function != "webhooks":
+            assert invoking == [], function
+            continue
+        # a callback's kick: an asynchronous invocation of the function itself (shared/webhooks/kick.py)
+        (statement,) = invoking
+        assert actions([statement]) == {"lambda:InvokeFunction"} and statement["Effect"] == "Allow"
+        assert statement["Resource"] == [
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+            "${self:service}-${sls:stage}-webhooks"
+        ]
+    assert not any(a.startswith("lambda:") for a in actions(doc["provider"]["iam"]["role"]["statements"]))
+
+
 def test_secret_grants_are_this_stages_prefixes_and_decrypt_only_through_them() -> None:
     statements = serverless_yml()["provider"]["iam"]["role"]["statements"]
     by_action = {a: st for st in statements for a in actions([st])}
