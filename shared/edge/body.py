@@ -7,7 +7,8 @@ says so (invalid base64: ``400``), and must be UTF-8 (``400``). The JSON is boun
 parsed, so no byte sequence reaches a parser limit: at most ``MAX_DEPTH`` levels of nesting, integers of at
 most ``MAX_INT_DIGITS`` digits (Python refuses to parse very long ones), no ``NaN``/``Infinity``, and no
 lone UTF-16 surrogate (``"\\ud800"``) in any string (it cannot be written out again as UTF-8). Every refusal
-is a :class:`~shared.support.errors.LiverecError` with its status, answered in our error shape.
+is a :class:`~shared.support.errors.LiverecError` with its status, answered in our error shape. The JSON
+bounds are :mod:`shared.support.boundedjson`'s, which Tencent's answers are read with too.
 
 The steps are separate because the routes order them differently: a bearer route reads the body after
 authentication (``shared.edge.resolver``); a signed hook verifies its signature over the raw bytes before
@@ -19,22 +20,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from shared.support import boundedjson
 from shared.support.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY = 64 * 1024  # bytes: a create, a hook or one of Tencent's callbacks is well under 4 KiB
 MAX_DEPTH = 32  # nesting levels of arrays and objects; our bodies use two
 MAX_INT_DIGITS = 40  # digits of an integer literal (2**128 has 39); every field we read is far smaller
-
-# Compiled on first use (re caches them): a body with few brackets, or only ASCII, never needs them, and
-# compiling the three costs about 2.5 M instructions on a cold start.
-_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_NOT_BRACKET = r"[^\[\]{}]+"
-_SURROGATE = r"[\ud800-\udfff]"
+_REFUSED = {
+    "utf8": "the body is not valid UTF-8",
+    "depth": f"the body is nested more than {MAX_DEPTH} levels deep",
+    "digits": f"a number in the body has more than {MAX_INT_DIGITS} digits",
+    "surrogate": "a string in the body has a lone UTF-16 surrogate",
+}
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
@@ -100,21 +100,11 @@ def raw_body(event: Mapping[str, Any], limit: int = MAX_BODY) -> bytes:
 def parse_json(raw: bytes) -> Any:
     """Any JSON value from UTF-8 bytes, within the bounds above (``MalformedBody`` otherwise)."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedBody("the body is not valid UTF-8", code="InvalidBody") from None
-    _check_depth(text)
-    try:
-        value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
-    except _TooLong:
-        raise MalformedBody(
-            f"a number in the body has more than {MAX_INT_DIGITS} digits", code="InvalidBody"
-        ) from None
-    except ValueError:  # JSONDecodeError, a NaN or Infinity
-        raise MalformedBody("the body is not valid JSON") from None
-    if _has_surrogate(value):
-        raise MalformedBody("a string in the body has a lone UTF-16 surrogate", code="InvalidBody")
-    return value
+        return boundedjson.loads(raw, max_depth=MAX_DEPTH, max_int_digits=MAX_INT_DIGITS)
+    except boundedjson.JsonRefused as exc:
+        if exc.reason == "json":
+            raise MalformedBody("the body is not valid JSON") from None
+        raise MalformedBody(_REFUSED[exc.reason], code="InvalidBody") from None
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
@@ -129,39 +119,3 @@ def read_json(event: Mapping[str, Any], limit: int = MAX_BODY) -> Any:
     """Content type, bytes, then JSON: the whole reader, for a route whose caller is already known."""
     check_content_type(event)
     return parse_json(raw_body(event, limit))
-
-
-class _TooLong(ValueError):
-    pass
-
-
-def _bounded_int(literal: str) -> int:
-    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
-        raise _TooLong(literal[:8])
-    return int(literal)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _check_depth(text: str) -> None:
-    # brackets outside strings only; an unterminated string leaves its brackets in, which at worst refuses
-    # a body that is not JSON anyway
-    if text.count("[") + text.count("{") <= MAX_DEPTH:  # too few brackets to nest that deep, strings or not
-        return
-    depth = 0
-    for bracket in re.sub(_NOT_BRACKET, "", re.sub(_STRING, "", text, flags=re.DOTALL)):
-        depth = depth + 1 if bracket in "[{" else depth - 1
-        if depth > MAX_DEPTH:
-            raise MalformedBody(f"the body is nested more than {MAX_DEPTH} levels deep", code="InvalidBody")
-
-
-def _has_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return not value.isascii() and re.search(_SURROGATE, value) is not None
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_surrogate(v) for v in value)
-    return False
