@@ -103,7 +103,8 @@ invoke-local: $(STAMP) node_modules/.installed
 	bash devtools/invoke_local.sh
 
 # Benchmarks (bench/): package size, cold start, warm overhead, rollout at the rate limit, a week of ticks,
-# duplicate storm. `bench` writes bench/RESULTS.md and results.json (~10 minutes, loopback only; its first
+# duplicate storm, programs, the outbound HTTP client (http1 against http.client and, if installed, h11).
+# `bench` writes bench/RESULTS.md and results.json (~10 minutes, loopback only; its first
 # run builds the plain bundle the naive stack runs on, from PyPI, and keeps it in ~/.cache/liverec-bench);
 # `bench-smoke` runs each at tiny sizes and writes nothing (CI: so they cannot rot; no time is asserted).
 # The plain bundle's size is recorded in bench/baseline.json, re-measured only on demand:

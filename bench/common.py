@@ -40,7 +40,7 @@ class Goal:
 
 @dataclass
 class Section:
-    key: str  # cold | warm | rollout | week | package | storm | programs
+    key: str  # cold | warm | rollout | week | package | storm | programs | http
     title: str
     markdown: str  # the section body for RESULTS.md: method, table(s), notes
     goals: list[Goal] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all seven, full size (~20 minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all eight, full size (~20 minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
-    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all seven)
+    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all eight)
 
 Loopback only: each benchmark starts the servers it needs on 127.0.0.1 and stops them. Nothing asserts on
 times; goals are reported as met or missed. The plain bundle's size is a recorded figure
@@ -22,11 +22,11 @@ from pathlib import Path
 from bench.common import ROOT, Goal, Section, machine, table
 
 # package first: it builds .serverless/liverec.zip, which the cold start runs "as deployed"
-ORDER = ("package", "cold", "warm", "rollout", "week", "storm", "programs")
+ORDER = ("package", "cold", "warm", "rollout", "week", "storm", "programs", "http")
 
 
 def benchmarks() -> dict[str, Callable[[bool], Section]]:
-    from bench import cold_start, package_size, programs, rollout, storm, warm, week
+    from bench import cold_start, http_client, package_size, programs, rollout, storm, warm, week
 
     return {
         "cold": cold_start.run,
@@ -36,6 +36,7 @@ def benchmarks() -> dict[str, Callable[[bool], Section]]:
         "package": package_size.run,
         "storm": storm.run,
         "programs": programs.run,
+        "http": http_client.run,
     }
 
 

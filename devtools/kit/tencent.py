@@ -16,6 +16,7 @@ from datetime import datetime
 
 from shared.support.config import LiveApi
 from shared.support.errors import OutcomeUnknown, TaskNotFound, TencentUnavailable, UnsupportedOperation
+from shared.support.timeutil import NO_DEADLINE, Deadline
 from shared.tencent.adapter import WireRequest
 from shared.tencent.generations import generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
@@ -39,7 +40,7 @@ class FakeAdapter:
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         return WireRequest(self.generation.create_action, {"stream": plan.stream})
 
-    def create(self, plan: RecordingPlan) -> CreatedTask:
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
         outcome = self.script.popleft() if self.script else "ok"
         if isinstance(outcome, Exception):
             raise outcome

@@ -206,12 +206,12 @@ class RecordingService:
             deadline.require(self.settings.timeout)
             if not self.ledger.sending(key, owner, self.clock()):  # taken over meanwhile: send nothing
                 raise IdempotencyInProgress("another caller took this key over", field="Idempotency-Key")
-            created = self.adapter.create(plan)
-        except OutcomeUnknown:
-            self.ledger.settle(key, owner, "unknown", planned, self.clock())
-            raise
-        except LiverecError:
-            self.ledger.release(key, owner)
+            created = self.adapter.create(plan, deadline)
+        except Exception as exc:  # a refusal frees the key; no answer, or anything unforeseen: in doubt
+            if isinstance(exc, LiverecError) and not isinstance(exc, OutcomeUnknown):
+                self.ledger.release(key, owner)
+            else:
+                self.ledger.settle(key, owner, "unknown", planned, self.clock())
             raise
         recording, where = planned._replace(task_id=created.task_id), {"key": key, "task_id": created.task_id}
         recorded = False

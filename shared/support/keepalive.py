@@ -10,6 +10,8 @@ is ambiguous (it may have been applied). So an idle connection is reused only wh
   an idle connection meanwhile without a FIN.
 
 A connection that cannot be opened raises :class:`ConnectFailed`: nothing was sent, so a retry is safe.
+A request's ``deadline`` (:mod:`shared.support.http1`) is given to the connection it acquires, the connect
+included, and taken off when the connection is released.
 A host name that is plain ASCII (any DNS name or IP address) is resolved, and named in TLS's SNI, by its
 ASCII bytes, which is what the ``idna`` codec would make of it: a ``str`` host would import
 ``encodings.idna`` (with ``unicodedata`` and ``stringprep``) on every cold start's first connection.
@@ -24,7 +26,7 @@ import ssl
 import threading
 import time
 
-from shared.support.http1 import Connection
+from shared.support.http1 import MAX_BODY, Connection
 
 IDLE_REUSE = 20.0  # seconds an idle connection may wait and still be reused
 MAX_IDLE = 8
@@ -46,6 +48,7 @@ class Pool:
         connect_timeout: float,
         read_timeout: float,
         max_idle: int = MAX_IDLE,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.https = scheme == "https"
         self.host = host
@@ -54,11 +57,13 @@ class Pool:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle
+        self.max_body = max_body
         self.idle: list[tuple[Connection, float, float]] = []  # (conn, monotonic, wall)
         self._lock = threading.Lock()
 
-    def acquire(self) -> Connection:
-        """A live idle connection, or a newly opened one (read timeout set); raises :class:`ConnectFailed`."""
+    def acquire(self, deadline: float | None = None) -> Connection:
+        """A live idle connection, or a newly opened one, bound to ``deadline`` (an instant of
+        ``time.monotonic``: the connect too); raises :class:`ConnectFailed`."""
         mono, wall = time.monotonic(), time.time()
         with self._lock:
             while self.idle:
@@ -68,13 +73,13 @@ class Pool:
                     and 0 <= wall - since_wall < IDLE_REUSE
                     and still_open(conn)
                 ):
+                    conn.deadline = deadline
                     return conn
                 conn.close()
         conn = self._new()
+        conn.deadline = deadline
         try:
             conn.connect(self._wire_host)
-            if conn.sock is not None:
-                conn.sock.settimeout(self.read_timeout)
         except OSError as exc:  # refused, unreachable, DNS failure, TCP or TLS timeout: nothing was sent
             conn.close()
             raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
@@ -82,6 +87,7 @@ class Pool:
 
     def release(self, conn: Connection) -> None:
         """Keep a connection whose answer was read to the end (closed instead when the pool is full)."""
+        conn.deadline = None
         with self._lock:
             if len(self.idle) < self.max_idle:
                 self.idle.append((conn, time.monotonic(), time.time()))
@@ -96,9 +102,14 @@ class Pool:
             conn.close()
 
     def _new(self) -> Connection:
-        if not self.https:
-            return Connection(self.host, self.port, timeout=self.connect_timeout)
-        return Connection(self.host, self.port, timeout=self.connect_timeout, context=tls_context())
+        return Connection(
+            self.host,
+            self.port,
+            timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            context=tls_context() if self.https else None,
+            max_body=self.max_body,
+        )
 
 
 _tls: ssl.SSLContext | None = None

@@ -4,8 +4,13 @@ Retry safety (Tencent: a create retried within 3 s, or repeated, can record twic
 - nothing here retries a create after it may have reached Tencent (and no SDK retryer is in the path);
 - ``RequestLimitExceeded`` is a refusal (nothing was created), so it is retried with bounded backoff;
 - a transport failure *before* the request left (connection refused, DNS, connect timeout) is
-  :class:`TencentUnavailable`; one *after* (read timeout, reset, a gateway's 5xx) on a create is
-  :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
+  :class:`TencentUnavailable`; one *after* (read timeout, reset, a gateway's 5xx, an answer liverec cannot
+  use) on a create is :class:`OutcomeUnknown`, so the caller reconciles instead of creating a duplicate.
+
+Time: one call (its retries included) ends by :func:`call_deadline`: ``LIVE_TIMEOUT`` after it starts, and
+never later than the invocation's end less what the ledger's writes need after it (``RESERVE``); the
+transport cuts whatever is still running then (connect, send, every read), so an answer dripping in cannot
+hold a call past it.
 """
 
 import importlib
@@ -18,6 +23,7 @@ from shared.support.config import LiveApi, Settings
 from shared.support.errors import (
     InvalidRequest,
     LiverecError,
+    NotEnoughTime,
     OutcomeUnknown,
     TencentAuthError,
     TencentError,
@@ -26,11 +32,14 @@ from shared.support.errors import (
 )
 from shared.support.records import Record
 from shared.support.redact import redact_text
-from shared.support.timeutil import Clock, system_clock
+from shared.support.timeutil import NO_DEADLINE, RESERVE, Clock, Deadline, system_clock
 from shared.tencent.generations import check, generation
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskPage, TaskQuery
 
 Sleep = Callable[[float], None]
+# seconds an attempt must have to be started (Tencent: a client timeout must be above 3 s, or a retry may
+# record twice)
+MIN_ATTEMPT = 3.0
 SESSION_VARS = ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN")
 MESSAGE_LIMIT = 512  # characters of Tencent's error message passed on (in answers and logs)
 
@@ -64,7 +73,7 @@ class LiveAdapter(Protocol):
 
     def build_create(self, plan: RecordingPlan) -> WireRequest: ...
 
-    def create(self, plan: RecordingPlan) -> CreatedTask: ...
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask: ...
 
     def stop(self, task_id: str, stream: str | None = None) -> None: ...
 
@@ -109,6 +118,18 @@ def no_answer(api: LiveApi, action: str, *, creates: bool, why: str, params: dic
             params=params,
         )
     return TencentUnavailable(f"{action} failed ({why})")
+
+
+def call_deadline(timeout: float, deadline: Deadline = NO_DEADLINE) -> float:
+    """The instant (``time.monotonic``) by which a call, its retries included, must end: ``timeout``
+    (LIVE_TIMEOUT) from now, and ``RESERVE`` before the invocation's ``deadline``. With less than
+    :data:`MIN_ATTEMPT` seconds until then, :class:`NotEnoughTime`: nothing is sent."""
+    budget = min(timeout, deadline.remaining() - RESERVE)
+    if budget < MIN_ATTEMPT:
+        raise NotEnoughTime(
+            f"{max(budget, 0):.1f} s left for a call to Tencent, under {MIN_ATTEMPT:g} s: nothing was sent; retry"
+        )
+    return time.monotonic() + budget
 
 
 def numeric_task_id(task_id: str) -> int:

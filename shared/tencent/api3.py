@@ -11,13 +11,15 @@ thing that must never retry a create. This module owns retries, and only for ref
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
-from shared.support.timeutil import Clock
-from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, no_answer, tencent_error
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline
+from shared.tencent import answers
+from shared.tencent.adapter import MIN_ATTEMPT, RetryPolicy, Sleep, WireRequest, call_deadline, tencent_error
 from shared.tencent.signing import tc3_sign_request
 from shared.tencent.transport import Transport
 from shared.tencent.types import CreatedTask, RecordingPlan
@@ -41,6 +43,7 @@ class Api3Client:
         self._token = settings.session_token
         self._region = region
         self._transport = Transport(api, settings.endpoint or DEFAULT_BASE, settings.timeout)
+        self._timeout = settings.timeout
         self.api = api
         self._clock = clock
         self._sleep = sleep
@@ -77,35 +80,41 @@ class Api3Client:
             headers["X-TC-Token"] = self._token.get_secret_value()
         return headers
 
-    def call(self, action: str, params: dict[str, Any], *, creates: bool) -> dict[str, Any]:
-        """One API call; returns the ``Response`` object or raises a typed error."""
+    def call(
+        self, action: str, params: dict[str, Any], *, creates: bool, deadline: Deadline = NO_DEADLINE
+    ) -> dict[str, Any]:
+        """One API call, its retries included, by :func:`~shared.tencent.adapter.call_deadline`; returns the
+        ``Response`` object or raises a typed error. A refusal is retried only while an attempt still has
+        ``MIN_ATTEMPT`` seconds after the backoff."""
         payload = json.dumps(params, separators=(",", ":")).encode("utf-8")
         delays = self._retry.delays()
+        until = call_deadline(self._timeout, deadline)
         while True:
             headers = self.headers(action, payload, int(self._clock()))
-            body = self._transport.post(action, payload, headers, creates=creates, params=params)
-            response = body.get("Response")
-            if not isinstance(response, dict):
-                raise no_answer(
-                    self.api, action, creates=creates, why="a response without Response", params=params
-                )
-            error = response.get("Error")
-            if isinstance(error, dict):
-                code = str(error.get("Code", ""))
-                if code.startswith("RequestLimitExceeded"):  # refused, nothing created: safe to retry
-                    delay = next(delays, None)
-                    if delay is not None:
-                        self._sleep(delay)
-                        continue
-                message = str(error.get("Message", ""))
-                raise classify(code, message, response.get("RequestId"), self.api, action, known=self._known)
-            return response
+            body = self._transport.post(action, payload, headers, creates=creates, params=params, until=until)
+            with answers.reading(self.api, action, creates=creates, params=params):
+                response = answers.obj(body.get("Response"), "Response")
+                request_id = answers.token(response.get("RequestId"), "RequestId", optional=True)
+                if "Error" not in response:
+                    return response
+                error = answers.obj(response["Error"], "Error")
+                code = answers.token(error.get("Code"), "Error.Code") or ""
+                message = answers.message(error.get("Message"), "Error.Message")
+            if code.startswith("RequestLimitExceeded"):  # refused, nothing created: safe to retry
+                delay = next(delays, None)
+                if delay is not None and until - time.monotonic() - delay >= MIN_ATTEMPT:
+                    self._sleep(delay)
+                    continue
+            raise classify(code, message, request_id, self.api, action, known=self._known)
 
-    def create(self, wire: WireRequest, plan: RecordingPlan) -> CreatedTask:
-        response = self.call(wire.action, wire.params, creates=True)
-        return CreatedTask(
-            task_id=str(response["TaskId"]), api=self.api, request_id=response.get("RequestId"), plan=plan
-        )
+    def create(self, wire: WireRequest, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
+        response = self.call(wire.action, wire.params, creates=True, deadline=deadline)
+        with answers.reading(self.api, wire.action, creates=True, params=wire.params):
+            task_id = answers.task_id(
+                response.get("TaskId"), "TaskId", numbered=self.api is LiveApi.LIVE_RECORD
+            )
+            request_id = answers.token(response.get("RequestId"), "RequestId", optional=True)
+        return CreatedTask(task_id=task_id, api=self.api, request_id=request_id, plan=plan)
 
 
 # Actions whose only parameter is TaskId. Their documented codes have no ResourceNotFound.TaskId (only

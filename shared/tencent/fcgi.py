@@ -12,11 +12,13 @@ from typing import Any
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import TaskNotFound, TencentError, UnsupportedOperation
-from shared.support.timeutil import Clock, format_cst
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, format_cst
+from shared.tencent import answers
 from shared.tencent.adapter import (
     RetryPolicy,
     Sleep,
     WireRequest,
+    call_deadline,
     numeric_task_id,
     require_stream,
     tencent_error,
@@ -65,18 +67,24 @@ class FcgiAdapter:
         pairs += [("t", str(t)), ("sign", fcgi_sign(self._settings.fcgi_key, t))]
         return pairs
 
-    def _call(self, wire: WireRequest, *, creates: bool) -> dict[str, Any]:
+    def _call(self, wire: WireRequest, *, creates: bool, deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
+        until = call_deadline(self._settings.timeout, deadline)
         pairs = self.signed_pairs(wire, t=int(self._clock()) + VALIDITY_SECONDS)
-        data = self._transport.send(wire.action, pairs, creates=creates)
-        ret = data.get("ret")
-        if ret != 0:
-            raise _error(ret, data, wire.action, self._settings.secret_values())
+        data = self._transport.send(wire.action, pairs, creates=creates, until=until)
+        with answers.reading(self.api, wire.action, creates=creates, params=wire.params):
+            ret = answers.code(data.get("ret"), "ret")
+            if ret != 0:
+                message = answers.message(data.get("message"), "message")
+                raise _error(ret, {"message": message}, wire.action, self._settings.secret_values())
         return data
 
-    def create(self, plan: RecordingPlan) -> CreatedTask:
-        data = self._call(self.build_create(plan), creates=True)
-        output = data.get("output") or {}
-        return CreatedTask(task_id=str(output["task_id"]), api=self.api, request_id=None, plan=plan)
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
+        wire = self.build_create(plan)
+        data = self._call(wire, creates=True, deadline=deadline)
+        with answers.reading(self.api, wire.action, creates=True, params=wire.params):
+            output = answers.obj(data.get("output"), "output")
+            task_id = answers.task_id(output.get("task_id"), "output.task_id", numbered=True)
+        return CreatedTask(task_id=task_id, api=self.api, request_id=None, plan=plan)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         channel = require_stream(stream, self.api, "Live_Tape_Stop")

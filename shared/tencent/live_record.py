@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import UnsupportedOperation
-from shared.support.timeutil import Clock, format_cst
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, format_cst
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task_id, require_stream
 from shared.tencent.api3 import Api3Client
 from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
@@ -47,8 +47,8 @@ class LiveRecordAdapter:
             params["StreamParam"] = urlencode(stream_param)
         return WireRequest("CreateLiveRecord", params)
 
-    def create(self, plan: RecordingPlan) -> CreatedTask:
-        return self._client.create(self.build_create(plan), plan)
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
+        return self._client.create(self.build_create(plan), plan, deadline)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._call_on_task("StopLiveRecord", task_id, stream)

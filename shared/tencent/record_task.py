@@ -10,11 +10,14 @@ from typing import Any
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import InvalidRequest
-from shared.support.timeutil import Clock, from_unix, human_span, to_unix
+from shared.support.timeutil import LATEST, NO_DEADLINE, Clock, Deadline, from_unix, human_span, to_unix
+from shared.tencent import answers
 from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest
 from shared.tencent.api3 import Api3Client
 from shared.tencent.generations import RECORD_TASK
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
+
+_LATEST = to_unix(LATEST) + 1  # a time past the end of 2100 is not a time Tencent keeps
 
 
 class RecordTaskAdapter:
@@ -42,8 +45,8 @@ class RecordTaskAdapter:
             params["TemplateId"] = plan.template_id
         return WireRequest("CreateRecordTask", params)
 
-    def create(self, plan: RecordingPlan) -> CreatedTask:
-        return self._client.create(self.build_create(plan), plan)
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
+        return self._client.create(self.build_create(plan), plan, deadline)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._client.call("StopRecordTask", {"TaskId": _task_id(task_id)}, creates=False)
@@ -65,8 +68,12 @@ class RecordTaskAdapter:
         if query.page_token:
             params["ScrollToken"] = query.page_token
         response = self._client.call("DescribeRecordTask", params, creates=False)
-        tasks = [_task_info(item) for item in response.get("TaskList") or []]
-        return TaskPage(tasks=tasks, next_token=response.get("ScrollToken") or None)
+        with answers.reading(self.api, "DescribeRecordTask", creates=False, params=params):
+            tasks = [_task_info(item) for item in answers.objects(response.get("TaskList"), "TaskList")]
+            return TaskPage(
+                tasks=tasks,
+                next_token=answers.token(response.get("ScrollToken"), "ScrollToken", optional=True),
+            )
 
 
 def check_task_query(query: TaskQuery, now: datetime) -> tuple[datetime, datetime]:
@@ -101,20 +108,22 @@ def _task_id(task_id: str) -> str:
     return task_id.strip()
 
 
-def _time(value: object) -> datetime | None:
-    return from_unix(int(value)) if isinstance(value, int) and value > 0 else None
+def _time(value: object, what: str) -> datetime | None:
+    seconds = answers.integer(value, what, limit=_LATEST)
+    return from_unix(seconds) if seconds else None
 
 
 def _task_info(item: dict[str, Any]) -> TaskInfo:
-    stopped = _time(item.get("Stopped"))
+    """One of DescribeRecordTask's tasks, each field checked (:mod:`shared.tencent.answers`)."""
+    stopped = _time(item.get("Stopped"), "TaskList.Stopped")
     return TaskInfo(
-        task_id=str(item.get("TaskId")),
-        stream=item.get("StreamName"),
-        domain=item.get("DomainName"),
-        app=item.get("AppName"),
-        start=_time(item.get("StartTime")),
-        end=_time(item.get("EndTime")),
+        task_id=answers.task_id(item.get("TaskId"), "TaskList.TaskId", numbered=False),
+        stream=answers.text(item.get("StreamName"), "TaskList.StreamName"),
+        domain=answers.text(item.get("DomainName"), "TaskList.DomainName"),
+        app=answers.text(item.get("AppName"), "TaskList.AppName"),
+        start=_time(item.get("StartTime"), "TaskList.StartTime"),
+        end=_time(item.get("EndTime"), "TaskList.EndTime"),
         stopped_at=stopped,
-        template_id=item.get("TemplateId"),
+        template_id=answers.integer(item.get("TemplateId"), "TaskList.TemplateId"),
         status="stopped" if stopped else None,
     )

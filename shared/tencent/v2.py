@@ -20,11 +20,13 @@ from shared.support.errors import (
     TencentAuthError,
     TencentError,
 )
-from shared.support.timeutil import Clock, format_cst, parse_cst
+from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, format_cst, parse_cst
+from shared.tencent import answers
 from shared.tencent.adapter import (
     RetryPolicy,
     Sleep,
     WireRequest,
+    call_deadline,
     numeric_task_id,
     require_stream,
     tencent_error,
@@ -97,17 +99,23 @@ class V2Adapter:
         params["Signature"] = hmac_signature(self._settings.secret_key, to_sign, SIGNATURE_METHOD)
         return list(params.items())
 
-    def _call(self, wire: WireRequest, *, creates: bool) -> dict[str, Any]:
+    def _call(self, wire: WireRequest, *, creates: bool, deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
+        until = call_deadline(self._settings.timeout, deadline)
         pairs = self.signed_pairs(wire, timestamp=int(self._clock()), nonce=secrets.randbelow(2**31 - 1) + 1)
-        data = self._transport.send(wire.action, pairs, creates=creates)
-        code = data.get("code")
-        if code != 0:
-            raise _error(code, data, wire.action, self._settings.secret_values())
+        data = self._transport.send(wire.action, pairs, creates=creates, until=until)
+        with answers.reading(self.api, wire.action, creates=creates, params=wire.params):
+            code = answers.code(data.get("code"), "code")
+            if code != 0:
+                message = answers.message(data.get("message") or data.get("codeDesc"), "message")
+                raise _error(code, {"message": message}, wire.action, self._settings.secret_values())
         return data
 
-    def create(self, plan: RecordingPlan) -> CreatedTask:
-        data = self._call(self.build_create(plan), creates=True)
-        return CreatedTask(task_id=str(data["task_id"]), api=self.api, request_id=None, plan=plan)
+    def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
+        wire = self.build_create(plan)
+        data = self._call(wire, creates=True, deadline=deadline)
+        with answers.reading(self.api, wire.action, creates=True, params=wire.params):
+            task_id = answers.task_id(data.get("task_id"), "task_id", numbered=True)
+        return CreatedTask(task_id=task_id, api=self.api, request_id=None, plan=plan)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._call(self._on_task("StopRecord", task_id, stream), creates=False)
@@ -122,8 +130,9 @@ class V2Adapter:
             "DescribeRecordList", {"channelId": channel, "pageNo": page, "pageSize": PAGE_SIZE}
         )
         data = self._call(wire, creates=False)
-        tasks = [_task_info(item, channel) for item in data.get("taskSet") or []]
-        total = int(data.get("totalCount") or 0)
+        with answers.reading(self.api, wire.action, creates=False, params=wire.params):
+            tasks = [_task_info(item, channel) for item in answers.objects(data.get("taskSet"), "taskSet")]
+            total = answers.integer(data.get("totalCount"), "totalCount") or 0
         return TaskPage(tasks=tasks, next_token=str(page + 1) if page * PAGE_SIZE < total else None)
 
     def _on_task(self, action: str, task_id: str, stream: str | None) -> WireRequest:
@@ -145,19 +154,22 @@ def _error(code: object, data: dict[str, Any], action: str, known: Iterable[str]
 
 
 def _task_info(item: dict[str, Any], channel: str) -> TaskInfo:
-    def cst(value: object) -> datetime | None:
+    """One of DescribeRecordList's tasks, each field checked (:mod:`shared.tencent.answers`)."""
+
+    def cst(value: object, what: str) -> datetime | None:
+        text = answers.text(value, what)
         try:
-            return parse_cst(str(value))
+            return parse_cst(text) if text else None
         except ValueError:
             return None
 
-    status = str(item.get("status"))
+    status = answers.integer(item.get("status"), "taskSet.status", digits=True)
     return TaskInfo(
-        task_id=str(item.get("id")),
+        task_id=answers.task_id(item.get("id"), "taskSet.id", numbered=True),
         stream=channel,
-        start=cst(item.get("startTime")),
-        end=cst(item.get("endTime")),
-        status=_STATUS.get(int(status)) if status.isdigit() else None,
+        start=cst(item.get("startTime"), "taskSet.startTime"),
+        end=cst(item.get("endTime"), "taskSet.endTime"),
+        status=_STATUS.get(status) if status is not None else None,
     )
 
 

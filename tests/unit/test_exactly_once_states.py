@@ -224,10 +224,10 @@ def test_a_create_is_noted_as_sending_before_it_leaves(
     seen: list[bool] = []
     original = fake(svc).create
 
-    def create(plan: Any) -> Any:
+    def create(plan: Any, deadline: Any) -> Any:
         entry = svc.ledger.get(ledger_key("http", "k"), clock.now)
         seen.append(entry is not None and entry.state == "in_progress" and entry.sent)
-        return original(plan)
+        return original(plan, deadline)
 
     fake(svc).create = create  # type: ignore[method-assign]
     svc.create(HIGHLIGHT, Mode.REALTIME, "k")

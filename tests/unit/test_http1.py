@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -16,7 +17,7 @@ import pytest
 from shared.support import http1
 from shared.support.http1 import Connection, HttpError
 from shared.support.keepalive import ConnectFailed, Pool
-from shared.tencent.transport import KeepAliveHttp, NoAnswer
+from shared.tencent.transport import KeepAliveHttp, NoAnswer, NotSent
 
 # a reply: bytes sent (the connection stays open for the next request), or a function given the socket
 # (the connection is closed after it)
@@ -315,3 +316,99 @@ def test_the_first_request_loads_neither_http_client_nor_the_email_parser() -> N
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the deadline and the body cap -------------------------------------------------------------------------
+
+
+def drip(data: bytes, every: float = 0.1, *, head: bytes = b"") -> Reply:
+    """``head`` at once, then ``data`` a byte at a time, ``every`` seconds apart: each read gets something
+    well within any read timeout."""
+
+    def send(conn: socket.socket) -> None:
+        conn.sendall(head)
+        for i in range(len(data)):
+            try:
+                conn.sendall(data[i : i + 1])
+            except OSError:  # the client gave up
+                return
+            time.sleep(every)
+
+    return send
+
+
+DRIPPED = b"HTTP/1.1 200 OK\r\nContent-Length: 150\r\n\r\n" + b"x" * 150  # about 19 s at 0.1 s a byte
+
+
+@pytest.mark.parametrize("where", ["head", "body"])
+def test_a_dripping_server_is_cut_at_the_deadline_not_per_read(where: str) -> None:
+    """A 2 s read timeout never fires against a byte every 0.1 s: the deadline (1 s) bounds the whole
+    answer, across the many recv calls one header line or one body takes."""
+    reply = drip(DRIPPED) if where == "head" else drip(b"x" * 150, head=DRIPPED[:40])
+    with Loopback(reply) as server:
+        conn = Connection("127.0.0.1", server.port, timeout=2)
+        conn.deadline = time.monotonic() + 1.0
+        conn.connect()
+        started = time.monotonic()
+        conn.request("GET", "/")
+        with pytest.raises(TimeoutError):
+            conn.getresponse().read()
+        assert time.monotonic() - started < 8  # the whole answer would take 19 s
+        conn.close()
+
+
+def test_a_deadline_passed_before_sending_is_unsent_and_not_sent_at_the_transport() -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+    with Loopback(ok) as server:
+        conn = connect(server)
+        conn.deadline = time.monotonic() - 1
+        with pytest.raises(http1.Unsent):
+            conn.request("GET", "/")
+        conn.close()
+        with pytest.raises(ConnectFailed):  # the connect is within the deadline too
+            Pool("http", "127.0.0.1", server.port, connect_timeout=2, read_timeout=2).acquire(
+                time.monotonic()
+            )
+        with pytest.raises(NotSent):
+            KeepAliveHttp(f"http://127.0.0.1:{server.port}", timeout=5).request("GET", "/", until=0.0)
+    assert server.requests == []
+
+
+def test_a_huge_content_length_is_refused_before_anything_is_allocated() -> None:
+    huge = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n{}"
+    with Loopback(then_close(huge)) as server:
+        conn = connect(server)
+        conn.request("GET", "/")
+        with pytest.raises(HttpError, match="over"):  # not a MemoryError
+            conn.getresponse().read()
+        conn.close()
+    with Loopback(then_close(huge)) as server, pytest.raises(NoAnswer, match="over"):
+        KeepAliveHttp(f"http://127.0.0.1:{server.port}", timeout=5).request("GET", "/")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + b"a" * 600 + b"\r\n258\r\n",
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"a" * 2000,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 40 + b"\r\n",  # 2**160 bytes
+    ],
+)
+def test_a_chunked_or_close_delimited_body_over_the_cap_is_an_http_error(reply: bytes) -> None:
+    with Loopback(then_close(reply)) as server:
+        conn = Connection("127.0.0.1", server.port, timeout=5, max_body=1000)
+        conn.connect()
+        conn.request("GET", "/")
+        with pytest.raises(HttpError, match="over 1000 bytes"):
+            conn.getresponse().read()
+        conn.close()
+
+
+def test_a_read_limit_under_the_cap_still_truncates() -> None:
+    with Loopback(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\nabcdef") as server:
+        conn = Connection("127.0.0.1", server.port, timeout=5, max_body=4)
+        conn.connect()
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        assert (response.read(3), response.will_close) == (b"abc", True)
+        conn.close()
