@@ -63,15 +63,15 @@ def _ledger_fault(fault: dict[str, Any]) -> None:
     real = AwsJsonClient._send
     seen = [0]
 
-    def send(self: AwsJsonClient, operation: str, body: bytes) -> dict[str, Any]:
+    def send(self: AwsJsonClient, operation: str, body: bytes, until: float) -> dict[str, Any]:
         seen[0] += 1
         n, mode = seen[0], fault["mode"]
         if n == fault["nth"] and mode == "after":
-            real(self, operation, body)
+            real(self, operation, body, until)
             raise AwsError("NoAnswer", f"{operation}: no answer (injected); it may have been applied")
         if n == fault["nth"] or (mode == "outage" and n > fault["nth"]):
             raise AwsError("ServiceUnavailable", f"{operation}: refused (injected)", status=503)
-        return real(self, operation, body)
+        return real(self, operation, body, until)
 
     AwsJsonClient._send = send  # type: ignore[method-assign]
 

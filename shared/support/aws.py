@@ -41,7 +41,12 @@ Connections are kept alive and shared by threads through the pool in :mod:`share
 one the Tencent transport uses): an idle connection is reused only when the server has not closed it and it
 has been idle for less than ``IDLE_REUSE`` seconds, since a socket that sat through a long freeze of the
 Lambda sandbox may be dead without the client knowing, and a request sent on it fails *after* sending, which
-is ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5 s.
+is ambiguous and so is not retried. Connect timeout 3 s (TCP + TLS), read timeout 5 s, and one call, its
+retries included, ends within ``CALL_TIMEOUT`` (8 s) whatever the server does: each connect, send and read
+waits at most what is left of it (:mod:`shared.support.http1`), so a server answering a byte at a time is cut
+there (``ReadTimeout``). An answer is at most ``MAX_ANSWER`` bytes (BatchGetItem's answers reach 16 MB) and
+nested within the parser's recursion limit: over either, ``InvalidResponse`` (never a ``MemoryError`` or a
+``RecursionError``).
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from shared.support.errors import ConfigError
-from shared.support.http1 import Connection, Response
+from shared.support.http1 import Connection, Response, Unsent
 from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
 from shared.support.records import Record
 from shared.support.sigv4 import Credentials, sign
@@ -67,6 +72,8 @@ ATTEMPTS = 3
 BACKOFF = 0.05  # seconds before the second attempt; doubles
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
+CALL_TIMEOUT = CONNECT_TIMEOUT + READ_TIMEOUT  # seconds one call may take in all, its retries included
+MAX_ANSWER = 32 * 1024 * 1024  # bytes of one answer (BatchGetItem: up to 16 MB of items)
 MAX_MESSAGE = 200  # characters of a server's error message kept
 
 _REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -181,6 +188,7 @@ class AwsJsonClient:
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float = READ_TIMEOUT,
+        call_timeout: float = CALL_TIMEOUT,
         max_idle: int = MAX_IDLE,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -203,7 +211,9 @@ class AwsJsonClient:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_idle=max_idle,
+            max_body=MAX_ANSWER,
         )
+        self.call_timeout = call_timeout
 
     @classmethod
     def from_env(
@@ -225,13 +235,14 @@ class AwsJsonClient:
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """One operation (``PutItem``, ``GetParameter`` ...) with its parameters, as the service names them."""
         body = json.dumps(params, separators=(",", ":")).encode()
+        until = time.monotonic() + self.call_timeout
         for attempt in range(ATTEMPTS):
             if attempt:
                 self._sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random() / 2))  # noqa: S311
             try:
-                return self._send(operation, body)
+                return self._send(operation, body, until)
             except AwsError as exc:
-                if not exc.retryable or attempt == ATTEMPTS - 1:
+                if not exc.retryable or attempt == ATTEMPTS - 1 or time.monotonic() >= until:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -241,7 +252,7 @@ class AwsJsonClient:
 
     # --- transport ----------------------------------------------------------------------------------
 
-    def _send(self, operation: str, body: bytes) -> dict[str, Any]:
+    def _send(self, operation: str, body: bytes, until: float) -> dict[str, Any]:
         headers = sign(
             self._credentials,
             service=self.service.name,
@@ -254,12 +265,17 @@ class AwsJsonClient:
         )
         headers["User-Agent"] = USER_AGENT
         headers["Accept-Encoding"] = "identity"
-        conn = self._acquire()
+        conn = self._acquire(until)
         try:
             conn.request("POST", "/", body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
-        except OSError as exc:  # reset, timed out, or an answer malformed or cut short (http1.HttpError)
+        except Unsent as exc:  # the call's time was up before the first byte left
+            conn.close()
+            raise AwsError(
+                "ConnectFailed", f"{operation}: out of time before sending; nothing was sent"
+            ) from exc
+        except OSError as exc:  # reset, timed out, or an answer malformed, over the cap or cut short
             conn.close()
             code = "ReadTimeout" if isinstance(exc, TimeoutError) else "NoAnswer"
             raise AwsError(
@@ -277,7 +293,7 @@ class AwsJsonClient:
         status = response.status
         try:
             payload: Any = json.loads(data) if data.strip() else {}
-        except ValueError:  # includes UnicodeDecodeError
+        except (ValueError, RecursionError):  # UnicodeDecodeError too; nested past the parser's limit
             payload = None
         if 200 <= status < 300:
             if not isinstance(payload, dict):
@@ -314,9 +330,9 @@ class AwsJsonClient:
                 text = text.replace(secret, "**********")
         return text
 
-    def _acquire(self) -> Connection:
+    def _acquire(self, until: float) -> Connection:
         try:
-            return self._pool.acquire()
+            return self._pool.acquire(until)
         except ConnectFailed as exc:  # the request never left
             raise AwsError(
                 "ConnectFailed",

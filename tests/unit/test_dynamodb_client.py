@@ -239,7 +239,8 @@ class _Server(ThreadingHTTPServer):
 class FakeDynamo:
     """Answers from a script: ``(status, body[, headers])``, or ``"hang"`` (no answer until released), or
     ``"drop"`` (close the connection without answering), or ``"close"`` (answer ``{}``, then close the
-    kept-alive connection without saying so). An empty script answers ``200 {}``."""
+    kept-alive connection without saying so), or a function given the socket's writer (the connection is
+    closed after it). An empty script answers ``200 {}``."""
 
     def __init__(self) -> None:
         self.script: list[Any] = []
@@ -263,6 +264,10 @@ class FakeDynamo:
                     return
                 if action == "drop":
                     self.close_connection = True
+                    return
+                if callable(action):
+                    self.close_connection = True
+                    action(self.wfile)
                     return
                 if action == "close":
                     action = (200, {})
@@ -543,6 +548,45 @@ def test_a_connection_dropped_after_sending_is_not_retried(fake: FakeDynamo) -> 
     assert len(fake.requests) == 1 and client.sleeps == []
     # and the client recovers on a new connection
     assert client.dynamo.call("GetItem", TableName="t", Key={}) == {}
+
+
+def test_a_dripping_answer_is_cut_at_the_calls_deadline(fake: FakeDynamo) -> None:
+    """A byte every 0.1 s never trips the 2 s read timeout; the call's own deadline (1 s) ends it."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 150\r\n\r\n" + b" " * 148 + b"{}"
+
+    def drip(out: Any) -> None:
+        for i in range(len(answer)):
+            try:
+                out.write(answer[i : i + 1])
+                out.flush()
+            except OSError:  # the client gave up
+                return
+            time.sleep(0.1)
+
+    fake.script.append(drip)
+    client = fake.client(read_timeout=2.0)
+    client.dynamo.call_timeout = 1.0
+    started = time.monotonic()
+    with pytest.raises(DynamoDBError) as caught:
+        client.dynamo.call("PutItem", TableName="t", Item={})
+    assert caught.value.code == "ReadTimeout" and not caught.value.retryable
+    assert time.monotonic() - started < 8  # the whole answer would take 19 s
+
+
+def test_a_huge_content_length_is_no_answer_not_a_memory_error(fake: FakeDynamo) -> None:
+    fake.script.append(
+        lambda out: out.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n{}")
+    )
+    with pytest.raises(DynamoDBError) as caught:
+        fake.client().dynamo.call("GetItem", TableName="t", Key={})
+    assert caught.value.code == "NoAnswer" and "HttpError" in caught.value.message
+
+
+def test_an_answer_nested_past_the_parsers_limit_is_invalid_not_a_recursion_error(fake: FakeDynamo) -> None:
+    fake.script.append((200, b'{"a":' * 150_000 + b"1" + b"}" * 150_000))
+    with pytest.raises(DynamoDBError) as caught:
+        fake.client().dynamo.call("GetItem", TableName="t", Key={})
+    assert caught.value.code == "InvalidResponse"
 
 
 # --- connections ------------------------------------------------------------------------------------------

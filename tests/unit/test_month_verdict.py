@@ -102,13 +102,13 @@ def test_the_fork_servers_ledger_fault_fails_the_nth_request_as_asked(
     from shared.support.aws import AwsError, AwsJsonClient
 
     sent: list[str] = []
-    monkeypatch.setattr(AwsJsonClient, "_send", lambda self, op, body: sent.append(op) or {})
+    monkeypatch.setattr(AwsJsonClient, "_send", lambda self, op, body, until: sent.append(op) or {})
     forkserver._ledger_fault({"nth": 2, "mode": mode})
     client = object.__new__(AwsJsonClient)
     outcomes = []
     for op in ("GetItem", "PutItem", "GetItem"):
         try:
-            outcomes.append(AwsJsonClient._send(client, op, b"{}") == {})
+            outcomes.append(AwsJsonClient._send(client, op, b"{}", 0.0) == {})
         except AwsError:
             outcomes.append(False)
     assert outcomes == [True, False, mode != "outage"]
