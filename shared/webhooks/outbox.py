@@ -58,7 +58,8 @@ DEAD_TTL = 14 * 86400
 # a dead letter's due: this (2100-01-01) plus when it died, never reached by a tick's due query
 PARKED = 4_102_444_800.0
 DELIVERED_TTL = 86400  # Tencent redelivers for 12 minutes; a day is plenty
-ATTEMPT_TIMEOUT = 2.0
+ATTEMPT_TIMEOUT = 2.0  # seconds one delivery may take in all: connect, send, and its answer read
+MAX_ANSWER = 64 * 1024  # bytes of a subscriber's answer read (then dropped; the rest is left unread)
 # The tick: its time (the webhooks function's timeout is 29 s), what it keeps after its last send for the
 # store's writes, the items a query reads, and the sends at once (the DynamoDB client keeps 8 connections)
 DRAIN_BUDGET = 25.0
@@ -68,7 +69,8 @@ WORKERS = 8
 USER_AGENT = "liverec-webhooks/1"
 RESULTS = ("delivered", "retrying", "dead", "skipped")
 
-# (url, body, headers, timeout) -> HTTP status; raises OSError when unreachable or the answer is broken
+# (url, body, headers, timeout) -> HTTP status, all of it within timeout seconds; raises OSError when
+# unreachable, out of time, or the answer is broken
 Sender = Callable[[str, bytes, dict[str, str], float], int]
 
 
@@ -95,18 +97,21 @@ def item_key(payload_id: str, url: str) -> str:
 
 
 def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """One POST with the standard library (a new connection, closed after); no redirects followed, no
-    retries here. The answer's body is read up to 64 KiB and dropped."""
+    """One POST with the standard library (a new connection, closed after), all of it within ``timeout``
+    seconds: the connect, the send and every read of the answer (a subscriber answering a byte at a time is
+    cut there: ``TimeoutError``). No redirects followed, no retries here. The answer's body is read up to
+    :data:`MAX_ANSWER` and dropped."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     context = tls_context() if parts.scheme == "https" else None
-    conn = Connection(host, parts.port, timeout=timeout, context=context)
+    conn = Connection(host, parts.port, timeout=timeout, context=context, max_body=MAX_ANSWER)
+    conn.deadline = time.monotonic() + timeout
     try:
         conn.connect(ascii_host(host))
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
-        response.read(64 * 1024)
+        response.read(MAX_ANSWER)
         return response.status
     finally:
         conn.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared.support.errors import IdempotencyStoreUnavailable
 from shared.webhooks.outbox import PREFIX, Forwarder, backoff, http_send
 from shared.webhooks.signature import verify
 from tests.functional.conftest import TABLE
+from tests.unit.test_http1 import Loopback, drip
 
 SECRET = SecretStr("forward-secret-0123456789abcdef")
 
@@ -252,6 +254,24 @@ def test_a_kicks_drain_sends_its_payload_first_even_before_the_due_index_shows_i
     assert sent[0] == "new" and sorted(sent[1:]) == sorted(f"old-{n}" for n in range(20))
     # and a payload that is not due (delivered) is skipped, not sent again
     assert fwd.drain(first="new") == {"delivered": 0, "retrying": 0, "dead": 0, "skipped": 1}
+
+
+def test_a_trickling_subscriber_holds_one_delivery_at_most_its_attempt_timeout() -> None:
+    """A subscriber answering 200 a byte every 0.1 s (about 8 s in all) never trips a per-read timeout;
+    the delivery's whole budget (attempt_timeout, 1 s here) ends it, and the item is retried later."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n" + b"x" * 40
+    with Loopback(drip(answer)) as server:
+        url = f"http://127.0.0.1:{server.port}/hook"
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            http_send(url, b"{}", {"Content-Type": "application/json"}, 1.0)
+        assert time.monotonic() - started < 5
+    with Loopback(drip(answer)) as server:
+        url = f"http://127.0.0.1:{server.port}/hook"
+        fwd = forwarder(MemoryState(), url, FakeClock(), attempt_timeout=1.0)
+        started = time.monotonic()
+        assert fwd.publish("evt", "record.status", DATA)["retrying"] == 1
+        assert time.monotonic() - started < 5  # the answer would take 8 s; it held a callback 55 s
 
 
 def test_state_add_is_first_writer_wins_and_expires(state: Any) -> None:
