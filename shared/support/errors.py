@@ -22,8 +22,9 @@ and keep Tencent's code in ``code``::
     ├── IdempotencyInProgress      409  another request holds the key
     ├── IdempotencyStoreUnavailable 503 the ledger cannot be read or written: nothing created
     ├── NotEnoughTime              503  too little of the invocation left to wait for Tencent: nothing sent
-    ├── TencentUnavailable         502  Tencent unreachable; the request certainly did not arrive
-    ├── OutcomeUnknown             504  a create sent, no answer: the task may exist
+    ├── TencentUnavailable         502  Tencent unreachable (the request did not arrive), or no usable
+    │                                   answer to anything but a create
+    ├── OutcomeUnknown             504  a create sent, no usable answer by its deadline: the task may exist
     │   └── OutcomeUnresolved      409  (code OutcomeUnknown) may exist, and cannot be looked up
     └── TencentError               502  Tencent answered an error (its code in ``code``)
         ├── TencentInputError      422  a code the generation documents as bad input
@@ -176,7 +177,8 @@ class NotEnoughTime(LiverecError):
 
 
 class TencentUnavailable(LiverecError):
-    """Tencent could not be reached, and the request certainly did not arrive (safe to retry later)."""
+    """Tencent could not be reached, and the request certainly did not arrive (safe to retry later); or a
+    call that creates nothing (a look-up, a stop, a delete) got no usable answer."""
 
     code = "TencentUnavailable"
     status = 502
