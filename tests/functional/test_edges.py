@@ -178,6 +178,13 @@ def drained(edge: Edge) -> Answer:
     return None, "drained", response
 
 
+def kicked(edge: Edge, event: dict[str, Any]) -> Answer:
+    """A callback's kick (or an operator's drain): the outbox is drained, as on the timer's tick."""
+    response = edge.call("webhooks", event)
+    assert edge.drains == [True] and "error" not in response, response
+    return None, "drained", response
+
+
 def no_tokens(edge: Edge) -> Answer:
     edge.configure(LIVEREC_API_TOKENS="")
     return create(edge, "realtime", realtime_body())
@@ -303,6 +310,14 @@ CASES: dict[str, Callable[[Edge], Answer]] = {
     ),
     "event-empty-object-to-webhooks": lambda e: no_drain(returned(e.call("webhooks", {})), e),
     "event-scheduled-to-webhooks": drained,
+    "event-drain-to-webhooks": lambda e: kicked(e, {"outbox": "drain", "payload_id": "evt-1"}),
+    "event-drain-extra-key-to-webhooks": lambda e: no_drain(
+        returned(e.call("webhooks", {"outbox": "drain", "payload_id": "a", "x": 1})), e
+    ),
+    "event-drain-bad-payload-id-to-webhooks": lambda e: no_drain(
+        returned(e.call("webhooks", {"outbox": "drain", "payload_id": "../x y"})), e
+    ),
+    "event-drain-to-rollout": lambda e: no_tick(returned(e.call("rollout", {"outbox": "drain"})), e),
     # configuration
     "config-url-typo-with-token": lambda e: misconfigured(e, f"htps://hooks.example/?token={URL_TOKEN}"),
     "config-url-ftp-with-password": lambda e: misconfigured(e, f"ftp://user:{URL_PASSWORD}@hooks.example/"),
