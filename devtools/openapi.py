@@ -69,7 +69,8 @@ EDGE: list[tuple[Callable[[Facts], bool], int, dict[str, Any]]] = [
         lambda f: f["body"],
         400,
         _error(
-            "InvalidJson, InvalidBody: the body is not JSON (or not valid base64 or UTF-8), or not an object"
+            "InvalidJson, InvalidBody: the body is not JSON (or not valid base64 or UTF-8), or not an object "
+            "(no body, null, an array, a string, a number)"
         ),
     ),
     (lambda f: f["body"], 413, _error("PayloadTooLarge: the body is over the route's limit")),

@@ -108,11 +108,23 @@ def parse_json(raw: bytes) -> Any:
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON object from the body's bytes (``400 InvalidBody`` for any other JSON value)."""
+    """A JSON object from the body's bytes (``400 InvalidBody`` for no body, or any other JSON value)."""
+    if not raw.strip():
+        raise not_an_object(None)
     value = parse_json(raw)
     if not isinstance(value, dict):
-        raise MalformedBody("the body must be a JSON object", code="InvalidBody")
+        raise not_an_object(raw.decode("utf-8"))
     return value
+
+
+def not_an_object(text: str | None) -> MalformedBody:
+    """The refusal (``400 InvalidBody``) of a body that a route needs as a JSON object and that is none: no
+    body at all, or another JSON value (``text``, named by its kind: ``null``, an array, a string...)."""
+    if text is None or not text.strip():
+        return MalformedBody("the body is empty: it must be a JSON object", code="InvalidBody")
+    first = text.lstrip()[:1]
+    kind = {"n": "null", "[": "an array", '"': "a string", "t": "true", "f": "false"}.get(first, "a number")
+    return MalformedBody(f"the body must be a JSON object, not {kind}", code="InvalidBody")
 
 
 def read_json(event: Mapping[str, Any], limit: int = MAX_BODY) -> Any:

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.body import has_body, header, read_json
+from shared.edge.body import has_body, header, not_an_object, read_json
 from shared.edge.events import EventKind, kind_of, refuse
 from shared.recordings.service import Outcome
 from shared.support import secrets
@@ -29,6 +29,7 @@ from shared.support.config import get_settings
 from shared.support.errors import (
     ConfigError,
     LiverecError,
+    MalformedBody,
     OutcomeUnknown,
     TencentError,
     Unauthorized,
@@ -150,7 +151,12 @@ def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> EdgeResolve
     app = EdgeResolver(routes, bearer=bearer)
 
     def _validation(exc: RequestValidationError) -> Response[str]:
-        return answer(from_validation(exc.errors()))
+        error = from_validation(exc.errors())
+        if (
+            isinstance(error, MalformedBody) and error.code == "InvalidBody"
+        ):  # no JSON object: say what it was
+            error = not_an_object(app.current_event.body)
+        return answer(error)
 
     def _media_type(exc: RequestUnsupportedContentType) -> Response[str]:
         # the gate hands on only JSON; should powertools judge a content type all the same, ours is the answer

@@ -279,11 +279,12 @@ def from_validation(
     """pydantic's validation errors (or powertools' request validation's, the same shape) as one of ours:
     the first error, its field named. ``where`` prefixes the field's path in the message and, without a
     ``field`` of its own, in ``field`` too (``programs.0.cron``); ``field`` names what is to blame instead
-    (a configuration variable). A body that is not JSON, or not an object, is a :class:`MalformedBody`. A
-    request parameter's error is located by its part of the request first (``("query", "next")``): the field
-    is the parameter (``next``), as the caller spelled it."""
+    (a configuration variable). A body that is not JSON, or not an object (none at all, or ``null``, where the
+    route needs one), is a :class:`MalformedBody`. A request parameter's error is located by its part of the
+    request first (``("query", "next")``): the field is the parameter (``next``), as the caller spelled it."""
     first = errors[0] if errors else {}
     loc = [str(part) for part in first.get("loc", ())]
+    whole_body = loc == ["body"]
     if loc[:1] and loc[0] in _REQUEST_PARTS:
         loc = loc[1:]
     loc = [part for part in loc if part != "body"]
@@ -294,6 +295,8 @@ def from_validation(
             return MalformedBody("the body is not valid JSON")
         if kind in ("model_attributes_type", "model_type", "dict_type") and len(loc) <= 1:
             return MalformedBody("the body must be a JSON object", code="InvalidBody")
+        if kind == "missing" and whole_body:  # no body, or null, where the route needs an object
+            return MalformedBody("the body is empty: it must be a JSON object", code="InvalidBody")
     path = ".".join(([where] if where else []) + (loc if where else loc[:1]))
     code = {"extra_forbidden": "UnknownField", "missing": "MissingField"}.get(kind, cls.code)
     if kind == "extra_forbidden":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools.emulator import Emulator
+from devtools.gateway import ROOT, Routes
 from devtools.kit import LambdaContext, parse
 from functions.realtime import handler as realtime
 from functions.scheduled import handler as scheduled
 from functions.tasks import handler as tasks
+from shared.webhooks.signature import sign_header
 from tests.functional.conftest import http_event
 
+HOOK_SECRET = "hook-secret-0123456789-current"
 APIS = ["record-task", "live-record", "v2", "fcgi"]
 Configure = Callable[..., None]
 
@@ -172,6 +176,31 @@ def test_bad_bodies_get_a_clear_4xx(
     got, data = call(scheduled, http_event("POST", "/recordings/scheduled", raw_body=raw), lambda_context)
     assert (got, data["error"]["code"], data["error"]["field"]) == (status, code, field)
     assert data["error"]["message"]
+
+
+# every route that reads a JSON object body (openapi.json's requestBody), with a path that names something
+BODY_ROUTES = sorted(
+    (method.upper(), path.replace("{name}", "news"))
+    for path, operations in json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))["paths"].items()
+    for method, operation in operations.items()
+    if "requestBody" in operation
+)
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+@pytest.mark.parametrize("raw", ["null", "[]", '"x"', "1", "true", "", None], ids=repr)
+def test_a_body_that_is_no_json_object_is_400_invalid_body_on_every_route_that_reads_one(
+    method: str, path: str, raw: str | None, configure: Configure, lambda_context: LambdaContext
+) -> None:
+    configure("record-task", LIVE_CALLBACK_KEY="test-callback-key", LIVEREC_HOOK_SECRETS=HOOK_SECRET)
+    event = http_event(method, path, raw_body=raw)
+    if path == "/hooks/highlight":  # signed, so the body is what is refused
+        event["headers"]["liverec-signature"] = sign_header(
+            [HOOK_SECRET], int(time.time()), (raw or "").encode()
+        )
+    status, data = parse(Routes.from_serverless().dispatch(event, lambda_context))
+    assert (status, data["error"]["code"]) == (400, "InvalidBody"), data
+    assert data["error"]["message"].startswith("the body ")
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ def test_callback_refusals(hooks: Any, fresh_emulator: Emulator, make: Any, stat
     [
         ("not json", 400, "InvalidJson"),
         ("[1, 2]", 400, "InvalidBody"),
-        ("", 400, "InvalidJson"),
+        ("", 400, "InvalidBody"),  # no body is no JSON object, as on every route
         (json.dumps(signed(begin(node="x" * 70_000))), 413, "PayloadTooLarge"),
     ],
     ids=["non-json", "array", "empty", "oversized"],

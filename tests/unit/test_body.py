@@ -129,11 +129,26 @@ def test_a_body_that_is_not_text_is_400() -> None:
             raw_body({"body": body})
 
 
-def test_json_object_refuses_other_values() -> None:
-    for raw in (b"[]", b"1", b'"s"', b"null"):
-        with pytest.raises(MalformedBody) as info:
-            json_object(raw)
-        assert info.value.code == "InvalidBody"
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (b"[]", "not an array"),
+        (b"1", "not a number"),
+        (b"-1.5", "not a number"),
+        (b'"s"', "not a string"),
+        (b"null", "not null"),
+        (b" true", "not true"),
+        (b"", "empty"),
+        (b" \n", "empty"),
+    ],
+)
+def test_json_object_refuses_no_body_and_other_values_as_400_invalid_body_saying_what_it_got(
+    raw: bytes, named: str
+) -> None:
+    with pytest.raises(MalformedBody) as info:
+        json_object(raw)
+    assert (info.value.status, info.value.code) == (400, "InvalidBody")
+    assert info.value.message.startswith("the body ") and named in info.value.message
 
 
 @settings(max_examples=500, deadline=None)
