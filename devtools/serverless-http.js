@@ -38,16 +38,35 @@ module.exports = {
   },
 
   // provider.httpApi.cors: off unless corsOrigins lists the browser origins allowed to call the API
-  // (comma-separated, e.g. https://console.example.com; `*` for any).
-  async cors({ resolveVariable }) {
+  // (comma-separated, e.g. https://console.example.com; `*` for any). The methods a preflight allows are
+  // those the functions' routes serve (and OPTIONS), read from this file's functions: a new route's method
+  // is allowed with it, never from a list kept apart.
+  async cors({ resolveVariable, resolveConfigurationProperty }) {
     const origins = list(await param(resolveVariable, 'corsOrigins'));
     if (!origins.length) return false;
     return {
       allowedOrigins: origins,
       allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Liverec-Signature'],
-      allowedMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowedMethods: routeMethods(await resolveConfigurationProperty(['functions'])),
       exposedResponseHeaders: ['Idempotent-Replayed'],
       maxAge: 600,
     };
   },
+
+  routeMethods,
 };
+
+// The methods of every httpApi event ({method, path}, or the short form "GET /path"), upper-cased and
+// sorted, with OPTIONS (the preflight's own); any method ("*" or ANY) allows them all.
+function routeMethods(functions) {
+  const methods = new Set(['OPTIONS']);
+  for (const fn of Object.values(functions || {})) {
+    for (const event of (fn && fn.events) || []) {
+      const spec = event && event.httpApi;
+      if (!spec) continue;
+      const method = typeof spec === 'string' ? (spec === '*' ? '*' : spec.split(' ')[0]) : spec.method || '*';
+      methods.add(String(method).toUpperCase());
+    }
+  }
+  return methods.has('*') || methods.has('ANY') ? ['*'] : [...methods].sort();
+}

@@ -18,7 +18,7 @@ from shared.support.observability import entry
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 
-app = make_app({r"/recordings/realtime": {"POST"}})
+app = make_app()
 
 
 @app.post(

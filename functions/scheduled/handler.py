@@ -23,14 +23,7 @@ from shared.support.observability import count, entry, logger
 from shared.support.timeutil import Deadline, parse_time
 from shared.tencent.types import Mode
 
-app = make_app(
-    {
-        r"/recordings/scheduled": {"POST"},
-        r"/programs": {"GET"},
-        r"/programs/[^/]+": {"DELETE", "GET", "PUT"},
-        r"/programs/[^/]+/resolve": {"POST"},
-    }
-)
+app = make_app()
 
 # a stored program's answers: the ledger's table holds them
 PROGRAM: tuple[type[LiverecError], ...] = (InvalidRequest, ProgramNotFound, *LEDGER)

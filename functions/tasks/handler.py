@@ -18,9 +18,7 @@ from shared.support.observability import entry, logger
 from shared.support.timeutil import parse_time
 from shared.tencent.types import TaskQuery
 
-app = make_app(
-    {r"/recordings": {"GET"}, r"/recordings/[^/]+/stop": {"POST"}, r"/recordings/[^/]+": {"DELETE", "GET"}}
-)
+app = make_app()
 
 Stream = Annotated[str | None, Query(max_length=256)]
 

@@ -36,7 +36,7 @@ from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 from shared.webhooks.inbound import callback_body, hook_input
 
-app = make_app({r"/callbacks/tencent": {"POST"}, r"/hooks/highlight": {"POST"}}, bearer=False)
+app = make_app(bearer=False)
 ACK = '{"code":0}'
 
 

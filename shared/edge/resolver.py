@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,10 +100,19 @@ class EdgeResolver(APIGatewayHttpResolver):
     prints the raw event (a bearer token, a signature) and answers an unhandled error with its traceback; the
     event is logged, redacted, by ``shared.support.observability.entry``."""
 
-    def __init__(self, routes: dict[str, set[str]], *, bearer: bool) -> None:
+    def __init__(self, *, bearer: bool) -> None:
         super().__init__(enable_validation=True, debug=False)
-        self.routes = routes
         self.bearer = bearer
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods this function's routes serve on ``path``, and OPTIONS (answered on any of its paths),
+        sorted; none on a path it has no route for. Derived from the routes themselves, never listed apart."""
+        served = {
+            route.method.upper()
+            for route in self._static_routes + self._dynamic_routes
+            if route.rule.match(path)
+        }
+        return sorted(served | {"OPTIONS"}) if served else []
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         kind = kind_of(event)
@@ -143,19 +151,18 @@ def _proxy(response: Response[str]) -> dict[str, Any]:
     }
 
 
-def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> EdgeResolver:
-    """A resolver with the gate, validation and the error mapping. ``routes`` (path regex -> methods) lets
-    unknown methods on known paths answer 405 instead of 404. ``bearer=False`` is for routes that verify a
+def make_app(*, bearer: bool = True) -> EdgeResolver:
+    """A resolver with the gate, validation and the error mapping. On a path one of its routes serves, another
+    method answers 405 and OPTIONS 204, both with the methods the path's routes serve (``Allow``, and for a
+    browser's preflight ``Access-Control-Allow-Methods``). ``bearer=False`` is for routes that verify a
     signature of their own (webhooks): they must do so before anything else, and read the body with
     ``shared.edge.body`` in the order their signature needs."""
-    app = EdgeResolver(routes, bearer=bearer)
+    app = EdgeResolver(bearer=bearer)
 
     def _validation(exc: RequestValidationError) -> Response[str]:
         error = from_validation(exc.errors())
-        if (
-            isinstance(error, MalformedBody) and error.code == "InvalidBody"
-        ):  # no JSON object: say what it was
-            error = not_an_object(app.current_event.body)
+        if isinstance(error, MalformedBody) and error.code == "InvalidBody":
+            error = not_an_object(app.current_event.body)  # no JSON object: say what it was
         return answer(error)
 
     def _media_type(exc: RequestUnsupportedContentType) -> Response[str]:
@@ -169,15 +176,15 @@ def make_app(routes: dict[str, set[str]], *, bearer: bool = True) -> EdgeResolve
     def _not_found(exc: Exception) -> Response[str]:
         path = app.current_event.path
         method = app.current_event.http_method
-        for pattern, methods in routes.items():
-            if re.fullmatch(pattern, path):
-                allow = ", ".join(sorted(methods))
-                if method == "OPTIONS":
-                    return Response(204, JSON, "", headers={"Allow": allow})
-                return error_response(
-                    405, "MethodNotAllowed", f"{method} is not allowed on {path}", None, Allow=allow
-                )
-        return error_response(404, "NotFound", f"no route {method} {path}")
+        allowed = app.allowed_methods(path)
+        if not allowed:
+            return error_response(404, "NotFound", f"no route {method} {path}")
+        allow = ", ".join(allowed)
+        if method == "OPTIONS":
+            return Response(204, JSON, "", headers={"Allow": allow, "Access-Control-Allow-Methods": allow})
+        return error_response(
+            405, "MethodNotAllowed", f"{method} is not allowed on {path}", None, Allow=allow
+        )
 
     # registered without decorator syntax: powertools' decorators are untyped
     app.exception_handler(LiverecError)(answer)

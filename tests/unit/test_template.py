@@ -156,12 +156,23 @@ def _resolve(export: str, params: dict[str, str]) -> Any:
         pytest.skip("node is not installed (make package installs the Serverless Framework with it)")
     script = (
         "const m = require(process.argv[1]); const params = JSON.parse(process.argv[2]);"
+        "const config = JSON.parse(process.argv[4]);"
         "const resolveVariable = async (v) => params[v.replace(/^param:/, '')] ?? null;"
-        "m[process.argv[3]]({ resolveVariable }).then((r) => console.log(JSON.stringify(r)),"
-        " (e) => { console.log(JSON.stringify({ error: e.message })); });"
+        "const resolveConfigurationProperty = async (keys) => keys.reduce((o, k) => (o == null ? o : o[k]), config);"
+        "m[process.argv[3]]({ resolveVariable, resolveConfigurationProperty }).then("
+        "(r) => console.log(JSON.stringify(r)), (e) => { console.log(JSON.stringify({ error: e.message })); });"
     )
+    config = json.dumps({"functions": serverless_yml()["functions"]}, default=str)
     out = subprocess.run(
-        [node, "-e", script, str(ROOT / "devtools" / "serverless-http.js"), json.dumps(params), export],
+        [
+            node,
+            "-e",
+            script,
+            str(ROOT / "devtools" / "serverless-http.js"),
+            json.dumps(params),
+            export,
+            config,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -191,6 +202,7 @@ def test_cors_is_off_unless_origins_are_listed_and_every_route_is_throttled_and_
     cors = _resolve("cors", {"corsOrigins": "https://a.example.com, https://b.example.com"})
     assert cors["allowedOrigins"] == ["https://a.example.com", "https://b.example.com"]
     assert "Idempotency-Key" in cors["allowedHeaders"]
+    assert "PUT" in cors["allowedMethods"]  # the routes' methods (tests/functional/test_cors.py)
     doc = serverless_yml()
     settings = doc["resources"]["extensions"]["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
     assert settings["ThrottlingRateLimit"] == "${param:throttleRateLimit}"
