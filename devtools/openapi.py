@@ -27,7 +27,7 @@ OUT = ROOT / "openapi.json"
 SCHEMAS = "#/components/schemas/"
 EXAMPLES_AT = 1_798_761_600  # 2027-01-01T00:00:00Z: the samples' {{now+N}}, rendered the same every time
 # the modules whose models the declarations name
-MODEL_MODULES = ("shared.edge.responses", "shared.recordings.models")
+MODEL_MODULES = ("shared.edge.responses", "shared.recordings.models", "shared.webhooks.tencent_events")
 # samples that show a refusal, not what to send
 REFUSALS = ("bad", "unauthorized", "wrong", "expired", "missing", "not_json", "unknown")
 

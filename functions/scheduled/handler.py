@@ -3,10 +3,10 @@ timer books (``functions/rollout``), stored as data (``shared.recordings.catalog
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -16,10 +16,11 @@ from shared.edge.resolver import JSON, created, make_app
 from shared.edge.responses import ProgramDeleted, ProgramList, ProgramOccurrence, ProgramView
 from shared.recordings import agenda, catalog, resolving, showing
 from shared.recordings.models import OccurrenceResolution, ScheduledRecordingInput
-from shared.recordings.programs import Program
+from shared.recordings.programs import NAME_PATTERN, Program
 from shared.storage.program_store import StoredProgram
 from shared.support.errors import InvalidRequest, LiverecError, NotInDoubt, ProgramNotFound
 from shared.support.observability import count, entry, logger
+from shared.support.timeforms import TIME_TEXT
 from shared.support.timeutil import Deadline, parse_time
 from shared.tencent.types import Mode
 
@@ -27,6 +28,8 @@ app = make_app()
 
 # a stored program's answers: the ledger's table holds them
 PROGRAM: tuple[type[LiverecError], ...] = (InvalidRequest, ProgramNotFound, *LEDGER)
+# a program's name in the path: checked by shared.recordings.catalog (422 naming it), stated here
+Name = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN})]
 
 
 @app.post(
@@ -57,7 +60,7 @@ def create_scheduled(
     )
     | answers(200, "replaced, with the occurrences the next tick books", "ProgramView"),
 )
-def put_program(name: str, body: Program) -> Response[str]:
+def put_program(name: Name, body: Program) -> Response[str]:
     svc, program = service(), catalog.named(name, body)
     # a program the timer would skip is refused before it is stored; due at its first recording
     due = agenda.first_due(svc, program, [c.span[0] for c in catalog.plannable(svc, program)])
@@ -81,7 +84,9 @@ def put_program(name: str, body: Program) -> Response[str]:
 )
 def list_programs(
     *,
-    limit: Annotated[int, Query(description="programs a page shows (1 to 100)")] = showing.MAX_PAGE,
+    limit: Annotated[
+        int, Query(ge=1, le=showing.MAX_PAGE, description="programs a page shows (1 to 100)")
+    ] = showing.MAX_PAGE,
     after: Annotated[
         str | None, Query(alias="next", max_length=128, description="the last page's next")
     ] = None,
@@ -94,11 +99,17 @@ def list_programs(
     responses=answers(200, "the program, its occurrences and what is booked", "ProgramView", *PROGRAM),
 )
 def get_program(
-    name: str,
+    name: Name,
     *,
-    from_: Annotated[str | None, Query(alias="from", description="the window's start (default now)")] = None,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", description="the window's start (default now)", json_schema_extra=TIME_TEXT),
+    ] = None,
     to: Annotated[
-        str | None, Query(description="the window's end (default the horizon; 31 days at most)")
+        str | None,
+        Query(
+            description="the window's end (default the horizon; 31 days at most)", json_schema_extra=TIME_TEXT
+        ),
     ] = None,
 ) -> ProgramView:
     svc = service()
@@ -120,12 +131,12 @@ def get_program(
     ),
 )
 def delete_program(
-    name: str,
+    name: Name,
     *,
-    cancel: Annotated[str | None, Query(description="future: also cancel what has not started")] = None,
+    cancel: Annotated[
+        Literal["future"] | None, Query(description="future: also cancel what has not started")
+    ] = None,
 ) -> ProgramDeleted:
-    if cancel not in (None, "future"):
-        raise InvalidRequest("cancel=future is the only choice (or leave it out)", field="cancel")
     store = program_store()
     stored, program = catalog.get_program(store, name)
     store.delete(name)
@@ -167,7 +178,7 @@ def delete_program(
         *CREATE,
     ),
 )
-def resolve_occurrence(name: str, body: OccurrenceResolution) -> ProgramOccurrence:
+def resolve_occurrence(name: Name, body: OccurrenceResolution) -> ProgramOccurrence:
     _, program = catalog.get_program(program_store(), name)
     deadline = Deadline.from_context(app.lambda_context)
     return ProgramOccurrence.model_validate(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,13 +14,20 @@ from shared.app import service
 from shared.edge.contract import DESCRIBE, LIST, STOP, answers
 from shared.edge.resolver import make_app
 from shared.edge.responses import RecordingDetail, TaskList
+from shared.recordings import tracking
 from shared.support.observability import entry, logger
+from shared.support.timeforms import TIME_TEXT
 from shared.support.timeutil import parse_time
 from shared.tencent.types import TaskQuery
 
 app = make_app()
 
 Stream = Annotated[str | None, Query(max_length=256)]
+# a task id: checked by the service (422 naming it), stated here (Tencent's ids are printable ASCII)
+TaskId = Annotated[str, Path(json_schema_extra={"pattern": "^[!-~]+$", "maxLength": tracking.MAX_TASK_ID})]
+# a time: parse_time checks it (422 naming it), openapi.json states it
+Time = Annotated[str | None, Query(json_schema_extra=TIME_TEXT)]
+From = Annotated[str | None, Query(alias="from", json_schema_extra=TIME_TEXT)]
 
 
 @app.get("/recordings", responses=answers(200, "a page of tasks", "TaskList", *LIST))
@@ -29,8 +36,8 @@ def list_recordings(
     stream: Stream = None,
     domain: Annotated[str | None, Query(max_length=256)] = None,
     app_name: Annotated[str | None, Query(alias="app", max_length=256)] = None,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: Annotated[str | None, Query()] = None,
+    from_: From = None,
+    to: Time = None,
     next_token: Annotated[str | None, Query(alias="next", max_length=2048)] = None,
 ) -> TaskList:
     query = TaskQuery(
@@ -48,19 +55,19 @@ def list_recordings(
     "/recordings/<task_id>",
     responses=answers(200, "the recording as the ledger knows it", "RecordingDetail", *DESCRIBE),
 )
-def get_recording(task_id: str) -> RecordingDetail:
+def get_recording(task_id: TaskId) -> RecordingDetail:
     return RecordingDetail.model_validate(service().describe(task_id))
 
 
 @app.post("/recordings/<task_id>/stop", responses=answers(204, "stopped", None, *STOP))
-def stop_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
+def stop_recording(task_id: TaskId, *, stream: Stream = None) -> Response[str]:
     service().stop(task_id, stream)
     logger.info("recording stopped", extra={"task_id": task_id, "stream": stream})
     return Response(204, "application/json", "")
 
 
 @app.delete("/recordings/<task_id>", responses=answers(204, "deleted", None, *STOP))
-def delete_recording(task_id: str, *, stream: Stream = None) -> Response[str]:
+def delete_recording(task_id: TaskId, *, stream: Stream = None) -> Response[str]:
     service().delete(task_id, stream)
     logger.info("recording deleted", extra={"task_id": task_id, "stream": stream})
     return Response(204, "application/json", "")

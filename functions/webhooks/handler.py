@@ -34,7 +34,8 @@ from shared.support.errors import LiverecError
 from shared.support.observability import count, entry, logger
 from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
-from shared.webhooks.inbound import callback_body, hook_input
+from shared.webhooks.inbound import MAX_IDEMPOTENCY_KEY, callback_body, hook_input
+from shared.webhooks.signature import MAX_HEADER
 
 app = make_app(bearer=False)
 ACK = '{"code":0}'
@@ -86,10 +87,14 @@ def tencent_callback() -> Response[str]:
     security=[{"hookSignature": []}],
 )
 def highlight_hook(
-    # both bounded after the signature check (signature.MAX_HEADER, inbound.MAX_IDEMPOTENCY_KEY): nothing
-    # is validated before it
-    signature: Annotated[str | None, Header(alias="Liverec-Signature")] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    # both bounded after the signature check (stated, not validated by powertools: nothing is validated
+    # before the signature)
+    signature: Annotated[
+        str | None, Header(alias="Liverec-Signature", json_schema_extra={"maxLength": MAX_HEADER})
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY})
+    ] = None,
 ) -> Response[str]:
     settings = get_settings()
     data, key = hook_input(

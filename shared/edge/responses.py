@@ -129,17 +129,39 @@ class CallbackAck(_Out):
     code: Literal[0]
 
 
+_SCHEMAS = "#/components/schemas/"
+
+
+def _event(types: list[int], model: str) -> dict[str, Any]:
+    # an event of these types is also that model (shared.webhooks.tencent_events); other types are not
+    return {"anyOf": [{"properties": {"event_type": {"not": {"enum": types}}}}, {"$ref": _SCHEMAS + model}]}
+
+
 class TencentCallback(BaseModel):
     """What Tencent Live posts to ``/callbacks/tencent`` (documented here, read raw by the route): every
-    event carries ``t`` and ``sign``; the other fields depend on ``event_type``. In a record file (100) or
-    status (332), every field named ``*url`` (``video_url``) is an http(s) URL on a public host name."""
+    event carries ``t`` and ``sign``; the other fields depend on ``event_type`` (0 and 1 are a
+    ``StreamEvent``, 100 a ``RecordFileEvent``, 332 a ``RecordStatusEvent``; other types are acknowledged
+    and not read). In a record file (100) or status (332), every field named ``*url`` (``video_url``) is an
+    http(s) URL on a public host name."""
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+        json_schema_extra={
+            "allOf": [
+                _event([0, 1], "StreamEvent"),
+                _event([100], "RecordFileEvent"),
+                _event([332], "RecordStatusEvent"),
+            ]
+        },
+    )
 
     t: int = Field(description="UNIX seconds until which the signature is valid")
     sign: str = Field(description="md5 hex of LIVE_CALLBACK_KEY followed by the decimal t")
     event_type: int = Field(
-        description="0 stream end, 1 stream begin, 100 record file, 332 record status, ..."
+        ge=-999_999_999,  # at most ten characters: shared.webhooks.tencent_events.event_type_of
+        le=9_999_999_999,
+        description="0 stream end, 1 stream begin, 100 record file, 332 record status, ...",
     )
 
 

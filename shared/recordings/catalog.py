@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.recordings.planning import Chunk, plan_chunks
-from shared.recordings.programs import Program
+from shared.recordings.programs import NAME_PATTERN, Program
 from shared.recordings.rollout import TickReport
 from shared.recordings.service import RecordingService
 from shared.storage.ledger import ADOPTED, Entry, Origin, ledger_key
@@ -38,7 +38,7 @@ from shared.support.records import Record
 from shared.support.timeutil import from_unix, isoformat
 from shared.tencent.generations import ONE_DAY, generation
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+NAME = re.compile(NAME_PATTERN)
 
 
 def check_name(name: str) -> str:

@@ -13,25 +13,36 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, StrictInt, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
-from shared.recordings.models import MAX_STREAM_NAME, RecordingOptions
+from shared.recordings.models import STRICT, WHOLE, RecordingOptions, StreamName
 from shared.support.errors import InvalidRequest, from_validation
 from shared.tencent.generations import ONE_DAY
 
-ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]{1,32}(/[A-Za-z0-9_+\-]{1,32}){0,2}")
+ZONE_PATTERN = r"^[A-Za-z0-9_+\-]{1,32}(/[A-Za-z0-9_+\-]{1,32}){0,2}$"  # an IANA name's shape
+ZONE_NAME = re.compile(ZONE_PATTERN)
+# What openapi.json states of a stored program (PUT /programs/{name}), beyond what the model checks itself:
+# its name as the path gives it (shared.recordings.catalog), a cron's shape (five fields, or six with
+# seconds; what each field means is cronsim's to say)
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+CRON_PATTERN = r"^ *[0-9A-Za-z*/,#-]+( +[0-9A-Za-z*/,#-]+){4,5} *$"
 
 
 class Program(RecordingOptions):
     """One recurring recording, e.g. weekdays at 20:00 China time for an hour."""
 
-    name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    stream: Annotated[str, Field(min_length=1, max_length=MAX_STREAM_NAME)]
-    domain: str | None = None
-    app: str | None = None
-    cron: Annotated[str, Field(max_length=256)]
-    timezone: Annotated[str, Field(max_length=64)] = "Asia/Shanghai"
-    duration: Annotated[StrictInt, Field(gt=0, le=7 * 86400)]
+    name: (
+        Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": NAME_PATTERN})]
+        | None
+    ) = None
+    stream: StreamName
+    domain: StreamName | None = None
+    app: StreamName | None = None
+    cron: Annotated[str, Field(max_length=256, json_schema_extra={"pattern": CRON_PATTERN})]
+    timezone: Annotated[str, Field(max_length=64, json_schema_extra={"pattern": ZONE_PATTERN})] = (
+        "Asia/Shanghai"
+    )
+    duration: Annotated[int, STRICT, Field(gt=0, le=7 * 86400), WHOLE]
 
     @field_validator("cron")
     @classmethod

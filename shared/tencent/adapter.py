@@ -135,7 +135,8 @@ def call_deadline(timeout: float, deadline: Deadline = NO_DEADLINE) -> float:
 def numeric_task_id(task_id: str) -> int:
     """fcgi, v2 and CreateLiveRecord number their tasks (uint64); CreateRecordTask's ids are strings."""
     text = task_id.strip()
-    if not text.isdigit() or int(text) >= 2**64:
+    # isascii: "²" is a digit to str.isdigit() but not to int()
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**64:
         raise InvalidRequest(
             f"task_id={task_id!r} is not a task id of this API (a 64-bit number)", field="task_id"
         )

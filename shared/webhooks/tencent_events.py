@@ -72,8 +72,11 @@ def event_type_of(body: dict[str, Any]) -> int:
     value = body.get("event_type")
     if value is None:
         raise InvalidRequest("event_type: required", field="event_type", code="MissingField")
+    if isinstance(value, float) and value.is_integer():  # 100.0 is JSON's 100 too
+        value = int(value)
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    # Tencent's types are small numbers; the length bound also keeps int() under Python's digit limit
+    # Tencent's types are small numbers; the length bound (-999999999 to 9999999999, as openapi.json's
+    # TencentCallback states) also keeps int() under Python's digit limit
     if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 10:
         raise InvalidRequest("event_type: must be an integer", field="event_type")
     return int(text)
