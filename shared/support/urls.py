@@ -42,6 +42,16 @@ SPECIAL_USE = (
 )
 
 
+# What openapi.json states of such a URL, as one JSON Schema pattern (ECMA-262, Rust's regex and Python read
+# it alike): every URL it admits passes url_problem but for a special-use name, a host over MAX_HOST
+# characters, or one outside LIVEREC_CALLBACK_URL_HOSTS, which the document says in words
+_PATTERN_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL_PATTERN = (
+    f"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_PATTERN_LABEL}\\.)+(?:[A-Za-z]{{2,63}}|[Xx][Nn]--[A-Za-z0-9-]{{0,58}}[A-Za-z0-9])"
+    "(?::(?:80|443))?(?:[/?#][A-Za-z0-9._~:/?#\\[\\]@!$&'()*+,;=%-]*)?$"
+)
+
+
 def host_problem(host: str) -> str | None:
     """Why ``host`` (lower case) is not a public DNS host name, or None when it is one."""
     if len(host) > MAX_HOST:

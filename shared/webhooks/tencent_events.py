@@ -14,13 +14,30 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.recordings.models import Name
 from shared.storage.ledger import RecordFile
 from shared.support.errors import InvalidRequest
-from shared.support.urls import url_problem
+from shared.support.urls import MAX_URL, URL_PATTERN, url_problem
 
 UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.support.timeutil: larger means milliseconds
 
 
 class TencentEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# what openapi.json states of a record file's or status' fields named *url (checked_urls: at the top level;
+# deeper ones, a special-use host and LIVEREC_CALLBACK_URL_HOSTS it says in words)
+URL_FIELDS = ConfigDict(
+    json_schema_extra={
+        "patternProperties": {
+            "[Uu][Rr][Ll]$": {
+                "anyOf": [
+                    {"type": "null"},
+                    {"const": ""},
+                    {"type": "string", "maxLength": MAX_URL, "pattern": URL_PATTERN},
+                ]
+            }
+        }
+    }
+)
 
 
 class StreamEvent(TencentEvent):
@@ -37,10 +54,13 @@ class StreamEvent(TencentEvent):
 class RecordFileEvent(TencentEvent):
     """Event 100: a recording file is ready."""
 
+    model_config = URL_FIELDS
     event_type: Literal[100]
     stream_id: Name
     file_id: Annotated[str, Field(min_length=1, max_length=256)]
-    video_url: Annotated[str, Field(min_length=1, max_length=2048)]
+    video_url: Annotated[
+        str, Field(min_length=1, max_length=MAX_URL, json_schema_extra={"pattern": URL_PATTERN})
+    ]
     start_time: UnixSeconds
     end_time: UnixSeconds
     task_id: str | int | None = None
@@ -53,6 +73,7 @@ class RecordFileEvent(TencentEvent):
 class RecordStatusEvent(TencentEvent):
     """Event 332: a recording task changed state (``record_event``: record_start_succeeded, record_ended, ...)."""
 
+    model_config = URL_FIELDS
     event_type: Literal[332]
     stream_id: Name
     record_event: Annotated[str, Field(min_length=1, max_length=64)]

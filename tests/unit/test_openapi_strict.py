@@ -19,7 +19,8 @@ from shared.recordings.models import NAME_PATTERN, RealtimeRecordingInput, parse
 from shared.support.errors import InvalidRequest
 from shared.support.timeforms import LATEST_UNIX, TIME_TEXT, UNIX_PATTERN, at_most
 from shared.support.timeutil import EARLIEST, LATEST, parse_time
-from shared.webhooks.tencent_events import event_type_of
+from shared.support.urls import URL_PATTERN, url_problem
+from shared.webhooks.tencent_events import checked_urls, event_type_of
 
 DOC: dict[str, Any] = json.loads(openapi.OUT.read_text(encoding="utf-8"))
 FAST = settings(max_examples=300, deadline=None)
@@ -167,3 +168,27 @@ def test_a_callbacks_event_type_within_the_documents_bounds_is_read_and_beyond_t
     for value in (low - 1, high + 1, 1.5, True, "x"):
         with pytest.raises(InvalidRequest):
             event_type_of({"event_type": value})
+
+
+@FAST
+@given(url=st.from_regex(URL_PATTERN, fullmatch=True))
+def test_every_url_the_document_accepts_is_kept_but_for_what_it_says_in_words(url: str) -> None:
+    problem = url_problem(url)
+    assert problem is None or "special-use" in problem or "longer than" in problem, (url, problem)
+    if problem is None:
+        assert checked_urls({"video_url": url}) == {"video_url": url}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/",
+        "http://2130706433/",
+        "https://localhost/f",
+        "javascript:alert(1)",
+        "https://a.com:8080/",
+        "HTTP://0.XN---",  # a label may not end in a hyphen, a top-level one neither
+    ],
+)
+def test_a_url_the_code_refuses_is_one_the_document_refuses(url: str) -> None:
+    assert url_problem(url) is not None and not re.fullmatch(URL_PATTERN, url)
