@@ -2,20 +2,36 @@
 JSON 1.0 API, and the one client per container the ledger and the webhook state share.
 
 The stores turn an :class:`AwsError` (other than a false condition) into ``IdempotencyStoreUnavailable``,
-and the function refuses rather than risk a duplicate.
+and the function refuses rather than risk a duplicate; but an item over DynamoDB's item size limit is
+``ItemTooLarge`` (413): the store is there, and the same write would be refused again.
+
+DynamoDB gives that refusal no code of its own: it answers ``ValidationException``, the code of every
+request it finds invalid, with the message "Item size has exceeded the maximum allowed size" (PutItem) or
+"Item size to update has exceeded the maximum allowed size" (UpdateItem). The message is the only
+discriminator, so :meth:`DynamoDB.error_class` reads it, for that code alone. The stores bound what they
+write (a file's entry: ``shared.storage.ledger_files.MAX_FILE_BYTES``), so this is a last line, not the
+bound.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import Counter
 from typing import Any
 
 from shared.support.aws import AwsError, AwsJsonClient, ConditionalCheckFailed, Service
-from shared.support.errors import IdempotencyStoreUnavailable
+from shared.support.errors import IdempotencyStoreUnavailable, ItemTooLarge
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
+_SIZE = re.compile(r"Item size (?:to update )?has exceeded the maximum allowed size")
+
+
+class ItemSizeExceeded(AwsError):
+    """DynamoDB refused an item over its item size limit (400 KB): nothing was written."""
+
+
 DYNAMODB = Service(
     name="dynamodb",
     target_prefix="DynamoDB_20120810.",
@@ -29,11 +45,25 @@ DYNAMODB = Service(
 DynamoDBError = AwsError
 BATCH = 100  # BatchGetItem's limit
 
-__all__ = ["ConditionalCheckFailed", "DynamoDB", "DynamoDBError", "Table", "default_client"]
+__all__ = [
+    "ConditionalCheckFailed",
+    "DynamoDB",
+    "DynamoDBError",
+    "ItemSizeExceeded",
+    "Table",
+    "default_client",
+]
 
 
 class DynamoDB(AwsJsonClient):
     service = DYNAMODB
+
+    def error_class(self, code: str, message: str) -> type[AwsError]:
+        """By the code; a ``ValidationException`` whose message says the item is over the size limit is
+        :class:`ItemSizeExceeded` (the message is the only discriminator: the module's docstring)."""
+        if code == "ValidationException" and _SIZE.match(message):
+            return ItemSizeExceeded
+        return super().error_class(code, message)
 
 
 _shared: dict[tuple[str, ...], DynamoDB] = {}
@@ -83,6 +113,11 @@ class Table:
             answer = self._client.call(operation, **kwargs)
         except ConditionalCheckFailed:
             raise
+        except ItemSizeExceeded as exc:
+            raise ItemTooLarge(
+                f"the table {self.name} refused an item over DynamoDB's item size limit (400 KB); "
+                "nothing was written"
+            ) from exc
         except AwsError as exc:
             raise IdempotencyStoreUnavailable(
                 f"the table {self.name} is unavailable ({exc.code}); nothing was created"

@@ -20,8 +20,9 @@ container credentials. Anything missing or malformed is a :class:`~shared.suppor
 naming the variable.
 
 Errors: every failure (an error answer, a transport failure, an answer that is not JSON) raises
-:class:`AwsError`, or the service's own subclass for a code that has one (DynamoDB's
-:class:`ConditionalCheckFailed`), with a ``code`` (the service's ``__type`` name, or ours:
+:class:`AwsError`, or the service's own subclass for an answer that has one (DynamoDB's
+:class:`ConditionalCheckFailed`; a client may tell one by more than its code: ``error_class``), with a
+``code`` (the service's ``__type`` name, or ours:
 ``ConnectFailed``, ``ReadTimeout``, ``NoAnswer``, ``InvalidResponse``, ``HTTP<status>``) and a short
 message. Neither ever carries a credential: the secret key and session token are kept in ``SecretStr``
 and scrubbed from anything the server echoes.
@@ -315,9 +316,13 @@ class AwsJsonClient:
             header = response.getheader("x-amzn-ErrorType") or ""
             code = header.partition(":")[0].strip() or code
         code = self._scrub(code)[:100] or f"HTTP{status}"
+        cls = self.error_class(code, message)  # the whole message: a class may be told by it alone
         message = self._scrub(message)[:MAX_MESSAGE]
-        cls = dict(self.service.errors).get(code, AwsError)
         raise cls(code, message, status=status, retryable=code in self.service.throttling)
+
+    def error_class(self, code: str, message: str) -> type[AwsError]:
+        """The class of an error answer: by its code (the service's table), else :class:`AwsError`."""
+        return dict(self.service.errors).get(code, AwsError)
 
     def _scrub(self, text: str) -> str:
         creds = self._credentials

@@ -9,7 +9,11 @@ and keep Tencent's code in ``code``::
     ├── ConfigError                500  the deployment is to blame; ``field`` names the variable
     ├── InvalidRequest             422  a rule is broken; ``field`` names the input
     │   └── MalformedBody          400  InvalidJson / InvalidBody
-    ├── PayloadTooLarge            413
+    ├── PayloadTooLarge            413  the body is over the route's limit
+    │   └── TooLargeToKeep         413  the ledger refused to keep something for its size (its own codes):
+    │       ├── TooManyFiles       413  a recording holds the most files the ledger keeps for one
+    │       ├── FileTooLarge       413  one file's entry is over the ledger's bound
+    │       └── ItemTooLarge       413  DynamoDB refused an item over its item size limit (400 KB)
     ├── UnsupportedMediaType       415  a body that is not JSON by its content type
     ├── UnsupportedEvent           400  an invocation that is no event this function serves
     ├── UnsupportedOperation       400  this generation has no such operation
@@ -89,6 +93,33 @@ class PayloadTooLarge(LiverecError):
 
     code = "PayloadTooLarge"
     status = 413
+
+
+class TooLargeToKeep(PayloadTooLarge):
+    """The ledger refused to keep something for its size: nothing was written, and the same request would be
+    refused again. The message says what and why."""
+
+    code = "TooLargeToKeep"
+
+
+class TooManyFiles(TooLargeToKeep):
+    """The recording holds the most files the ledger keeps for one recording (10,000:
+    ``shared.storage.ledger_files.MAX_FILES``): a further file is forwarded, not kept."""
+
+    code = "TooManyFiles"
+
+
+class FileTooLarge(TooLargeToKeep):
+    """One file's entry (its id, URL and format in UTF-8) is over the ledger's bound for one file (16 KiB:
+    ``shared.storage.ledger_files.MAX_FILE_BYTES``): forwarded, not kept."""
+
+    code = "FileTooLarge"
+
+
+class ItemTooLarge(TooLargeToKeep):
+    """DynamoDB refused to write an item over its item size limit (400 KB): nothing was written."""
+
+    code = "ItemTooLarge"
 
 
 class UnsupportedMediaType(LiverecError):
