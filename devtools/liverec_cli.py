@@ -199,18 +199,28 @@ def recording_now(client: Client, out: TextIO) -> int:
     return 0
 
 
+FILE_PAGES = 200
+
+
 def files(client: Client, task_id: str, out: TextIO) -> int:
-    recording = client.call("GET", f"/recordings/{urllib.parse.quote(task_id, safe='')}")
+    """A recording's state and every file, page after page (``next``)."""
+    path = f"/recordings/{urllib.parse.quote(task_id, safe='')}"
+    recording = client.call("GET", path)
     print(
         f"{shown(recording['task_id'])} {shown(recording['stream'])} {shown(recording['state'])} "
         f"{shown(recording['start'])} -> {shown(recording['end'])}",
         file=out,
     )
-    for f in recording["files"]:
-        print(f"  {shown(f['end'])}  {shown_url(f['url'])}", file=out)
     if not recording["files"]:
         print("  no files yet", file=out)
-    return 0
+    for _ in range(FILE_PAGES):  # a recording holds at most 10,000 files, 100 an answer
+        for f in recording["files"]:
+            print(f"  {shown(f['end'])}  {shown_url(f['url'])}", file=out)
+        if not recording.get("next"):
+            return 0
+        recording = client.call("GET", f"{path}?next={urllib.parse.quote(str(recording['next']), safe='')}")
+    print(f"  ... more than {FILE_PAGES} pages of files: stopped", file=out)
+    return 1
 
 
 def tick(client: Client, out: TextIO, interval: float = 0.5) -> int:

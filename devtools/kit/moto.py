@@ -74,7 +74,8 @@ def _listening_url(server: subprocess.Popen[str], timeout: float) -> str:
 
 def ledger_table(url: str, name: str) -> DynamoDB:
     """A fresh, empty table as serverless.yml declares it (partition key ``id``, TTL on ``expiration``, the
-    sparse indexes ``due-index``, ``stream-index`` and ``program-index``); returns a client for it."""
+    sparse indexes ``due-index``, ``stream-index``, ``program-index`` and ``file-index``); returns a client for
+    it."""
     client = DynamoDB.from_env(aws_env(url))
     with contextlib.suppress(DynamoDBError):  # left by an interrupted run
         client.call("DeleteTable", TableName=name)
@@ -90,6 +91,8 @@ def ledger_table(url: str, name: str) -> DynamoDB:
             {"AttributeName": "start", "AttributeType": "N"},
             {"AttributeName": "catalog", "AttributeType": "S"},
             {"AttributeName": "program", "AttributeType": "S"},
+            {"AttributeName": "files_of", "AttributeType": "S"},
+            {"AttributeName": "file_at", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -117,6 +120,14 @@ def ledger_table(url: str, name: str) -> DynamoDB:
                 "KeySchema": [
                     {"AttributeName": "catalog", "KeyType": "HASH"},
                     {"AttributeName": "program", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "file-index",
+                "KeySchema": [
+                    {"AttributeName": "files_of", "KeyType": "HASH"},
+                    {"AttributeName": "file_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             },

@@ -53,10 +53,19 @@ def list_recordings(
 
 @app.get(
     "/recordings/<task_id>",
-    responses=answers(200, "the recording as the ledger knows it", "RecordingDetail", *DESCRIBE),
+    responses=answers(
+        200, "the recording as the ledger knows it, with a page of its files", "RecordingDetail", *DESCRIBE
+    ),
 )
-def get_recording(task_id: TaskId) -> RecordingDetail:
-    return RecordingDetail.model_validate(service().describe(task_id))
+def get_recording(
+    task_id: TaskId,
+    *,
+    next_token: Annotated[
+        str | None,
+        Query(alias="next", max_length=128, description="the last answer's next: its files' next page"),
+    ] = None,
+) -> RecordingDetail:
+    return RecordingDetail.model_validate(service().describe(task_id, next_token))
 
 
 @app.post("/recordings/<task_id>/stop", responses=answers(204, "stopped", None, *STOP))

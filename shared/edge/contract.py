@@ -14,16 +14,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 from shared.support.errors import (
     CallbackAuthError,
+    FileTooLarge,
     IdempotencyConflict,
     IdempotencyInProgress,
     IdempotencyStoreUnavailable,
     InvalidPageToken,
     InvalidRequest,
+    ItemTooLarge,
     LimitExceeded,
     LiverecError,
     NotEnoughTime,
     OutcomeUnknown,
     OutcomeUnresolved,
+    PayloadTooLarge,
     RateLimited,
     RecordingNotFound,
     TaskNotFound,
@@ -31,6 +34,7 @@ from shared.support.errors import (
     TencentError,
     TencentInputError,
     TencentUnavailable,
+    TooManyFiles,
     UnsupportedOperation,
     WebhookAuthError,
 )
@@ -70,15 +74,20 @@ LIST: tuple[type[LiverecError], ...] = (
     *LEDGER,
     *TENCENT,
 )
-DESCRIBE: tuple[type[LiverecError], ...] = (RecordingNotFound, *LEDGER)
+DESCRIBE: tuple[type[LiverecError], ...] = (InvalidPageToken, RecordingNotFound, *LEDGER)
 STOP: tuple[type[LiverecError], ...] = (InvalidRequest, UnsupportedOperation, TaskNotFound, *LEDGER, *TENCENT)
 # a signed hook is a create once its signature holds
 HOOK: tuple[type[LiverecError], ...] = (WebhookAuthError, *CREATE)
-# a verified callback: what a redelivery cannot fix is acknowledged (200); what it can answers non-200 so
-# Tencent redelivers
+# a verified callback: a refusal a redelivery cannot fix is acknowledged (200), what it can answers non-200
+# so Tencent redelivers; a record file the ledger refuses for its size is forwarded all the same and
+# answered 413 with the reason (a redelivery adds nothing: the file is refused again, the forward is one)
 CALLBACK: tuple[type[LiverecError], ...] = (
     CallbackAuthError,
     InvalidRequest,
+    PayloadTooLarge,
+    TooManyFiles,
+    FileTooLarge,
+    ItemTooLarge,
     IdempotencyInProgress,
     NotEnoughTime,
     OutcomeUnknown,

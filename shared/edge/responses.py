@@ -103,7 +103,11 @@ class RecordingDetail(_Out):
         "where the generation describes the task); stopped or deleted through liverec; unknown when the "
         "create's outcome is unknown"
     )
-    files: list[RecordedFile] = Field(description="every file Tencent reported for the task, newest last")
+    files: list[RecordedFile] = Field(
+        description="the files Tencent reported for the task, newest last (by end, then start): a page of "
+        "at most 100; next gives the rest"
+    )
+    next: str | None = Field(description="the token of the next page of files (?next=); null: the last")
     tencent: TencentView | None = Field(
         description="Tencent's view, where the generation can describe a task (null: it cannot, or the "
         "look-up failed: see warnings)"

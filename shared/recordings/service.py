@@ -22,12 +22,12 @@ from shared.storage.ledger import (
     Entry,
     Ledger,
     Origin,
-    RecordFile,
     Recording,
     State,
     fingerprint,
     ledger_key,
 )
+from shared.storage.ledger_files import RecordFile
 from shared.support.config import Settings
 from shared.support.errors import (
     IdempotencyInProgress,
@@ -334,11 +334,11 @@ class RecordingService:
             "source": "tencent",
         }
 
-    def describe(self, task_id: str) -> dict[str, Any]:
+    def describe(self, task_id: str, page_token: str | None = None) -> dict[str, Any]:
         """``GET /recordings/{task_id}``: :func:`shared.recordings.tracking.describe`."""
         from shared.recordings import tracking
 
-        return tracking.describe(self, task_id)
+        return tracking.describe(self, task_id, page_token)
 
     def keep_file(self, task_id: str, file: RecordFile) -> bool:
         """Keep a file Tencent recorded (its record-file callback) with the recording of ``task_id``; False
@@ -347,4 +347,4 @@ class RecordingService:
 
         if not task_id.strip() or len(task_id) > tracking.MAX_TASK_ID:
             return False
-        return self.ledger.add_file(self.settings.api.value, task_id, file, self.clock()) is not None
+        return self.ledger.add_file(self.settings.api.value, task_id, file, self.clock())

@@ -1,8 +1,9 @@
 """Tracking a recording: what ``GET /recordings/{task_id}`` and a listing from the ledger answer.
 
-A recording by task id is the ledger's entry with the files Tencent recorded for it (kept when its
-record-file callback arrives), merged with Tencent's view where the generation can describe a task; a
-stream's recordings come from Tencent where the generation lists, else from the ledger.
+A recording by task id is the ledger's entry with a page of the files Tencent recorded for it (kept when
+its record-file callback arrives: at most :data:`FILES_PAGE` an answer, newest last, ``next`` for the rest),
+merged with Tencent's view where the generation can describe a task; a stream's recordings come from
+Tencent where the generation lists, else from the ledger.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any
 
-from shared.storage.ledger import Entry, RecordFile
+from shared.storage.ledger import Entry
+from shared.storage.ledger_files import POSITION, FilePage, RecordFile
 from shared.support.errors import (
     InvalidPageToken,
     InvalidRequest,
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 
 MAX_TASK_ID = 256  # longer than any generation's task id
 LEDGER_PAGE = 100  # recordings per page when the ledger lists a stream
+# files per answer of GET /recordings/{task_id}: each shows at most ~28 KB (a 2048-character URL of
+# characters JSON escapes in 12 bytes), so a page stays under 3 MB, far under Lambda's 6 MB answer
+FILES_PAGE = 100
 # Tencent's status of a task, where it gives one, as a recording's state (v2 "error" has none: the clock's)
 TENCENT_STATES = {"pending": "scheduled", "running": "recording", "finished": "ended", "stopped": "stopped"}
 
@@ -74,10 +79,10 @@ def file_view(file: RecordFile) -> dict[str, Any]:
     }
 
 
-def recording_view(entry: Entry, now: float) -> dict[str, Any]:
-    """``GET /recordings/{task_id}`` from the ledger alone: the files newest last (by end, then arrival)."""
+def recording_view(entry: Entry, now: float, files: FilePage) -> dict[str, Any]:
+    """``GET /recordings/{task_id}`` from the ledger alone, with a page of its files (newest last: by end,
+    then start) and the token of the next (``next``)."""
     rec = entry.recording
-    files = sorted(entry.files, key=lambda f: (f.end, f.start, f.received))
     return {
         "task_id": rec.task_id,
         "api": rec.api,
@@ -89,7 +94,8 @@ def recording_view(entry: Entry, now: float) -> dict[str, Any]:
         "end": _iso(rec.end),
         "origin": entry.origin.to_dict(),
         "state": recording_state(entry, now),
-        "files": [file_view(f) for f in files],
+        "files": [file_view(f) for f in files.files],
+        "next": files_token(files.after),
         "tencent": None,
         "warnings": list(rec.warnings),
     }
@@ -137,6 +143,23 @@ def read_page_token(token: str | None) -> tuple[int, str] | None:
     return start, key
 
 
+def files_token(after: str | None) -> str | None:
+    """A page of files' position after its last file, as an opaque ``next`` token."""
+    return None if after is None else base64.urlsafe_b64encode(after.encode()).decode().rstrip("=")
+
+
+def read_files_token(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        after = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        after = ""
+    if not POSITION.fullmatch(after):
+        raise InvalidPageToken("next: not a page token this API gave", field="next")
+    return after
+
+
 def list_from_ledger(service: RecordingService, query: TaskQuery) -> dict[str, Any]:
     """A stream's recordings from the ledger (what liverec created), where Tencent cannot list (``source``
     ``ledger``)."""
@@ -167,13 +190,15 @@ def list_from_ledger(service: RecordingService, query: TaskQuery) -> dict[str, A
     return {"tasks": tasks, "next": page_token(page.after), "source": "ledger"}
 
 
-def describe(service: RecordingService, task_id: str) -> dict[str, Any]:
-    """``GET /recordings/{task_id}``: the recording as the ledger knows it, with its files; where the
+def describe(service: RecordingService, task_id: str, page_token: str | None = None) -> dict[str, Any]:
+    """``GET /recordings/{task_id}``: the recording as the ledger knows it, with a page of its files (the
+    first, or the one ``page_token`` names); where the
     generation can describe a task (its row's ``describes``), Tencent's view is merged in: a created
     recording takes Tencent's status where it gives one (pending, running, finished, stopped), and
     Tencent's window and stop time are reported beside ours (``tencent``)."""
     if not task_id.strip() or len(task_id) > MAX_TASK_ID:
         raise InvalidRequest(f"task_id: 1 to {MAX_TASK_ID} characters", field="task_id")
+    after = read_files_token(page_token)
     now = service.clock()
     entry = service.ledger.by_task(service.settings.api.value, task_id, now)
     if entry is None:
@@ -182,7 +207,7 @@ def describe(service: RecordingService, task_id: str) -> dict[str, Any]:
             f"(with LIVE_API={service.settings.api.value}), or it ended more than a day ago",
             field="task_id",
         )
-    view = recording_view(entry, now)
+    view = recording_view(entry, now, service.ledger.files(entry, now, after=after, limit=FILES_PAGE))
     action = service.generation.describes
     if action is None:
         return view

@@ -18,8 +18,11 @@ forgotten::
   observed (its ``owner`` token) lets it create again.
 - Retention is by meaning (:func:`retain_until`): an entry lives at least a day, and at least a day past
   the end of its recording window, whatever its origin.
-- The files Tencent recorded for a created task (its record-file callbacks) are kept on the entry itself
-  (:meth:`Ledger.add_file`, once per ``file_id``), so they live exactly as long as the recording's entry.
+- The files Tencent recorded for a created task (its record-file callbacks) are kept one entry each, by the
+  task and the file's ``file_id`` (:meth:`Ledger.add_file`: a redelivery adds nothing), a bounded number per
+  task, each living as long as the recording's entry, and read a page at a time (:meth:`Ledger.files`;
+  :mod:`shared.storage.ledger_files`). Entries written by earlier versions hold their files inline
+  (``Entry.inline_files``, at most 500): read with the others, never written.
 - Created entries are listed by stream (:meth:`Ledger.by_stream`): where Tencent cannot list tasks, the
   ledger answers what liverec created.
 
@@ -33,13 +36,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
+from shared.storage.ledger_files import FilePage, RecordFile
 from shared.support.records import Record
 from shared.support.timeutil import from_unix, isoformat
 
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
 OriginKind = Literal["http", "hook", "rollout", "callback"]
 DONE: frozenset[str] = frozenset({"created", "stopped", "deleted"})  # a task exists (or existed): replay it
-MAX_FILES = 500  # files kept per recording (a day in 3-minute segments); more are forwarded, not kept
 
 # Retention: every entry at least a day, and at least a day past its window's end. That covers an HTTP
 # retry (24 h), Tencent's callback redeliveries (13 deliveries a minute apart), and a rollout occurrence
@@ -123,21 +126,6 @@ class Recording(Record):
         }
 
 
-class RecordFile(Record):
-    """A file Tencent recorded for a task (its record-file callback, event 100). Times are UNIX seconds;
-    ``received`` is when the callback first arrived."""
-
-    __slots__ = ()
-    file_id: str
-    url: str
-    format: str | None
-    start: int
-    end: int
-    duration: int | None
-    size: int | None
-    received: float
-
-
 class Entry(Record):
     __slots__ = ()
     key: str
@@ -150,7 +138,8 @@ class Entry(Record):
     expires_at: float
     recording: Recording  # planned (in_progress, unknown) or created (with its task id)
     updated_at: float
-    files: tuple[RecordFile, ...] = ()  # what Tencent recorded for the task, in arrival order
+    # files an earlier version kept inline on the entry (read for them, never written: Ledger.files)
+    inline_files: tuple[RecordFile, ...] = ()
     # in_progress only: the holder was about to send its create (written before the first byte left). A claim
     # whose lease ran out without it certainly never reached Tencent: created again, never in doubt
     sent: bool = False
@@ -284,9 +273,15 @@ class Ledger(Protocol):
     def mark(self, api: str, task_id: str, state: State, now: float) -> Entry | None:
         """A created recording was stopped or deleted; None when the ledger does not know the task."""
 
-    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> bool:
         """Keep a file Tencent recorded for a created task, once per ``file_id`` (a redelivery, or the same
-        file again, changes nothing; at most :data:`MAX_FILES`). None when the ledger does not know the task."""
+        file again, changes nothing: the first arrival is kept). True when kept (now or before); False when
+        the ledger does not know the task. ``TooManyFiles`` past ``MAX_FILES``, ``FileTooLarge`` past
+        ``MAX_FILE_BYTES`` (both 413, :mod:`shared.storage.ledger_files`): nothing written."""
+
+    def files(self, entry: Entry, now: float, *, after: str | None = None, limit: int = 100) -> FilePage:
+        """A page of the files of ``entry``'s task (with those an earlier version kept inline), by
+        position (``ledger_files.file_position``), after the position ``after``; at most ``limit``."""
 
     def by_stream(
         self,

@@ -17,12 +17,11 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
+from shared.storage import ledger_files_dynamodb
 from shared.storage.dynamodb import ConditionalCheckFailed, DynamoDB, Table
 from shared.storage.ledger import (
-    MAX_FILES,
     Claim,
     Entry,
-    RecordFile,
     Recording,
     State,
     StreamPage,
@@ -30,13 +29,14 @@ from shared.storage.ledger import (
     retain_until,
     task_ref,
 )
+from shared.storage.ledger_files import FilePage, RecordFile
+from shared.storage.ledger_files_dynamodb import TASK, task_item
 from shared.storage.ledger_items import (
     PROGRESS,
     PROGRESS_TTL,
     REC,
     claim_item,
     entry_of,
-    file_attr,
     joined,
     number,
     recording_attrs,
@@ -48,7 +48,6 @@ from shared.storage.ledger_items import (
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.support.observability import logger
 
-TASK = "task#"
 STREAM_INDEX = "stream-index"
 
 
@@ -98,13 +97,12 @@ class DynamoDBLedger:
         if (
             recording.task_id is not None
         ):  # the index first: an entry never names a task it cannot be found by
-            self._call(
-                "PutItem",
-                Item={
-                    "id": {"S": TASK + task_ref(recording.api, recording.task_id)},
-                    "ref": {"S": key},
-                    "expiration": ttl(expires),
-                },
+            self._call(  # an update: the count of the task's files stays
+                "UpdateItem",
+                Key={"id": {"S": TASK + task_ref(recording.api, recording.task_id)}},
+                UpdateExpression="SET #ref = :ref, expiration = :e",
+                ExpressionAttributeNames={"#ref": "ref"},
+                ExpressionAttributeValues={":ref": {"S": key}, ":e": ttl(expires)},
             )
         attrs = recording_attrs(recording)
         if state == "unknown":  # in doubt: listed with its stream too (GET /recordings shows it, no task id)
@@ -174,12 +172,8 @@ class DynamoDBLedger:
             return False
 
     def _ref(self, api: str, task_id: str, now: float) -> str | None:
-        item = self._call(
-            "GetItem", Key={"id": {"S": TASK + task_ref(api, task_id)}}, ConsistentRead=True
-        ).get("Item")
-        if item is None or float(item["expiration"]["N"]) <= now:
-            return None
-        return str(item["ref"]["S"])
+        item = task_item(self.table, task_ref(api, task_id), now)
+        return None if item is None else str(item["ref"]["S"])
 
     def by_task(self, api: str, task_id: str, now: float) -> Entry | None:
         key = self._ref(api, task_id, now)
@@ -203,54 +197,11 @@ class DynamoDBLedger:
             return None
         return entry_of(item)
 
-    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
-        key = self._ref(api, task_id, now)
-        if key is None:
-            return None
-        names = {"#files": "files", "#f": file.file_id}
-        for _ in range(3):  # the map is created by the first file; two first files race once
-            try:  # another file (a redelivered one keeps its first arrival)
-                item = self._call(
-                    "UpdateItem",
-                    Key={"id": {"S": REC + key}},
-                    UpdateExpression="SET #files.#f = if_not_exists(#files.#f, :file)",
-                    ConditionExpression=(
-                        "attribute_exists(#files) AND expiration > :now"
-                        " AND (attribute_exists(#files.#f) OR size(#files) < :max)"
-                    ),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={
-                        ":file": file_attr(file),
-                        ":now": number(now),
-                        ":max": {"N": str(MAX_FILES)},
-                    },
-                    ReturnValues="ALL_NEW",
-                )["Attributes"]
-                return entry_of(item)
-            except ConditionalCheckFailed:
-                pass
-            try:  # the first file
-                item = self._call(
-                    "UpdateItem",
-                    Key={"id": {"S": REC + key}},
-                    UpdateExpression="SET #files = :files",
-                    ConditionExpression=(
-                        "attribute_exists(id) AND expiration > :now AND attribute_not_exists(#files)"
-                    ),
-                    ExpressionAttributeNames={"#files": "files"},
-                    ExpressionAttributeValues={
-                        ":files": {"M": {file.file_id: file_attr(file)}},
-                        ":now": number(now),
-                    },
-                    ReturnValues="ALL_NEW",
-                )["Attributes"]
-                return entry_of(item)
-            except ConditionalCheckFailed:
-                pass
-            entry = self._get(key, now)
-            if entry is None or len(entry.files) >= MAX_FILES:
-                return entry  # gone, or full: nothing more is kept
-        raise IdempotencyStoreUnavailable(f"the idempotency table {self._table} keeps changing under {key}")
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> bool:
+        return ledger_files_dynamodb.add_file(self.table, api, task_id, file, now)
+
+    def files(self, entry: Entry, now: float, *, after: str | None = None, limit: int = 100) -> FilePage:
+        return ledger_files_dynamodb.files(self.table, entry, now, after=after, limit=limit)
 
     def by_stream(
         self,

@@ -11,9 +11,16 @@ Items (table: partition key ``id`` (S), TTL attribute ``expiration``, epoch seco
   (``<api>|<stream>``): the partition key of the sparse index ``stream-index`` (sort key ``start``), which
   holds the created and the in-doubt entries alone, so listing a stream reads that stream's entries, never
   the table.
-  ``files``: a map ``file_id`` -> the file's fields (``url``, ``format``, ``start``, ``end``, ``duration``,
-  ``size``, ``received``), on the entry itself, so the files live exactly as long as it.
-- ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``.
+  ``files``, on entries written by earlier versions only: a map ``file_id`` -> the file's fields (as on a
+  file's item below); read, never written.
+- ``task#<api>:<task_id>``: ``ref`` = the origin key, the same ``expiration``; ``files``: how many files
+  of the task are kept (counted before a file's item is put, while under ``MAX_FILES``:
+  :mod:`shared.storage.ledger_files_dynamodb`).
+- ``file#<api>:<task_id>#<digest of file_id>``: one file of the task (written once: a redelivery finds it
+  there): ``file_id``, ``url``, ``format``, ``start``, ``end`` (UNIX seconds), ``duration``, ``size``,
+  ``received``, the task's ``expiration``; ``files_of`` (``<api>:<task_id>``) and ``file_at`` (its
+  position: end, start, digest) are the keys of the sparse index ``file-index``, which a recording's files
+  are read from in pages.
 - ``prog#<shard>``: the rollout's summary of one shard of its programs' settled occurrences (at most 64
   shards): ``done`` (one string, ``<key>@<end>,...``), ``unresolved`` (the same, for occurrences whose
   create got no answer; absent when there are none), ``version`` (optimistic concurrency between ticks),
@@ -27,9 +34,11 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from shared.storage.ledger import Claim, Entry, Origin, RecordFile, Recording, Summary
+from shared.storage.ledger import Claim, Entry, Origin, Recording, Summary
+from shared.storage.ledger_files import RecordFile, file_digest, file_position
 
 REC = "rec#"  # a recording's item: REC + its origin key
+FILE = "file#"  # a file's item: FILE + its task's ref + "#" + the digest of its file_id
 PROGRESS = "prog#"  # a rollout summary's item: PROGRESS + its shard
 PROGRESS_TTL = 7 * 86400
 
@@ -66,43 +75,54 @@ def stream_ref(api: str, stream: str) -> str:
     return f"{api}|{stream}"
 
 
-def file_attr(file: RecordFile) -> dict[str, Any]:
-    fields: dict[str, Any] = {
+def file_item_id(ref: str, file_id: str) -> str:
+    return f"{FILE}{ref}#{file_digest(file_id)}"
+
+
+def file_item(ref: str, file: RecordFile, expiration: float) -> dict[str, Any]:
+    """The item of one file of the task ``ref`` (``<api>:<task_id>``)."""
+    item: dict[str, Any] = {
+        "id": {"S": file_item_id(ref, file.file_id)},
+        "files_of": {"S": ref},
+        "file_at": {"S": file_position(file)},
+        "file_id": {"S": file.file_id},
         "url": {"S": file.url},
         "start": {"N": str(file.start)},
         "end": {"N": str(file.end)},
         "received": number(file.received),
+        "expiration": ttl(expiration),
     }
     for name in ("duration", "size"):
         value = getattr(file, name)
         if value is not None:
-            fields[name] = {"N": str(value)}
+            item[name] = {"N": str(value)}
     if file.format is not None:
-        fields["format"] = {"S": file.format}
-    return {"M": fields}
+        item["format"] = {"S": file.format}
+    return item
 
 
-def files_of(item: dict[str, Any]) -> tuple[RecordFile, ...]:
-    found = []
-    for file_id, value in item.get("files", {}).get("M", {}).items():
-        fields = value["M"]
+def record_file(file_id: str, fields: dict[str, Any]) -> RecordFile:
+    """A file read back: a file's item, or one field of an earlier version's ``files`` map."""
 
-        def num(name: str, f: dict[str, Any] = fields) -> int | None:
-            return int(f[name]["N"]) if name in f else None
+    def num(name: str) -> int | None:
+        return int(fields[name]["N"]) if name in fields else None
 
-        found.append(
-            RecordFile(
-                file_id=file_id,
-                url=fields["url"]["S"],
-                format=fields["format"]["S"] if "format" in fields else None,
-                start=int(fields["start"]["N"]),
-                end=int(fields["end"]["N"]),
-                duration=num("duration"),
-                size=num("size"),
-                received=float(fields["received"]["N"]),
-            )
-        )
-    return tuple(sorted(found, key=lambda f: (f.received, f.file_id)))  # arrival order
+    return RecordFile(
+        file_id=file_id,
+        url=fields["url"]["S"],
+        format=fields["format"]["S"] if "format" in fields else None,
+        start=int(fields["start"]["N"]),
+        end=int(fields["end"]["N"]),
+        duration=num("duration"),
+        size=num("size"),
+        received=float(fields["received"]["N"]),
+    )
+
+
+def inline_files(item: dict[str, Any]) -> tuple[RecordFile, ...]:
+    """The files an earlier version kept on the recording's item (a map ``file_id`` -> its fields)."""
+    kept = item.get("files", {}).get("M", {})
+    return tuple(record_file(file_id, value["M"]) for file_id, value in kept.items())
 
 
 def claim_item(claim: Claim) -> dict[str, Any]:
@@ -153,7 +173,7 @@ def entry_of(item: dict[str, Any]) -> Entry:
         expires_at=float(item["expiration"]["N"]),
         recording=recording,
         updated_at=float(item["updated_at"]["N"]),
-        files=files_of(item),
+        inline_files=inline_files(item),
         # a claim written before the mark existed may have sent its create: read as sent (in doubt)
         sent=bool(item.get("sent", {"BOOL": True})["BOOL"]),
     )

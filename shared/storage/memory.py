@@ -11,16 +11,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.storage.ledger import (
-    MAX_FILES,
     Claim,
     Entry,
-    RecordFile,
     Recording,
     State,
     StreamPage,
     Summary,
     retain_until,
     task_ref,
+)
+from shared.storage.ledger_files import (
+    MAX_FILES,
+    FilePage,
+    RecordFile,
+    check_file,
+    page_of,
+    too_many_files,
 )
 
 
@@ -32,6 +38,8 @@ class MemoryLedger:
         self._entries: dict[str, Entry] = {}
         self._tasks: dict[str, str] = {}
         self._settled: dict[str, Summary] = {}
+        # per task (its ref): file_id -> the file and when it may be forgotten (its entry's expiry)
+        self._files: dict[str, dict[str, tuple[RecordFile, float]]] = {}
         self._lock = threading.Lock()
 
     def _live(self, key: str, now: float) -> Entry | None:
@@ -107,17 +115,30 @@ class MemoryLedger:
             self._entries[key] = marked
             return marked
 
-    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> Entry | None:
+    def add_file(self, api: str, task_id: str, file: RecordFile, now: float) -> bool:
+        ref = task_ref(api, task_id)
         with self._lock:
-            key = self._tasks.get(task_ref(api, task_id))
+            key = self._tasks.get(ref)
             entry = self._live(key, now) if key is not None else None
-            if key is None or entry is None:
-                return None
-            if len(entry.files) >= MAX_FILES or any(f.file_id == file.file_id for f in entry.files):
-                return entry
-            kept = entry._replace(files=(*entry.files, file))
-            self._entries[key] = kept
-            return kept
+            if entry is None:
+                return False
+            check_file(task_id, file)
+            files = self._files.setdefault(ref, {})
+            if file.file_id in files:  # a redelivery: the first arrival stays
+                return True
+            if len(files) >= MAX_FILES:
+                raise too_many_files(task_id, MAX_FILES)
+            files[file.file_id] = (file, entry.expires_at)
+            return True
+
+    def files(self, entry: Entry, now: float, *, after: str | None = None, limit: int = 100) -> FilePage:
+        rec = entry.recording
+        if rec.task_id is None:
+            return FilePage([], None)
+        with self._lock:
+            kept = self._files.get(task_ref(rec.api, rec.task_id), {}).values()
+            live = [file for file, expires in kept if expires > now]
+        return page_of([*live, *entry.inline_files], after, limit)
 
     def by_stream(
         self,

@@ -12,7 +12,10 @@
   it) is forwarded, not kept: ``sign`` does not cover the body, so keeping whatever task id a body names would
   let one captured callback fill the table. Every field named ``*url`` of these events is checked before
   anything is kept or forwarded (``checked_urls``: http(s) on a public host name, within
-  ``LIVEREC_CALLBACK_URL_HOSTS`` when set), else the callback is refused (422 ``InvalidUrl``);
+  ``LIVEREC_CALLBACK_URL_HOSTS`` when set), else the callback is refused (422 ``InvalidUrl``). A file the
+  ledger refuses for its size (a recording holding ``MAX_FILES`` already, or a file's entry past its bound)
+  is queued all the same and answered 413 with the reason; a ledger that is down answers 503 before anything
+  is queued (Tencent redelivers);
 - anything else is acknowledged and logged.
 
 ``receive`` admits each verified callback under its ``t``/``sign`` first (``shared.webhooks.replay``): an
@@ -48,6 +51,7 @@ from shared.support.errors import (
     TaskNotFound,
     TencentError,
     TencentInputError,
+    TooLargeToKeep,
     from_validation,
 )
 from shared.support.observability import count, logger
@@ -163,10 +167,10 @@ class CallbackService:
     ) -> dict[str, Any]:
         if isinstance(event, StreamEvent):
             return self.stream_begin(event, deadline) if kind == 1 else self.stream_end(event)
+        if isinstance(event, RecordFileEvent):
+            return self.record_file(kind, FORWARDED[kind][0], event, body)
         if event is not None:
-            kept = self.keep_file(event) if isinstance(event, RecordFileEvent) else None
-            result = self.forward(kind, FORWARDED[kind][0], event, body)
-            return result if kept is None else result | {"kept": kept}
+            return self.forward(kind, FORWARDED[kind][0], event, body)
         logger.info(
             "callback acknowledged, not handled",
             extra={
@@ -294,6 +298,23 @@ class CallbackService:
             extra=where | {"rule": active["rule"], "task_id": active["task_id"]},
         )
         return {"action": "stopped" if stopped else "already_over", "task_id": active["task_id"], **where}
+
+    def record_file(
+        self, kind: int, name: str, event: RecordFileEvent, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Keep the file, then queue it to be forwarded. One the ledger refuses for its size is queued all
+        the same, then answered 413 with the reason (``TooLargeToKeep``)."""
+        try:
+            kept = self.keep_file(event)
+        except TooLargeToKeep as exc:
+            self.forward(kind, name, event, body)
+            count("CallbackFilesRefused", code=exc.code)
+            logger.error(
+                "record file queued to be forwarded, not kept: the ledger refused it for its size",
+                extra={"task_id": str(event.task_id)[:256], "file_id": event.file_id, "error": exc.to_dict()},
+            )
+            raise
+        return self.forward(kind, name, event, body) | {"kept": kept}
 
     def keep_file(self, event: RecordFileEvent) -> bool:
         """Keep the file with its recording in the ledger, before it is forwarded (a store that is down

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.recordings.models import Name
-from shared.storage.ledger import RecordFile
+from shared.storage.ledger_files import RecordFile
 from shared.support.errors import InvalidRequest
 from shared.support.urls import MAX_URL, URL_PATTERN, url_problem
 

@@ -19,15 +19,14 @@ from shared.storage.dynamodb import DynamoDB
 from shared.storage.ledger import (
     AFTER_END,
     CLOCK_SKEW,
-    MAX_FILES,
     MIN_RETENTION,
     Claim,
     Origin,
-    RecordFile,
     Recording,
     Summary,
 )
 from shared.storage.ledger_dynamodb import DynamoDBLedger
+from shared.storage.ledger_files import MAX_FILES, RecordFile
 from shared.storage.memory import MemoryLedger
 from shared.storage.program_store import MemoryProgramStore
 from shared.storage.program_store_dynamodb import DynamoDBProgramStore
@@ -218,40 +217,52 @@ def a_file(
     return RecordFile(file_id, url, "mp4", 10_000, 10_600, 600, 1024, received)
 
 
-def test_files_are_kept_on_the_entry_once_each(ledger: Any) -> None:
+def files_of(ledger: Any, task_id: str, now: float) -> list[RecordFile]:
+    entry = ledger.by_task("record-task", task_id, now)
+    return [] if entry is None else ledger.files(entry, now, limit=MAX_FILES).files
+
+
+def test_files_are_kept_once_each(ledger: Any) -> None:
     created(ledger, "k", "t-1")
-    assert ledger.add_file("record-task", "t-1", a_file(), 1100).files == (a_file(),)
+    assert ledger.add_file("record-task", "t-1", a_file(), 1100)
+    assert files_of(ledger, "t-1", 1100) == [a_file()]
     # Tencent redelivers the same file (its 13 deliveries): still one file, the first arrival kept
     again = a_file(url="http://vod.example/other.mp4", received=1160)
-    assert ledger.add_file("record-task", "t-1", again, 1160).files == (a_file(),)
-    second = a_file("f2", url="http://vod.example/f2.mp4", received=1200)._replace(size=None, format=None)
-    entry = ledger.add_file("record-task", "t-1", second, 1200)
-    assert entry.files == (a_file(), second)  # in arrival order, optional fields absent
-    assert ledger.by_task("record-task", "t-1", 1201).files == (a_file(), second)
-    # stopping keeps them (the same entry), and they expire with it
-    assert ledger.mark("record-task", "t-1", "stopped", 1300).files == (a_file(), second)
+    assert ledger.add_file("record-task", "t-1", again, 1160)
+    assert files_of(ledger, "t-1", 1160) == [a_file()]
+    second = RecordFile("f2", "http://vod.example/f2.mp4", None, 10_600, 11_200, 600, None, 1200)
+    assert ledger.add_file("record-task", "t-1", second, 1200)
+    assert files_of(ledger, "t-1", 1201) == [a_file(), second]  # newest last, optional fields absent
+    # stopping keeps them, and they expire with the entry
+    ledger.mark("record-task", "t-1", "stopped", 1300)
+    assert files_of(ledger, "t-1", 1300) == [a_file(), second]
     gone = ledger.get("k", 1301).expires_at
     assert ledger.by_task("record-task", "t-1", gone + 1) is None
-    assert ledger.add_file("record-task", "t-1", a_file("f3"), gone + 1) is None
+    assert not ledger.add_file("record-task", "t-1", a_file("f3"), gone + 1)
 
 
 def test_a_file_for_a_task_the_ledger_does_not_know_is_not_kept(ledger: Any) -> None:
-    assert ledger.add_file("record-task", "nobody", a_file(), 1100) is None
+    assert not ledger.add_file("record-task", "nobody", a_file(), 1100)
     created(ledger, "k", "t-1")
-    assert ledger.add_file("v2", "t-1", a_file(), 1100) is None  # another generation's task
+    assert not ledger.add_file("v2", "t-1", a_file(), 1100)  # another generation's task
 
 
 def test_files_per_recording_are_bounded(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shared.storage.ledger_dynamodb as on_dynamodb
+    import shared.storage.ledger_files_dynamodb as on_dynamodb
     import shared.storage.memory as in_memory
+    from shared.support.errors import TooManyFiles
 
     monkeypatch.setattr(on_dynamodb, "MAX_FILES", 2)
     monkeypatch.setattr(in_memory, "MAX_FILES", 2)
     created(ledger, "k", "t-1")
-    for n in range(3):
-        ledger.add_file("record-task", "t-1", a_file(f"f{n}", received=1100 + n), 1100 + n)
-    assert [f.file_id for f in ledger.by_task("record-task", "t-1", 1200).files] == ["f0", "f1"]
-    assert MAX_FILES >= 480  # a day of 3-minute segments
+    for n in range(2):
+        assert ledger.add_file("record-task", "t-1", a_file(f"f{n}", received=1100 + n), 1100 + n)
+    with pytest.raises(TooManyFiles) as refused:
+        ledger.add_file("record-task", "t-1", a_file("f2", received=1102), 1102)
+    assert refused.value.status == 413 and "holds 2 files" in refused.value.message
+    assert ledger.add_file("record-task", "t-1", a_file("f1"), 1103)  # a redelivery of a kept one: kept
+    assert sorted(f.file_id for f in files_of(ledger, "t-1", 1200)) == ["f0", "f1"]
+    assert MAX_FILES >= 1440  # a day of 1-minute files
 
 
 def test_created_entries_are_listed_by_stream_in_pages(ledger: Any) -> None:
@@ -378,6 +389,7 @@ def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) ->
     ledger.mark("record-task", "t", "stopped", 1005)
     ledger.add_file("record-task", "t", RecordFile("f", "u", None, 1, 2, None, None, 1005), 1005)
     ledger.add_file("record-task", "t", RecordFile("g", "u", None, 1, 2, None, None, 1005), 1005)
+    ledger.files(ledger.by_task("record-task", "t", 1005), 1005)
     ledger.by_stream("record-task", PLAN.stream, 1005, after=(PLAN.start, "k"), limit=1)
     ledger.reclaim(ledger.get("k", 1006), claim(now=1006))
     ledger.release("k", "nobody")

@@ -347,7 +347,14 @@ def test_tracking_across_containers_on_dynamodb(
     assert status == 401
     item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": f"task#{api_name}:{task_id}"}})["Item"]
     entry = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "rec#" + item["ref"]["S"]}})["Item"]
-    assert list(entry["files"]["M"]) == [fields["file_id"]]
+    assert "files" not in entry and item["files"]["N"] == "1"  # one item per file, counted on the task's
+    files = dynamodb.query(
+        TableName=TABLE,
+        IndexName="file-index",
+        KeyConditionExpression="files_of = :t",
+        ExpressionAttributeValues={":t": {"S": f"{api_name}:{task_id}"}},
+    )["Items"]
+    assert [f["file_id"]["S"] for f in files] == [fields["file_id"]]
     assert entry["by_stream"]["S"] == f"{api_name}|match-1"
 
 

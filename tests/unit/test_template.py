@@ -79,7 +79,8 @@ def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -
         assert items <= granted, function
         assert "dynamodb:Scan" not in granted, function  # nothing reads the whole table
         # Query, on the indexes each function reads only: the webhooks outbox and the programs due
-        # (due-index), a stream's bookings (stream-index), a page of programs (program-index)
+        # (due-index), a stream's bookings (stream-index), a page of programs (program-index), a page of a
+        # recording's files (file-index)
         queried = {
             str(resource).rsplit("/index/", 1)[-1]
             for st in role_statements(doc, function)
@@ -89,7 +90,7 @@ def test_scan_only_where_the_outbox_runs_and_every_function_reads_the_ledger() -
         expected = {
             "webhooks": {"due-index"},
             "rollout": {"due-index", "stream-index"},
-        }.get(function, {"stream-index", "program-index"})
+        }.get(function, {"stream-index", "program-index", "file-index"})
         assert queried == expected, (function, queried)
         assert {"ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= granted, function
         assert not any("*" in a for a in granted), function
