@@ -192,10 +192,10 @@ def list_from_ledger(service: RecordingService, query: TaskQuery) -> dict[str, A
 
 def describe(service: RecordingService, task_id: str, page_token: str | None = None) -> dict[str, Any]:
     """``GET /recordings/{task_id}``: the recording as the ledger knows it, with a page of its files (the
-    first, or the one ``page_token`` names); where the
-    generation can describe a task (its row's ``describes``), Tencent's view is merged in: a created
-    recording takes Tencent's status where it gives one (pending, running, finished, stopped), and
-    Tencent's window and stop time are reported beside ours (``tencent``)."""
+    first, or the one ``page_token`` names); where the generation can describe a task (its row's
+    ``describes``), Tencent's view is merged in: a created recording takes Tencent's status where it gives
+    one (pending, running, finished, stopped), and Tencent's window and stop time are reported beside ours
+    (``tencent``)."""
     if not task_id.strip() or len(task_id) > MAX_TASK_ID:
         raise InvalidRequest(f"task_id: 1 to {MAX_TASK_ID} characters", field="task_id")
     after = read_files_token(page_token)
