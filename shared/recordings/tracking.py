@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 MAX_TASK_ID = 256  # longer than any generation's task id
 LEDGER_PAGE = 100  # recordings per page when the ledger lists a stream
-# files per answer of GET /recordings/{task_id}: each shows at most ~28 KB (a 2048-character URL of
-# characters JSON escapes in 12 bytes), so a page stays under 3 MB, far under Lambda's 6 MB answer
+# files per answer of GET /recordings/{task_id}: each shows at most ~6 KB (a URL of 2048 ASCII characters, a
+# file_id of 256 that JSON may escape in 12 bytes each), so a page stays under 1 MB, far under Lambda's 6 MB
 FILES_PAGE = 100
 # Tencent's status of a task, where it gives one, as a recording's state (v2 "error" has none: the clock's)
 TENCENT_STATES = {"pending": "scheduled", "running": "recording", "finished": "ended", "stopped": "stopped"}

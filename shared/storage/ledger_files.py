@@ -5,9 +5,9 @@ Bounds, the same in both stores:
 
 - :data:`MAX_FILES` per recording (task). A day cut into 1-minute files is 1,440; Tencent also cuts a file
   by size, and whenever a push breaks off. A further file is forwarded, not kept (``TooManyFiles``, 413).
-- :data:`MAX_FILE_BYTES` per file: its ``file_id``, URL and format in UTF-8. Tencent's callback bounds
-  them to 256, 2048 and 16 characters (at most 9,280 bytes), so a callback's file always fits; a larger
-  entry is refused (``FileTooLarge``, 413) before any store sees it.
+- :data:`MAX_FILE_BYTES` per file: its ``file_id``, URL and format in UTF-8. A callback's file has at most
+  256, 2048 (ASCII: ``shared.support.urls``) and 16 characters of them (at most 3,136 bytes), so it always
+  fits; a larger entry is refused (``FileTooLarge``, 413) before any store sees it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ __all__ = ["tracking"]  # the fixture, used by name
 
 pytestmark = pytest.mark.usefixtures("fresh_emulator")
 
-WIDE = "\U0001d518"  # 4 bytes in UTF-8: a URL of 2048 of them is the largest a callback may carry
+FILES = 150
+WIDE = "\U0001d518"  # 4 bytes in UTF-8: a file_id of 256 of them is the largest a callback may carry
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -93,28 +94,28 @@ def test_thousands_of_files_are_kept_once_each_and_read_back_in_pages(store: Any
 
 
 def test_files_past_400_kb_together_are_all_kept_and_forwarded(store: Any, subscriber: Subscriber) -> None:
+    """Each file about 3 KB: kept on the recording's own item, DynamoDB refuses that item at about the
+    130th, and every callback after it was answered 503 before its forward."""
     task_id = highlight()["task_id"]
     base = "http://1234.vod2.myqcloud.com/"
     sent = []
-    for n in range(71):
+    for n in range(FILES):  # the largest a callback may carry: a 2048-character URL (ASCII), a wide file_id
         fields = file_of(task_id, n) | {
             "file_id": f"{n:05d}" + WIDE * 251,
-            "video_url": base + WIDE * (2048 - len(base)),
+            "video_url": base + "a" * (2048 - len(base)),
         }
         sent.append(fields)
-    # kept on the recording's own entry, as before, these files would be an item far past DynamoDB's 400 KB
-    assert (
-        sum(file_bytes(RecordFile(f["file_id"], f["video_url"], "mp4", 0, 0, 0, 0, 0)) for f in sent)
-        > 600_000
-    )
+    # kept on the recording's own entry, as before, these files would be an item past DynamoDB's 400 KB
+    entries = [RecordFile(f["file_id"], f["video_url"], "mp4", 0, 0, 0, 0, 0) for f in sent]
+    assert sum(file_bytes(f) for f in entries) > 450_000
     for fields in sent:
         assert deliver(fields) == (200, {"code": 0})
-    assert subscriber.wait_for(71)
+    assert subscriber.wait_for(FILES)
     forwarded = {json.loads(body)["data"]["file_id"] for _, body in subscriber.received}
     assert forwarded == {f["file_id"] for f in sent}
     for fields in sent[:3]:  # Tencent redelivers some: nothing more kept, nothing more forwarded
         assert deliver(fields) == (200, {"code": 0})
-    assert len(subscriber.received) == 71
+    assert len(subscriber.received) == FILES
     if store is not None:  # moto checks an item's size only where a top-level attribute is set: here too
         pages = store.get_paginator("scan").paginate(TableName=TABLE)
         assert max(item_bytes(item) for page in pages for item in page["Items"]) < 400_000
