@@ -95,6 +95,8 @@ RULES: list[tuple[str, str | None, str]] = [
     # allow-list (LIVEREC_CALLBACK_URL_HOSTS), or in a field below the top level (checked at any depth)
     ("InvalidUrl", None, r"special-use name|host name longer than|outside LIVEREC_CALLBACK_URL_HOSTS"),
     ("InvalidUrl", r".*\..*", r""),
+    # a page token is opaque: only one an earlier answer gave is a page (any string fits the document)
+    ("InvalidPageToken", "next", r"^next: not a page token this API gave"),
     # the edge's bounds on any JSON value (README: integers of at most 40 digits, 32 levels)
     ("InvalidBody", None, r"^a number in the body has more than \d+ digits"),
     ("InvalidBody", None, r"^the body is nested more than \d+ levels deep"),
