@@ -73,7 +73,9 @@ def known_forms(secrets: Iterable[str]) -> tuple[str, ...]:
     forms = set()
     for secret in secrets:
         if secret:
-            forms |= {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+            # surrogatepass: a secret read from the environment may hold a lone surrogate (surrogateescape)
+            quoted = quote(secret, safe="", errors="surrogatepass")
+            forms |= {secret, quoted, quote_plus(secret, errors="surrogatepass"), json.dumps(secret)[1:-1]}
     return tuple(sorted(forms, key=len, reverse=True))
 
 
