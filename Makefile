@@ -5,15 +5,51 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 9100
 
-.PHONY: venv run openapi contract test week test-dates month lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
+.PHONY: venv runtime-venv test-python lock run openapi contract test week test-dates month lint format emulator package invoke-local offline offline-check bench bench-smoke clean lint-template check-template
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# the locked development set (requirements/dev.txt, exactly), then the project itself, editable
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The functions' Python, serverless.yml's provider.runtime (devtools/runtime.py), in a venv of its own with the
+# same locked set: packaging fetches the wheels and compiles the bytecode with it, check_package serves the
+# samples with it, invoke-local and offline run the handlers with it. devtools/find_python.sh finds the
+# interpreter (pythonX.Y on PATH, else pyenv's); RUNTIME_PYTHON=/path/to/python3.13 names one.
+RUNTIME_VERSION := $(shell $(PYTHON) -m devtools.runtime)
+RUNTIME_VENV ?= .venv-$(RUNTIME_VERSION)
+RUNTIME_STAMP := $(RUNTIME_VENV)/.installed
+RUNTIME_PATH := PATH="$(CURDIR)/$(RUNTIME_VENV)/bin:$$PATH"
+runtime-venv: $(RUNTIME_STAMP)
+ifneq ($(RUNTIME_VENV),$(VENV))
+$(RUNTIME_STAMP): pyproject.toml requirements/dev.txt
+	$(MAKE) --no-print-directory venv VENV=$(RUNTIME_VENV) PYTHON="$${RUNTIME_PYTHON:-$$(bash devtools/find_python.sh $(RUNTIME_VERSION))}"
+endif
+
+# The suite (without the simulated week, which make test adds) on another Python, in .venv-<V>: CI runs it
+# on 3.12 and the runtime's 3.13, beside make test on the floor, 3.11. V=3.12 make test-python
+test-python:
+	@test -n "$(V)" || { echo "say which Python: make test-python V=3.12"; exit 2; }
+	$(MAKE) --no-print-directory venv VENV=.venv-$(V) PYTHON="$$(bash devtools/find_python.sh $(V))"
+	.venv-$(V)/bin/python -m pytest -q --ignore=$(WEEK)
+
+# The locks, from pyproject.toml, by uv (pinned in the dev dependencies): requirements/runtime.txt, what the
+# artifact installs (with every distribution's hash; `make package` installs it with --require-hashes),
+# resolved for Lambda's Python and platform whatever machine runs this; requirements/dev.txt, what make venv
+# installs, for any platform, at the runtime lock's versions. Pins still allowed by pyproject.toml are kept;
+# UPGRADE=1 moves everything to the newest allowed. LOCK_PYTHON follows serverless.yml's runtime (a test checks).
+LOCK_PYTHON ?= $(RUNTIME_VERSION)
+# the development lock is for every Python the project supports: resolved from pyproject's floor
+DEV_LOCK_PYTHON ?= 3.11
+LOCK_PLATFORM ?= x86_64-manylinux2014
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) --generate-hashes $(if $(UPGRADE),--upgrade) -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version $(DEV_LOCK_PYTHON) -c requirements/runtime.txt $(if $(UPGRADE),--upgrade) -o requirements/dev.txt
 
 # The functions behind a local gateway on 127.0.0.1:3000 (PORT=3001 chooses another) with the embedded
 # emulator; ARGS=--once replays the samples and exits; ARGS=--real talks to Tencent with your credentials.
@@ -57,16 +93,18 @@ test-dates: $(STAMP)
 month: $(STAMP)
 	$(PY) -m devtools.month $(if $(SEED),--seed $(SEED)) $(ARGS)
 
+# the virtual environments are left out whatever their names (VENV=..., .venv-3.13): ruff's own exclusions know
+# only .venv and venv
 lint: $(STAMP)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m ruff check --extend-exclude "$(VENV),.venv-*" .
+	$(PY) -m ruff format --check --extend-exclude "$(VENV),.venv-*" .
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff format .
-	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format --extend-exclude "$(VENV),.venv-*" .
+	$(PY) -m ruff check --fix --extend-exclude "$(VENV),.venv-*" .
 
-# The deployable artifact, built offline with the pinned Serverless v3 (npm), then checked: handlers
+# The deployable artifact, built offline with the pinned osls 4 (npm), then checked: handlers
 # present; tests, local tooling, node_modules and boto3/botocore absent.
 export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
@@ -74,9 +112,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-package: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx serverless package
-	$(PY) -m devtools.check_package .serverless/liverec.zip
+package: $(RUNTIME_STAMP) node_modules/.installed
+	$(RUNTIME_PATH) npx serverless package
+	$(RUNTIME_VENV)/bin/python -m devtools.check_package .serverless/liverec.zip
 
 # The template linters (cfn-lint + the Serverless rules, pinned), in a venv of their own: CI starts clean.
 CFN_VENV ?= .venv-cfn-lint
@@ -95,32 +133,34 @@ lint-template: $(CFN_STAMP)
 
 # `serverless package --stage prod` (in a temporary copy) with every secret exported and every option on:
 # no secret value in the template, the zip or the output, secrets only as references; cfn-lint on it too.
-check-template: $(STAMP) $(CFN_STAMP) node_modules/.installed
-	$(PY) -m devtools.check_template --cfn-lint $(CFN_VENV)/bin/cfn-lint
+check-template: $(RUNTIME_STAMP) $(CFN_STAMP) node_modules/.installed
+	$(RUNTIME_VENV)/bin/python -m devtools.check_template --cfn-lint $(CFN_VENV)/bin/cfn-lint
 
 # Each events/ sample through `serverless invoke local` against the emulator.
-invoke-local: $(STAMP) node_modules/.installed
-	bash devtools/invoke_local.sh
+invoke-local: $(STAMP) $(RUNTIME_STAMP) node_modules/.installed
+	RUNTIME_VENV=$(RUNTIME_VENV) bash devtools/invoke_local.sh
 
-# Benchmarks (bench/): package size, cold start, warm overhead, rollout at the rate limit, a week of ticks,
-# duplicate storm, programs, the outbound HTTP client (http1 against http.client and, if installed, h11).
+# Benchmarks (bench/): package size, cold start, cold start on python3.11 against the runtime's, warm
+# overhead, rollout at the rate limit, a week of ticks, duplicate storm, programs, the outbound HTTP client (http1 against http.client and, if installed, h11),
+# value types (defining and building a record, a named tuple, a dataclass, a __slots__ class).
+# Run with the runtime's Python (the artifact's bytecode and native code are for it).
 # `bench` writes bench/RESULTS.md and results.json (~10 minutes, loopback only; its first
 # run builds the plain bundle the naive stack runs on, from PyPI, and keeps it in ~/.cache/liverec-bench);
 # `bench-smoke` runs each at tiny sizes and writes nothing (CI: so they cannot rot; no time is asserted).
 # The plain bundle's size is recorded in bench/baseline.json, re-measured only on demand:
 #   .venv/bin/python -m bench.package_size --remeasure-baseline
-bench: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run
+bench: $(RUNTIME_STAMP) node_modules/.installed
+	$(RUNTIME_PATH) $(RUNTIME_VENV)/bin/python -m bench.run
 
-bench-smoke: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run --smoke
+bench-smoke: $(RUNTIME_STAMP) node_modules/.installed
+	$(RUNTIME_PATH) $(RUNTIME_VENV)/bin/python -m bench.run --smoke
 
-# serverless.yml's HTTP routes under serverless-offline 13.x, against the emulator (PORT, default 3000)
-offline: $(STAMP) node_modules/.installed
-	bash devtools/offline.sh
+# serverless.yml's HTTP routes under serverless-offline 14.x, against the emulator (PORT, default 3000)
+offline: $(STAMP) $(RUNTIME_STAMP) node_modules/.installed
+	RUNTIME_VENV=$(RUNTIME_VENV) bash devtools/offline.sh
 
-offline-check: $(STAMP) node_modules/.installed
-	bash devtools/offline.sh --check
+offline-check: $(STAMP) $(RUNTIME_STAMP) node_modules/.installed
+	RUNTIME_VENV=$(RUNTIME_VENV) bash devtools/offline.sh --check
 
 emulator: $(STAMP)
 	$(PY) -m devtools.emulator --host 127.0.0.1 --port $(EMULATOR_PORT)

@@ -4,6 +4,9 @@ only, it reports ``{"import_ms", "peak_rss_kib"}`` right after the import (bench
 import apart from the first request so); with no arguments it only reports its peak RSS (the runner's own
 floor). Run as a script with nothing of ours on the path (as
 deployed, only the artifact is), so it is stdlib only and adds the same small cost to every stack measured.
+With ``--cold-path`` first (bench/cold_path.py), the report also has ``"cpu_ms"``, the CPU time of the import
+and the first request together, ``"modules"``, every module they loaded (those not loaded before), and
+``"answer"``, what the handler returned.
 The Lambda context is the kit's (devtools/kit/context.py, standard library only), loaded by its path before
 the clock starts.
 
@@ -49,25 +52,31 @@ def done(report: dict[str, object]) -> None:
 def main(argv: list[str]) -> None:
     if not argv:
         done({"peak_rss_kib": peak_rss_kib()})
+    path = argv[0] == "--cold-path"
+    argv = argv[1:] if path else argv
     context = lambda_context()
-    t0 = time.perf_counter()
+    before = set(sys.modules)
+    c0, t0 = time.process_time(), time.perf_counter()
     module = importlib.import_module(argv[0])
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     if len(argv) == 1:
         done({"import_ms": 1000 * (t1 - t0), "peak_rss_kib": peak_rss_kib()})
     with open(argv[1], encoding="utf-8") as f:
         event = json.load(f)
-    t2 = time.perf_counter()
+    c2, t2 = time.process_time(), time.perf_counter()
     result = module.lambda_handler(event, context)
-    t3 = time.perf_counter()
-    done(
-        {
-            "import_ms": 1000 * (t1 - t0),
-            "first_ms": 1000 * (t3 - t2),
-            "status": result.get("statusCode") if isinstance(result, dict) else None,
-            "peak_rss_kib": peak_rss_kib(),
-        }
-    )
+    t3, c3 = time.perf_counter(), time.process_time()
+    report: dict[str, object] = {
+        "import_ms": 1000 * (t1 - t0),
+        "first_ms": 1000 * (t3 - t2),
+        "status": result.get("statusCode") if isinstance(result, dict) else None,
+        "peak_rss_kib": peak_rss_kib(),
+    }
+    if path:
+        report["cpu_ms"] = 1000 * (c1 - c0 + c3 - c2)
+        report["modules"] = sorted(set(sys.modules) - before)
+        report["answer"] = result
+    done(report)
 
 
 if __name__ == "__main__":

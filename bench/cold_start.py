@@ -78,9 +78,13 @@ def sample_event(function: str | None, run: str) -> dict[str, Any]:
     event = load_event(SAMPLES[function or "realtime"][0])
     if function is None:  # the naive stack: powertools' idempotency keys on the body, a new stream per run
         event["body"] = json.dumps({"stream": f"naive-{run}", "duration": 300})
-    elif function == "webhooks":  # a new push each run: a new stream-begin identity, signed again
+    elif function == "webhooks":  # a new push each run: a new stream (the rule's live*), signed again
+        # each run's callback is another stream's begin under the sample's t/sign, as Tencent sends two
+        # streams' begins in one second; one stream's begin with another body would be refused (401
+        # SignatureReused) by a store that outlives the run (DynamoDB)
         body = json.loads(event["body"])
         body["sequence"] = run
+        body["stream_id"] = f"live-bench-{run}"
         body["sign"] = callback_sign(LOCAL_CALLBACK_KEY, body["t"])
         event["body"] = json.dumps(body)
     elif "idempotency-key" in event["headers"]:

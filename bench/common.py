@@ -40,7 +40,7 @@ class Goal:
 
 @dataclass
 class Section:
-    key: str  # cold | warm | rollout | week | package | storm | programs | http
+    key: str  # cold | warm | rollout | week | package | storm | programs | http | values
     title: str
     markdown: str  # the section body for RESULTS.md: method, table(s), notes
     goals: list[Goal] = field(default_factory=list)
@@ -121,6 +121,8 @@ def function_env(emulator_url: str, **extra: str) -> dict[str, str]:
     env = local_defaults() | emulator_settings(emulator_url)
     env |= {"LIVE_API": "record-task", "POWERTOOLS_SERVICE_NAME": "liverec"}
     env |= {"POWERTOOLS_METRICS_NAMESPACE": "LiverecBench"}
+    # the benchmarks' highlights record streams nobody pushes: no DescribeLiveStreamState look-up first
+    env |= {"LIVEREC_LIVE_CHECK": "off"}
     return env | extra
 
 
@@ -159,11 +161,11 @@ def moto_dynamodb(*tables: str) -> Iterator[dict[str, str]]:
 SLS_ENV = {"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off"}
 
 
-def sls_package(cwd: Path) -> float:
-    """``npx serverless package`` in ``cwd``, as ``make package`` runs it (the venv's python first on the
-    PATH); the seconds it took."""
+def sls_package(cwd: Path, python_bin: Path | None = None) -> float:
+    """``npx serverless package`` in ``cwd``, as ``make package`` runs it (``python_bin``, by default this
+    interpreter's venv, first on the PATH: make runs the benchmarks with the runtime's); the seconds it took."""
     env = dict(os.environ, **SLS_ENV)
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{python_bin or Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     start = time.perf_counter()
     argv = ["npx", "serverless", "package"]  # npx from PATH, as the Makefile runs it
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -171,3 +173,37 @@ def sls_package(cwd: Path) -> float:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
         raise RuntimeError(f"`npx serverless package` failed in {cwd} (exit {proc.returncode}):\n{tail}")
     return time.perf_counter() - start
+
+
+def write_section(section: Section, info: dict[str, Any], command: str, root: Path = ROOT) -> None:
+    """Put one benchmark's section into bench/RESULTS.md (replacing its earlier one, with this run's machine
+    and date) and its figures into results.json, leaving the rest as ``make bench`` wrote it: for the
+    benchmarks run alone (``command``)."""
+    import json
+    import re
+
+    results = root / "bench" / "RESULTS.md"
+    text = results.read_text(encoding="utf-8")
+    stamp = (
+        f"Written by `{command}` on {info['date']}, commit {info['commit']}. Machine: "
+        f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}."
+    )
+    block = f"## {section.title}\n\n{stamp}\n\n{section.markdown.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(section.title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = (
+        pattern.sub(lambda _: block + "\n", text)
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + block
+    )
+    results.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    raw_file = root / "bench" / "results.json"
+    raw = json.loads(raw_file.read_text(encoding="utf-8")) if raw_file.exists() else {}
+    raw[section.key] = section.data | {"machine": info}
+    raw_file.write_text(json.dumps(raw, default=str) + "\n", encoding="utf-8")
+
+
+def export_tree(into: Path) -> None:
+    """This commit's tree (``git archive HEAD``) at ``into``: what a benchmark packages in a copy of its own."""
+    git, tar = shutil.which("git") or "git", shutil.which("tar") or "tar"
+    archive = subprocess.run([git, "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run([tar, "-x", "-C", str(into)], input=archive, check=True)

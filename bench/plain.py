@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.artifact import Artifact, read, versions
 from bench.common import ROOT, machine, sls_package
+from devtools import runtime
 
 # the naive stack's runtime packages, with the version ranges of the repo before it dropped any of them
 REQUIREMENTS = (
@@ -35,10 +36,10 @@ REQUIREMENTS = (
 # what the Lambda runtime provides beside the code: boto3 and what it needs (the naive stack imports it)
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 # serverless.yml's provider.runtime (tests/unit/test_bench_package.py holds them equal)
-RUNTIME = "python3.11"
+RUNTIME = runtime.NAME
 BASELINE = ROOT / "bench" / "baseline.json"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "liverec-bench"
-BUNDLE = CACHE / "liverec-plain.zip"
+BUNDLE = CACHE / f"liverec-plain-{RUNTIME}.zip"  # its native code is for that runtime
 REMEASURE = "python -m bench.package_size --remeasure-baseline"
 METHOD = (
     "In a temporary directory, a minimal Serverless v3 project: one function per handler of ours, a copy of "
@@ -55,7 +56,7 @@ def project_yml(handlers: list[str], cache: Path) -> str:
         f"  {Path(h).parent.name}:\n    handler: {h.removesuffix('.py')}.lambda_handler\n" for h in handlers
     )
     return (
-        'service: liverec-plain\nframeworkVersion: "3"\n'
+        'service: liverec-plain\nframeworkVersion: "4"\n'
         "plugins:\n  - serverless-python-requirements\n"
         f"custom:\n  pythonRequirements:\n    cacheLocation: {cache}\n"
         f"provider:\n  name: aws\n  runtime: {RUNTIME}\n  architecture: x86_64\n  region: ap-east-1\n"

@@ -55,13 +55,13 @@ CRONS = (
 
 def fill(client: Any, total: int, now: float) -> None:
     """``total`` hourly programs, each due at its next recording past the horizon (all in it booked)."""
-    from shared.app import service
+    from shared.app import booking
     from shared.recordings.agenda import first_due
     from shared.recordings.catalog import to_json
     from shared.recordings.programs import Program
     from shared.storage.program_store_dynamodb import _item
 
-    svc = service()
+    parts = booking()
     items = []
     for i in range(total):
         program = Program(
@@ -71,7 +71,7 @@ def fill(client: Any, total: int, now: float) -> None:
             timezone="Asia/Shanghai",
             duration=1800,
         )
-        due = first_due(svc, program, [])
+        due = first_due(parts.policy, parts.clock, program, [])
         items.append(_item(program.name or "", to_json(program), now, due, ()))
     for offset in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
@@ -80,9 +80,9 @@ def fill(client: Any, total: int, now: float) -> None:
 
 
 def requests() -> Counter[str]:
-    from shared.app import program_store, service
+    from shared.app import ledger, program_store
 
-    return Counter(program_store().table.requests) + Counter(service().ledger.table.requests)  # type: ignore[attr-defined]
+    return Counter(program_store().table.requests) + Counter(ledger().table.requests)  # type: ignore[attr-defined]
 
 
 def steady_ticks(times: int) -> dict[str, Any]:

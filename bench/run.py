@@ -1,8 +1,8 @@
 """``make bench``: every benchmark, side by side in one run, written to bench/RESULTS.md (+ results.json).
 
-    python -m bench.run                   # all eight, full size (~20 minutes), writes bench/RESULTS.md
+    python -m bench.run                   # all nine, full size (~20 minutes), writes bench/RESULTS.md
     python -m bench.run --smoke           # tiny sizes, prints, writes nothing in the repo (CI)
-    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all eight)
+    python -m bench.run --only cold,warm  # some of them, printed (RESULTS.md is written only with all nine)
 
 Loopback only: each benchmark starts the servers it needs on 127.0.0.1 and stops them. Nothing asserts on
 times; goals are reported as met or missed. The plain bundle's size is a recorded figure
@@ -22,14 +22,26 @@ from pathlib import Path
 from bench.common import ROOT, Goal, Section, machine, table
 
 # package first: it builds .serverless/liverec.zip, which the cold start runs "as deployed"
-ORDER = ("package", "cold", "warm", "rollout", "week", "storm", "programs", "http")
+ORDER = ("package", "cold", "runtimes", "warm", "rollout", "week", "storm", "programs", "http", "values")
 
 
 def benchmarks() -> dict[str, Callable[[bool], Section]]:
-    from bench import cold_start, http_client, package_size, programs, rollout, storm, warm, week
+    from bench import (
+        cold_start,
+        http_client,
+        package_size,
+        programs,
+        rollout,
+        runtimes,
+        storm,
+        value_types,
+        warm,
+        week,
+    )
 
     return {
         "cold": cold_start.run,
+        "runtimes": runtimes.run,
         "warm": warm.run,
         "rollout": rollout.run,
         "week": week.run,
@@ -37,6 +49,7 @@ def benchmarks() -> dict[str, Callable[[bool], Section]]:
         "storm": storm.run,
         "programs": programs.run,
         "http": http_client.run,
+        "values": value_types.run,
     }
 
 

@@ -74,16 +74,16 @@ class Timers:
 
 @contextmanager
 def instrumented(timers: Timers) -> Iterator[None]:
-    from shared.recordings import service as service_module
+    from shared.recordings import creating
     from shared.storage.memory import MemoryLedger
     from shared.tencent.api3 import Api3Client
     from shared.tencent.transport import Transport
 
     undo = [
-        timers.wrap(service_module.RecordingService, "create"),
-        timers.wrap(service_module, "wait_for_claim", "idempotency"),
+        timers.wrap(creating.CreateOnce, "create"),
+        timers.wrap(creating, "wait_for_claim", "idempotency"),
         timers.wrap(MemoryLedger, "settle", "idempotency"),
-        timers.wrap(service_module.RecordingService, "plan", "plan"),
+        timers.wrap(creating.CreateOnce, "plan", "plan"),
         timers.wrap(Api3Client, "headers", "signing"),
         timers.wrap(Transport, "exchange", "round_trip"),
     ]
@@ -104,7 +104,7 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
     timers = Timers()
     with emulator_process("--no-limits") as url, environment(function_env(url)), instrumented(timers):
         from functions.realtime import handler
-        from shared.app import service
+        from shared.app import ledger
         from shared.storage.memory import MemoryLedger
 
         for i in range(warmup + requests):
@@ -121,7 +121,7 @@ def measure(requests: int, warmup: int) -> tuple[list[float], dict[str, list[flo
                 totals.append((end - start) / 1e6)
                 for stage, ms in timers.stages(start, end).items():
                     stages[stage].append(ms)
-        assert isinstance(service().ledger, MemoryLedger)  # the in-process ledger was used
+        assert isinstance(ledger(), MemoryLedger)  # the in-process ledger was used
     return totals, stages
 
 

@@ -53,7 +53,7 @@ def measure(n: int, days: int) -> dict[str, Any]:
         environment(function_env(emu.base_url, LIVEREC_IDEMPOTENCY_TABLE=TABLE, **aws)),
     ):
         from functions.rollout import handler
-        from shared.app import program_store, service, use_clock
+        from shared.app import ledger, program_store, use_clock
 
         clock = emu.clock
         clock.freeze(START.timestamp())
@@ -64,7 +64,7 @@ def measure(n: int, days: int) -> dict[str, Any]:
             for i in range(int(timedelta(days=days) / STEP)):
                 clock.freeze((START + i * STEP).timestamp())
                 seen = len(emu.requests())
-                tables = [service().ledger.table, program_store().table]  # type: ignore[attr-defined]
+                tables = [ledger().table, program_store().table]  # type: ignore[attr-defined]
                 before, items_before = traffic(tables)
                 t0 = time.perf_counter()
                 report = handler.lambda_handler(event, ROLLOUT_CONTEXT)

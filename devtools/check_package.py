@@ -10,9 +10,9 @@ is what ``devtools.precompile`` compiles ahead of time.
 
 Native code is checked against the function architecture the template beside the zip declares
 (``Architectures``; serverless.yml's ``architecture`` param, x86_64 by default): every extension module
-must be a Linux build for that CPU and for CPython 3.11 (a zip built on macOS or Windows without the
+must be a Linux build for that CPU and for the runtime's CPython (devtools.runtime; a zip built on macOS or Windows without the
 platform flags in ``pythonRequirements.pipCmdExtraArgs`` would carry the host's ``pydantic_core``). The
-samples are served only where this machine can run that code (Linux, same CPU, Python 3.11); elsewhere
+samples are served only where this machine can run that code (Linux, same CPU, the runtime's Python); elsewhere
 (an arm64 zip on an x86_64 machine) the check says so and checks the contents alone.
 """
 
@@ -26,10 +26,13 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from devtools import runtime
 
 HANDLERS = (
     "functions/scheduled/handler.py",
@@ -43,7 +46,19 @@ FORBIDDEN_TOPS = (
     # the Tencent SDK's client stack: only tencentcloud.common.sign is deployed and imported
     *("requests", "urllib3", "certifi", "charset_normalizer", "idna"),
 )
-RUNTIME_TAG = "cpython-311"  # provider.runtime python3.11: bytecode for any other version is dead weight
+# Everything the zip may hold at its top: what is not here is refused, so a stray file (the requirements
+# plugin's requirements.txt, a wheel's bin/ scripts) fails the check. A new runtime dependency adds its
+# import names here, where the review sees them.
+ALLOWED_TOPS = frozenset(
+    {
+        *("functions", "shared"),  # ours (serverless.yml package.patterns)
+        *("aws_lambda_powertools", "jmespath"),  # powertools and its one dependency
+        *("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions.py"),
+        *("cronsim", "tencentcloud"),
+        "__pycache__",  # the top-level modules' hash-checked bytecode (devtools/precompile.py)
+    }
+)
+RUNTIME_TAG = runtime.TAG  # provider.runtime: bytecode for any other version is dead weight
 
 
 # ELF e_machine -> Lambda's name for the architecture
@@ -106,8 +121,9 @@ def why_not_runnable_here(architecture: str) -> str | None:
         return f"this {sys.platform} machine cannot load a Lambda zip's Linux native code"
     if host != architecture:
         return f"an {architecture} artifact cannot run on this {host} machine"
-    if sys.version_info[:2] != (3, 11):
-        return f"this is Python {sys.version_info[0]}.{sys.version_info[1]}, the artifact's native code is for 3.11"
+    if sys.version_info[:2] != runtime.VERSION:
+        here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return f"this is Python {here}, the artifact's native code is for {runtime.DOTTED}"
     return None
 
 
@@ -128,7 +144,7 @@ def declared_architecture(artifact: Path) -> str:
 
 
 def native_problems(artifact: Path, architecture: str) -> list[str]:
-    """Native code that is not a Linux build for ``architecture`` and CPython 3.11, per platform."""
+    """Native code that is not a Linux build for ``architecture`` and the runtime's CPython, per platform."""
     return [
         f"native code for {where} in an {architecture} artifact (wheels for the wrong platform: "
         f"pythonRequirements.pipCmdExtraArgs): {', '.join(sorted(files)[:3])}"
@@ -151,24 +167,54 @@ def pyc_problem(name: str, data: bytes) -> str | None:
     if "/__pycache__/" not in f"/{name}" or f".{RUNTIME_TAG}." not in name:
         return f"must not ship: {name} (not {RUNTIME_TAG} bytecode in __pycache__)"
     flags = int.from_bytes(data[4:8], "little")
-    if data[:4] != importlib.util.MAGIC_NUMBER and sys.version_info[:2] == (3, 11):
+    if data[:4] != importlib.util.MAGIC_NUMBER and sys.version_info[:2] == runtime.VERSION:
         return f"must not ship: {name} (bytecode of another Python)"
     if flags & 0b11 != 0b11:
         return f"must not ship: {name} (timestamp-checked bytecode: stale once zipped)"
     return None
 
 
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def release() -> str:
+    """pyproject.toml's [project] version: the release, which the code and the artifact must declare."""
+    return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def shipped_release(z: zipfile.ZipFile) -> str | None:
+    """The release the zipped code declares (``shared.__version__``); None when it declares none."""
+    try:
+        text = z.read("shared/__init__.py").decode("utf-8")
+    except KeyError:
+        return None
+    found = re.search(r'^__version__ = "([^"]+)"$', text, flags=re.MULTILINE)
+    return found.group(1) if found else None
+
+
 def problems(artifact: Path, architecture: str = "x86_64") -> tuple[list[str], dict[str, float]]:
     with zipfile.ZipFile(artifact) as z:
         infos = z.infolist()
         pycs = [(i.filename, z.read(i.filename)[:16]) for i in infos if i.filename.endswith(".pyc")]
+        shipped = shipped_release(z)
     names = {i.filename for i in infos}
     found: list[str] = [f"handler missing: {h}" for h in HANDLERS if h not in names]
+    if "shared/__init__.py" in names and shipped != release():
+        found.append(f"the zipped code is release {shipped}, pyproject.toml's is {release()}")
     tops = Counter(i.filename.split("/", 1)[0] for i in infos)
     found += [
         f"must not ship: {top}/ ({n} files)"
         for top, n in tops.items()
         if top in FORBIDDEN_TOPS or top.startswith(("boto3-", "botocore-"))
+    ]
+    folders = {name.split("/", 1)[0] for name in names if "/" in name}
+    found += [
+        f"must not ship: {top}{'/' if top in folders else ''} ({n} files): not in the artifact's list "
+        "(devtools/check_package.py ALLOWED_TOPS)"
+        for top, n in sorted(tops.items())
+        if top not in ALLOWED_TOPS
+        and top not in FORBIDDEN_TOPS
+        and not top.startswith(("boto3-", "botocore-"))
     ]
     found += [p for p in (pyc_problem(name, head) for name, head in pycs) if p][:5]
     found += native_problems(artifact, architecture)
@@ -304,8 +350,10 @@ def main(argv: list[str]) -> int:
         return 2
     architecture = architecture or declared_architecture(artifact)
     found, sizes = problems(artifact, architecture)
+    with zipfile.ZipFile(artifact) as z:
+        shipped = shipped_release(z)
     sys.stdout.write(
-        f"{artifact}: {architecture}, {sizes['zipped_mb']:.1f} MB zipped, {sizes['unzipped_mb']:.1f} MB unzipped\n"
+        f"{artifact}: liverec {shipped}, {architecture}, {sizes['zipped_mb']:.1f} MB zipped, {sizes['unzipped_mb']:.1f} MB unzipped\n"
     )
     if not found:
         served = sum(len(samples) for samples in SAMPLES.values())

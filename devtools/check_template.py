@@ -10,7 +10,10 @@ own ``.serverless/`` is left alone) and runs ``npx serverless package --stage pr
   LIVEREC_HOOK_SECRETS, LIVEREC_WEBHOOK_SECRET) exported with a recognisable value, as a deployer who
   followed the old README would have them;
 - each secret's reference variable (``<NAME>_REF``) exported where prod's params do not set one;
-- every optional part on (the JWT authorizer, CORS, the alarm topic), so all of the template is checked.
+- every optional part on (the JWT authorizer, CORS, the alarm topic, SnapStart), so all of the template is
+  checked; with SnapStart on, each function is published with ``SnapStart: ApplyOn: PublishedVersions``
+  behind its alias ``snapstart``, and whatever invokes it (the HTTP API integrations and their permissions,
+  the EventBridge targets and theirs, the asynchronous settings) names that alias, never ``$LATEST``.
 
 It also runs the README deploy section's other offline step, ``serverless print --stage prod`` (it must
 resolve without AWS and show references only), and packages for arm64 (aarch64 wheels, checked as such on any machine).
@@ -59,9 +62,12 @@ PARAMS = (
     "jwtIssuer=https://auth.example.com/",
     "corsOrigins=https://console.example.com",
     "alarmEmail=ops@example.com",
+    "snapStart=true",
 )
+# the alias osls makes for a SnapStart function (its naming: getLambdaSnapStartEnabledAliasName)
+ALIAS = "snapstart"
 REFERENCE = re.compile(rf"^(ssm:/liverec/{STAGE}/|secretsmanager:liverec/{STAGE}/)[A-Za-z0-9_./-]+$")
-COPIED = ("serverless.yml", "package.json", "requirements.txt", "functions", "shared", "devtools", "events")
+COPIED = ("serverless.yml", "package.json", "requirements", "functions", "shared", "devtools", "events")
 
 
 def canaries() -> dict[str, str]:
@@ -95,6 +101,61 @@ def reference_problems(template: dict[str, Any]) -> list[str]:
     return found
 
 
+def _alias_target(value: Any) -> str | None:
+    """The function whose alias ``value`` names (``Fn::Join`` of its ARN and ``snapstart``), or None."""
+    match value:
+        case {"Fn::Join": [":", [{"Fn::GetAtt": [str(function), "Arn"]}, str(alias)]]} if alias == ALIAS:
+            return function
+    return None
+
+
+def snapstart_problems(template: dict[str, Any]) -> list[str]:
+    """With SnapStart on: each function published with SnapStart behind its alias, and every invoker (HTTP
+    API integrations, EventBridge targets, permissions, asynchronous settings) naming that alias."""
+    resources: dict[str, Any] = template.get("Resources", {})
+    by_type: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in resources.items():
+        by_type.setdefault(resource.get("Type", ""), {})[logical_id] = resource.get("Properties", {})
+    functions = set(by_type.get("AWS::Lambda::Function", {}))
+    found = [
+        f"{f} has no SnapStart ApplyOn PublishedVersions"
+        for f, props in by_type.get("AWS::Lambda::Function", {}).items()
+        if props.get("SnapStart") != {"ApplyOn": "PublishedVersions"}
+    ]
+    aliased = {
+        props.get("FunctionName", {}).get("Ref")
+        for props in by_type.get("AWS::Lambda::Alias", {}).values()
+        if props.get("Name") == ALIAS and "Fn::GetAtt" in props.get("FunctionVersion", {})
+    }
+    found += [f"{f} has no alias {ALIAS} on a published version" for f in sorted(functions - aliased)]
+    invokers = [
+        *(
+            (i, "IntegrationUri", p.get("IntegrationUri"))
+            for i, p in by_type.get("AWS::ApiGatewayV2::Integration", {}).items()
+        ),
+        *(
+            (i, "FunctionName", p.get("FunctionName"))
+            for i, p in by_type.get("AWS::Lambda::Permission", {}).items()
+        ),
+        *(
+            (i, "Targets", target.get("Arn"))
+            for i, p in by_type.get("AWS::Events::Rule", {}).items()
+            for target in p.get("Targets", [])
+        ),
+    ]
+    found += [
+        f"{i} {field} does not name a function's alias {ALIAS}"
+        for i, field, v in invokers
+        if _alias_target(v) not in functions
+    ]
+    found += [
+        f"{i} (asynchronous settings) is not on the alias {ALIAS}"
+        for i, p in by_type.get("AWS::Lambda::EventInvokeConfig", {}).items()
+        if p.get("Qualifier") != ALIAS
+    ]
+    return found
+
+
 def copy_service(workdir: Path) -> None:
     for name in COPIED:
         source = ROOT / name
@@ -111,7 +172,8 @@ def serverless(workdir: Path, values: dict[str, str], *args: str) -> tuple[int, 
         **os.environ,
         **values,
         **REFERENCES,
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        # this interpreter's venv first: make runs this with the runtime's (python3.13 for the precompile step)
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "SLS_TELEMETRY_DISABLED": "1",
         "SLS_NOTIFICATIONS_MODE": "off",
     }
@@ -142,7 +204,8 @@ def check(cfn_lint: str | None) -> list[str]:
             files = {f"liverec.zip:{i.filename}": z.read(i) for i in z.infolist()}
         where |= files
         found += leaks(values, where)
-        found += reference_problems(json.loads(template_path.read_text()))
+        template = json.loads(template_path.read_text())
+        found += reference_problems(template) + snapstart_problems(template)
         if cfn_lint:
             lint = subprocess.run(  # noqa: S603 - the linter make installed
                 [cfn_lint, "--", str(template_path)], cwd=ROOT, capture_output=True, text=True, check=False

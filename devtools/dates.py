@@ -32,7 +32,7 @@ from devtools.fakenow import NOW_VARIABLE
 WEEK_FILE = "tests/functional/test_week.py"
 WEEK_DAYS = "3"
 WEEK_CADENCE = "every-30-min"
-SATURDAY, SUNDAY, FRIDAY = 5, 6, 4
+MONDAY, SATURDAY, SUNDAY, FRIDAY = 0, 5, 6, 4
 
 
 def next_weekday(today: date, weekday: int) -> date:
@@ -60,6 +60,14 @@ def instants(today: date) -> list[tuple[str, datetime, str]]:
             datetime.combine(next_weekday(today, FRIDAY), datetime.min.time(), UTC)
             + timedelta(hours=23, minutes=59, seconds=30),
             "America/Los_Angeles",
+        ),
+        (
+            # in the middle of the shows the tests store (every 6 h from midnight UTC, 15 or 30 min long): what is
+            # under way, shortened or already over depends on the instant; a half-hour machine zone
+            "monday-mid-show",
+            datetime.combine(next_weekday(today, MONDAY), datetime.min.time(), UTC)
+            + timedelta(hours=6, minutes=20),
+            "Asia/Kolkata",
         ),
         ("us-dst-starts", datetime(2027, 3, 14, 6, 59, tzinfo=UTC), "America/New_York"),
         ("us-dst-ends", datetime(2027, 11, 7, 5, 59, tzinfo=UTC), "America/New_York"),

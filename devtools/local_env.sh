@@ -1,6 +1,6 @@
 # Sourced by devtools/invoke_local.sh and devtools/offline.sh: the bundled emulator on a free loopback port
 # (stopped when the calling script exits) and the settings serverless.yml reads from the environment (its
-# params default to these variables). Needs .venv; run from the repository's root.
+# params default to these variables). Needs .venv (and the runtime's venv); run from the repository's root.
 PY=.venv/bin/python
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 $PY -m devtools.emulator --port "$port" > "${TMPDIR:-/tmp}/liverec-emulator-$$.log" 2>&1 &
@@ -8,7 +8,9 @@ emulator=$!
 trap 'kill $emulator 2>/dev/null || true' EXIT
 for _ in $(seq 50); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/_emulator/health')" 2>/dev/null && break; sleep 0.1; done
 
-export PATH="$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
+# the runtime's venv first (make passes RUNTIME_VENV, .venv-3.13): invoke local runs python3.13 and
+# serverless-offline python3 from the PATH, so the handlers run on the functions' Python
+export PATH="$PWD/${RUNTIME_VENV:-.venv}/bin:$PWD/.venv/bin:$PATH" SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
 export LIVE_ENDPOINT="http://127.0.0.1:$port" TENCENTCLOUD_SECRET_ID=AKIDemulator
 export LIVE_DOMAIN=5000.live.push.com LIVEREC_IDEMPOTENCY_TABLE=memory
 export PYTHONWARNINGS=ignore

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make offline`: the HTTP routes of serverless.yml served by serverless-offline 13.x (the line that supports
-# Serverless v3) against the bundled emulator, a second way to run locally beside `make run`. PORT (default
+# `make offline`: the HTTP routes of serverless.yml served by serverless-offline 14.x (the line for
+# osls 4) against the bundled emulator, a second way to run locally beside `make run`. PORT (default
 # 3000) is the HTTP port. `devtools/offline.sh --check` starts it on a free port, makes a few calls, checks
 # their statuses and stops (CI). Needs node_modules and .venv.
 set -euo pipefail

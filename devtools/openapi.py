@@ -27,7 +27,12 @@ OUT = ROOT / "openapi.json"
 SCHEMAS = "#/components/schemas/"
 EXAMPLES_AT = 1_798_761_600  # 2027-01-01T00:00:00Z: the samples' {{now+N}}, rendered the same every time
 # the modules whose models the declarations name
-MODEL_MODULES = ("shared.edge.responses", "shared.recordings.models", "shared.webhooks.tencent_events")
+MODEL_MODULES = (
+    "shared.edge.responses",
+    "shared.edge.program_responses",
+    "shared.recordings.models",
+    "shared.webhooks.tencent_events",
+)
 # samples that show a refusal, not what to send
 REFUSALS = ("bad", "unauthorized", "wrong", "expired", "missing", "not_json", "unknown")
 
@@ -118,6 +123,7 @@ def generate() -> dict[str, Any]:
                     continue  # a route the function has and serverless.yml does not route: never reached
                 func = funcs.get((method.upper(), path))
                 paths.setdefault(path, {})[method] = _operation(operation, path, method, bearer, func)
+                _other_bodies(operation, path, method, getattr(app, "others", ()))
     missing = {(m, p) for m, p in declared if p not in paths or m.lower() not in paths[p]}
     if missing:
         raise SystemExit(f"serverless.yml routes that no resolver declares: {sorted(missing)}")
@@ -165,6 +171,21 @@ def _operation(operation: dict[str, Any], path: str, method: str, bearer: bool, 
     if examples and content is not None:
         content["examples"] = examples
     return operation
+
+
+def _other_bodies(operation: dict[str, Any], path: str, method: str, others: Any) -> None:
+    """The media types a route takes besides JSON (shared.edge.body.OtherBody), beside its JSON body."""
+    content = (operation.get("requestBody") or {}).get("content")
+    for other in others:
+        if content is not None and (other.method.lower(), other.path) == (method, path):
+            content[other.media_type] = {
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": other.limit,
+                    "description": other.description,
+                }
+            }
 
 
 def _examples(method: str, path: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Precompile what a cold start imports into the artifact: hash-checked bytecode for the runtime's Python.
 
-``python3.11 -m devtools.precompile .serverless/liverec.zip`` (run by ``devtools/serverless-precompile.js``
+``python3.13 -m devtools.precompile .serverless/liverec.zip`` (run by ``devtools/serverless-precompile.js``
 after every ``serverless package``/``deploy``).
 
 Lambda's /var/task is read-only: Python cannot cache bytecode there, so a cold start compiles every module
@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from devtools import runtime
 from devtools.check_package import (
     RUNTIME_TAG,
     describe_failure,
@@ -34,7 +35,7 @@ from devtools.check_package import (
     serve_samples,
 )
 
-RUNTIME = (3, 11)  # provider.runtime in serverless.yml
+RUNTIME = runtime.VERSION  # provider.runtime in serverless.yml
 
 
 def modules_to_compile(code: Path) -> set[Path]:
@@ -64,7 +65,7 @@ def foreign_native_code(artifact: Path) -> list[str]:
 
 
 def precompile(artifact: Path) -> tuple[int, int]:
-    """Add ``__pycache__/*.cpython-311.pyc`` for the modules to compile; (modules, bytes added)."""
+    """Add ``__pycache__/*.<runtime tag>.pyc`` for the modules to compile; (modules, bytes added)."""
     if sys.version_info[:2] != RUNTIME:
         raise RuntimeError(
             f"bytecode is version-specific: run this with python{RUNTIME[0]}.{RUNTIME[1]} (the Lambda runtime), "

@@ -1,6 +1,7 @@
 """``make run``'s programs loop, end to end over HTTP through the local gateway: a program stored with
-``PUT /programs/{name}``, a timer tick books it, a highlight is created on its stream, the stream's push ends
-so the emulator sends Tencent's record-file callback, and ``GET /recordings/{task_id}`` shows the file's URL.
+``PUT /programs/{name}``, a timer tick books it, the forecast counts it, a highlight is created on its stream,
+the stream's push ends so the emulator sends Tencent's record-file callback, and ``GET /recordings/{task_id}``
+shows the file's URL.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def call(gateway: str, method: str, path: str, body: Any = None) -> tuple[int, A
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def forecast_step(gateway: str) -> tuple[bool, str]:
+    """The stored programs' recordings at once over the next day: the program's 12:00 UTC hour is in it."""
+    status, found = call(gateway, "GET", "/programs/forecast?days=1")
+    if status != 200 or not isinstance(found, dict):
+        return False, f"GET /programs/forecast?days=1 -> {status}"
+    limit = f"limit {found['limit']}" if found["limit"] is not None else "no limit: LIVEREC_CONCURRENT_LIMIT"
+    return (
+        found["peak"] >= 1,
+        f"GET /programs/forecast?days=1 -> {status}, peak {found['peak']} at {found['peak_hour']}, "
+        f"{len(found['over'])} hour(s) over ({limit})",
+    )
+
+
 def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> bool:
     """Each step printed with ok/BAD; True when the file's URL came back from GET /recordings/{task_id}."""
     print(f"the programs loop: program {PROGRAM} on {STREAM}, over HTTP")
@@ -54,6 +68,7 @@ def program_loop(gateway: str, emulator: Emulator, timeout: float = 20.0) -> boo
     _, shown = call(gateway, "GET", f"/programs/{PROGRAM}")
     all_booked = isinstance(shown, dict) and all(o["booked"] for o in shown.get("occurrences", []))
     steps.append((bool(booked) and all_booked, f"a timer tick booked {len(booked)} of its occurrences"))
+    steps.append(forecast_step(gateway))
     emulator.callbacks.push_begin(DOMAIN, APP, STREAM)
     status, highlight = call(gateway, "POST", "/recordings/realtime", {"stream": STREAM, "duration": 120})
     task_id = highlight.get("task_id") if isinstance(highlight, dict) else None

@@ -36,6 +36,10 @@ from devtools.programs_demo import program_loop
 LOCAL_WEBHOOK_SECRET = "local-forward-secret-0123456789"  # noqa: S105 - local runs only
 LOCAL_CREDS = Credentials()
 PUSH = ("5000.live.push.com", "live", "livestage")  # the stream the loop pushes (matches the live* rule)
+# pushed from the start: the samples' and the README's highlights record it (a highlight of a stream that
+# is not live is refused, 409 StreamNotLive, where the generation can tell)
+LIVE = ("5000.live.push.com", "live", "livetest")
+LOCAL: dict[str, Emulator] = {}  # the emulator /_push pushes on (none with --real)
 REDELIVERY_INTERVAL = 10.0  # the emulator redelivers an unanswered callback after this (Tencent: 60 s)
 
 
@@ -105,6 +109,9 @@ class Gateway(BaseHTTPRequestHandler):
             if event == {}:
                 event = eventbridge_event()
             self._reply(200, rollout.lambda_handler(event, CONTEXT), {})
+            return
+        if urlsplit(self.path).path == "/_push":
+            self._reply(*local_push(body), {})
             return
         event = event_from_request(self.command, self.path, dict(self.headers.items()), body)
         result = ROUTES.dispatch(event, CONTEXT)
@@ -206,6 +213,23 @@ def _replay() -> bool:
         f"  {'ok ' if ok else 'BAD'} rollout_timer_programs -> booked {booked} recurring recordings, failed {len(tick.get('failed', []))}"
     )
     return ok
+
+
+def local_push(body: bytes) -> tuple[int, dict[str, Any]]:
+    """``POST /_push`` (make run only): an encoder's push on the emulator, ``{"stream", "domain", "app",
+    "action": "begin"|"end"}`` (domain and app: the local defaults); Tencent's callback follows."""
+    emulator = LOCAL.get("emulator")
+    try:
+        data = json.loads(body) if body else {}
+        stream = data["stream"]
+        domain, app = data.get("domain", LIVE[0]), data.get("app", LIVE[1])
+        if emulator is None or not all(isinstance(v, str) and v for v in (stream, domain, app)):
+            raise ValueError('send {"stream"} (and domain, app) to the emulator make run started')
+        if data.get("action", "begin") == "end":
+            return 200, {"pushed": "end", "callback": emulator.callbacks.push_end(domain, app, stream)}
+        return 200, {"pushed": "begin", "callback": emulator.callbacks.push_begin(domain, app, stream)}
+    except (ValueError, KeyError, TypeError, RecursionError, AttributeError) as exc:
+        return 400, {"error": {"code": "InvalidPush", "message": str(exc), "field": None}}
 
 
 def webhook_loop(emulator: Emulator, subscriber: Subscriber, timeout: float = 20.0) -> bool:
@@ -339,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     if not real:
         emulator = Emulator(EmulatorConfig(credentials=LOCAL_CREDS))
         emulator.start("127.0.0.1", 0)
+        emulator.callbacks.push_begin(*LIVE)  # before callbacks are configured: no callback for it
+        LOCAL["emulator"] = emulator
     subscriber = Subscriber(
         "/liverec-webhooks",
         secret=os.environ.get("LIVEREC_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
@@ -365,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["LIVE_CALLBACK_KEY"],
             retry_interval=REDELIVERY_INTERVAL,
         )
-        ok &= webhook_loop(emulator, subscriber)
-        ok &= program_loop(gateway, emulator)
+        with quiet_logs():  # the loops print their own lines; a late booking (a show on air now) is one
+            ok &= webhook_loop(emulator, subscriber)
+            ok &= program_loop(gateway, emulator)
     subscriber.verbose = True
     Gateway.quiet = False
 
@@ -398,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
             f'  curl -s -X POST {push} -d \'{{"domain": "{PUSH[0]}", "app": "live", "stream": "livedemo"}}\'\n'
             f'  curl -s -X POST {push} -d \'{{"domain": "{PUSH[0]}", "app": "live", "stream": "livedemo", "action": "end"}}\''
         )
+    print(
+        "  # a highlight that waits (10 min at most) for a stream to begin: 202, armed; then its push\n"
+        f"  curl -s -X POST {gateway}/recordings/realtime -H 'Authorization: Bearer {LOCAL_TOKEN}' \\\n"
+        f'       -H \'Content-Type: application/json\' -d \'{{"stream": "match-7", "duration": 120, "wait": 600}}\'\n'
+        f'  curl -s -X POST {gateway}/_push -d \'{{"stream": "match-7"}}\''
+    )
     print(
         "  # a signed highlight hook\n"
         f'  body=\'{{"stream": "livetest", "duration": 60}}\'; t=$(date +%s)\n'

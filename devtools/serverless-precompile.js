@@ -1,7 +1,7 @@
 'use strict';
-// A Serverless v3 local plugin (listed after serverless-python-requirements, so it runs after the
+// An osls (Serverless v3/v4) local plugin (listed after serverless-python-requirements, so it runs after the
 // dependencies are in the zip): precompile what a cold start imports, as hash-checked bytecode
-// (devtools/precompile.py). Runs with the runtime's Python (python3.11, as the requirements plugin does);
+// (devtools/precompile.py). Runs with the runtime's Python (provider.runtime, python3.13, as the requirements plugin does);
 // LIVEREC_PYTHON overrides it. A failure fails the packaging: the artifact could not serve its samples.
 // An artifact for another CPU than this machine's (arm64 here on x86_64) is compiled whole instead: its
 // samples cannot be served here (devtools/precompile.py says so). The zip is always built in .serverless/

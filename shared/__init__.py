@@ -10,3 +10,8 @@
 
 Nothing here reads the environment or opens a connection at import time.
 """
+
+# The release: pyproject.toml's [project] version, the one source, which tests/unit/test_version.py holds this
+# to. A constant, not importlib.metadata: reading the installed metadata costs every cold start a few ms, and
+# the Lambda zip carries no dist-info to read.
+__version__ = "0.1.0"

@@ -1,4 +1,5 @@
-"""What the date-dependent tests expect, derived from the instant they run at, independently of the product.
+"""What the tests share: what the date-dependent tests expect, derived from the instant they run at,
+independently of the product; and the recordings domain assembled for the tests that drive it directly.
 
 ``cron_starts`` is a second reading of a cron expression, written for the tests: it walks every minute of a
 span and asks whether the program's local wall time matches the five fields. It shares no code with cronsim
@@ -10,7 +11,9 @@ rule); a local time that a DST change makes ambiguous is refused, so a test cann
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 NAMES = {
@@ -108,3 +111,81 @@ def windows(
                 due.add((begins, int(piece_end.timestamp())))
             piece = piece_end
     return due
+
+
+class Answer:
+    """A create's result as the tests read it: the domain's :class:`Created`, and the 201 body the edge
+    builds from it."""
+
+    def __init__(self, created: Any) -> None:
+        from shared.edge.views import created_body
+
+        self.created, self.recording = created, created.recording
+        self.replayed, self.request_id, self.recorded = created.replayed, created.request_id, created.recorded
+        self.body = created_body(created.recording)
+
+
+class Recordings:
+    """The recordings domain assembled as the composition root (shared/app.py) assembles it, from one
+    settings, adapter, ledger and clock, for the tests that drive the use cases directly; its methods take a
+    body model and a mode as a caller's request does."""
+
+    def __init__(
+        self,
+        settings: Any,
+        adapter: Any,
+        ledger: Any,
+        clock: Callable[[], float] = time.time,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from shared.recordings.booking import Booking
+        from shared.recordings.creating import CreateOnce
+        from shared.recordings.finding import TaskFinder
+        from shared.recordings.policy import policy_of
+        from shared.recordings.stopping import Stopper
+        from shared.recordings.tracking import Lookup
+
+        self.settings, self.adapter, self.ledger, self.clock = settings, adapter, ledger, clock
+        self.policy = policy = policy_of(settings)
+        self.finder = TaskFinder(adapter, policy.generation, clock)
+        self.creator = CreateOnce(ledger, adapter, self.finder, policy, clock)
+        self.stopper = Stopper(adapter, ledger, settings.api, clock)
+        self.lookup = Lookup(ledger, adapter, self.finder, policy, clock)
+        self.booking = Booking(
+            self.creator, self.finder, self.stopper, ledger, policy, clock, sleep, monotonic
+        )
+
+    def create(self, data: Any, mode: Any, key: str | None = None, **how: Any) -> Answer:
+        return Answer(self.creator.create(data.request(mode), key, **how))
+
+    def adopt(self, data: Any, mode: Any, key: str, origin: Any, task: Any) -> bool:
+        return self.creator.adopt(data.request(mode), key, origin, task.task_id)
+
+    def unresolvable(self, planned: Any) -> Any:
+        from shared.recordings.finding import unresolvable
+
+        return unresolvable(self.policy, planned)
+
+    def list(self, query: Any) -> dict[str, Any]:
+        from shared.edge.views import listing_view
+
+        return listing_view(self.lookup.list(query))
+
+    def describe(self, task_id: str, page_token: str | None = None) -> dict[str, Any]:
+        from shared.edge.views import recording_view
+
+        return recording_view(self.lookup.describe(task_id, page_token))
+
+    def plan(self, data: Any, mode: Any) -> Any:
+        return self.creator.plan(data.request(mode))
+
+    def find_tasks(self, stream: str, domain: str | None, app: str | None, spans: Any) -> Any:
+        return self.finder.find(stream, domain, app, spans)
+
+    def stop(self, task_id: str, stream: str | None) -> None:
+        self.stopper.stop(task_id, stream)
+
+    def delete(self, task_id: str, stream: str | None) -> None:
+        self.stopper.delete(task_id, stream)

@@ -13,6 +13,8 @@ from devtools.emulator.stop_signals import StopSignals
 
 ENV_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "LIVE_FCGI_APPID", "LIVE_FCGI_KEY")
 # LIVE_CALLBACK_KEY (default "emulator-callback-key") signs callbacks when --callback-url is given
+# the events/ samples' stream, where local runs push (devtools.events' LIVE_DOMAIN and LIVE_APP defaults)
+SAMPLES_DOMAIN, SAMPLES_APP, SAMPLES_STREAM = "5000.live.push.com", "live", "livetest"
 
 
 def credentials_from_env() -> Credentials:
@@ -47,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no rate limits and no task caps (benchmarks that send thousands of creates)",
     )
+    parser.add_argument(
+        "--live",
+        action="append",
+        metavar="STREAM",
+        help=f"a stream pushed from the start on {SAMPLES_DOMAIN}/{SAMPLES_APP}, as an encoder would (a highlight "
+        "of a stream that is not live is refused where the generation can tell); repeatable; default: "
+        f"{SAMPLES_STREAM}, the events/ samples' stream; --live '' for none",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request (never secrets)")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -69,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    for stream in filter(None, [SAMPLES_STREAM] if args.live is None else args.live):
+        emulator.callbacks.push_begin(
+            SAMPLES_DOMAIN, SAMPLES_APP, stream
+        )  # before callbacks: none sent for it
     if args.callback_url:
         try:
             emulator.callbacks.configure(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from devtools.emulator import live_record, record_task
+from devtools.emulator import callback_records, live_record, record_task, streams
 from devtools.emulator.config import Credentials
 from devtools.emulator.errors import ApiError
 from devtools.emulator.hmac_auth import verify_hmac
@@ -30,8 +30,12 @@ if TYPE_CHECKING:
 API_VERSION = "2018-08-01"
 WINDOW = 300  # more than 5 minutes off -> AuthFailure.SignatureExpire
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-ACTIONS: dict[str, Handler] = record_task.ACTIONS | live_record.ACTIONS
-PARAMS: dict[str, dict[str, str]] = record_task.PARAMS | live_record.PARAMS
+ACTIONS: dict[str, Handler] = (
+    record_task.ACTIONS | live_record.ACTIONS | callback_records.ACTIONS | streams.ACTIONS
+)
+PARAMS: dict[str, dict[str, str]] = (
+    record_task.PARAMS | live_record.PARAMS | callback_records.PARAMS | streams.PARAMS
+)
 # The codes any action (or a request that names none) can be answered; all are in Tencent's common list.
 COMMON_CODES = frozenset(
     {
@@ -49,7 +53,9 @@ COMMON_CODES = frozenset(
     }
 )
 # Besides those, per action: only codes in the action's documented list (or the common one).
-CODES: dict[str, frozenset[str]] = record_task.CODES | live_record.CODES
+CODES: dict[str, frozenset[str]] = (
+    record_task.CODES | live_record.CODES | callback_records.CODES | streams.CODES
+)
 # The common parameters of the form/query (HmacSHA1/256) encoding: not part of the action's parameters.
 COMMON = frozenset(
     {
@@ -212,7 +218,7 @@ def handle(emu: Emulator, req: Incoming) -> Reply:
         def process() -> dict[str, Any]:
             # Region may come in the body too; the form encoding's common parameters are already removed
             check_declared(PARAMS[action], args, form=form, tolerated=COMMON)
-            return handler(Context(emu.state, emu.config, now, region), args)
+            return handler(Context(emu.state, emu.config, now, region, emu.callbacks.stream_state), args)
 
         reply = emu.run(outcome, action, render, process, emu.config.rate_limits.get(action))
     except ApiError as err:

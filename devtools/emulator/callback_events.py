@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from devtools.emulator.state import TaskRecord
 
@@ -80,6 +81,39 @@ def file_fields(appid: int, task: TaskRecord, pushed_since: float | None, now: f
     }
 
 
+def file_between(appid: int, task: TaskRecord, start: int, end: int) -> dict[str, Any]:
+    """A record file of ``task`` covering ``[start, end)`` (one of several a recording may be cut into),
+    its ``file_id`` its own."""
+    fields = file_fields(appid, task, start, end)
+    file_id = "5285890" + hashlib.sha256(f"{task.task_id}/{start}/{end}".encode()).hexdigest()[:12]
+    fmt = fields["file_format"]
+    return fields | {
+        "file_id": file_id,
+        "record_file_id": file_id,
+        "video_url": f"http://{appid}.vod2.myqcloud.com/vod/{file_id}.{fmt}",
+        "start_time": start,
+        "end_time": end,
+        "duration": end - start,
+        "file_size": (end - start) * 250_000,
+    }
+
+
 def same(a: str | None, b: str | None) -> bool:
     """Task and push name the same domain/app (a task that does not say matches any)."""
     return a is None or b is None or a == b
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def check_url(url: object) -> None:
+    """A callback URL the emulator will POST to: http on the loopback, nothing else."""
+    if not isinstance(url, str) or any(ch <= " " or ch == "\x7f" for ch in url):
+        raise ValueError("url must be a string without spaces or control characters")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsed for its ValueError
+    except ValueError:
+        raise ValueError("url has an invalid port") from None
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or parts.username is not None:
+        raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")

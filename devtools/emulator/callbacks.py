@@ -27,14 +27,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from devtools.emulator.callback_events import Push, file_fields, same, status_fields, stream_fields
+from devtools.emulator.callback_events import (
+    Push,
+    check_url,
+    file_between,
+    file_fields,
+    same,
+    status_fields,
+    stream_fields,
+)
+from devtools.emulator.callback_records import record
 
 if TYPE_CHECKING:
     from devtools.emulator.emulator import Emulator
 
 log = logging.getLogger("liverec.emulator.callbacks")
 SIGN_VALIDITY = 600  # Tencent: t defaults to now + 10 minutes
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 # retry_interval and timeout: a larger value is a mistake (and overflows a socket timeout)
 MAX_SECONDS = 3600.0
 
@@ -70,6 +78,7 @@ class Callbacks:
         self.max_redeliveries = 12
         self.timeout = 20.0
         self.pushes: dict[tuple[str, str, str], Push] = {}
+        self.forbidden: set[tuple[str, str, str]] = set()  # banned streams (DescribeLiveStreamState: forbid)
         self._started: set[str] = set()  # task ids with record_start_succeeded sent
         self._finished: set[str] = set()  # task ids with record_ended + 100 sent
         self._queue: list[_Queued] = []
@@ -97,7 +106,7 @@ class Callbacks:
             if url is not None or key is not None:
                 raise ValueError("give both url and a non-empty key (or neither, to turn callbacks off)")
         else:
-            _check_url(url)
+            check_url(url)
             if not isinstance(key, str) or not key:
                 raise ValueError("key must be a non-empty string")
         for name, value in (("retry_interval", retry_interval), ("timeout", timeout)):
@@ -141,6 +150,7 @@ class Callbacks:
             self._generation += 1
             self.url, self._key = None, None
             self.pushes.clear()
+            self.forbidden.clear()
             self._started.clear()
             self._finished.clear()
             self._queue.clear()
@@ -185,6 +195,37 @@ class Callbacks:
             self._enqueue(fields)
             self._compare(ended_push=push)
         return fields
+
+    def record_file(self, task_id: str, start: int, end: int, *, lost: bool = False) -> dict[str, Any]:
+        """A record-file callback (100) for ``task_id`` covering ``[start, end)``, sent now; ``lost``: never
+        delivered (every attempt failed), recorded as failed in Tencent's callback records."""
+        task = next((t for t in self._emu.tasks() if t.task_id == task_id), None)
+        if task is None:
+            raise ValueError(f"no task {task_id!r}")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            raise ValueError("start and end are UNIX seconds, start before end")
+        fields = file_between(self.appid, task, start, end)
+        if lost:
+            now = self._emu.clock.now()
+            t = int(now) + SIGN_VALIDITY
+            sign = hashlib.md5(((self._key or "") + str(t)).encode()).hexdigest()
+            with self._emu.state.lock:
+                record(self._emu.state.callback_log, fields | {"t": t, "sign": sign}, 0, now, now)
+        else:
+            self._enqueue(fields)
+        return fields
+
+    def forbid(self, domain: str, app: str, stream: str, *, banned: bool = True) -> None:
+        """Ban (or, ``banned=False``, allow again) a stream: DescribeLiveStreamState says ``forbid``."""
+        with self._lock:
+            (self.forbidden.add if banned else self.forbidden.discard)((domain, app, stream))
+
+    def stream_state(self, domain: str, app: str, stream: str) -> str:
+        """DescribeLiveStreamState's answer: forbid (banned), active (pushed now) or inactive."""
+        with self._lock:
+            if (domain, app, stream) in self.forbidden:
+                return "forbid"
+            return "active" if (domain, app, stream) in self.pushes else "inactive"
 
     # --- task progress -----------------------------------------------------------------------------------
 
@@ -271,7 +312,8 @@ class Callbacks:
                     self._lock.notify_all()
 
     def _deliver(self, item: _Queued, url: str, key: str, generation: int) -> None:
-        t = int(self._emu.clock.now()) + SIGN_VALIDITY
+        sent = self._emu.clock.now()
+        t = int(sent) + SIGN_VALIDITY
         body = item.fields | {"t": t, "sign": hashlib.md5((key + str(t)).encode()).hexdigest()}
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         # http.client, not urllib: exactly this loopback address, never a proxy from the environment, and a
@@ -294,6 +336,8 @@ class Callbacks:
         with self._lock:
             if generation != self._generation:
                 return  # reset() meanwhile: forgotten, not redelivered
+            with self._emu.state.lock:  # as Tencent records it (DescribeCallbackRecordsList)
+                record(self._emu.state.callback_log, body, status, sent, self._emu.clock.now())
             self._deliveries.append(
                 Delivery(item.fields["event_type"], item.attempt, status, body, time.time())
             )
@@ -302,15 +346,3 @@ class Callbacks:
                     self._queue,
                     _Queued(time.monotonic() + self.retry_interval, item.seq, item.fields, item.attempt + 1),
                 )
-
-
-def _check_url(url: object) -> None:
-    if not isinstance(url, str) or any(ch <= " " or ch == "\x7f" for ch in url):
-        raise ValueError("url must be a string without spaces or control characters")
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - parsed for its ValueError
-    except ValueError:
-        raise ValueError("url has an invalid port") from None
-    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or parts.username is not None:
-        raise ValueError("callbacks go to a loopback URL only (http://127.0.0.1:PORT/...)")

@@ -87,14 +87,31 @@ def callbacks(emu: Emulator, body: dict[str, Any]) -> Reply:
 def push(emu: Emulator, body: dict[str, Any]) -> Reply:
     names = [body.get(k) for k in ("domain", "app", "stream")]
     if not all(isinstance(n, str) and n for n in names):
-        return Reply(400, {"error": 'send {"domain", "app", "stream", "action": "begin"|"end"}'})
+        return Reply(
+            400, {"error": 'send {"domain", "app", "stream", "action": "begin"|"end"|"forbid"|"allow"}'}
+        )
     domain, app, stream = (str(n) for n in names)
     action = body.get("action", "begin")
     if action == "begin":
         return _ok(callback=emu.callbacks.push_begin(domain, app, stream))
     if action == "end":
         return _ok(callback=emu.callbacks.push_end(domain, app, stream))
-    return Reply(400, {"error": 'action must be "begin" or "end"'})
+    if action in ("forbid", "allow"):  # DescribeLiveStreamState: forbid while banned
+        emu.callbacks.forbid(domain, app, stream, banned=action == "forbid")
+        return _ok()
+    return Reply(400, {"error": 'action must be "begin", "end", "forbid" or "allow"'})
+
+
+def record_file(emu: Emulator, body: dict[str, Any]) -> Reply:
+    """A record-file callback for a task over [start, end); ``lost``: never delivered, only recorded."""
+    task_id, start, end = body.get("task_id"), body.get("start"), body.get("end")
+    if not isinstance(task_id, str) or not isinstance(start, int) or not isinstance(end, int):
+        return Reply(400, {"error": 'send {"task_id", "start", "end", "lost": false|true} (UNIX seconds)'})
+    try:
+        fields = emu.callbacks.record_file(task_id, start, end, lost=body.get("lost") is True)
+    except ValueError as exc:
+        return Reply(400, {"error": str(exc)})
+    return _ok(callback=fields)
 
 
 ROUTES: dict[str, tuple[str, ControlHandler]] = {
@@ -107,6 +124,7 @@ ROUTES: dict[str, tuple[str, ControlHandler]] = {
     "faults": ("POST", faults),
     "callbacks": ("POST", callbacks),
     "push": ("POST", push),
+    "record-file": ("POST", record_file),
 }
 
 

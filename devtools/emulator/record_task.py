@@ -43,13 +43,16 @@ def create_record_task(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     assert stream is not None and end is not None  # noqa: S101 - required above
     mode = "scheduled" if start is not None else "realtime"
     begin = start if start is not None else int(ctx.now)
-    # EndTime after now and after StartTime, at most 24 h after it; StartTime at most now + 6 days
+    # EndTime after now and after StartTime, at most 24 h after it, strictly before now + 7 days (the SDK's
+    # text); StartTime at most now + 6 days (seed 004)
     if end <= ctx.now:
         raise invalid("EndTime", "EndTime must be later than the current time", "InvalidParameter")
     if end <= begin:
         raise invalid("EndTime", "EndTime must be later than StartTime", "InvalidParameter")
     if end - begin > DAY:
         raise invalid("EndTime", "EndTime - StartTime must be at most 24 hours (86400 s)", "InvalidParameter")
+    if end >= ctx.now + 7 * DAY:
+        raise invalid("EndTime", "EndTime must be less than the current time plus 7 days", "InvalidParameter")
     if begin > ctx.now + 6 * DAY:
         raise invalid(
             "StartTime", "StartTime must not be later than the current time plus 6 days", "InvalidParameter"

@@ -8,7 +8,12 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
+MAX_CALLBACK_RECORDS = 100_000  # the latest callbacks kept for DescribeCallbackRecordsList
 StreamKey = tuple[str, str | None, str | None, str]
+# the families whose delete leaves a running recording running: DeleteRecordTask "does not affect a running
+# task, only new pushes" (the SDK's text) and DeleteLiveRecord "only deletes the task record" (seed 002);
+# a task deleted before its start never runs. v2's DeleteRecord is taken to stop it.
+DELETE_KEEPS_RUNNING = frozenset({"record-task", "live-record"})
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,18 @@ class TaskRecord:
     stopped_at: float | None = None
     deleted: bool = False
     running: bool = False  # computed by Emulator.tasks() for the clock's current time
+    deleted_at: float | None = None
 
     def active(self, now: float) -> bool:
-        """In its window, not stopped and not deleted (before the per-stream overlap cap)."""
-        return not self.deleted and self.stopped_at is None and self.start <= now < self.end
+        """In its window, not stopped, and not deleted, or deleted while it ran where the family's delete
+        leaves it running (before the per-stream overlap cap)."""
+        if self.stopped_at is not None or not self.start <= now < self.end:
+            return False
+        if not self.deleted:
+            return True
+        return (
+            self.api in DELETE_KEEPS_RUNNING and self.deleted_at is not None and self.deleted_at >= self.start
+        )
 
     @property
     def stream_key(self) -> StreamKey:
@@ -71,6 +84,8 @@ class State:
         self.seq = 0
         self.next_numeric_id = 1000
         self.scroll_tokens: dict[str, tuple[tuple[Any, ...], int]] = {}
+        # every callback sent (or lost), as DescribeCallbackRecordsList answers them (callback_records.py)
+        self.callback_log: deque[dict[str, Any]] = deque(maxlen=MAX_CALLBACK_RECORDS)
 
     def reset(self) -> None:
         with self.lock:
@@ -79,6 +94,7 @@ class State:
             self.nonces.clear()
             self.windows.clear()
             self.scroll_tokens.clear()
+            self.callback_log.clear()
             self.seq = 0
             self.next_numeric_id = 1000
 

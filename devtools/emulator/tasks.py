@@ -26,6 +26,8 @@ class Context:
     config: EmulatorConfig
     now: float
     region: str | None
+    # a stream's state (active, inactive, forbid) by domain, app and name: API 3.0 only
+    stream_state: Callable[[str, str, str], str] | None = None
 
 
 Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
@@ -123,7 +125,9 @@ def stopped(ctx: Context, task: TaskRecord) -> dict[str, Any]:
 
 
 def deleted(ctx: Context, task: TaskRecord) -> dict[str, Any]:
-    return {"deleted": True}
+    # hidden and unknown to stop and delete from now on; running on where the family's delete leaves it
+    # running (state.DELETE_KEEPS_RUNNING)
+    return {"deleted": True, "deleted_at": ctx.now}
 
 
 def on_task(

@@ -32,10 +32,19 @@ class FakeAdapter:
         self.script: deque[Outcome] = deque(outcomes)
         self.creates = 0  # create calls received (sent), whatever their outcome
         self.lookups = 0
+        self.streams: dict[str, str | Exception] = {}  # DescribeLiveStreamState by stream (else inactive)
 
     def then(self, *outcomes: Outcome) -> FakeAdapter:
         self.script.extend(outcomes)
         return self
+
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        if self.generation.stream_state is None:
+            raise UnsupportedOperation(f"LIVE_API={self.api.value} cannot tell whether a stream is live")
+        state = self.streams.get(plan.stream, "inactive")
+        if isinstance(state, Exception):
+            raise state
+        return state
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         return WireRequest(self.generation.create_action, {"stream": plan.stream})

@@ -15,13 +15,14 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.app import durable_service, program_store
+from shared.app import booking, program_store
 from shared.app import programs as configured
 from shared.edge.events import EventKind, kind_of, refuse
 from shared.recordings import agenda
+from shared.recordings.booking import Booking
 from shared.recordings.catalog import revoke_deleted
-from shared.recordings.programs import parse_programs
-from shared.recordings.rollout import tick
+from shared.recordings.programs import Program, parse_programs
+from shared.recordings.rollout import TickReport, tick
 from shared.support.errors import InvalidRequest, LiverecError
 from shared.support.observability import count, entry, logger, metrics
 from shared.support.timeutil import Deadline
@@ -31,44 +32,83 @@ TICKS = frozenset({EventKind.SCHEDULED, EventKind.SCHEDULE_INPUT})
 
 
 def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
-    svc = durable_service("the timer rollout")
+    parts = booking()
     given = parse_programs(event["programs"], "schedule input") if "programs" in event else configured()
     store = program_store()
-    plan = agenda.read(svc, store, given)  # the stored programs due within the horizon, soonest first
+    plan = agenda.read(parts.policy, parts.clock, store, given)  # stored programs due, soonest first
     if not given and not plan.due and store.total() == 0:
         raise InvalidRequest(
             "a timer tick needs programs: in the schedule's input, LIVEREC_PROGRAMS or PUT /programs/{name}",
             field="programs",
         )
-    horizon = timedelta(seconds=svc.settings.rollout_horizon)
-    report = tick(svc, plan.programs, horizon=horizon, deadline=deadline, until=plan.until)
+    horizon = timedelta(seconds=parts.policy.rollout_horizon)
+    report = tick(parts, plan.programs, horizon=horizon, deadline=deadline, until=plan.until)
     report.skipped += plan.unreadable  # stored programs that no longer validate: not booked, still due
     if report.owners and plan.due:  # a program deleted while this tick ran keeps nothing it booked
         names = {stored.name for stored, _ in plan.due}
-        revoke_deleted(svc, report, names, set(store.get_many(names)))
-    agenda.reschedule(svc, store, plan, report, deadline)
+        revoke_deleted(parts, report, names, set(store.get_many(names)))
+    withdrawn = _withdrawn(parts, plan.programs, deadline)
+    agenda.reschedule(parts.policy, store, plan, report, deadline)
+    tell(report, parts.policy.api.value)
+    if report.ended:
+        check_coverage(parts, report.ended, deadline)
+    return report.to_dict() | {"withdrawn": withdrawn}
+
+
+def _withdrawn(parts: Booking, programs: list[Program], deadline: Deadline) -> list[dict[str, Any]]:
+    """Bookings of occurrences the programs' calendar exceptions take away, cancelled (or kept, said why);
+    the module is imported only when a program has exceptions."""
+    if not any(p.has_exceptions for p in programs):
+        return []
+    from shared.recordings import excepting
+
+    withdrawn = excepting.sweep(parts, programs, deadline)
+    for gone in withdrawn:
+        logger.warning("booking withdrawn: its program's exceptions skip or move it", extra=gone)
+    return withdrawn
+
+
+def check_coverage(parts: Booking, ended: list[str], deadline: Deadline) -> None:
+    """Each ended occurrence's coverage, once: short ones counted (CoverageShort) and logged. A failure is
+    logged, never the tick's (what it booked stands)."""
+    from shared.recordings import coverage_check  # only when an occurrence ended
+
+    try:
+        shorts = coverage_check.check(parts, ended, deadline)
+    except LiverecError as exc:
+        logger.error(
+            "coverage check failed: not checked", extra={"ended": len(ended), "error": exc.to_dict()}
+        )
+        return
+    for short in shorts:
+        count("CoverageShort", api=parts.policy.api.value)
+        logger.warning("recording short: less was recorded than asked", extra=short)
+
+
+def tell(report: TickReport, api: str) -> None:
+    """The tick's metrics and logs: what needs an operator is a warning or an error, with its metric."""
     for revoked in report.revoked:
         logger.warning("booking cancelled: its program was deleted while the tick ran", extra=revoked)
     for _ in report.created:
-        count("RolloutCreated", api=svc.settings.api.value)
+        count("RolloutCreated", api=api)
     for failure in report.failed:
         count("RolloutFailed", code=str(failure["error"]["code"]))
         logger.warning("rollout occurrence failed; retried next tick", extra=failure)
     for doubt in report.unresolved:
-        count("RolloutUnresolved", api=svc.settings.api.value)
+        count("RolloutUnresolved", api=api)
         logger.error(
             "rollout occurrence unresolved: it may or may not be recording; not booked again", extra=doubt
         )
     for late in report.shortened:
         logger.warning("rollout occurrence booked late: under way, recorded from now to its end", extra=late)
     for skip in report.skipped:
-        count("RolloutSkipped", api=svc.settings.api.value)
+        count("RolloutSkipped", api=api)
         logger.error(
             "rollout program skipped: over a limit or no longer valid; the other programs are booked",
             extra=skip,
         )
     if report.deferred or report.unread_from:
-        count("RolloutDeferred", api=svc.settings.api.value)
+        count("RolloutDeferred", api=api)
         logger.warning(
             "rollout ran short of time or read as many programs as a tick reads; the rest is left to the next tick",
             extra={
@@ -91,7 +131,6 @@ def rollout(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
             "shortened": len(report.shortened),
         },
     )
-    return report.to_dict()
 
 
 @entry(correlation_paths.EVENT_BRIDGE)

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.app import callbacks, forwarder, now, service
+from shared.app import callbacks, creator, forwarder, now
 from shared.edge.contract import CALLBACK, HOOK, answers, raw_body
 from shared.edge.events import EventKind, drained_first, kind_of, refuse
 from shared.edge.resolver import created, make_app
@@ -101,9 +101,8 @@ def highlight_hook(
         app.current_event.raw_event, signature, idempotency_key, settings.hook_secrets, now()
     )
     return created(
-        service().create(
-            data,
-            Mode.REALTIME,
+        creator().create(
+            data.request(Mode.REALTIME),
             key,
             origin=Origin("hook"),
             deadline=Deadline.from_context(app.lambda_context),

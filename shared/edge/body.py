@@ -14,17 +14,23 @@ The steps are separate because the routes order them differently: a bearer route
 authentication (``shared.edge.resolver``); a signed hook verifies its signature over the raw bytes before
 the JSON is parsed; a Tencent callback carries its signature inside the JSON, so it is parsed (bounded)
 first and verified before any field is used.
+
+A route may take one other media type besides JSON (:class:`OtherBody`: ``PUT /programs/{name}`` an
+iCalendar file, ``text/calendar``): its bytes, within that reader's own cap, are turned into the JSON they
+stand for by the route's reader, and validated as a JSON body would be.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.support import boundedjson
 from shared.support.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from shared.support.records import Record
 
 MAX_BODY = 64 * 1024  # bytes: a create, a hook or one of Tencent's callbacks is well under 4 KiB
 MAX_DEPTH = 32  # nesting levels of arrays and objects; our bodies use two
@@ -131,3 +137,31 @@ def read_json(event: Mapping[str, Any], limit: int = MAX_BODY) -> Any:
     """Content type, bytes, then JSON: the whole reader, for a route whose caller is already known."""
     check_content_type(event)
     return parse_json(raw_body(event, limit))
+
+
+class OtherBody(Record):
+    """A body one route takes in another media type than JSON, read into the JSON it stands for."""
+
+    __slots__ = ()
+    media_type: str  # lower case, without parameters (text/calendar)
+    method: str  # the route's (PUT)
+    path: str  # the route's path as openapi.json writes it (/programs/{name})
+    limit: int  # bytes
+    read: Callable[[bytes, Mapping[str, str]], Any]  # the bytes and the query's parameters: the JSON value
+    description: str  # what openapi.json says of it
+
+
+def read_body(event: Mapping[str, Any], others: tuple[OtherBody, ...] = ()) -> Any:
+    """The body as JSON: read by the route's reader of its media type, where it has one, else as JSON."""
+    media = (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
+    for other in others:
+        if media == other.media_type and _serves(event, other):
+            return other.read(raw_body(event, other.limit), event.get("queryStringParameters") or {})
+    return read_json(event)
+
+
+def _serves(event: Mapping[str, Any], other: OtherBody) -> bool:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(other.path))
+    path = str(http.get("path") or event.get("rawPath") or "")
+    return str(http.get("method", "")).upper() == other.method and re.search(pattern + "$", path) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +21,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.edge.body import has_body, header, not_an_object, read_json
+from shared.edge.body import OtherBody, has_body, header, not_an_object, read_body
 from shared.edge.events import EventKind, kind_of, refuse
-from shared.recordings.service import Outcome
+from shared.edge.views import created_body
+from shared.recordings.creating import Created
 from shared.support import secrets
 from shared.support.config import get_settings
 from shared.support.errors import (
@@ -100,9 +102,26 @@ class EdgeResolver(APIGatewayHttpResolver):
     prints the raw event (a bearer token, a signature) and answers an unhandled error with its traceback; the
     event is logged, redacted, by ``shared.support.observability.entry``."""
 
-    def __init__(self, *, bearer: bool) -> None:
+    def __init__(self, *, bearer: bool, others: tuple[OtherBody, ...] = ()) -> None:
+        self._request = _RequestState()
         super().__init__(enable_validation=True, debug=False)
         self.bearer = bearer
+        self.others = others  # bodies a route takes besides JSON (shared.edge.body.OtherBody)
+
+    # A request's event, Lambda context and route context are the thread's own: powertools keeps them on
+    # the resolver (the event and context on its base class) and clears them when a request ends, so two
+    # threads through one resolver (the local gateway; tests standing in for containers) read each other's
+    # event, and one's end wiped the other's route. In Lambda one thread serves a container: no difference.
+    current_event = property(lambda self: self._request.event, lambda self, v: _keep(self, "event", v))
+    lambda_context = property(
+        lambda self: self._request.lambda_context, lambda self, v: _keep(self, "lambda_context", v)
+    )
+    context = property(lambda self: self._request.context, lambda self, v: _keep(self, "context", v))
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> Any:
+        # powertools converts the event here and stores it where every thread sees it; this thread keeps it
+        self._request.event = proxy = super()._to_proxy_event(event)
+        return proxy
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods this function's routes serve on ``path``, and OPTIONS (answered on any of its paths),
@@ -122,10 +141,25 @@ class EdgeResolver(APIGatewayHttpResolver):
         if self.bearer and event["requestContext"]["http"]["method"].upper() != "OPTIONS":
             try:
                 authenticate(event)
-                event = _with_body(event, read_json(event) if has_body(event) else None)
+                event = _with_body(event, read_body(event, self.others) if has_body(event) else None)
             except LiverecError as exc:
                 return _proxy(answer(exc))
+        self._request.lambda_context = context
         return super().resolve(event, context)
+
+
+class _RequestState(threading.local):
+    """One thread's request: its event as powertools wraps it, its Lambda context, and the route context
+    powertools fills while resolving (route, path, arguments) and clears at the end."""
+
+    def __init__(self) -> None:
+        self.event: Any = None
+        self.lambda_context: Any = None
+        self.context: dict[str, Any] = {}
+
+
+def _keep(app: EdgeResolver, name: str, value: Any) -> None:
+    setattr(app._request, name, value)
 
 
 def _with_body(event: Mapping[str, Any], value: Any) -> dict[str, Any]:
@@ -151,13 +185,13 @@ def _proxy(response: Response[str]) -> dict[str, Any]:
     }
 
 
-def make_app(*, bearer: bool = True) -> EdgeResolver:
+def make_app(*, bearer: bool = True, others: tuple[OtherBody, ...] = ()) -> EdgeResolver:
     """A resolver with the gate, validation and the error mapping. On a path one of its routes serves, another
     method answers 405 and OPTIONS 204, both with the methods the path's routes serve (``Allow``, and for a
     browser's preflight ``Access-Control-Allow-Methods``). ``bearer=False`` is for routes that verify a
     signature of their own (webhooks): they must do so before anything else, and read the body with
-    ``shared.edge.body`` in the order their signature needs."""
-    app = EdgeResolver(bearer=bearer)
+    ``shared.edge.body`` in the order their signature needs. ``others``: bodies a route takes besides JSON."""
+    app = EdgeResolver(bearer=bearer, others=others)
 
     def _validation(exc: RequestValidationError) -> Response[str]:
         error = from_validation(exc.errors())
@@ -195,22 +229,22 @@ def make_app(*, bearer: bool = True) -> EdgeResolver:
     return app
 
 
-def created(outcome: Outcome) -> Response[str]:
-    body = outcome.body
-    if outcome.replayed:
-        count("DuplicatesSuppressed", mode=str(body.get("mode")))
+def created(result: Created) -> Response[str]:
+    """``201``: the recording a create made (or, replayed, made before), in the CreatedRecording shape."""
+    rec = result.recording
+    if result.replayed:
+        count("DuplicatesSuppressed", mode=rec.mode)
     else:
-        count("TasksCreated", mode=str(body.get("mode")), api=str(body.get("api")))
+        count("TasksCreated", mode=rec.mode, api=rec.api)
     logger.info(
-        "recording created" if not outcome.replayed else "duplicate create answered with the first result",
+        "recording created" if not result.replayed else "duplicate create answered with the first result",
         extra={
-            "task_id": body.get("task_id"),
-            "stream": body.get("stream"),
-            "mode": body.get("mode"),
-            "api": body.get("api"),
-            "request_id": outcome.request_id,
+            "task_id": rec.task_id,
+            "stream": rec.stream,
+            "mode": rec.mode,
+            "api": rec.api,
+            "request_id": result.request_id,
         },
     )
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    # the CreatedRecording shape (tests hold every answer to the model)
-    return Response(201, JSON, json.dumps(body, ensure_ascii=False), headers=headers)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return Response(201, JSON, json.dumps(created_body(rec), ensure_ascii=False), headers=headers)

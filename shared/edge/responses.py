@@ -29,6 +29,40 @@ class CreatedRecording(_Out):
     warnings: list[str] = Field(description="what liverec changed or ignored, e.g. a real-time cap")
 
 
+# a recording's status, one vocabulary in every generation (shared.recordings.status.STATUSES)
+RecordingStatus = Literal["scheduled", "recording", "finished", "stopped", "deleted", "failed", "in_doubt"]
+STATUS_TEXT = (
+    "scheduled (its start ahead), recording, finished (its end passed, or Tencent says so), stopped or "
+    "deleted (through liverec, or stopped at Tencent), failed (Tencent says the task failed), in_doubt "
+    "(a create got no usable answer)"
+)
+TENCENT_STATUS_TEXT = (
+    "Tencent's own word for the task, as it gave it (v2: pending, running, finished, error; record-task: "
+    "stopped when its Stopped time is set); null where Tencent gave none"
+)
+
+
+class WaitingHighlight(_Out):
+    """``202`` on ``POST /recordings/realtime`` with ``wait``, and ``200`` on ``GET /recordings/realtime/{wait_id}``:
+    a highlight armed to start when its stream begins."""
+
+    wait_id: str
+    state: Literal["armed", "started", "expired", "refused", "unknown"] = Field(
+        description="armed: waiting for the stream to begin; started: recording (task_id); expired: the wait "
+        "passed without a stream begin; refused: the create was refused when the stream began (error); "
+        "unknown: its create got no answer and the generation cannot look it up (error; never created again)"
+    )
+    stream: str
+    domain: str | None
+    app: str | None
+    armed_at: Time
+    expires_at: Time = Field(description="the end of the wait: a stream begin after it starts nothing")
+    task_id: str | None = Field(description="the task it started (GET /recordings/{task_id})")
+    started_at: Time | None
+    error: ErrorDetail | None
+    warnings: list[str]
+
+
 class ListedTask(_Out):
     task_id: str | None = Field(
         description="null for a recording in doubt (listed from the ledger: its create got no answer)"
@@ -39,9 +73,11 @@ class ListedTask(_Out):
     start: Time | None
     end: Time | None
     stopped_at: Time | None
-    status: str | None = Field(
-        description="Tencent's (e.g. pending, running, finished, stopped), or from the ledger the "
-        "recording's state (scheduled, recording, ended, stopped, deleted, or unknown: in doubt)"
+    status: RecordingStatus = Field(description=STATUS_TEXT)
+    tencent_status: str | None = Field(description=TENCENT_STATUS_TEXT)
+    source: Literal["tencent", "ledger"] = Field(
+        description="where this item came from: Tencent's list, or the ledger (what liverec created: where "
+        "Tencent cannot list, or a recording Tencent's window cannot show)"
     )
 
 
@@ -51,7 +87,9 @@ class TaskList(_Out):
     tasks: list[ListedTask]
     next: str | None
     source: Literal["tencent", "ledger"] = Field(
-        description="tencent: Tencent's own list; ledger: what liverec created (the generation cannot list)"
+        description="tencent: Tencent's own list (with record-task, after its last page, the recordings "
+        "liverec created that its window cannot show: each item's source says); ledger: what liverec "
+        "created (the generation cannot list)"
     )
 
 
@@ -73,6 +111,27 @@ class RecordedFile(_Out):
     end: Time
     duration: int | None = Field(description="seconds")
     size: int | None = Field(description="bytes")
+    source: Literal["callback", "reconciled"] = Field(
+        description="callback: its record-file callback reached liverec; reconciled: found afterwards in "
+        "Tencent's record of the callbacks it sent (DescribeCallbackRecordsList), the callback lost"
+    )
+
+
+class CoverageView(_Out):
+    """What was recorded of a window: its files clipped to it and merged where they overlap."""
+
+    asked_seconds: int = Field(description="the window's length")
+    recorded_seconds: int = Field(description="seconds of it some file covers")
+    ratio: float = Field(description="recorded over asked (1 for an empty window)")
+    gaps: list[list[Time]] = Field(
+        description="[start, end] of each part no file covers, up to now (the rest of a recording under way "
+        "is not a gap yet); at most 1,000 shown, gap_count counts them all"
+    )
+    gap_count: int
+    files: int = Field(description="the files counted (at most 10,000 a recording)")
+    reconciled_files: int = Field(description="of them, how many reconciliation found (source reconciled)")
+    final: bool = Field(description="the window has ended: the figures grow only with a late file")
+    short: bool = Field(description="final and its ratio under LIVEREC_COVERAGE_THRESHOLD")
 
 
 class TencentView(_Out):
@@ -98,10 +157,15 @@ class RecordingDetail(_Out):
     start: Time
     end: Time
     origin: RecordingOrigin
+    status: RecordingStatus = Field(
+        description=STATUS_TEXT + "; Tencent's view where the generation describes"
+    )
+    tencent_status: str | None = Field(description=TENCENT_STATUS_TEXT)
     state: RecordingState = Field(
-        description="scheduled before its start, recording until its end, then ended (Tencent's status "
-        "where the generation describes the task); stopped or deleted through liverec; unknown when the "
-        "create's outcome is unknown"
+        json_schema_extra={"deprecated": True},  # in the document; no warning when read
+        description="deprecated (use status; kept for earlier callers): scheduled before its start, "
+        "recording until its end, then ended (Tencent's status where the generation describes the task); "
+        "stopped or deleted through liverec; unknown when the create's outcome is unknown",
     )
     files: list[RecordedFile] = Field(
         description="the files Tencent reported for the task, newest last (by end, then start): a page of "
@@ -113,6 +177,13 @@ class RecordingDetail(_Out):
         "look-up failed: see warnings)"
     )
     warnings: list[str]
+    coverage: CoverageView | None = Field(
+        default=None, description="its window's coverage by all its files (not only this page's)"
+    )
+    reconciliation: str | None = Field(
+        default=None,
+        description="with reconcile=true: what reconciliation did, or why this generation cannot",
+    )
 
 
 class ErrorDetail(_Out):
@@ -166,73 +237,4 @@ class TencentCallback(BaseModel):
         ge=-999_999_999,  # at most ten characters: shared.webhooks.tencent_events.event_type_of
         le=9_999_999_999,
         description="0 stream end, 1 stream begin, 100 record file, 332 record status, ...",
-    )
-
-
-class ProgramOccurrence(_Out):
-    """One recording a program asks for in the timer's horizon (a window over the generation's cap is split)."""
-
-    start: Time
-    end: Time
-    booked: bool = Field(description="a task exists for it (created, then perhaps stopped or deleted)")
-    task_id: str | None
-    state: RecordingState | Literal["booking"] | None = Field(
-        description="null: not booked yet (the next tick books it); booking: a tick is creating it now; "
-        "else the recording's state"
-    )
-
-
-class ProgramSummary(_Out):
-    """A stored program as ``GET /programs`` lists it (its occurrences: ``GET /programs/{name}``)."""
-
-    name: str
-    program: dict[str, Any] = Field(description="the program as stored (the body the rollout's input takes)")
-    updated_at: Time
-    due: Time | None = Field(
-        description="the start of its first recording no tick has settled yet: the tick whose horizon "
-        "reaches it books it (null: its cron never matches again)"
-    )
-
-
-class ProgramView(ProgramSummary):
-    """A stored program, with its occurrences in a window (by default the timer's horizon), soonest first."""
-
-    from_: Time = Field(alias="from", description="the window shown: occurrences that end after it ...")
-    to: Time = Field(description="... and start before it")
-    occurrences: list[ProgramOccurrence] = Field(description="at most 50")
-    more: bool = Field(description="the window holds more occurrences than shown: ask for a later window")
-    next_tick_books: int = Field(
-        description="shown occurrences within the horizon not booked yet: what the next tick books"
-    )
-
-
-class ProgramList(_Out):
-    """``200`` on ``GET /programs``: a page of the stored programs, by name."""
-
-    programs: list[ProgramSummary]
-    next: str | None = Field(description="pass as next= for the following page; null on the last")
-
-
-class CancelledOccurrence(_Out):
-    start: Time
-    end: Time
-    task_id: str | None
-    action: Literal["deleted", "stopped"] | None = None
-    reason: str | None = Field(default=None, description="why it could not be cancelled")
-    code: str | None = None
-
-
-class ProgramDeleted(_Out):
-    """``200`` on ``DELETE /programs/{name}``: no further bookings; with ``cancel=future`` what was cancelled."""
-
-    name: str
-    deleted: bool
-    cancelled: list[CancelledOccurrence]
-    not_cancelled: list[CancelledOccurrence] = Field(
-        description="booked occurrences that have not started and could not be cancelled, with the reason"
-    )
-    kept: list[CancelledOccurrence] = Field(
-        default_factory=list,
-        description="booked occurrences left booked because they are not this program's alone: found at "
-        "Tencent (code FoundAtTencent) or held by another program's booking too (code SharedRecording)",
     )

@@ -14,18 +14,20 @@ A steady tick (nothing due) is one read of the store, whatever the number of pro
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from shared.recordings.catalog import chunks_of, horizon, merge, parse_stored
+from shared.recordings.catalog import chunks_of, merge, parse_stored
 from shared.recordings.planning import next_start
+from shared.recordings.policy import Policy
 from shared.recordings.programs import Program
-from shared.recordings.rollout import TickReport
-from shared.recordings.service import RecordingService
 from shared.storage.program_store import NEVER, ProgramStore, StoredProgram
 from shared.support.errors import InvalidRequest
 from shared.support.records import Record
-from shared.support.timeutil import Deadline, from_unix
-from shared.tencent.generations import generation
+from shared.support.timeutil import Clock, Deadline, from_unix
+
+if TYPE_CHECKING:  # a tick's report, typed: the scheduled function never loads the rollout
+    from shared.recordings.rollout import TickReport
 
 MAX_DUE = 1000  # stored programs a tick reads: a few BatchGetItem requests, and far more than it can book
 # recordings a tick plans for the stored programs it read: more than its 300 s can book at any generation's
@@ -46,12 +48,14 @@ class Agenda(Record):
     unreadable: list[dict[str, Any]]
 
 
-def read(service: RecordingService, store: ProgramStore, given: list[Program]) -> Agenda:
+def read(policy: Policy, clock: Clock, store: ProgramStore, given: list[Program]) -> Agenda:
     """The stored programs due within the horizon and the configured ones they do not replace."""
-    now = service.clock()
-    due = store.due(now + horizon(service).total_seconds(), MAX_DUE)
+    now = clock()
+    due = store.due(now + policy.horizon.total_seconds(), MAX_DUE)
     unreadable: list[dict[str, Any]] = []
-    read_, until = _within_budget(service, due.programs, due.next_due, unreadable)
+    read_, until = _within_budget(
+        policy, from_unix(now).replace(microsecond=0), due.programs, due.next_due, unreadable
+    )
     named = [p.name for p in given if p.name is not None]
     replaced = store.get_many(named) if named else {}
     configured = [p for p in given if p.name not in replaced]
@@ -59,7 +63,8 @@ def read(service: RecordingService, store: ProgramStore, given: list[Program]) -
 
 
 def _within_budget(
-    service: RecordingService,
+    policy: Policy,
+    now: datetime,
     stored: list[StoredProgram],
     next_due: float | None,
     unreadable: list[dict[str, Any]],
@@ -67,7 +72,6 @@ def _within_budget(
     """The programs read, soonest due first, while their recordings in the horizon add up to at most
     :data:`MAX_CHUNKS`; the due of the first one left (nothing starting after it is booked). One that no
     longer validates is added to ``unreadable`` and skipped."""
-    now = from_unix(service.clock()).replace(microsecond=0)
     chosen: list[tuple[StoredProgram, Program]] = []
     planned = 0
     for item in stored:
@@ -75,7 +79,7 @@ def _within_budget(
         if program is None:
             continue
         with contextlib.suppress(InvalidRequest):  # over a limit: the tick skips and reports it
-            planned += len(chunks_of(service, program, now))
+            planned += len(chunks_of(policy, program, now))
         if planned > MAX_CHUNKS and chosen:
             return chosen, item.due
         chosen.append((item, program))
@@ -83,14 +87,14 @@ def _within_budget(
 
 
 def reschedule(
-    service: RecordingService, store: ProgramStore, agenda: Agenda, report: TickReport, deadline: Deadline
+    policy: Policy, store: ProgramStore, agenda: Agenda, report: TickReport, deadline: Deadline
 ) -> int:
     """Each stored program read is due again at its first recording left unsettled, or at its next one
     past the horizon; a program skipped (over a limit) stays due, reported by every tick. How many moved."""
     skipped = {str(s["program"]) for s in report.skipped}
     # from when the programs were read, not now: a long tick planned nothing past its own start's horizon
-    reach = from_unix(agenda.at).replace(microsecond=0) + horizon(service)
-    cap = generation(service.settings.api).scheduled_cap
+    reach = from_unix(agenda.at).replace(microsecond=0) + policy.horizon
+    cap = policy.generation.scheduled_cap
     moved = 0
     for stored, program in agenda.due:
         if program.key in skipped:
@@ -108,11 +112,11 @@ def reschedule(
     return moved
 
 
-def first_due(service: RecordingService, program: Program, starts: list[float]) -> float:
+def first_due(policy: Policy, clock: Clock, program: Program, starts: list[float]) -> float:
     """Where a program stored now is due: its first recording that has not ended (``starts``: those in the
     horizon), else its next one past the horizon (the first tick whose horizon reaches it plans it)."""
     if starts:
         return min(starts)
-    reach = from_unix(service.clock()).replace(microsecond=0) + horizon(service)
-    after = next_start(program, reach, generation(service.settings.api).scheduled_cap)
+    reach = from_unix(clock()).replace(microsecond=0) + policy.horizon
+    after = next_start(program, reach, policy.generation.scheduled_cap)
     return after.timestamp() if after is not None else NEVER

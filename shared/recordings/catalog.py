@@ -17,15 +17,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from shared.recordings.booking import Booking
 from shared.recordings.planning import Chunk, plan_chunks
+from shared.recordings.policy import Policy
 from shared.recordings.programs import NAME_PATTERN, Program
-from shared.recordings.rollout import TickReport
-from shared.recordings.service import RecordingService
 from shared.storage.ledger import ADOPTED, Entry, Origin, ledger_key
 from shared.storage.program_store import MAX_PROGRAM_BYTES, MAX_STREAMS, ProgramStore, StoredProgram
 from shared.support.errors import (
@@ -35,10 +35,14 @@ from shared.support.errors import (
 )
 from shared.support.observability import logger
 from shared.support.records import Record
-from shared.support.timeutil import from_unix, isoformat
-from shared.tencent.generations import ONE_DAY, generation
+from shared.support.timeutil import Clock, from_unix, isoformat
+
+if TYPE_CHECKING:  # a tick's report, typed: the scheduled function never loads the rollout
+    from shared.recordings.rollout import TickReport
 
 NAME = re.compile(NAME_PATTERN)
+# names a route takes as its own: GET /programs/forecast is the forecast, never a program of that name
+RESERVED = frozenset({"forecast"})
 
 
 def check_name(name: str) -> str:
@@ -54,6 +58,10 @@ def named(name: str, program: Program) -> Program:
     """The program a ``PUT`` body describes (validated as the rollout's input: 422 naming ``cron``,
     ``timezone``, ``duration``...), named by the path; a body naming another program is refused."""
     check_name(name)
+    if name in RESERVED:
+        raise InvalidRequest(
+            f"{name!r} is reserved (GET /programs/{name} is a route of its own)", field="name"
+        )
     if program.name not in (None, name):
         raise InvalidRequest(f"the body names another program than the path ({name})", field="name")
     program = program.model_copy(update={"name": name})
@@ -63,7 +71,9 @@ def named(name: str, program: Program) -> Program:
 
 
 def to_json(program: Program) -> str:
-    return json.dumps(program.model_dump(exclude_none=True), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        program.model_dump(exclude_none=True, by_alias=True), ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def valid_programs(stored_programs: Iterable[StoredProgram]) -> list[Program]:
@@ -103,30 +113,18 @@ def merge(configured: list[Program], stored: list[Program]) -> list[Program]:
     return [p for p in configured if p.name is None or p.name not in names] + stored
 
 
-def horizon(service: RecordingService) -> timedelta:
-    """How far ahead a tick books: the generation's start limit where it has one, else LIVEREC_ROLLOUT_HORIZON."""
-    settings = service.settings
-    return generation(settings.api).start_horizon or timedelta(seconds=settings.rollout_horizon) or ONE_DAY
-
-
-def chunks_of(service: RecordingService, program: Program, now: datetime) -> list[Chunk]:
+def chunks_of(policy: Policy, program: Program, now: datetime) -> list[Chunk]:
     """The program's recordings in the tick's horizon that have not ended, soonest first."""
-    settings = service.settings
     chunks = plan_chunks(
-        [program],
-        settings.api,
-        now,
-        horizon(service),
-        default_domain=settings.domain,
-        default_app=settings.app,
+        [program], policy.api, now, policy.horizon, default_domain=policy.domain, default_app=policy.app
     )
     return sorted(chunks, key=lambda c: (c.start, c.key))
 
 
-def plannable(service: RecordingService, program: Program) -> list[Chunk]:
+def plannable(policy: Policy, clock: Clock, program: Program) -> list[Chunk]:
     """The program's recordings in the horizon; raises what the timer would skip the program for (over a
     limit within the horizon), naming the field."""
-    return chunks_of(service, program, from_unix(service.clock()).replace(microsecond=0))
+    return chunks_of(policy, program, from_unix(clock()).replace(microsecond=0))
 
 
 def earlier_streams(old: StoredProgram | None, program: Program) -> tuple[str, ...]:
@@ -154,14 +152,26 @@ class Cancelled(Record):
     kept: list[dict[str, Any]]  # not ours alone: found at Tencent, or another program asks for it too
 
 
-def cancel_future(service: RecordingService, program: Program, streams: tuple[str, ...] = ()) -> Cancelled:
+def cancel_future(parts: Booking, program: Program, streams: tuple[str, ...] = ()) -> Cancelled:
     """Cancel the program's booked occurrences that have not started, whichever of its schedules booked them:
     delete where the generation can, else stop. Only what the program owns alone: a task its own create made
     (or that was handed over to it), which no other booking in the ledger still holds (another program's,
     stored, configured, or deleted without cancel). A task it shares is left to the other owners (the first
     of them holds it from now on); a task it found at Tencent is someone else's."""
-    now = from_unix(service.clock()).replace(microsecond=0)
-    entries, around = _stream_entries(service, program, now, (program.stream, *streams))
+    now = from_unix(parts.clock()).replace(microsecond=0)
+    return _cancel_all(parts, *_stream_entries(parts, program, now, (program.stream, *streams)))
+
+
+def cancel_entries(parts: Booking, stream: str, entries: list[Entry]) -> Cancelled:
+    """Cancel these bookings of a program on ``stream`` as :func:`cancel_future` does: what another booking
+    of the stream holds too is released and left to it, what was found at Tencent is kept."""
+    start_from = int(parts.clock()) + 1
+    mine = {e.key for e in entries}
+    around = [e for e in _bookings(parts, stream, start_from) if e.key not in mine]
+    return _cancel_all(parts, entries, around)
+
+
+def _cancel_all(parts: Booking, entries: list[Entry], around: list[Entry]) -> Cancelled:
     done = Cancelled([], [], [])
     for entry in entries:
         if entry.state in ("stopped", "deleted"):
@@ -175,12 +185,12 @@ def cancel_future(service: RecordingService, program: Program, streams: tuple[st
         holders = [e for e in around if e.recording.task_id == recording.task_id and _holds(e)]
         if not recording.booked_here:
             done.kept.append(where | {"reason": FOUND, "code": "FoundAtTencent"})
-            _rewrite(service, entry, True, RELEASED)  # no longer one of its owners
+            _rewrite(parts, entry, True, RELEASED)  # no longer one of its owners
         elif holders:
             done.kept.append(where | {"reason": SHARED, "code": "SharedRecording"})
-            _release(service, entry, holders)
+            _release(parts, entry, holders)
         else:
-            _cancel_one(service, entry, where, done)
+            _cancel_one(parts, entry, where, done)
     return done
 
 
@@ -188,17 +198,17 @@ MAX_PAGES = 20  # of a stream's bookings (100 each) read for a program's older s
 
 
 def _stream_entries(
-    service: RecordingService, program: Program, now: datetime, streams: tuple[str, ...]
+    parts: Booking, program: Program, now: datetime, streams: tuple[str, ...]
 ) -> tuple[list[Entry], list[Entry]]:
     """The program's bookings that have not started (its current schedule's occurrences, and whatever else
     its name booked on ``streams``: a schedule or a stream a PUT replaced), and every other booking on those
     streams that has not started (who else holds the same tasks)."""
-    clock = service.clock()
-    future = [c for c in chunks_of(service, program, now) if c.start > now]
-    mine = dict(service.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
+    clock = parts.clock()
+    future = [c for c in chunks_of(parts.policy, program, now) if c.start > now]
+    mine = dict(parts.ledger.get_many((ledger_key("rollout", c.key) for c in future), clock))
     around: dict[str, Entry] = {}
     for stream in streams:
-        for e in _bookings(service, stream, int(now.timestamp()) + 1):
+        for e in _bookings(parts, stream, int(now.timestamp()) + 1):
             if e.origin == Origin("rollout", program.name) and program.name is not None:
                 mine.setdefault(e.key, e)
             else:
@@ -207,13 +217,13 @@ def _stream_entries(
     return sorted(mine.values(), key=lambda e: (e.recording.start, e.key)), others
 
 
-def _bookings(service: RecordingService, stream: str, start_from: int) -> list[Entry]:
+def _bookings(parts: Booking, stream: str, start_from: int) -> list[Entry]:
     """The stream's bookings starting from ``start_from`` (at most :data:`MAX_PAGES` pages)."""
     found: list[Entry] = []
     after = None
     for _ in range(MAX_PAGES):
-        page = service.ledger.by_stream(
-            service.settings.api.value, stream, service.clock(), start_from=start_from, after=after
+        page = parts.ledger.by_stream(
+            parts.policy.api.value, stream, parts.clock(), start_from=start_from, after=after
         )
         found += page.entries
         if page.after is None:
@@ -227,9 +237,7 @@ def _holds(entry: Entry) -> bool:
     return entry.state == "created" and RELEASED not in entry.recording.warnings
 
 
-def revoke_deleted(
-    service: RecordingService, report: TickReport, booked_for: set[str], still: set[str]
-) -> None:
+def revoke_deleted(parts: Booking, report: TickReport, booked_for: set[str], still: set[str]) -> None:
     """Cancel what a tick just created for programs deleted while it ran (``booked_for``: the stored programs
     it read at its start; ``still``: those stored after its creates were settled). Either this read sees a
     deletion, or the deleting request's own cancel sees the tick's settled booking: no booking of a deleted
@@ -239,16 +247,16 @@ def revoke_deleted(
     for task_id, owners in report.owners.items() if gone else ():
         leaving = [key for program, key in owners if program in gone]
         if leaving and (staying := [key for program, key in owners if program not in gone]):
-            found = service.ledger.get_many([*leaving, *staying], service.clock())
+            found = parts.ledger.get_many([*leaving, *staying], parts.clock())
             holders = [found[key] for key in staying if key in found]
             for entry in (found[key] for key in leaving if key in found and holders):
-                _release(service, entry, holders)  # the others keep it
+                _release(parts, entry, holders)  # the others keep it
             continue
         if not leaving:
             continue
         body = created[task_id]
         try:
-            _cancel_task(service, task_id, str(body["stream"]))
+            parts.stopper.cancel(task_id, str(body["stream"]))
         except LiverecError as exc:
             logger.error("a program deleted during the tick keeps a booking", extra={"error": exc.to_dict()})
             continue
@@ -264,27 +272,27 @@ HANDED_OVER = "handed over: the program that booked it was cancelled, and this o
 RELEASED = "released: its program was cancelled while another booking held the task"
 
 
-def _release(service: RecordingService, entry: Entry, holders: list[Entry]) -> None:
+def _release(parts: Booking, entry: Entry, holders: list[Entry]) -> None:
     """A cancelled program's booking that others hold too: released (no longer an owner), and, where none
     of them holds it as booked here, handed over to the first, so that cancelling the last owner cancels it."""
-    _rewrite(service, entry, entry.recording.found, RELEASED)
+    _rewrite(parts, entry, entry.recording.found, RELEASED)
     if any(e.recording.booked_here for e in holders):
         return
-    _rewrite(service, min(holders, key=lambda e: e.key), False, HANDED_OVER)
+    _rewrite(parts, min(holders, key=lambda e: e.key), False, HANDED_OVER)
 
 
-def _rewrite(service: RecordingService, entry: Entry, found: bool, note: str) -> None:
+def _rewrite(parts: Booking, entry: Entry, found: bool, note: str) -> None:
     if note in entry.recording.warnings and entry.recording.found == found:
         return  # already so (a program stored again and cancelled again)
     warnings = (*(w for w in entry.recording.warnings if w != ADOPTED or found), note)
     recording = entry.recording._replace(found=found, warnings=warnings)
-    if not service.ledger.settle(entry.key, entry.owner, entry.state, recording, service.clock()):
+    if not parts.ledger.settle(entry.key, entry.owner, entry.state, recording, parts.clock()):
         logger.warning(
             "a shared booking changed meanwhile; left as it was", extra={"key": entry.key, "note": note}
         )
 
 
-def _cancel_one(service: RecordingService, entry: Entry, where: dict[str, Any], done: Cancelled) -> None:
+def _cancel_one(parts: Booking, entry: Entry, where: dict[str, Any], done: Cancelled) -> None:
     refused, cancelled = done.not_cancelled, done.cancelled
     task_id = entry.recording.task_id
     if entry.state != "created" or task_id is None:
@@ -297,17 +305,8 @@ def _cancel_one(service: RecordingService, entry: Entry, where: dict[str, Any], 
         )
         return
     try:
-        action = _cancel_task(service, task_id, entry.recording.stream)
+        action = parts.stopper.cancel(task_id, entry.recording.stream)
     except LiverecError as exc:
         refused.append(where | {"reason": exc.message, "code": exc.code})
     else:
         cancelled.append(where | {"action": action})
-
-
-def _cancel_task(service: RecordingService, task_id: str, stream: str) -> str:
-    """Delete the task where the generation deletes (its capability row), else stop it; says which."""
-    if service.generation.deletes:
-        service.delete(task_id, stream)
-        return "deleted"
-    service.stop(task_id, stream)
-    return "stopped"

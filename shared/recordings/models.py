@@ -22,11 +22,13 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from shared.recordings.requests import RecordingRequest
+from shared.storage.ledger import fingerprint
 from shared.support.errors import InvalidRequest, from_validation
 from shared.support.timeforms import TIME_VALUE
 from shared.support.timeutil import parse_time
+from shared.tencent.types import Mode
 
-DEFAULT_REALTIME_DURATION = 300
 MAX_STREAM_NAME = 256  # our sanity bound; Tencent states none for stream names
 MAX_DURATION = 30 * 86400  # far above every generation's cap; bounds the arithmetic on caller input
 MAX_JSON_INT = 2**53 - 1  # the largest integer every JSON reader holds exactly (I-JSON, RFC 7493)
@@ -124,6 +126,20 @@ class RecordingInput(RecordingOptions):
     end: TimeInput | None = None
     duration: Annotated[int, STRICT, Field(gt=0, le=MAX_DURATION), WHOLE] | None = None
 
+    def request(self, mode: Mode) -> RecordingRequest:
+        """What this body asks the recordings domain for (validated here, never again)."""
+        body = self.model_dump(mode="json", exclude_unset=True)
+        return RecordingRequest(
+            mode=mode,
+            fingerprint=fingerprint({"mode": mode.value, "body": body}),
+            given=frozenset(self.model_fields_set),
+            **{name: getattr(self, name) for name in REQUEST_FIELDS},
+        )
+
+
+# the fields a request carries beside its mode, fingerprint and what was given
+REQUEST_FIELDS = tuple(f for f in RecordingRequest._fields if f not in {"mode", "fingerprint", "given"})
+
 
 class ScheduledRecordingInput(RecordingInput):
     """``POST /recordings/scheduled``: a window given by ``start`` and ``end`` (or ``duration``)."""
@@ -152,6 +168,34 @@ class RealtimeRecordingInput(RecordingInput):
     """``POST /recordings/realtime``: start now, for ``duration`` seconds (default 300) or until ``end``."""
 
     model_config = ConfigDict(defer_build=False)
+
+
+MAX_WAIT = 86400  # a highlight waits for its stream at most a day (shared.recordings.highlights)
+
+
+class HighlightInput(RealtimeRecordingInput):
+    """``POST /recordings/realtime``'s body: a highlight, and how long it may wait for its stream to begin
+    (``wait``: armed, it starts at the stream's begin; it takes ``duration``, never ``end``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                AUDIO_FORMAT,
+                END_OR_DURATION,
+                {"not": {"required": ["wait", "end"], "properties": {"wait": NOT_NULL, "end": NOT_NULL}}},
+            ]
+        }
+    )
+
+    wait: Annotated[int, STRICT, Field(ge=1, le=MAX_WAIT), WHOLE] | None = None
+
+    def highlight(self) -> dict[str, Any]:
+        """The highlight's own fields, as sent (without ``wait``): what an armed request keeps."""
+        if self.wait is not None and self.end is not None:
+            raise InvalidRequest(
+                "wait takes duration, not end: the highlight starts when the stream begins", field="wait"
+            )
+        return self.model_dump(mode="json", exclude_unset=True, exclude={"wait"})
 
 
 class OccurrenceResolution(BaseModel):

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.recordings.models import ScheduledRecordingInput
+from shared.recordings.calendars import longest
 from shared.recordings.programs import Program, occurrences, split, starts_after
+from shared.recordings.requests import RecordingRequest
 from shared.recordings.rules import stream_identity
-from shared.storage.ledger import Recording
+from shared.storage.ledger import Recording, fingerprint
 from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
-from shared.support.timeutil import isoformat
+from shared.support.records import Record
+from shared.support.timeutil import from_unix, isoformat
 from shared.tencent.generations import generation
 from shared.tencent.types import Mode
 
@@ -28,34 +29,33 @@ SHARDS = 64  # summary items of settled occurrences (see Chunk.shard)
 ALL_SHARDS = tuple(str(shard) for shard in range(SHARDS))
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """One recording a program asks for: an occurrence, or one day of a longer one."""
+class Chunk(Record):
+    """One recording a program asks for: an occurrence, or one day of a longer one (built by :meth:`of`)."""
 
+    __slots__ = ()
     program: Program
     start: datetime
     end: datetime
     domain: str | None  # the stream's identity in this generation (v2 and fcgi: the name alone)
     app: str | None
-
     # The occurrence's identity: the program's name where given, the stream and the window (``key``); which
     # summary item holds it once settled (``shard``): one per program's stream, of SHARDS. A tick reads the
     # SHARDS summary items whatever the number of programs; an item holds a program's few occurrences per
-    # day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB. Computed once: a tick asks
-    # for them many times.
-    key: str = field(init=False, repr=False, compare=False)
-    shard: str = field(init=False, repr=False, compare=False)
-    span: tuple[int, int] = field(init=False, repr=False, compare=False)
+    # day of horizon, so even 10,000 programs stay far under DynamoDB's 400 KB. Computed once, by ``of``: a
+    # tick asks for them many times.
+    key: str
+    shard: str
+    span: tuple[int, int]
 
-    def __post_init__(self) -> None:
-        program = self.program
-        stream = "|".join((program.name or "", self.domain or "", self.app or "", program.stream))
-        span = int(self.start.timestamp()), int(self.end.timestamp())
+    @classmethod
+    def of(
+        cls, program: Program, start: datetime, end: datetime, domain: str | None, app: str | None
+    ) -> Chunk:
+        stream = "|".join((program.name or "", domain or "", app or "", program.stream))
+        span = int(start.timestamp()), int(end.timestamp())
         key = hashlib.sha256(f"{stream}|{span[0]}|{span[1]}".encode()).hexdigest()[:40]
         shard = str(int(hashlib.sha256(stream.encode()).hexdigest()[:8], 16) % SHARDS)
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "shard", shard)
-        object.__setattr__(self, "span", span)
+        return cls(program, start, end, domain, app, key, shard, span)
 
     def planned(self, api: LiveApi) -> Recording:
         """The recording this chunk asks for, as the ledger plans it."""
@@ -63,12 +63,25 @@ class Chunk:
             api.value, Mode.SCHEDULED.value, self.program.stream, self.domain, self.app, *self.span
         )
 
-    def request(self) -> ScheduledRecordingInput:
-        """What the rollout asks the recordings domain for: this chunk's window on its program's stream."""
+    def request(self) -> RecordingRequest:
+        """What the rollout asks the recordings domain for: this chunk's window on its program's stream, as
+        a caller's body with these fields would ask (the same fingerprint), never validated again (the
+        program was, when read)."""
         program = self.program
         where = {k: v for k, v in (("domain", program.domain), ("app", program.app)) if v is not None}
-        return ScheduledRecordingInput(
-            stream=program.stream, start=self.span[0], end=self.span[1], **where, **program.options()
+        options = program.options()
+        start, end = from_unix(self.span[0]), from_unix(self.span[1])
+        body = {"stream": program.stream, "start": isoformat(start), "end": isoformat(end)}
+        return RecordingRequest(
+            mode=Mode.SCHEDULED,
+            fingerprint=fingerprint({"mode": Mode.SCHEDULED.value, "body": body | where | options}),
+            given=frozenset((*body, *where, *options)),
+            stream=program.stream,
+            domain=program.domain,
+            app=program.app,
+            start=start,
+            end=end,
+            **options,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -100,7 +113,9 @@ def plan_chunks(
     for program in programs:
         domain, app = stream_identity(gen, program.domain or default_domain, program.app or default_app)
         try:
-            mine = program_chunks(program, now, horizon, cap=gen.scheduled_cap, where=(domain, app))
+            mine = program_chunks(
+                program, now, horizon, cap=gen.scheduled_cap, where=(domain, app), end_horizon=gen.end_horizon
+            )
         except InvalidRequest as exc:
             if skipped is None:
                 raise
@@ -118,15 +133,16 @@ def program_chunks(
     *,
     cap: timedelta | None,
     where: tuple[str | None, str | None],
+    end_horizon: timedelta | None = None,
 ) -> list[Chunk]:
     """One program's recordings: each occurrence split at the generation's cap; a day of a long occurrence
-    that has already ended is not asked for again, and one that starts past the horizon waits for a later
-    tick."""
+    that has already ended is not asked for again, and one that starts past the horizon (or ends on or past
+    the generation's end horizon, which Tencent would refuse) waits for a later tick."""
     found = []
     for start, end in occurrences(program, now, horizon):
         for s, e in split(start, end, cap):
-            if e > now and s <= now + horizon:
-                found.append(Chunk(program, s, e, *where))
+            if e > now and s <= now + horizon and (end_horizon is None or e < now + end_horizon):
+                found.append(Chunk.of(program, s, e, *where))
         if len(found) > MAX_CHUNKS_PER_PROGRAM:
             raise InvalidRequest(
                 f"the program makes more than {MAX_CHUNKS_PER_PROGRAM} recordings within the horizon; "
@@ -146,13 +162,12 @@ def next_start(program: Program, after: datetime, cap: timedelta | None) -> date
     included): the tick whose horizon reaches it plans the program again. None when its cron never matches
     again."""
     best = None
-    duration = timedelta(seconds=program.duration)
-    for seen, start in enumerate(starts_after(program, after - duration)):
+    for seen, (start, end) in enumerate(starts_after(program, after - longest(program))):
         if best is not None and start >= best:
             break
         if seen >= MAX_SCAN:
             return start  # earlier than any found: the program is planned again sooner, never later
-        chunk = next((s for s, _ in split(start, start + duration, cap) if s > after), None)
+        chunk = next((s for s, _ in split(start, end, cap) if s > after), None)
         if chunk is not None:
             best = chunk if best is None else min(best, chunk)
     return best
@@ -169,16 +184,15 @@ def window_chunks(
     """The program's recordings that overlap ``window``, soonest first, at most ``limit``; and whether there
     are more. Bounded by ``limit`` whatever the cron: every start looked at yields a recording."""
     begin, end = window
-    duration = timedelta(seconds=program.duration)
     found: list[Chunk] = []
-    for start in starts_after(program, begin - duration):  # each of these ends after ``begin``
+    for start, stop in starts_after(program, begin - longest(program)):  # the cron's end after ``begin``
         if start >= end:
             break
-        for s, e in split(start, start + duration, cap):
+        for s, e in split(start, stop, cap):
             if e > begin and s < end:
                 if len(found) == limit:
                     return sorted(found, key=lambda c: c.start), True
-                found.append(Chunk(program, s, e, *where))
+                found.append(Chunk.of(program, s, e, *where))
     return sorted(found, key=lambda c: c.start), False
 
 
@@ -188,5 +202,9 @@ Identity = tuple[str | None, str | None, str, int, int, str]
 def identity(chunk: Chunk) -> Identity:
     """What Tencent records for a chunk: the stream as the generation names it, the window, and the options
     that make it another recording. Programs whose chunks share it share one booking."""
-    options = json.dumps(chunk.program.options(), sort_keys=True, separators=(",", ":"), default=str)
-    return (chunk.domain, chunk.app, chunk.program.stream, *chunk.span, options)
+    return (chunk.domain, chunk.app, chunk.program.stream, *chunk.span, options_key(chunk.program))
+
+
+def options_key(program: Program) -> str:
+    """The program's recording options as a recording's identity holds them."""
+    return json.dumps(program.options(), sort_keys=True, separators=(",", ":"), default=str)

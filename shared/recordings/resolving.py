@@ -14,72 +14,69 @@ Either way the occurrence leaves its shard's unresolved list, so ticks stop repo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from shared.recordings import catalog, showing
+from shared.recordings.booking import Booking
 from shared.recordings.planning import Chunk
 from shared.recordings.programs import Program
-from shared.recordings.service import RecordingService
 from shared.storage.ledger import Claim, Origin, Summary, ledger_key
 from shared.support.errors import InvalidRequest, NotInDoubt, ProgramNotFound
 from shared.support.observability import count, logger
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
-from shared.tencent.types import Mode
 
 Resolution = Literal["record", "recorded"]
 RESOLVED = "resolved by the operator: recorded as this task"  # the warning a marked occurrence carries
 
 
 def resolve(
-    service: RecordingService,
+    parts: Booking,
     program: Program,
     start: datetime,
     *,
     action: Resolution,
     task_id: str | None = None,
     deadline: Deadline = NO_DEADLINE,
-) -> dict[str, Any]:
+) -> showing.Occurrence:
     """Resolve ``program``'s occurrence starting at ``start``; the occurrence as the program's view shows it."""
     if (action == "recorded") != (task_id is not None):
         raise InvalidRequest("task_id is required with action=recorded, and only with it", field="task_id")
-    chunk = _occurrence(service, program, start)
+    chunk = _occurrence(parts, program, start)
     key = ledger_key("rollout", chunk.key)
-    entry = service.ledger.get(key, service.clock())
-    if entry is None or not entry.in_doubt(service.clock()):
-        state = showing.occurrence(chunk, entry, service.clock())["state"]
+    entry = parts.ledger.get(key, parts.clock())
+    if entry is None or not entry.in_doubt(parts.clock()):
+        state = showing.occurrence(chunk, entry, parts.clock()).state
         raise NotInDoubt(
             f"the occurrence at {isoformat(chunk.start)} is not in doubt (state: {state})", field="start"
         )
     if task_id is not None:
-        _check_task(service, key, task_id)
-    mine = Claim(key, entry.fingerprint, entry.origin, service.clock(), service.clock() + 60, entry.recording)
+        _check_task(parts, key, task_id)
+    mine = Claim(key, entry.fingerprint, entry.origin, parts.clock(), parts.clock() + 60, entry.recording)
     # taken over, then marked as sent: a crash from here on leaves it in doubt, where it was
-    if not (service.ledger.reclaim(entry, mine) and service.ledger.sending(key, mine.owner, service.clock())):
+    if not (parts.ledger.reclaim(entry, mine) and parts.ledger.sending(key, mine.owner, parts.clock())):
         raise NotInDoubt("the occurrence changed meanwhile: look at it again", field="start")
     if task_id is not None:
         recording = entry.recording._replace(
             task_id=task_id, found=True, warnings=(*entry.recording.warnings, RESOLVED)
         )
-        service.ledger.settle(key, mine.owner, "created", recording, service.clock())
+        parts.ledger.settle(key, mine.owner, "created", recording, parts.clock())
     else:
-        _forget_doubt(service, chunk)
-        service.ledger.release(key, mine.owner)  # certainly not created now: booked as a tick would
+        _forget_doubt(parts, chunk)
+        parts.ledger.release(key, mine.owner)  # certainly not created now: booked as a tick would
         origin = Origin("rollout", program.name)
-        service.create(
-            chunk.request(), Mode.SCHEDULED, chunk.key, origin=origin, deadline=deadline, wait=False
-        )
-    _note_done(service, chunk)
+        parts.creator.create(chunk.request(), chunk.key, origin=origin, deadline=deadline, wait=False)
+    _note_done(parts, chunk)
     count("OccurrencesResolved", action=action)
     logger.warning(
         "occurrence in doubt resolved by the operator",
         extra={"program": program.key, "start": isoformat(chunk.start), "action": action, "task_id": task_id},
     )
-    return showing.occurrence(chunk, service.ledger.get(key, service.clock()), service.clock())
+    return showing.occurrence(chunk, parts.ledger.get(key, parts.clock()), parts.clock())
 
 
-def _occurrence(service: RecordingService, program: Program, start: datetime) -> Chunk:
-    now = from_unix(service.clock()).replace(microsecond=0)
-    for chunk in catalog.chunks_of(service, program, now):
+def _occurrence(parts: Booking, program: Program, start: datetime) -> Chunk:
+    now = from_unix(parts.clock()).replace(microsecond=0)
+    for chunk in catalog.chunks_of(parts.policy, program, now):
         if chunk.start == start:
             return chunk
     raise ProgramNotFound(
@@ -88,23 +85,23 @@ def _occurrence(service: RecordingService, program: Program, start: datetime) ->
     )
 
 
-def _check_task(service: RecordingService, key: str, task_id: str) -> None:
-    other = service.ledger.by_task(service.settings.api.value, task_id, service.clock())
+def _check_task(parts: Booking, key: str, task_id: str) -> None:
+    other = parts.ledger.by_task(parts.policy.api.value, task_id, parts.clock())
     if other is not None and other.key != key:
         raise InvalidRequest(f"task {task_id} is already recorded for another recording", field="task_id")
 
 
-def _shard_summary(service: RecordingService, chunk: Chunk) -> Summary:
-    return service.ledger.settled([chunk.shard], service.clock())[chunk.shard]
+def _shard_summary(parts: Booking, chunk: Chunk) -> Summary:
+    return parts.ledger.settled([chunk.shard], parts.clock())[chunk.shard]
 
 
-def _forget_doubt(service: RecordingService, chunk: Chunk) -> None:
+def _forget_doubt(parts: Booking, chunk: Chunk) -> None:
     """Off its shard's unresolved list (a tick would otherwise report it from the summary alone)."""
-    summary = _shard_summary(service, chunk)
+    summary = _shard_summary(parts, chunk)
     if chunk.key in summary.unresolved:
-        service.ledger.note_settled(chunk.shard, summary, {}, {chunk.key: chunk.span[1]}, service.clock())
+        parts.ledger.note_settled(chunk.shard, summary, {}, {chunk.key: chunk.span[1]}, parts.clock())
 
 
-def _note_done(service: RecordingService, chunk: Chunk) -> None:
-    summary = _shard_summary(service, chunk)
-    service.ledger.note_settled(chunk.shard, summary, {chunk.key: chunk.span[1]}, {}, service.clock())
+def _note_done(parts: Booking, chunk: Chunk) -> None:
+    summary = _shard_summary(parts, chunk)
+    parts.ledger.note_settled(chunk.shard, summary, {chunk.key: chunk.span[1]}, {}, parts.clock())

@@ -6,7 +6,7 @@
 - Exactly once: each chunk is a ledger entry keyed by its occurrence (program, stream, window), kept until
   a day after the window ends: a program's entry is its ownership. The summaries and one batch read find
   what is booked, stopped or deleted (never booked again) or in doubt (reconciled, see
-  :mod:`shared.recordings.service`); an occurrence the ledger has never seen is first looked for among
+  :mod:`shared.recordings.creating`); an occurrence the ledger has never seen is first looked for among
   the ledger's bookings and, where the generation lists, at Tencent (:mod:`shared.recordings.adopting`).
 - One recording, one task: programs whose chunks are the same recording (stream, window, options:
   :func:`~shared.recordings.planning.identity`) share the task the first of them booked, in this tick or an
@@ -19,15 +19,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.recordings.adopting import booked_elsewhere
+from shared.recordings.booking import Booking
+from shared.recordings.creating import as_created
+from shared.recordings.finding import unresolvable
 from shared.recordings.planning import Chunk, identity, plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rules import SHORTENED
-from shared.recordings.service import RecordingService
 from shared.recordings.sharing import Shared, siblings
 from shared.storage.ledger import DONE, Entry, Origin, Summary, ledger_key
 from shared.support.errors import (
@@ -38,46 +39,67 @@ from shared.support.errors import (
 )
 from shared.support.pacing import PACING, TokenBucket
 from shared.support.timeutil import NO_DEADLINE, Deadline, from_unix, isoformat
-from shared.tencent.generations import ONE_DAY, generation
-from shared.tencent.types import Mode, TaskInfo
+from shared.tencent.generations import ONE_DAY
 
 
-@dataclass
 class Noted:
     """What a tick learned about one shard's occurrences (key -> window end), for its summary."""
 
-    done: dict[str, int] = field(default_factory=dict)
-    unresolved: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("done", "unresolved")
+
+    def __init__(self) -> None:
+        self.done: dict[str, int] = {}
+        self.unresolved: dict[str, int] = {}
 
 
 MAX_LISTED = (
     1000  # deferred occurrences a report lists (it counts them all): an answer far under Lambda's 6 MB
 )
+# what a tick's report answers, in order (``owners`` and ``waiting`` are for the function's later steps)
+REPORTED = (
+    "occurrences",
+    "created",
+    "existing",
+    "failed",
+    "unresolved",
+    "pending",
+    "deferred",
+    "deferred_total",
+    "skipped",
+    "shortened",
+    "revoked",
+    "unread_from",
+)
 
 
-@dataclass
 class TickReport:
-    """What one tick did. ``unresolved``: occurrences whose create got no answer where the generation cannot
-    look tasks up (never booked again under LIVEREC_UNKNOWN_OUTCOME=report); ``pending``: another tick is
-    booking them right now; ``deferred``: left for the next tick, this invocation's time running out."""
+    """What one tick did (the function's working state, filled as it goes). ``unresolved``: occurrences
+    whose create got no answer where the generation cannot look tasks up (never booked again under
+    LIVEREC_UNKNOWN_OUTCOME=report); ``pending``: another tick is booking them right now; ``deferred``: left
+    for the next tick, this invocation's time running out (the first MAX_LISTED of them)."""
 
-    occurrences: int = 0
-    created: list[dict[str, Any]] = field(default_factory=list)
-    existing: int = 0
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    unresolved: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    deferred: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_LISTED of them
-    deferred_total: int = 0
-    skipped: list[dict[str, Any]] = field(default_factory=list)  # programs over a limit, each with why
-    shortened: list[dict[str, Any]] = field(default_factory=list)  # created under way: booked from ``from``
-    revoked: list[dict[str, Any]] = field(default_factory=list)  # booked for a program deleted meanwhile
-    # the stored programs due from then were left unread (more than a tick reads): the next tick goes on
-    unread_from: str | None = None
-    # each task this tick created, with the programs that own it and their entries (creator first)
-    owners: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    # per program, the start (epoch) of its first recording left unsettled: when it is due again
-    waiting: dict[str, int] = field(default_factory=dict)
+    __slots__ = (*REPORTED, "ended", "owners", "waiting")
+
+    def __init__(self, occurrences: int = 0, skipped: list[dict[str, Any]] | None = None) -> None:
+        self.occurrences = occurrences
+        self.created: list[dict[str, Any]] = []
+        self.existing = 0
+        self.failed: list[dict[str, Any]] = []
+        self.unresolved: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.deferred: list[dict[str, Any]] = []
+        self.deferred_total = 0
+        self.skipped: list[dict[str, Any]] = skipped if skipped is not None else []  # each with why
+        self.shortened: list[dict[str, Any]] = []  # created under way: booked from ``from``
+        self.revoked: list[dict[str, Any]] = []  # booked for a program deleted meanwhile
+        # the stored programs due from then were left unread (more than a tick reads): the next tick goes on
+        self.unread_from: str | None = None
+        # each task this tick created, with the programs that own it and their entries (creator first)
+        self.owners: dict[str, list[tuple[str, str]]] = {}
+        # per program, the start (epoch) of its first recording left unsettled: when it is due again
+        self.waiting: dict[str, int] = {}
+        # the booked occurrences whose window ended, dropped from the summaries by this tick (once each)
+        self.ended: list[str] = []
 
     def defer(self, chunks: list[Chunk]) -> None:
         """Left to the next tick: counted, and listed up to :data:`MAX_LISTED` (the answer stays small)."""
@@ -87,7 +109,7 @@ class TickReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as the function answers it (who owns what, and when each program is due again, are
         for the function's steps after the tick)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("owners", "waiting")}
+        return {name: getattr(self, name) for name in REPORTED}
 
 
 def _origin(chunk: Chunk) -> Origin:
@@ -95,7 +117,7 @@ def _origin(chunk: Chunk) -> Origin:
 
 
 def tick(
-    service: RecordingService,
+    parts: Booking,
     programs: list[Program],
     *,
     horizon: timedelta | None = None,
@@ -109,30 +131,30 @@ def tick(
     the rest soonest first; note what was settled. ``settled``: summaries already read (a shard missing
     from it is read here). ``until``: nothing starting after it is booked (deferred): programs due before
     those were left unread, so soonest first holds across all programs."""
-    now = from_unix(service.clock()).replace(microsecond=0)
-    chunks, skipped = _plan(service, programs, now, horizon)
-    summaries = _summaries(service, chunks, settled)
-    run = _Run(service, TickReport(occurrences=len(chunks), skipped=skipped), {s: Noted() for s in summaries})
+    now = from_unix(parts.clock()).replace(microsecond=0)
+    chunks, skipped = _plan(parts, programs, now, horizon)
+    summaries = _summaries(parts, chunks, settled)
+    run = _Run(parts, TickReport(occurrences=len(chunks), skipped=skipped), {s: Noted() for s in summaries})
     unsettled = [c for c in chunks if not run.known(c, summaries[c.shard])]
-    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), service.clock())
+    entries = parts.ledger.get_many((ledger_key("rollout", c.key) for c in unsettled), parts.clock())
     todo = [c for c in unsettled if not run.booked(c, entries.get(ledger_key("rollout", c.key)))]
     todo = _adopt_booked(run, todo, entries)
     todo = [c for c in todo if not run.set_aside(c, entries.get(ledger_key("rollout", c.key)))]
-    gen = generation(service.settings.api)
+    gen = parts.policy.generation
     todo = sorted(todo, key=lambda c: (c.start, c.key))  # soonest first, across all programs
     later = [c for c in todo if until is not None and c.span[0] > until]
     try:
         _book(
             run,
             todo[: len(todo) - len(later)],
-            bucket=bucket or TokenBucket(gen.rate * PACING, clock=service.monotonic, sleep=service.sleep),
+            bucket=bucket or TokenBucket(gen.rate * PACING, clock=parts.monotonic, sleep=parts.sleep),
             deadline=deadline,
-            shared=siblings(service, chunks, todo, entries),
+            shared=siblings(parts.ledger, parts.clock, chunks, todo, entries),
         )
         run.report.defer(later)
         run.report.unread_from = isoformat(from_unix(until)) if until is not None else None
     finally:
-        _note(service, summaries, run.newly, now)
+        run.report.ended = _note(parts, summaries, run.newly, now)
     run.report.waiting = _waiting(chunks, summaries, run.newly)
     return run.report
 
@@ -148,49 +170,47 @@ def _waiting(chunks: list[Chunk], summaries: dict[str, Summary], newly: dict[str
 
 
 def _plan(
-    service: RecordingService, programs: list[Program], now: datetime, horizon: timedelta | None
+    parts: Booking, programs: list[Program], now: datetime, horizon: timedelta | None
 ) -> tuple[list[Chunk], list[dict[str, Any]]]:
     """The chunks in the horizon (the generation's start limit where it has one), and the programs skipped."""
-    settings = service.settings
-    horizon = generation(settings.api).start_horizon or horizon or ONE_DAY
+    policy = parts.policy
+    horizon = policy.generation.start_horizon or horizon or ONE_DAY
     skipped: list[dict[str, Any]] = []
     chunks = plan_chunks(
         programs,
-        settings.api,
+        policy.api,
         now,
         horizon,
-        default_domain=settings.domain,
-        default_app=settings.app,
+        default_domain=policy.domain,
+        default_app=policy.app,
         skipped=skipped,
     )
     return chunks, skipped
 
 
-def _summaries(
-    service: RecordingService, chunks: list[Chunk], settled: dict[str, Summary] | None
-) -> dict[str, Summary]:
+def _summaries(parts: Booking, chunks: list[Chunk], settled: dict[str, Summary] | None) -> dict[str, Summary]:
     """What is settled or in doubt, from a few summary items: those read with the programs, the rest here."""
     summaries = dict(settled or {})
     if missing := {c.shard for c in chunks} - summaries.keys():
-        summaries |= service.ledger.settled(missing, service.clock())
+        summaries |= parts.ledger.settled(missing, parts.clock())
     return summaries
 
 
-@dataclass
 class _Run:
     """One tick under way: what it reports, and what it learned per shard for the summaries."""
 
-    service: RecordingService
-    report: TickReport
-    newly: dict[str, Noted]
+    __slots__ = ("newly", "parts", "report")
+
+    def __init__(self, parts: Booking, report: TickReport, newly: dict[str, Noted]) -> None:
+        self.parts, self.report, self.newly = parts, report, newly
 
     def known(self, chunk: Chunk, summary: Summary) -> bool:
         """Settled according to its shard's summary: booked, or in doubt and left so by the policy."""
         if chunk.key in summary.done:
             self.report.existing += 1
             return True
-        api = self.service.settings.api
-        if chunk.key in summary.unresolved and (doubt := self.service.unresolvable(chunk.planned(api))):
+        policy = self.parts.policy
+        if chunk.key in summary.unresolved and (doubt := unresolvable(policy, chunk.planned(policy.api))):
             self.report.unresolved.append(chunk.describe() | {"error": doubt.to_dict()})
             return True
         return False  # new, or in doubt where the policy now allows reconciling or creating again
@@ -205,13 +225,13 @@ class _Run:
 
     def set_aside(self, chunk: Chunk, entry: Entry | None) -> bool:
         """Another tick is booking it, or it stays in doubt: reported without another claim attempt."""
-        now = self.service.clock()
+        now = self.parts.clock()
         if entry is None:
             return False
         if entry.held(now):
             self.report.pending.append(chunk.describe())
             return True
-        if entry.in_doubt(now) and (doubt := self.service.unresolvable(entry.recording)) is not None:
+        if entry.in_doubt(now) and (doubt := unresolvable(self.parts.policy, entry.recording)) is not None:
             self.unresolved(chunk, doubt)
             return True
         return False
@@ -224,27 +244,34 @@ class _Run:
         self.newly[chunk.shard].unresolved[chunk.key] = chunk.span[1]
 
 
-def _note(
-    service: RecordingService, summaries: dict[str, Summary], newly: dict[str, Noted], now: datetime
-) -> None:
-    """Each shard's summary gains what this tick settled and loses what has ended."""
+# a booked occurrence stays in its summary this long past its end, for its last files' callbacks (Tencent
+# redelivers for about 13 minutes), then is dropped and its coverage checked
+COVERAGE_GRACE = 900
+
+
+def _note(parts: Booking, summaries: dict[str, Summary], newly: dict[str, Noted], now: datetime) -> list[str]:
+    """Each shard's summary gains what this tick settled and loses what has ended; the booked ones that
+    ended (their coverage is checked once, after the tick)."""
+    booked_ended: list[str] = []
     for shard, summary in summaries.items():
-        ended = {
-            key: end for key, end in (summary.done | summary.unresolved).items() if end <= now.timestamp()
-        }
+        at = now.timestamp()
+        ended = {k: end for k, end in summary.unresolved.items() if end <= at}
+        ended |= {k: end for k, end in summary.done.items() if end + COVERAGE_GRACE <= at}
         noted = newly[shard]
         if noted.done or noted.unresolved or ended:
-            service.ledger.note_settled(
-                shard, summary, noted.done, ended, service.clock(), unresolved=noted.unresolved
+            parts.ledger.note_settled(
+                shard, summary, noted.done, ended, parts.clock(), unresolved=noted.unresolved
             )
+            booked_ended += [key for key in ended if key in summary.done]
+    return booked_ended
 
 
 def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Deadline, shared: Shared) -> None:
     """Each chunk in turn while the invocation's time allows: shared with the program that booked the same
     recording, left while another's booking of it is under way, else created at Tencent's pace."""
-    service, report = run.service, run.report
+    report = run.report
     for index, chunk in enumerate(chunks):
-        if not deadline.allows(service.settings.timeout):
+        if not deadline.allows(run.parts.policy.timeout):
             report.defer(chunks[index:])
             break
         same = identity(chunk)
@@ -260,8 +287,7 @@ def _book(run: _Run, chunks: list[Chunk], *, bucket: TokenBucket, deadline: Dead
 
 def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:
     """Record ``chunk`` as another owner of the booking ``task_id`` (found, never cancelled as its own)."""
-    task = TaskInfo(task_id=task_id, stream=chunk.program.stream, domain=chunk.domain, app=chunk.app)
-    if not run.service.adopt(chunk.request(), Mode.SCHEDULED, chunk.key, _origin(chunk), task):
+    if not run.parts.creator.adopt(chunk.request(), chunk.key, _origin(chunk), task_id):
         run.report.pending.append(chunk.describe())
         return
     run.report.existing += 1
@@ -272,19 +298,15 @@ def _book_shared(run: _Run, chunk: Chunk, task_id: str) -> None:
 
 def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) -> str | None:
     """Create the chunk's task, exactly once: its id, or None where it was not booked (reported why)."""
-    report = run.report
+    report, policy = run.report, run.parts.policy
     try:
-        data = chunk.request()
+        request = chunk.request()
         bucket.take()
-        outcome = run.service.create(
-            data, Mode.SCHEDULED, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
+        created = run.parts.creator.create(
+            request, chunk.key, origin=_origin(chunk), deadline=deadline, wait=False
         )
     except OutcomeUnknown as exc:  # no answer: in doubt from now on where the generation cannot look up
-        doubt = (
-            exc
-            if isinstance(exc, OutcomeUnresolved)
-            else run.service.unresolvable(chunk.planned(run.service.settings.api))
-        )
+        doubt = exc if isinstance(exc, OutcomeUnresolved) else unresolvable(policy, chunk.planned(policy.api))
         if doubt is None:  # the next tick reconciles it at Tencent
             report.failed.append(chunk.describe() | {"error": exc.to_dict()})
         else:
@@ -296,23 +318,26 @@ def _create(run: _Run, chunk: Chunk, bucket: TokenBucket, deadline: Deadline) ->
     except LiverecError as exc:
         report.failed.append(chunk.describe() | {"error": exc.to_dict()})
         return None
-    if outcome.recorded:  # else its entry stays in doubt: a later tick reconciles it, not the summary
+    if created.recorded:  # else its entry stays in doubt: a later tick reconciles it, not the summary
         run.done(chunk)
-    task_id = str(outcome.body["task_id"])
-    if outcome.replayed:
+    recording = created.recording
+    task_id = str(recording.task_id)
+    if created.replayed:
         report.existing += 1
     else:
-        report.created.append(outcome.body)
+        report.created.append(as_created(recording))
         report.owners[task_id] = [(chunk.program.key, ledger_key("rollout", chunk.key))]
-        if any(w.startswith(SHORTENED) for w in outcome.body["warnings"]):
-            report.shortened.append(chunk.describe() | {"from": outcome.body["start"], "task_id": task_id})
+        if any(w.startswith(SHORTENED) for w in recording.warnings):
+            report.shortened.append(
+                chunk.describe() | {"from": isoformat(from_unix(recording.start)), "task_id": task_id}
+            )
     return task_id
 
 
 def _adopt_booked(run: _Run, todo: list[Chunk], entries: dict[str, Entry]) -> list[Chunk]:
     """What is left of ``todo`` once what the ledger has never seen but is booked elsewhere is adopted."""
     unseen = [c for c in todo if ledger_key("rollout", c.key) not in entries]
-    adopted = booked_elsewhere(run.service, unseen) if unseen else set()
+    adopted = booked_elsewhere(run.parts, unseen) if unseen else set()
     for chunk in adopted:
         run.report.existing += 1
         run.done(chunk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.recordings.models import DEFAULT_REALTIME_DURATION, OPTIONS, RecordingInput
+from shared.recordings.requests import DEFAULT_REALTIME_DURATION, OPTIONS, RecordingRequest
 from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
 from shared.support.timeutil import human_span, isoformat
@@ -32,8 +32,7 @@ def stream_identity(gen: Generation, domain: str | None, app: str | None) -> tup
 
 
 def plan_recording(
-    req: RecordingInput,
-    mode: Mode,
+    req: RecordingRequest,
     api: LiveApi,
     now: datetime,
     *,
@@ -43,24 +42,9 @@ def plan_recording(
     gen = generation(api)
     now = now.replace(microsecond=0)
     warnings: list[str] = []
-    explicit = req.model_fields_set  # what the caller set (a default from the configuration is not)
-    domain = req.domain or default_domain
-    app = req.app or default_app
-
+    explicit, mode = req.given, req.mode  # what the caller set (a default from the configuration is not)
     _check_options(req, gen)
-    if gen.requires_domain_app:
-        for name, value, var in (("domain", domain, "LIVE_DOMAIN"), ("app", app, "LIVE_APP")):
-            if not value:
-                raise InvalidRequest(
-                    f"{name} is required by {gen.create_action}: send {name} or set {var}", field=name
-                )
-    if gen.names_streams_alone:
-        ignored = sorted(f for f in ("domain", "app") if f in explicit)
-        if ignored:
-            warnings.append(
-                f"{' and '.join(ignored)} ignored: {api.value} identifies a stream by its name alone"
-            )
-        domain, app = stream_identity(gen, domain, app)
+    domain, app = _domain_app(req, gen, default_domain, default_app, warnings)
 
     if req.end is not None and req.duration is not None:
         raise InvalidRequest("send either end or duration, not both", field="duration")
@@ -97,7 +81,35 @@ def plan_recording(
     )
 
 
-def _check_options(req: RecordingInput, gen: Generation) -> None:
+def _domain_app(
+    req: RecordingRequest,
+    gen: Generation,
+    default_domain: str | None,
+    default_app: str | None,
+    warnings: list[str],
+) -> tuple[str | None, str | None]:
+    """The stream's domain and app: the request's, else the configured ones; required where the
+    generation's create names them, and dropped (a warning when the caller sent them) where it identifies a
+    stream by its name alone."""
+    domain = req.domain or default_domain
+    app = req.app or default_app
+    if gen.requires_domain_app:
+        for name, value, var in (("domain", domain, "LIVE_DOMAIN"), ("app", app, "LIVE_APP")):
+            if not value:
+                raise InvalidRequest(
+                    f"{name} is required by {gen.create_action}: send {name} or set {var}", field=name
+                )
+    if gen.names_streams_alone:
+        ignored = sorted(f for f in ("domain", "app") if f in req.given)
+        if ignored:
+            warnings.append(
+                f"{' and '.join(ignored)} ignored: {gen.api.value} identifies a stream by its name alone"
+            )
+        domain, app = stream_identity(gen, domain, app)
+    return domain, app
+
+
+def _check_options(req: RecordingRequest, gen: Generation) -> None:
     for name in OPTIONS:
         if getattr(req, name) is not None and name not in gen.options:
             raise InvalidRequest(
@@ -107,7 +119,7 @@ def _check_options(req: RecordingInput, gen: Generation) -> None:
             )
 
 
-def _scheduled_window(req: RecordingInput, gen: Generation, now: datetime) -> tuple[datetime, datetime]:
+def _scheduled_window(req: RecordingRequest, gen: Generation, now: datetime) -> tuple[datetime, datetime]:
     if req.start is None:
         raise InvalidRequest("a scheduled recording needs start", field="start")
     start = req.start
@@ -134,11 +146,17 @@ def _scheduled_window(req: RecordingInput, gen: Generation, now: datetime) -> tu
             f"accepts start <= now + {human_span(gen.start_horizon)} ({isoformat(now + gen.start_horizon)})",
             field="start",
         )
+    if gen.end_horizon is not None and end >= now + gen.end_horizon:
+        raise InvalidRequest(
+            f"end ({isoformat(end)}) is {human_span(gen.end_horizon)} or more ahead; {gen.create_action} accepts "
+            f"end < now + {human_span(gen.end_horizon)} ({isoformat(now + gen.end_horizon)}), strictly",
+            field="end" if req.end is not None else "duration",
+        )
     return start, end
 
 
 def _realtime_window(
-    req: RecordingInput, gen: Generation, now: datetime, warnings: list[str], explicit: set[str]
+    req: RecordingRequest, gen: Generation, now: datetime, warnings: list[str], explicit: frozenset[str]
 ) -> tuple[datetime, datetime]:
     if "start" in explicit and req.start is not None:
         warnings.append("start ignored: a real-time recording starts when it is created")
@@ -166,7 +184,7 @@ def _realtime_window(
     return now, capped
 
 
-def _format(req: RecordingInput, gen: Generation) -> tuple[str | None, str | None]:
+def _format(req: RecordingRequest, gen: Generation) -> tuple[str | None, str | None]:
     if gen.formats is None:
         return None, None
     fmt, rtype = req.format, req.record_type

@@ -4,24 +4,24 @@ them has booked (the others share its task) and what is under way or in doubt (t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from shared.recordings.planning import Chunk, Identity, identity
-from shared.recordings.service import RecordingService
-from shared.storage.ledger import Entry, ledger_key
+from shared.storage.ledger import Entry, Ledger, ledger_key
+from shared.support.timeutil import Clock
 
 
-@dataclass
 class Shared:
     """Per tick, the recordings several programs ask for: the task one's booking holds (``booked``), or that
-    one is being booked or in doubt (``busy``: the others wait, never book it again)."""
+    one is being booked or in doubt (``busy``: the others wait, never book it again). Filled as it goes."""
 
-    booked: dict[Identity, str] = field(default_factory=dict)
-    busy: set[Identity] = field(default_factory=set)
+    __slots__ = ("booked", "busy")
+
+    def __init__(self) -> None:
+        self.booked: dict[Identity, str] = {}
+        self.busy: set[Identity] = set()
 
 
 def siblings(
-    service: RecordingService, chunks: list[Chunk], todo: list[Chunk], entries: dict[str, Entry]
+    ledger: Ledger, clock: Clock, chunks: list[Chunk], todo: list[Chunk], entries: dict[str, Entry]
 ) -> Shared:
     """What the other programs asking for the same recordings as ``todo`` have booked (one extra read, only
     where programs share a recording)."""
@@ -35,9 +35,9 @@ def siblings(
     if len(siblings) == len(todo):
         return Shared()
     missing = [ledger_key("rollout", c.key) for c in siblings if ledger_key("rollout", c.key) not in entries]
-    found = {**entries, **(service.ledger.get_many(missing, service.clock()) if missing else {})}
+    found = {**entries, **(ledger.get_many(missing, clock()) if missing else {})}
     shared = Shared()
-    now = service.clock()
+    now = clock()
     for chunk in siblings:
         entry = found.get(ledger_key("rollout", chunk.key))
         if entry is None:

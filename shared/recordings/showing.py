@@ -1,8 +1,8 @@
-"""What ``GET /programs`` and ``GET /programs/{name}`` show, each answer bounded whatever the catalogue or the
-cron:
+"""What ``GET /programs`` and ``GET /programs/{name}`` show (as domain results: the edge shapes the answers,
+shared/edge/views.py), each bounded whatever the catalogue or the cron:
 
-- a page of programs, by name, at most ``limit`` (100) of them and :data:`MAX_PAGE_BYTES` of programs,
-  read with one request of the store; the next page starts after the last name shown;
+- a page of programs, by name, at most ``limit`` (100) of them, read with one request of the store (the edge
+  bounds the answer's size too); the next page starts after the last name shown;
 - one program with its occurrences in a window (``from``/``to``: by default from now to the tick's horizon,
   at most :data:`MAX_WINDOW`), at most :data:`MAX_OCCURRENCES_SHOWN` of them, each with what the ledger holds
   (one batch read): booked with its task and state, in doubt, being booked, or not yet.
@@ -10,63 +10,83 @@ cron:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any
 
-from shared.recordings.catalog import horizon, parse_stored
+from shared.recordings import calendars
+from shared.recordings.catalog import parse_stored
 from shared.recordings.planning import Chunk, window_chunks
+from shared.recordings.policy import Policy
 from shared.recordings.programs import Program
 from shared.recordings.rules import stream_identity
-from shared.recordings.service import RecordingService
 from shared.recordings.tracking import recording_state
-from shared.storage.ledger import Entry, ledger_key
-from shared.storage.program_store import NEVER, ProgramStore, StoredProgram
+from shared.storage.ledger import Entry, Ledger, ledger_key
+from shared.storage.program_store import ProgramStore, StoredProgram
 from shared.support.errors import InvalidRequest
-from shared.support.timeutil import from_unix, isoformat
-from shared.tencent.generations import generation
+from shared.support.records import Record
+from shared.support.timeutil import Clock, from_unix
 
 MAX_OCCURRENCES_SHOWN = 50
 MAX_WINDOW = timedelta(days=31)
+# a window shown by default ends a second past the horizon: what starts on its last second is booked too
+HORIZON_END = timedelta(seconds=1)
 MAX_PAGE = 100
-MAX_PAGE_BYTES = 60_000  # of programs: the page's answer stays under 64 KB
 
 
-def page(store: ProgramStore, limit: int, after: str | None) -> dict[str, Any]:
+class ProgramPage(Record):
+    """A page of the stored programs by name (those that still validate), and the name the next starts after."""
+
+    __slots__ = ()
+    programs: list[tuple[StoredProgram, Program]]
+    next: str | None
+
+
+def page(store: ProgramStore, limit: int, after: str | None) -> ProgramPage:
     """A page of the stored programs by name (without their occurrences: ``GET /programs/{name}``)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidRequest(f"limit is 1 to {MAX_PAGE}", field="limit")
     stored, after_last = store.page(limit, after)
-    shown: list[dict[str, Any]] = []
-    size = 0
-    for item in stored:
-        program = parse_stored(item)
-        if program is None:
-            continue  # logged by parse_stored; PUT it again
-        summary = program_summary(item, program)
-        size += len(json.dumps(summary, ensure_ascii=False)) + 1
-        if size > MAX_PAGE_BYTES and shown:  # the rest on the next page, which starts after the last shown
-            return {"programs": shown, "next": shown[-1]["name"]}
-        shown.append(summary)
-    return {"programs": shown, "next": after_last}
+    shown = [(item, program) for item in stored if (program := parse_stored(item)) is not None]
+    return ProgramPage(shown, after_last)  # one that no longer validates is logged by parse_stored
 
 
-def program_summary(stored: StoredProgram, program: Program) -> dict[str, Any]:
-    return {
-        "name": stored.name,
-        "program": program.model_dump(exclude_none=True),
-        "updated_at": isoformat(from_unix(stored.updated_at)),
-        "due": isoformat(from_unix(stored.due)) if stored.due < NEVER else None,
-    }
+class Occurrence(Record):
+    """One occurrence of a program and what the ledger holds for it: not booked yet (``state`` None), being
+    booked (``booking``), in doubt (``unknown``: its create may or may not have reached Tencent), or the
+    recording's state; ``task_id`` once a task exists (created, then perhaps stopped or deleted)."""
+
+    __slots__ = ()
+    start: datetime
+    end: datetime
+    task_id: str | None
+    state: str | None
+    exception: str | None = None  # moved or added (the program's calendar), None for the cron's own
+
+
+class Shown(Record):
+    """A program with its occurrences in a window (soonest first, at most :data:`MAX_OCCURRENCES_SHOWN`)."""
+
+    __slots__ = ()
+    stored: StoredProgram
+    program: Program
+    window: tuple[datetime, datetime]
+    occurrences: list[Occurrence]
+    more: bool  # the window holds more than shown
+    next_tick_books: int  # of those shown, not booked yet and within the next tick's horizon
 
 
 def window(
-    service: RecordingService, begin: datetime | None, end: datetime | None
+    policy: Policy, clock: Clock, begin: datetime | None, end: datetime | None
 ) -> tuple[datetime, datetime]:
-    """The window a program's occurrences are shown in: from now (or ``from``), as long as the tick's horizon
-    (or to ``to``), at most :data:`MAX_WINDOW`."""
-    begin = begin or from_unix(service.clock()).replace(microsecond=0)
-    end = end or begin + min(horizon(service), MAX_WINDOW)
+    """The window a program's occurrences are shown in: from now (or ``from``), to the end of the tick's
+    horizon, its last second included (a tick books an occurrence starting exactly there), or to ``to``; at
+    most :data:`MAX_WINDOW`."""
+    begin = begin or from_unix(clock()).replace(microsecond=0)
+    return bounded(begin, end or begin + min(policy.horizon + HORIZON_END, MAX_WINDOW))
+
+
+def bounded(begin: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """``(begin, end)``, a window of a program's occurrences: 422 naming ``to`` when it ends before it
+    begins or spans more than :data:`MAX_WINDOW`."""
     if end <= begin:
         raise InvalidRequest("to must be after from", field="to")
     if end - begin > MAX_WINDOW:
@@ -75,44 +95,37 @@ def window(
 
 
 def program_view(
-    service: RecordingService, stored: StoredProgram, program: Program, shown: tuple[datetime, datetime]
-) -> dict[str, Any]:
-    """A program with its occurrences in ``shown`` (soonest first, at most 50) and what the ledger holds for
-    each: ``booked`` with its task and state, or not yet (the next tick books it)."""
-    settings = service.settings
-    gen = generation(settings.api)
-    where = stream_identity(gen, program.domain or settings.domain, program.app or settings.app)
+    ledger: Ledger,
+    policy: Policy,
+    clock: Clock,
+    stored: StoredProgram,
+    program: Program,
+    *,
+    shown: tuple[datetime, datetime],
+) -> Shown:
+    """A program with its occurrences in ``shown`` and what the ledger holds for each (one batch read)."""
+    gen = policy.generation
+    where = stream_identity(gen, program.domain or policy.domain, program.app or policy.app)
     chunks, more = window_chunks(program, shown, MAX_OCCURRENCES_SHOWN, cap=gen.scheduled_cap, where=where)
-    clock = service.clock()
-    entries = service.ledger.get_many((ledger_key("rollout", c.key) for c in chunks), clock)
+    now = clock()
+    entries = ledger.get_many((ledger_key("rollout", c.key) for c in chunks), now)
     occurrences = [
-        occurrence(chunk, entries.get(ledger_key("rollout", chunk.key)), clock) for chunk in chunks
+        occurrence(chunk, entries.get(ledger_key("rollout", chunk.key)), now)._replace(
+            exception=calendars.mark(program, chunk.start)
+        )
+        for chunk in chunks
     ]
-    reach = from_unix(clock) + horizon(service)
-    return program_summary(stored, program) | {
-        "from": isoformat(shown[0]),
-        "to": isoformat(shown[1]),
-        "occurrences": occurrences,
-        "more": more,
-        "next_tick_books": sum(
-            1 for c, o in zip(chunks, occurrences, strict=True) if o["state"] is None and c.start <= reach
-        ),
-    }
+    reach = from_unix(now) + policy.horizon
+    books = sum(1 for c, o in zip(chunks, occurrences, strict=True) if o.state is None and c.start <= reach)
+    return Shown(stored, program, shown, occurrences, more, books)
 
 
-def occurrence(chunk: Chunk, entry: Entry | None, now: float) -> dict[str, Any]:
-    """One occurrence as the program's view shows it: not booked yet (state None), being booked, in doubt
-    (``unknown``: its create may or may not have reached Tencent), or the recording's state."""
+def occurrence(chunk: Chunk, entry: Entry | None, now: float) -> Occurrence:
+    """One occurrence as the program's view shows it."""
     if entry is None:
         state = None
     elif entry.in_doubt(now):
         state = "unknown"
     else:
         state = "booking" if entry.state == "in_progress" else recording_state(entry, now)
-    return {
-        "start": isoformat(chunk.start),
-        "end": isoformat(chunk.end),
-        "booked": entry is not None and entry.recording.task_id is not None,
-        "task_id": entry.recording.task_id if entry is not None else None,
-        "state": state,
-    }
+    return Occurrence(chunk.start, chunk.end, entry.recording.task_id if entry is not None else None, state)

@@ -1,4 +1,5 @@
-"""Tracking a recording: what ``GET /recordings/{task_id}`` and a listing from the ledger answer.
+"""Looking recordings up: a recording by task id, a stream's recordings, and keeping the files Tencent
+recorded for one. The answers are domain results (:class:`Described`, :class:`Listing`); the edge shapes them.
 
 A recording by task id is the ledger's entry with a page of the files Tencent recorded for it (kept when
 its record-file callback arrives: at most :data:`FILES_PAGE` an answer, newest last, ``next`` for the rest),
@@ -11,10 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from shared.storage.ledger import Entry
-from shared.storage.ledger_files import POSITION, FilePage, RecordFile
+from shared.recordings import status
+from shared.recordings.finding import TaskFinder
+from shared.recordings.policy import Policy
+from shared.storage.ledger import Entry, Ledger
+from shared.storage.ledger_files import MAX_FILES, POSITION, FilePage, RecordFile
 from shared.support.errors import (
     InvalidPageToken,
     InvalidRequest,
@@ -23,32 +28,22 @@ from shared.support.errors import (
     TencentUnavailable,
 )
 from shared.support.observability import logger
-from shared.support.timeutil import from_unix, isoformat, to_unix
+from shared.support.records import Record
+from shared.support.timeutil import Clock, to_unix
+from shared.tencent.adapter import LiveAdapter
 from shared.tencent.types import TaskInfo, TaskQuery
 
 if TYPE_CHECKING:
-    from shared.recordings.service import RecordingService
+    from shared.recordings.coverage import Coverage
 
 MAX_TASK_ID = 256  # longer than any generation's task id
 LEDGER_PAGE = 100  # recordings per page when the ledger lists a stream
 # files per answer of GET /recordings/{task_id}: each shows at most ~6 KB (a URL of 2048 ASCII characters, a
 # file_id of 256 that JSON may escape in 12 bytes each), so a page stays under 1 MB, far under Lambda's 6 MB
 FILES_PAGE = 100
+FILES_READ = 1000  # files a ledger read returns when coverage reads them all
 # Tencent's status of a task, where it gives one, as a recording's state (v2 "error" has none: the clock's)
 TENCENT_STATES = {"pending": "scheduled", "running": "recording", "finished": "ended", "stopped": "stopped"}
-
-
-def task_view(task: TaskInfo) -> dict[str, Any]:
-    return {
-        "task_id": task.task_id,
-        "stream": task.stream,
-        "domain": task.domain,
-        "app": task.app,
-        "start": isoformat(task.start) if task.start else None,
-        "end": isoformat(task.end) if task.end else None,
-        "stopped_at": isoformat(task.stopped_at) if task.stopped_at else None,
-        "status": task.status,
-    }
 
 
 def recording_state(entry: Entry, now: float) -> str:
@@ -61,61 +56,6 @@ def recording_state(entry: Entry, now: float) -> str:
     if now < entry.recording.start:
         return "scheduled"
     return "recording" if now < entry.recording.end else "ended"
-
-
-def _iso(seconds: int) -> str:
-    return isoformat(from_unix(seconds))
-
-
-def file_view(file: RecordFile) -> dict[str, Any]:
-    return {
-        "file_id": file.file_id,
-        "url": file.url,
-        "format": file.format,
-        "start": _iso(file.start),
-        "end": _iso(file.end),
-        "duration": file.duration,
-        "size": file.size,
-    }
-
-
-def recording_view(entry: Entry, now: float, files: FilePage) -> dict[str, Any]:
-    """``GET /recordings/{task_id}`` from the ledger alone, with a page of its files (newest last: by end,
-    then start) and the token of the next (``next``)."""
-    rec = entry.recording
-    return {
-        "task_id": rec.task_id,
-        "api": rec.api,
-        "mode": rec.mode,
-        "stream": rec.stream,
-        "domain": rec.domain,
-        "app": rec.app,
-        "start": _iso(rec.start),
-        "end": _iso(rec.end),
-        "origin": entry.origin.to_dict(),
-        "state": recording_state(entry, now),
-        "files": [file_view(f) for f in files.files],
-        "next": files_token(files.after),
-        "tencent": None,
-        "warnings": list(rec.warnings),
-    }
-
-
-def ledger_task_view(entry: Entry, now: float) -> dict[str, Any]:
-    """A recording as ``GET /recordings`` lists it from the ledger (``status``: its state; one in doubt is
-    ``unknown``, without a task id)."""
-    rec = entry.recording
-    state = recording_state(entry, now)
-    return {
-        "task_id": rec.task_id,
-        "stream": rec.stream,
-        "domain": rec.domain,
-        "app": rec.app,
-        "start": _iso(rec.start),
-        "end": _iso(rec.end),
-        "stopped_at": isoformat(from_unix(entry.updated_at)) if state == "stopped" else None,
-        "status": state,
-    }
 
 
 def page_token(after: tuple[int, str] | None) -> str | None:
@@ -160,77 +100,193 @@ def read_files_token(token: str | None) -> str | None:
     return after
 
 
-def list_from_ledger(service: RecordingService, query: TaskQuery) -> dict[str, Any]:
-    """A stream's recordings from the ledger (what liverec created), where Tencent cannot list (``source``
-    ``ledger``)."""
-    if not query.stream:
-        raise InvalidRequest(
-            f"{service.generation.cannot('list tasks')} at Tencent: the list comes from the ledger (the "
-            "recordings liverec created), by stream: give stream",
-            field="stream",
-        )
-    if query.start is not None and query.end is not None and query.end <= query.start:
-        raise InvalidRequest("to must be after from", field="to")
-    now = service.clock()
-    page = service.ledger.by_stream(
-        service.settings.api.value,
-        query.stream,
-        now,
-        start_from=to_unix(query.start) if query.start is not None else None,
-        start_to=to_unix(query.end) if query.end is not None else None,
-        after=read_page_token(query.page_token),
-        limit=LEDGER_PAGE,
-    )
-    tasks = [
-        ledger_task_view(entry, now)
-        for entry in page.entries
-        if (query.domain is None or entry.recording.domain in (None, query.domain))
-        and (query.app is None or entry.recording.app in (None, query.app))
-    ]
-    return {"tasks": tasks, "next": page_token(page.after), "source": "ledger"}
+def all_files(ledger: Ledger, entry: Entry, now: float) -> list[RecordFile]:
+    """Every file the ledger keeps for ``entry``'s task (at most ``MAX_FILES``, in a bounded number of
+    reads): what its coverage is computed from."""
+    files: list[RecordFile] = []
+    after: str | None = None
+    for _ in range(MAX_FILES // FILES_READ + 1):
+        page = ledger.files(entry, now, after=after, limit=FILES_READ)
+        files += page.files
+        after = page.after
+        if after is None:
+            break
+    return files
 
 
-def describe(service: RecordingService, task_id: str, page_token: str | None = None) -> dict[str, Any]:
-    """``GET /recordings/{task_id}``: the recording as the ledger knows it, with a page of its files (the
-    first, or the one ``page_token`` names); where the generation can describe a task (its row's
-    ``describes``), Tencent's view is merged in: a created recording takes Tencent's status where it gives
-    one (pending, running, finished, stopped), and Tencent's window and stop time are reported beside ours
-    (``tencent``)."""
-    if not task_id.strip() or len(task_id) > MAX_TASK_ID:
-        raise InvalidRequest(f"task_id: 1 to {MAX_TASK_ID} characters", field="task_id")
-    after = read_files_token(page_token)
-    now = service.clock()
-    entry = service.ledger.by_task(service.settings.api.value, task_id, now)
-    if entry is None:
-        raise RecordingNotFound(
-            "no recording with this task_id: liverec did not create it "
-            f"(with LIVE_API={service.settings.api.value}), or it ended more than a day ago",
-            field="task_id",
+class Booked(Record):
+    """A recording as the ledger lists it (``state``: :func:`recording_state`)."""
+
+    __slots__ = ()
+    entry: Entry
+    state: str
+
+
+class Listed(Record):
+    """One item of a list: Tencent's task or the ledger's recording, its status
+    (:mod:`shared.recordings.status`) and where it came from (``tencent`` or ``ledger``)."""
+
+    __slots__ = ()
+    task: TaskInfo | Booked
+    status: str
+    source: str
+
+
+class Listing(Record):
+    """One page of a stream's recordings: Tencent's tasks (``source`` ``tencent``; where Tencent lists by
+    window, with what the ledger knows that the window cannot show), or what liverec created, from the
+    ledger (``source`` ``ledger``)."""
+
+    __slots__ = ()
+    tasks: list[Listed]
+    next: str | None
+    source: str
+
+
+class Seen(Record):
+    """Tencent's view of a recording: the action that described it, and the task (None: not listed)."""
+
+    __slots__ = ()
+    action: str
+    task: TaskInfo | None
+
+
+class Described(Record):
+    """A recording by task id: the ledger's entry, its state, a page of its files and Tencent's view (None
+    where the generation cannot describe a task, or where describing it failed: said in ``warnings``)."""
+
+    __slots__ = ()
+    entry: Entry
+    state: str  # deprecated: status
+    files: FilePage
+    next: str | None
+    tencent: Seen | None
+    warnings: tuple[str, ...]
+    status: str = "in_doubt"  # shared.recordings.status
+    coverage: Coverage | None = None  # of its window by all its files (a created task's)
+    threshold: float = 0.95  # LIVEREC_COVERAGE_THRESHOLD: under it, an ended recording is short
+
+
+class Lookup:
+    """Collaborators: the ledger, the adapter and the task finder (Tencent's view), the policy, the clock."""
+
+    __slots__ = ("adapter", "clock", "finder", "ledger", "policy")
+
+    def __init__(
+        self, ledger: Ledger, adapter: LiveAdapter, finder: TaskFinder, policy: Policy, clock: Clock
+    ) -> None:
+        self.ledger, self.adapter, self.finder, self.policy, self.clock = (
+            ledger,
+            adapter,
+            finder,
+            policy,
+            clock,
         )
-    view = recording_view(entry, now, service.ledger.files(entry, now, after=after, limit=FILES_PAGE))
-    action = service.generation.describes
-    if action is None:
-        return view
-    rec = entry.recording
-    try:
-        tasks = service.find_tasks(rec.stream, rec.domain, rec.app, [(rec.start, rec.end)])
-    except (TencentError, TencentUnavailable, InvalidRequest) as exc:
-        logger.warning(
-            "Tencent's view of a recording is missing", extra={"task_id": task_id, "error": exc.to_dict()}
+
+    def list(self, query: TaskQuery) -> Listing:
+        """One page of a stream's tasks: Tencent's list where the generation has one, else the ledger's."""
+        if not self.policy.lists_tasks:
+            return self._from_ledger(query)
+        if self.policy.generation.lists == "window":  # and what the window cannot show, from the ledger
+            from shared.recordings.merging import merged
+
+            return merged(self.ledger, self.adapter, self.policy.generation, query, self.clock())
+        page, now, gen = self.adapter.list_tasks(query), self.clock(), self.policy.generation
+        tasks = [Listed(t, status.of_task(gen, t, now), "tencent") for t in page.tasks]
+        return Listing(tasks, page.next_token, "tencent")
+
+    def _from_ledger(self, query: TaskQuery) -> Listing:
+        if not query.stream:
+            raise InvalidRequest(
+                f"{self.policy.generation.cannot('list tasks')} at Tencent: the list comes from the ledger (the "
+                "recordings liverec created), by stream: give stream",
+                field="stream",
+            )
+        if query.start is not None and query.end is not None and query.end <= query.start:
+            raise InvalidRequest("to must be after from", field="to")
+        now = self.clock()
+        page = self.ledger.by_stream(
+            self.policy.api.value,
+            query.stream,
+            now,
+            start_from=to_unix(query.start) if query.start is not None else None,
+            start_to=to_unix(query.end) if query.end is not None else None,
+            after=read_page_token(query.page_token),
+            limit=LEDGER_PAGE,
         )
-        view["warnings"].append(f"Tencent's view is missing: {action} failed ({exc.code})")
-        return view
-    task = next((t for t in tasks if t.task_id == rec.task_id), None)
-    view["tencent"] = {
-        "action": action,
-        "found": task is not None,
-        "status": None,
-        "start": None,
-        "end": None,
-        "stopped_at": None,
-    }
-    if task is not None:
-        view["tencent"] |= {k: v for k, v in task_view(task).items() if k in view["tencent"]}
-        if entry.state == "created" and task.status in TENCENT_STATES:
-            view["state"] = TENCENT_STATES[task.status]
-    return view
+        tasks = [
+            Listed(Booked(entry, recording_state(entry, now)), status.of_entry(entry, now), "ledger")
+            for entry in page.entries
+            if (query.domain is None or entry.recording.domain in (None, query.domain))
+            and (query.app is None or entry.recording.app in (None, query.app))
+        ]
+        return Listing(tasks, page_token(page.after), "ledger")
+
+    def describe(
+        self, task_id: str, page_token: str | None = None, before: Callable[[Entry], object] | None = None
+    ) -> Described:
+        """``GET /recordings/{task_id}``: the recording as the ledger knows it, with a page of its files (the
+        first, or the one ``page_token`` names) and, on the first page, the coverage of its window by all of them (``before``:
+        given the entry first, to reconcile it); where the generation can describe a task (its row's
+        ``describes``), Tencent's view beside it: a created recording takes Tencent's status where it gives
+        one (pending, running, finished, stopped)."""
+        if not task_id.strip() or len(task_id) > MAX_TASK_ID:
+            raise InvalidRequest(f"task_id: 1 to {MAX_TASK_ID} characters", field="task_id")
+        after = read_files_token(page_token)
+        now, api = self.clock(), self.policy.api.value
+        entry = self.ledger.by_task(api, task_id, now)
+        if entry is None:
+            raise RecordingNotFound(
+                "no recording with this task_id: liverec did not create it "
+                f"(with LIVE_API={api}), or it ended more than a day ago",
+                field="task_id",
+            )
+        from shared.recordings.coverage import coverage  # the look-up's alone, not on the cold path
+
+        if before is not None:  # reconciliation: files found at Tencent are kept before any is read
+            before(entry)
+        files = self.ledger.files(entry, now, after=after, limit=FILES_PAGE)
+        rec = entry.recording
+        # on the first page only (later pages would read every file again, once a page): all its files, read
+        # once more only when they are more than a page
+        every = files.files if files.after is None else ([] if after else all_files(self.ledger, entry, now))
+        found = Described(
+            entry,
+            recording_state(entry, now),
+            files,
+            files_token(files.after),
+            None,
+            rec.warnings,
+            status.of_entry(entry, now),
+            None if after is not None else coverage((int(rec.start), int(rec.end)), every, now),
+            self.policy.coverage_threshold,
+        )
+        action = self.policy.generation.describes
+        return found if action is None else self._with_tencent(found, action)
+
+    def _with_tencent(self, found: Described, action: str) -> Described:
+        rec = found.entry.recording
+        try:
+            tasks = self.finder.find(rec.stream, rec.domain, rec.app, [(rec.start, rec.end)])
+        except (TencentError, TencentUnavailable, InvalidRequest) as exc:
+            logger.warning(
+                "Tencent's view of a recording is missing",
+                extra={"task_id": rec.task_id, "error": exc.to_dict()},
+            )
+            missing = f"Tencent's view is missing: {action} failed ({exc.code})"
+            return found._replace(warnings=(*found.warnings, missing))
+        task = next((t for t in tasks if t.task_id == rec.task_id), None)
+        state = found.state
+        if task is not None and found.entry.state == "created" and task.status in TENCENT_STATES:
+            state = TENCENT_STATES[task.status]
+        now, gen = self.clock(), self.policy.generation
+        return found._replace(
+            tencent=Seen(action, task), state=state, status=status.of_entry(found.entry, now, gen, task)
+        )
+
+    def keep_file(self, task_id: str, file: RecordFile) -> bool:
+        """Keep a file Tencent recorded (its record-file callback) with the recording of ``task_id``; False
+        when the ledger does not know the task (liverec did not create it)."""
+        if not task_id.strip() or len(task_id) > MAX_TASK_ID:
+            return False
+        return self.ledger.add_file(self.policy.api.value, task_id, file, self.clock())

@@ -34,11 +34,10 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from shared.storage.ledger_files import FilePage, RecordFile
 from shared.support.records import Record
-from shared.support.timeutil import from_unix, isoformat
 
 State = Literal["in_progress", "created", "stopped", "deleted", "unknown"]
 OriginKind = Literal["http", "hook", "rollout", "callback"]
@@ -99,18 +98,6 @@ class Recording(Record):
         """Whether the create carried the start (scheduled) or Tencent started it on arrival (real-time)."""
         return self.mode == "scheduled"
 
-    def body(self) -> dict[str, Any]:
-        """What a create answers (HTTP 201), and what a replay answers again."""
-        return {
-            "task_id": self.task_id,
-            "api": self.api,
-            "mode": self.mode,
-            "stream": self.stream,
-            "start": isoformat(from_unix(self.start)),
-            "end": isoformat(from_unix(self.end)),
-            "warnings": list(self.warnings),
-        }
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "api": self.api,
@@ -164,36 +151,24 @@ class StreamPage(Record):
     after: tuple[int, str] | None  # (start, key) of the last entry, when more may follow
 
 
-# Claim and Summary are plain classes, never changed once built: a frozen dataclass costs about 3 M
-# instructions to define (it execs each method it generates), on every cold start.
+class Claim(Record):
+    """What ``claim`` asks for. ``owner``: the claim's token, fresh per claim unless given (a take-over
+    writes the token it claimed with). ``sent``: a take-over of an entry in doubt, which a crash must leave
+    in doubt (its task may exist), never as a claim that certainly sent nothing."""
 
+    __slots__ = ()
+    key: str
+    fingerprint: str
+    origin: Origin
+    now: float
+    lease_until: float
+    recording: Recording  # the plan: what a reconciler looks for if this claim's holder dies
+    owner: str = ""  # not given (empty): a fresh token, drawn as the claim is built
+    sent: bool = False
 
-class Claim:
-    """What ``claim`` asks for; ``owner`` is fresh per claim. ``sent``: a take-over of an entry in doubt,
-    which a crash must leave in doubt (its task may exist), never as a claim that certainly sent nothing."""
-
-    __slots__ = ("fingerprint", "key", "lease_until", "now", "origin", "owner", "recording", "sent")
-
-    def __init__(  # noqa: PLR0917 - positional, as the callers build it
-        self,
-        key: str,
-        fingerprint: str,
-        origin: Origin,
-        now: float,
-        lease_until: float,
-        recording: Recording,  # the plan: what a reconciler looks for if this claim's holder dies
-        owner: str | None = None,
-        *,
-        sent: bool = False,
-    ) -> None:
-        self.key = key
-        self.fingerprint = fingerprint
-        self.origin = origin
-        self.now = now
-        self.lease_until = lease_until
-        self.recording = recording
-        self.owner = uuid.uuid4().hex if owner is None else owner
-        self.sent = sent
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        claim = super().__new__(cls, *args, **kwargs)
+        return claim if claim.owner else claim._replace(owner=uuid.uuid4().hex)
 
     def entry(self) -> Entry:
         return Entry(
@@ -211,28 +186,21 @@ class Claim:
         )
 
 
-class Summary:
+class Summary(Record):
     """A shard of the rollout's occurrences, key -> window end: ``done`` (a task exists or existed),
-    ``unresolved`` (a create got no answer: the task may exist), and the summary's version."""
+    ``unresolved`` (a create got no answer: the task may exist), and the summary's version. Never changed
+    once built (its dicts neither): :meth:`merged` makes the next one."""
 
-    __slots__ = ("done", "unresolved", "version")
+    __slots__ = ()
+    done: dict[str, int]
+    version: int
+    unresolved: dict[str, int]
 
-    def __init__(
-        self, done: dict[str, int] | None = None, version: int = 0, unresolved: dict[str, int] | None = None
-    ) -> None:
-        self.done: dict[str, int] = {} if done is None else done
-        self.version = version
-        self.unresolved: dict[str, int] = {} if unresolved is None else unresolved
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Summary):
-            return NotImplemented
-        return (self.done, self.version, self.unresolved) == (other.done, other.version, other.unresolved)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and its dicts are not hashable
-
-    def __repr__(self) -> str:
-        return f"Summary(done={self.done!r}, version={self.version!r}, unresolved={self.unresolved!r})"
+    @classmethod
+    def empty(cls, version: int = 0) -> Self:
+        """A shard with nothing noted (at ``version``: an expired summary's, for the next conditional
+        write)."""
+        return cls({}, version, {})
 
     def merged(self, add: dict[str, int], unresolved: dict[str, int], drop: dict[str, int]) -> "Summary":
         """This summary with ``add`` and ``unresolved`` noted and ``drop`` forgotten, one version on; an

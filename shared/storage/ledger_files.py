@@ -25,7 +25,8 @@ POSITION = re.compile(r"[0-9]{22}[0-9a-f]{32}")  # what file_position gives
 
 class RecordFile(Record):
     """A file Tencent recorded for a task (its record-file callback, event 100). Times are UNIX seconds;
-    ``received`` is when the callback first arrived."""
+    ``received`` is when the callback first arrived
+    (or, reconciled, when reconciliation found it)."""
 
     __slots__ = ()
     file_id: str
@@ -36,6 +37,9 @@ class RecordFile(Record):
     duration: int | None
     size: int | None
     received: float
+    # callback: its record-file callback reached liverec; reconciled: found afterwards in Tencent's record
+    # of the callbacks it sent (DescribeCallbackRecordsList), its callback never having arrived
+    source: str = "callback"
 
 
 class FilePage(Record):

@@ -98,6 +98,8 @@ def file_item(ref: str, file: RecordFile, expiration: float) -> dict[str, Any]:
             item[name] = {"N": str(value)}
     if file.format is not None:
         item["format"] = {"S": file.format}
+    if file.source != "callback":
+        item["source"] = {"S": file.source}
     return item
 
 
@@ -116,6 +118,7 @@ def record_file(file_id: str, fields: dict[str, Any]) -> RecordFile:
         duration=num("duration"),
         size=num("size"),
         received=float(fields["received"]["N"]),
+        source=fields["source"]["S"] if "source" in fields else "callback",
     )
 
 
@@ -184,13 +187,9 @@ def summary_ids(shards: Iterable[str]) -> list[str]:
     return [PROGRESS + shard for shard in shards]
 
 
-def is_summary(item: dict[str, Any]) -> bool:
-    return str(item["id"]["S"]).startswith(PROGRESS)
-
-
 def summaries(shards: Iterable[str], items: Iterable[dict[str, Any]], now: float) -> dict[str, Summary]:
     """Each shard's summary from the summary items read (a shard without one: empty)."""
-    found = {shard: Summary() for shard in shards}
+    found = {shard: Summary.empty() for shard in shards}
     found.update(summary_of(item, now) for item in items)
     return found
 
@@ -200,7 +199,7 @@ def summary_of(item: dict[str, Any], now: float) -> tuple[str, Summary]:
     the next conditional write)."""
     shard, version = str(item["id"]["S"]).removeprefix(PROGRESS), int(item["version"]["N"])
     if float(item["expiration"]["N"]) <= now:
-        return shard, Summary({}, version)
+        return shard, Summary.empty(version)
     return shard, Summary(ends(item["done"]["S"]), version, ends(item.get("unresolved", {}).get("S", "")))
 
 

@@ -169,7 +169,7 @@ class MemoryLedger:
 
     def settled(self, shards: Iterable[str], now: float) -> dict[str, Summary]:
         with self._lock:
-            return {shard: self._settled.get(shard, Summary()) for shard in shards}
+            return {shard: self._settled.get(shard, Summary.empty()) for shard in shards}
 
     def note_settled(
         self,
@@ -182,7 +182,7 @@ class MemoryLedger:
         unresolved: dict[str, int] | None = None,
     ) -> None:
         with self._lock:
-            current = self._settled.get(shard, Summary())
+            current = self._settled.get(shard, Summary.empty())
             self._settled[shard] = current.merged(add, unresolved or {}, drop)
 
 

@@ -55,6 +55,8 @@ class Due(Record):
 
 
 class ProgramStore(Protocol):
+    limit: int  # how many programs it stores at most (LIVEREC_MAX_PROGRAMS)
+
     def put(self, name: str, body: str, now: float, *, due: float, streams: tuple[str, ...] = ()) -> bool:
         """Store or replace ``name`` (with its earlier ``streams``), due at ``due``; True when it is new.
         Refuses a new program past the limit (:class:`~shared.support.errors.InvalidRequest`)."""

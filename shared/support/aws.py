@@ -11,13 +11,16 @@ base64 strings, as on the wire).
 
 Configuration is read when a client is built (never at import), from the environment only:
 ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN`` (sent as
-``X-Amz-Security-Token``; Lambda always sets all three); the region from ``AWS_REGION``, else
+``X-Amz-Security-Token``; Lambda sets all three), else, without them, the container credentials endpoint
+``AWS_CONTAINER_CREDENTIALS_FULL_URI`` names (Lambda's under SnapStart; read when first signing and again
+before they expire: :mod:`shared.support.container_credentials`); the region from ``AWS_REGION``, else
 ``AWS_DEFAULT_REGION``; the endpoint from the service's botocore variable (``AWS_ENDPOINT_URL_DYNAMODB``,
 ``AWS_ENDPOINT_URL_SSM``, ``AWS_ENDPOINT_URL_SECRETS_MANAGER``), else ``AWS_ENDPOINT_URL``, else
-``https://<service>.{region}.amazonaws.com`` (``.com.cn`` in China regions); :func:`environment` reads them
-(Lambda's Invoke too: :mod:`shared.support.lambda_invoke`). No profiles, SSO, instance or
-container credentials. Anything missing or malformed is a :class:`~shared.support.errors.ConfigError`
-naming the variable.
+``https://<service>.{region}.amazonaws.com`` (``.com.cn`` in China regions);
+:func:`shared.support.aws_env.environment` reads them (Lambda's Invoke too:
+:mod:`shared.support.lambda_invoke`).
+No profiles, SSO or instance credentials. Anything missing or malformed is a
+:class:`~shared.support.errors.ConfigError` naming the variable.
 
 Errors: every failure (an error answer, a transport failure, an answer that is not JSON) raises
 :class:`AwsError`, or the service's own subclass for an answer that has one (DynamoDB's
@@ -53,20 +56,21 @@ nested within the parser's recursion limit: over either, ``InvalidResponse`` (ne
 from __future__ import annotations
 
 import json
-import os
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Self
 
+from shared.support.aws_env import REGION, Endpoint, current, default_endpoint, environment
 from shared.support.errors import ConfigError
 from shared.support.http1 import Connection, Response, Unsent
 from shared.support.keepalive import MAX_IDLE, ConnectFailed, Pool
 from shared.support.records import Record
 from shared.support.sigv4 import Credentials, sign
+
+if TYPE_CHECKING:  # loaded only where the environment names a container credentials endpoint
+    from shared.support.container_credentials import ContainerCredentials
 
 USER_AGENT = "liverec-aws/1"
 ATTEMPTS = 3
@@ -76,8 +80,6 @@ READ_TIMEOUT = 5.0
 CALL_TIMEOUT = CONNECT_TIMEOUT + READ_TIMEOUT  # seconds one call may take in all, its retries included
 MAX_ANSWER = 32 * 1024 * 1024  # bytes of one answer (BatchGetItem: up to 16 MB of items)
 MAX_MESSAGE = 200  # characters of a server's error message kept
-
-_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class AwsError(Exception):
@@ -109,72 +111,6 @@ class Service(Record):
     errors: tuple[tuple[str, type[AwsError]], ...] = ()  # codes with a class of their own
 
 
-class Endpoint:
-    """An http(s) origin as a client connects to it and signs its ``Host``; a ConfigError names ``field``."""
-
-    __slots__ = ("host", "https", "port", "signed_host", "url")
-
-    def __init__(self, url: str, field: str) -> None:
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ConfigError(f"{field} is not a valid URL (check its port)", field=field) from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{field} must be an http(s) URL with a host", field=field)
-        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
-            raise ConfigError(f"{field} must be a bare origin (no path, query or user)", field=field)
-        self.url = f"{parts.scheme}://{parts.netloc}"
-        self.https = parts.scheme == "https"
-        self.host = parts.hostname
-        self.port = port
-        # the Host header as botocore signs it: lowercase, IPv6 in brackets, the port only when not default
-        signed = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        if port is not None and port != (443 if self.https else 80):
-            signed = f"{signed}:{port}"
-        self.signed_host = signed
-
-
-def default_endpoint(service: str, region: str) -> str:
-    return f"https://{service}.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
-
-
-def environment(
-    service: str, endpoint_var: str, environ: Mapping[str, str] | None = None
-) -> tuple[Credentials, str, str | None]:
-    """A client's credentials, region and endpoint (``None``: AWS's) from the environment (``os.environ`` by
-    default): ``endpoint_var`` (botocore's variable for the service), else ``AWS_ENDPOINT_URL``. A
-    ConfigError names what is missing or malformed."""
-    env = os.environ if environ is None else environ
-
-    def required(var: str) -> str:
-        value = env.get(var, "")
-        if not value:
-            raise ConfigError(
-                f"{var} is not set: {service} needs AWS credentials in the environment", field=var
-            )
-        return value
-
-    access_key_id = required("AWS_ACCESS_KEY_ID")
-    secret = required("AWS_SECRET_ACCESS_KEY")
-    token = env.get("AWS_SESSION_TOKEN") or None
-    region_var = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
-    region = env.get(region_var, "")
-    if not region:
-        raise ConfigError(
-            f"AWS_REGION (or AWS_DEFAULT_REGION) is not set: the {service} client needs a region",
-            field="AWS_REGION",
-        )
-    if not _REGION.fullmatch(region):
-        raise ConfigError(f"{region_var} is not a valid AWS region", field=region_var)
-    endpoint = None
-    for var in (endpoint_var, "AWS_ENDPOINT_URL"):
-        if env.get(var):
-            endpoint = Endpoint(env[var], var).url
-            break
-    return Credentials(access_key_id, secret, token), region, endpoint
-
-
 class AwsJsonClient:
     """A thread-safe client of one AWS JSON-protocol service, for one region and endpoint.
     ``call(operation, **params)`` returns the service's answer as a dict."""
@@ -183,7 +119,7 @@ class AwsJsonClient:
 
     def __init__(
         self,
-        credentials: Credentials,
+        credentials: Credentials | ContainerCredentials,
         region: str,
         endpoint: str | None = None,
         *,
@@ -194,7 +130,7 @@ class AwsJsonClient:
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not _REGION.fullmatch(region):
+        if not REGION.fullmatch(region):
             raise ConfigError(f"not a valid AWS region: {region!r}", field="AWS_REGION")
         self._credentials = credentials
         self.region = region
@@ -255,7 +191,7 @@ class AwsJsonClient:
 
     def _send(self, operation: str, body: bytes, until: float) -> dict[str, Any]:
         headers = sign(
-            self._credentials,
+            current(self._credentials, until),
             service=self.service.name,
             content_type=self.service.content_type,
             region=self.region,
@@ -325,7 +261,9 @@ class AwsJsonClient:
         return dict(self.service.errors).get(code, AwsError)
 
     def _scrub(self, text: str) -> str:
-        creds = self._credentials
+        creds = self._credentials if isinstance(self._credentials, Credentials) else self._credentials.known()
+        if creds is None:
+            return text
         for secret in (
             creds.secret_access_key.get_secret_value(),
             creds.session_token.get_secret_value() if creds.session_token else "",

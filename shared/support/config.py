@@ -24,6 +24,15 @@ from shared.support.errors import ConfigError
 from shared.support.records import Record
 from shared.support.redact import url_origin
 
+# Lambda's SnapStart: containers restored from one snapshot of the initialised function
+INIT_TYPE_VAR = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAP_START = "snap-start"
+
+
+def snap_start(environ: Mapping[str, str]) -> bool:
+    """Whether this runtime was (or will be) restored from a SnapStart snapshot."""
+    return environ.get(INIT_TYPE_VAR) == SNAP_START
+
 
 class LiveApi(StrEnum):
     """The one Tencent API generation a deployment speaks (the two API 3.0 families are never mixed)."""
@@ -54,6 +63,7 @@ VARIABLES: dict[str, tuple[str, values.Parser]] = {
     "LIVEREC_PROGRAMS": ("programs", str),
     "LIVEREC_ROLLOUT_HORIZON": ("rollout_horizon", values.number(values.integer, 3600, 30 * 86400)),
     "LIVEREC_MAX_PROGRAMS": ("max_programs", values.number(values.integer, 1, 1_000_000)),
+    "LIVEREC_CONCURRENT_LIMIT": ("concurrent_limit", values.number(values.integer, 1, 1_000_000)),
     "LIVEREC_CALLBACK_RULES": ("callback_rules", str),
     "LIVEREC_CALLBACK_URL_HOSTS": ("callback_url_hosts", values.host_suffixes),
     "LIVEREC_HOOK_SECRETS": ("hook_secrets", values.tokens),
@@ -61,6 +71,8 @@ VARIABLES: dict[str, tuple[str, values.Parser]] = {
     "LIVEREC_WEBHOOK_SECRET": ("webhook_secret", values.secret(16)),
     "LIVEREC_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", values.number(values.integer, 1, 100)),
     "LIVEREC_UNKNOWN_OUTCOME": ("unknown_outcome", values.one_of("report", "recreate")),
+    "LIVEREC_COVERAGE_THRESHOLD": ("coverage_threshold", values.number(values.real, 0, 1)),
+    "LIVEREC_LIVE_CHECK": ("live_check", values.one_of("refuse", "off")),
     "TENCENTCLOUD_SESSION_TOKEN": ("session_token", values.secret(0)),
 }
 # Environment variable -> settings field. The table in README.md is this mapping.
@@ -120,6 +132,10 @@ class Settings(Record):
     # How many programs can be stored over HTTP (PUT /programs/{name}; 1 to 1,000,000): a tick reads only
     # those due, so the limit bounds the table, not a tick's cost.
     max_programs: int = 10_000
+    # The account's concurrent-recording limit (tasks running at once, 1 to 1,000,000), which the programs'
+    # forecast (GET /programs/forecast) and PUT /programs/{name}'s warning hold the stored programs to; unset:
+    # the generation's documented limit (shared.tencent.generations, running_limit), where it states one.
+    concurrent_limit: int | None = None
     # Tencent callbacks: rules (a JSON list) deciding which pushed streams are recorded.
     callback_rules: str | None = None
     # Host suffixes a callback's URLs (a record file's video_url) must be on, lower case (each also covers
@@ -137,6 +153,12 @@ class Settings(Record):
     # (live-record, fcgi): "report" never creates it again (a possibly missed recording, reported); "recreate"
     # creates it again once its holder is gone (a possible duplicate).
     unknown_outcome: Literal["report", "recreate"] = "report"
+    # An ended recording whose recorded seconds are under this share of those asked (0 to 1) is counted
+    # CoverageShort once (the rollout tick) and shown short by the coverage routes.
+    coverage_threshold: float = 0.95
+    # A highlight of a stream that is not live, where the generation can tell (DescribeLiveStreamState):
+    # "refuse" answers 409 StreamNotLive; "off" does not ask (created as asked, as v2 and fcgi always are).
+    live_check: Literal["refuse", "off"] = "refuse"
     # Running in Lambda (AWS_LAMBDA_FUNCTION_NAME set, not `serverless invoke local`): set by from_env.
     on_lambda: bool = False
 
@@ -163,6 +185,15 @@ class Settings(Record):
             raise ConfigError(
                 "invalid configuration: LIVEREC_WEBHOOK_SECRET is required when LIVEREC_WEBHOOK_URLS is set",
                 field="LIVEREC_WEBHOOK_SECRET",
+            )
+        # Under SnapStart the containers are copies of one snapshot: with an in-process ledger (in it or
+        # not), a create is once per container only. DynamoDB's claims carry each its uuid4 owner token.
+        if snap_start(source) and not values.get("idempotency_table"):
+            raise ConfigError(
+                "LIVEREC_IDEMPOTENCY_TABLE is unset or 'memory': with SnapStart every container is restored "
+                "from one snapshot, and the in-process ledger would hold in one container only (a create, a "
+                "tick or a callback recorded again in the next); name the DynamoDB table",
+                field="LIVEREC_IDEMPOTENCY_TABLE",
             )
         on_lambda = bool(source.get("AWS_LAMBDA_FUNCTION_NAME")) and not source.get("IS_LOCAL")
         return cls(**values, on_lambda=on_lambda)
@@ -191,6 +222,9 @@ class Settings(Record):
             "webhook_urls": [url_origin(u) for u in self.webhook_urls],
             "webhook_secret": "set" if self.webhook_secret else None,
             "unknown_outcome": self.unknown_outcome,
+            "coverage_threshold": self.coverage_threshold,
+            "live_check": self.live_check,
+            "concurrent_limit": self.concurrent_limit,
         }
 
     def secret_values(self) -> tuple[str, ...]:

@@ -16,7 +16,9 @@ A host name that is plain ASCII (any DNS name or IP address) is resolved, and na
 ASCII bytes, which is what the ``idna`` codec would make of it: a ``str`` host would import
 ``encodings.idna`` (with ``unicodedata`` and ``stringprep``) on every cold start's first connection.
 The connections are :class:`shared.support.http1.Connection` (not ``http.client``'s, which would load the
-``email`` parser on the first request). Thread-safe; standard library only.
+``email`` parser on the first request). Thread-safe; standard library only. :func:`close_all` closes the idle
+connections of every pool in the process (SnapStart's hooks: no socket in a snapshot, none shared by its
+copies).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import select
 import ssl
 import threading
 import time
+import weakref
 
 from shared.support.http1 import MAX_BODY, Connection
 
@@ -60,6 +63,8 @@ class Pool:
         self.max_body = max_body
         self.idle: list[tuple[Connection, float, float]] = []  # (conn, monotonic, wall)
         self._lock = threading.Lock()
+        with _pools_lock:
+            _pools.add(self)
 
     def acquire(self, deadline: float | None = None) -> Connection:
         """A live idle connection, or a newly opened one, bound to ``deadline`` (an instant of
@@ -110,6 +115,21 @@ class Pool:
             context=tls_context() if self.https else None,
             max_body=self.max_body,
         )
+
+
+# every pool of the process, for close_all (a pool nothing else holds any more is dropped from it)
+_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+_pools_lock = threading.Lock()
+
+
+def close_all() -> int:
+    """Close the idle connections of every pool (each stays usable: the next request opens one). How many
+    pools there were."""
+    with _pools_lock:
+        pools = list(_pools)
+    for pool in pools:
+        pool.close()
+    return len(pools)
 
 
 _tls: ssl.SSLContext | None = None

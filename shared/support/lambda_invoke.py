@@ -2,6 +2,10 @@
 /2015-03-31/functions/<name>/invocations`` with ``X-Amz-Invocation-Type: Event``, signed with SigV4 (service
 ``lambda``), on a new connection closed after the call.
 
+Under SnapStart (any published version), the function runs as a version: its invocations name that version
+(``AWS_LAMBDA_FUNCTION_VERSION``, as ``?Qualifier=<version>``), so the event runs restored from that
+version's snapshot, the code that queued it, and not cold on ``$LATEST``.
+
 Lambda answers ``202`` once the event is queued; the function runs it later, in another invocation. The call
 is bounded as a whole, not per read: connecting, sending and reading the answer all end within ``deadline``
 seconds (each socket operation waits at most what is left of it), and at most :data:`MAX_ANSWER` bytes of the
@@ -12,7 +16,7 @@ answer are read (its status line and headers; an error's body is not needed). Ev
 the request was sent leaves it unknown whether the event was queued.
 
 Credentials and region come from the environment as for the other AWS clients
-(:func:`shared.support.aws.environment`); the endpoint from ``AWS_ENDPOINT_URL_LAMBDA`` (locally,
+(:func:`shared.support.aws_env.environment`); the endpoint from ``AWS_ENDPOINT_URL_LAMBDA`` (locally,
 serverless-offline's invoke port), else ``AWS_ENDPOINT_URL``, else ``https://lambda.<region>.amazonaws.com``.
 """
 
@@ -23,13 +27,17 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from shared.support.aws import AwsError, Endpoint, default_endpoint, environment
+from shared.support.aws import AwsError
+from shared.support.aws_env import Endpoint, current, default_endpoint, environment
 from shared.support.errors import ConfigError
 from shared.support.http1 import Connection
 from shared.support.keepalive import ascii_host, tls_context
 from shared.support.sigv4 import Credentials, sign
+
+if TYPE_CHECKING:  # loaded only where the environment names a container credentials endpoint
+    from shared.support.container_credentials import ContainerCredentials
 
 ENDPOINT_VAR = "AWS_ENDPOINT_URL_LAMBDA"
 DEADLINE = 1.0  # seconds the whole call may take
@@ -37,6 +45,7 @@ MAX_ANSWER = 4096  # bytes of the answer read at most
 USER_AGENT = "liverec-aws/1"
 CONTENT_TYPE = "application/json"
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a function's name (what AWS_LAMBDA_FUNCTION_NAME holds)
+VERSION = re.compile(r"[0-9]{1,10}")  # a published version (AWS_LAMBDA_FUNCTION_VERSION; else "$LATEST")
 _STATUS = re.compile(rb"HTTP/1\.[01] ([1-9][0-9]{2})[^\r\n]*\r?\n")
 
 
@@ -45,11 +54,12 @@ class AsyncInvoker:
 
     def __init__(
         self,
-        credentials: Credentials,
+        credentials: Credentials | ContainerCredentials,
         region: str,
         function_name: str,
         endpoint: str | None = None,
         *,
+        version: str | None = None,
         deadline: float = DEADLINE,
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -61,6 +71,8 @@ class AsyncInvoker:
         self._credentials = credentials
         self.region = region
         self.path = f"/2015-03-31/functions/{function_name}/invocations"
+        # the version this code runs as: invoked by it (else $LATEST, unqualified)
+        self.query = f"Qualifier={version}" if version and VERSION.fullmatch(version) else ""
         self._endpoint = Endpoint(endpoint or default_endpoint("lambda", region), "endpoint")
         self.endpoint = self._endpoint.url
         self.deadline = deadline
@@ -69,11 +81,13 @@ class AsyncInvoker:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, deadline: float = DEADLINE) -> Self:
-        """An invoker of the function running this code (``AWS_LAMBDA_FUNCTION_NAME``), built from the
-        environment (``os.environ`` by default); a ConfigError names what is missing."""
+        """An invoker of the function running this code (``AWS_LAMBDA_FUNCTION_NAME``, in the version
+        ``AWS_LAMBDA_FUNCTION_VERSION`` names), built from the environment (``os.environ`` by default); a
+        ConfigError names what is missing."""
         env = os.environ if environ is None else environ
         credentials, region, endpoint = environment("lambda", ENDPOINT_VAR, env)
-        return cls(credentials, region, env.get("AWS_LAMBDA_FUNCTION_NAME", ""), endpoint, deadline=deadline)
+        name, version = env.get("AWS_LAMBDA_FUNCTION_NAME", ""), env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        return cls(credentials, region, name, endpoint, version=version, deadline=deadline)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(path={self.path!r}, endpoint={self.endpoint!r})"
@@ -81,8 +95,9 @@ class AsyncInvoker:
     def invoke(self, event: bytes) -> int:
         """Queue ``event`` (JSON) for an asynchronous run of the function, within ``deadline``: Lambda's
         status (202). Raises :class:`AwsError` for anything else."""
+        stop = self._monotonic() + self.deadline
         headers = sign(
-            self._credentials,
+            current(self._credentials, stop),
             service="lambda",
             content_type=CONTENT_TYPE,
             region=self.region,
@@ -91,10 +106,10 @@ class AsyncInvoker:
             body=event,
             when=self._clock(),
             path=self.path,
+            query=self.query,
             extra={"X-Amz-Invocation-Type": "Event"},
         )
         headers["User-Agent"] = USER_AGENT
-        stop = self._monotonic() + self.deadline
         ep = self._endpoint
         conn = Connection(
             ep.host, ep.port, timeout=self.deadline, context=tls_context() if ep.https else None
@@ -127,7 +142,8 @@ class AsyncInvoker:
         if sock is None:
             raise ConnectionError("not connected")
         sock.settimeout(self._left(stop))
-        conn.request("POST", self.path, body=event, headers=headers)
+        target = f"{self.path}?{self.query}" if self.query else self.path
+        conn.request("POST", target, body=event, headers=headers)
         head = b""
         while b"\r\n\r\n" not in head and len(head) < MAX_ANSWER:
             sock.settimeout(self._left(stop))

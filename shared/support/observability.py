@@ -1,7 +1,7 @@
 """The one place the powertools Logger and Metrics are created (JSON logs, EMF metrics), and the decorator
 every handler wears.
 
-Log fields carry stream, task id, API and mode; never a secret (settings are logged only through
+Log fields carry the release (``version``, every line), stream, task id, API and mode; never a secret (settings are logged only through
 ``Settings.describe()``). The event is never logged by powertools: :func:`entry` passes ``log_event=False``
 whatever ``POWERTOOLS_LOGGER_LOG_EVENT`` says and, when that variable asks for the event, logs a redacted copy
 (``shared.support.redact.redact_event``). powertools' own log (``POWERTOOLS_DEBUG``), which quotes a route's
@@ -21,7 +21,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
-from shared.support.config import get_settings
+from shared import __version__
+from shared.support.config import get_settings, snap_start
 from shared.support.errors import LiverecError
 from shared.support.redact import redact_event, redact_text
 
@@ -29,7 +30,8 @@ SERVICE = "liverec"
 # powertools' own variable (serverless.yml sets it per stage: Liverec-<stage>); read once, as powertools does
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Liverec"
 
-logger = Logger(service=SERVICE)
+# the release on every line: which code wrote a log is known without looking up the deployment
+logger = Logger(service=SERVICE, version=__version__)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 Handler = Callable[[Any, Any], Any]
@@ -50,8 +52,13 @@ def known_secrets(*, build: bool = False) -> tuple[str, ...]:
 def entry(correlation_id_path: str) -> Callable[[Handler], Handler]:
     """Every handler's decorators: metrics flushed, the Lambda context and correlation id on every line, the
     event logged only redacted. ``POWERTOOLS_LOGGER_LOG_EVENT`` is read when the function loads, as
-    powertools reads it."""
+    powertools reads it. Under SnapStart it registers the runtime hooks (:mod:`shared.support.snapstart`,
+    imported then only)."""
     log_event = resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_LOGGER_LOG_EVENT", "false"))
+    if snap_start(os.environ):
+        from shared.support import snapstart
+
+        snapstart.register()
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)

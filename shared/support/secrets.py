@@ -58,6 +58,13 @@ class Resolver:
         with self._lock:
             return any(self._values.get(ref, ("", -TTL))[1] + TTL <= now for ref in self._refs.values())
 
+    def forget(self) -> None:
+        """Forget every value resolved (after a SnapStart restore: they were read before the snapshot, and
+        their TTL runs on the monotonic clock, which the snapshot's wait does not advance): the settings are
+        built anew, and each reference read again, on their next use."""
+        with self._lock:
+            self._values.clear()
+
     def refused(self, var: str) -> bool:
         """A credential ``var`` carries was refused: forget it, so the configuration reads it again (unless
         it was refused less than a minute ago, or is not a reference). True when forgotten."""

@@ -48,12 +48,13 @@ def sign(
     body: bytes,
     when: datetime,
     path: str = "/",
+    query: str = "",
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The headers of a signed ``POST`` of ``path`` (SigV4), ``Authorization`` included: ``X-Amz-Target``
     when ``target`` is given (the JSON protocol), and ``extra`` headers, signed too (e.g.
     ``X-Amz-Invocation-Type``). ``path`` is sent and signed as given: its segments must need no
-    percent-encoding. ``when`` is converted to UTC (a naive datetime is taken as UTC, never as local time)."""
+    percent-encoding; so is ``query`` (``name=value`` pairs joined by ``&``, sorted, none needing it). ``when`` is converted to UTC (a naive datetime is taken as UTC, never as local time)."""
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     named = {"Content-Type": content_type, "Host": host, "X-Amz-Date": amz_date}
@@ -69,7 +70,7 @@ def sign(
         [
             "POST",
             path,
-            "",
+            query,
             *(f"{name}:{' '.join(headers[name].split())}" for name in names),
             "",
             signed_headers,

@@ -75,6 +75,9 @@ class LiveAdapter(Protocol):
 
     def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask: ...
 
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        """``active``, ``inactive`` or ``forbid`` where the generation's row names ``stream_state``."""
+
     def stop(self, task_id: str, stream: str | None = None) -> None: ...
 
     def delete(self, task_id: str, stream: str | None = None) -> None: ...

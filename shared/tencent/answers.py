@@ -96,6 +96,16 @@ def integer(value: object, what: str, *, limit: int = MAX_INT, digits: bool = Fa
     return value
 
 
+def count(value: object) -> int | None:
+    """A non-negative whole number (seconds, bytes) as Tencent may send it in a callback (a number or its
+    digits), else None: what such a field holds is informative, never a reason to refuse the callback."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return int(value)
+    return None
+
+
 def code(value: object, what: str) -> int:
     """A v2 ``code`` or fcgi ``ret``, which every answer carries: an integer (negative ones too)."""
     if value is None:

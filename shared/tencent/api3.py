@@ -16,7 +16,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.support.config import LiveApi, Settings
-from shared.support.errors import LimitExceeded, RateLimited, TaskNotFound, TencentAuthError, TencentError
+from shared.support.errors import (
+    LimitExceeded,
+    RateLimited,
+    TaskNotFound,
+    TencentAuthError,
+    TencentError,
+    UnsupportedOperation,
+)
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline
 from shared.tencent import answers
 from shared.tencent.adapter import MIN_ATTEMPT, RetryPolicy, Sleep, WireRequest, call_deadline, tencent_error
@@ -29,6 +36,8 @@ SERVICE = "live"
 DEFAULT_BASE = "https://live.tencentcloudapi.com"
 CONTENT_TYPE = "application/json"  # what the SDK sends and signs
 REQUEST_CLIENT = "liverec/0.1"
+STREAM_STATE = "DescribeLiveStreamState"
+STREAM_STATES = frozenset({"active", "inactive", "forbid"})  # its page's StreamState values
 
 
 class Api3Client:
@@ -115,6 +124,20 @@ class Api3Client:
             )
             request_id = answers.token(response.get("RequestId"), "RequestId", optional=True)
         return CreatedTask(task_id=task_id, api=self.api, request_id=request_id, plan=plan)
+
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        """DescribeLiveStreamState: whether the plan's stream is being pushed now (``active``), not
+        (``inactive``), or banned (``forbid``). The call needs the push domain and app (``live`` when unset,
+        as its page says); an answer outside those three values is no usable answer."""
+        if not plan.domain:
+            raise UnsupportedOperation(f"{STREAM_STATE} needs the push domain (domain, or LIVE_DOMAIN)")
+        params = {"AppName": plan.app or "live", "DomainName": plan.domain, "StreamName": plan.stream}
+        response = self.call(STREAM_STATE, params, creates=False, deadline=deadline)
+        with answers.reading(self.api, STREAM_STATE, creates=False, params=params):
+            state = answers.token(response.get("StreamState"), "StreamState")
+            if state not in STREAM_STATES:
+                raise answers.BadAnswer(f"StreamState is not one of {', '.join(sorted(STREAM_STATES))}")
+        return str(state)
 
 
 # Actions whose only parameter is TaskId. Their documented codes have no ResourceNotFound.TaskId (only

@@ -86,6 +86,11 @@ class FcgiAdapter:
             task_id = answers.task_id(output.get("task_id"), "output.task_id", numbered=True)
         return CreatedTask(task_id=task_id, api=self.api, request_id=None, plan=plan)
 
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        raise UnsupportedOperation(
+            "the fcgi Live_Tape_* family has no call that says whether a stream is live"
+        )
+
     def stop(self, task_id: str, stream: str | None = None) -> None:
         channel = require_stream(stream, self.api, "Live_Tape_Stop")
         wire = WireRequest(

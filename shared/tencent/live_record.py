@@ -6,7 +6,8 @@ China Standard Time strings; ``Highlight=1`` is the real-time mode; integer task
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from shared.support.config import LiveApi, Settings
@@ -16,12 +17,24 @@ from shared.tencent.adapter import RetryPolicy, Sleep, WireRequest, numeric_task
 from shared.tencent.api3 import Api3Client
 from shared.tencent.types import CreatedTask, Mode, RecordingPlan, TaskPage, TaskQuery
 
+if TYPE_CHECKING:
+    from shared.tencent.callback_records import ReportedFile
+
 
 class LiveRecordAdapter:
     api = LiveApi.LIVE_RECORD
 
     def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
         self._client = Api3Client(settings, self.api, region="", clock=clock, sleep=sleep, retry=retry)
+        self._hosts = settings.callback_url_hosts
+
+    def callback_records(
+        self, stream: str, start: datetime, end: datetime, deadline: Deadline = NO_DEADLINE
+    ) -> list[ReportedFile]:
+        """The record files Tencent's record of its callbacks holds for ``stream`` (reconciliation)."""
+        from shared.tencent.callback_records import record_files  # reconciliation's alone
+
+        return record_files(self._client, stream, start, end, hosts=self._hosts, deadline=deadline)
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         params: dict[str, Any] = {}
@@ -49,6 +62,9 @@ class LiveRecordAdapter:
 
     def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
         return self._client.create(self.build_create(plan), plan, deadline)
+
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        return self._client.stream_state(plan, deadline)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._call_on_task("StopLiveRecord", task_id, stream)

@@ -6,7 +6,7 @@ UNIX-second times; ``StartTime`` omitted means "start now" (our real-time mode);
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import InvalidRequest
@@ -17,6 +17,9 @@ from shared.tencent.api3 import Api3Client
 from shared.tencent.generations import RECORD_TASK
 from shared.tencent.types import CreatedTask, RecordingPlan, TaskInfo, TaskPage, TaskQuery
 
+if TYPE_CHECKING:
+    from shared.tencent.callback_records import ReportedFile
+
 _LATEST = to_unix(LATEST) + 1  # a time past the end of 2100 is not a time Tencent keeps
 
 
@@ -25,10 +28,19 @@ class RecordTaskAdapter:
 
     def __init__(self, settings: Settings, *, clock: Clock, sleep: Sleep, retry: RetryPolicy) -> None:
         self._settings = settings
+        self._hosts = settings.callback_url_hosts
         self._clock = clock
         self._client = Api3Client(
             settings, self.api, region=settings.region, clock=clock, sleep=sleep, retry=retry
         )
+
+    def callback_records(
+        self, stream: str, start: datetime, end: datetime, deadline: Deadline = NO_DEADLINE
+    ) -> list[ReportedFile]:
+        """The record files Tencent's record of its callbacks holds for ``stream`` (reconciliation)."""
+        from shared.tencent.callback_records import record_files  # reconciliation's alone
+
+        return record_files(self._client, stream, start, end, hosts=self._hosts, deadline=deadline)
 
     def build_create(self, plan: RecordingPlan) -> WireRequest:
         params: dict[str, Any] = {
@@ -47,6 +59,9 @@ class RecordTaskAdapter:
 
     def create(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> CreatedTask:
         return self._client.create(self.build_create(plan), plan, deadline)
+
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        return self._client.stream_state(plan, deadline)
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._client.call("StopRecordTask", {"TaskId": _task_id(task_id)}, creates=False)
@@ -73,6 +88,7 @@ class RecordTaskAdapter:
             return TaskPage(
                 tasks=tasks,
                 next_token=answers.token(response.get("ScrollToken"), "ScrollToken", optional=True),
+                window=(start, end),
             )
 
 

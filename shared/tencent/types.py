@@ -70,3 +70,4 @@ class TaskPage(Record):
     __slots__ = ()
     tasks: list[TaskInfo]
     next_token: str | None = None
+    window: tuple[datetime, datetime] | None = None  # the window asked for, where Tencent lists by window

@@ -19,6 +19,7 @@ from shared.support.errors import (
     TaskNotFound,
     TencentAuthError,
     TencentError,
+    UnsupportedOperation,
 )
 from shared.support.timeutil import NO_DEADLINE, Clock, Deadline, format_cst, parse_cst
 from shared.tencent import answers
@@ -116,6 +117,9 @@ class V2Adapter:
         with answers.reading(self.api, wire.action, creates=True, params=wire.params):
             task_id = answers.task_id(data.get("task_id"), "task_id", numbered=True)
         return CreatedTask(task_id=task_id, api=self.api, request_id=None, plan=plan)
+
+    def stream_state(self, plan: RecordingPlan, deadline: Deadline = NO_DEADLINE) -> str:
+        raise UnsupportedOperation("v2 has no call that says whether a stream is live")
 
     def stop(self, task_id: str, stream: str | None = None) -> None:
         self._call(self._on_task("StopRecord", task_id, stream), creates=False)

@@ -32,7 +32,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -117,19 +116,49 @@ def http_send(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
         conn.close()
 
 
-@dataclass
+def report(outcome: Outcome, tally: dict[str, int]) -> None:
+    """Count an attempt's result, and log and meter it when the item was sent."""
+    tally[outcome.result] += 1
+    item = outcome.item
+    if item is None:
+        return
+    log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": outcome.attempts}
+    if outcome.result == "delivered":
+        count("WebhooksDelivered", type=item["type"])
+        logger.info("webhook delivered", extra=log)
+    elif outcome.result == "dead":
+        count("WebhooksDeadLettered", type=item["type"])
+        extra = log | {"reason": outcome.error, "payload": item["data"]}
+        logger.error("webhook dead-lettered", extra=extra)
+    else:
+        count("WebhooksRetried", type=item["type"])
+        extra = log | {"error": outcome.error, "next_attempt_in": outcome.retry_in}
+        logger.warning("webhook delivery failed; will retry", extra=extra)
+
+
 class Forwarder:
-    urls: tuple[str, ...]
-    secret: SecretStr | None
-    state: StateStore
-    max_attempts: int = 32
-    send: Sender = http_send
-    clock: Clock = system_clock
-    kick: Kick | None = None  # asks for a drain of a payload just queued (None: the timer's drain only)
-    attempt_timeout: float = ATTEMPT_TIMEOUT
-    drain_budget: float = DRAIN_BUDGET
-    workers: int = WORKERS
-    _monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    """The outbox of one container: ``publish`` queues, ``drain`` sends, ``redrive`` revives dead letters.
+    ``kick`` asks for a drain of a payload just queued (None: the timer's drain only); ``monotonic`` is the
+    clock a drain's time is kept on."""
+
+    def __init__(
+        self,
+        urls: tuple[str, ...],
+        secret: SecretStr | None,
+        state: StateStore,
+        *,
+        max_attempts: int = 32,
+        send: Sender = http_send,
+        clock: Clock = system_clock,
+        kick: Kick | None = None,
+        attempt_timeout: float = ATTEMPT_TIMEOUT,
+        drain_budget: float = DRAIN_BUDGET,
+        workers: int = WORKERS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.urls, self.secret, self.state, self.max_attempts = urls, secret, state, max_attempts
+        self.send, self.clock, self.kick, self.monotonic = send, clock, kick, monotonic
+        self.attempt_timeout, self.drain_budget, self.workers = attempt_timeout, drain_budget, workers
 
     @property
     def enabled(self) -> bool:
@@ -178,7 +207,7 @@ class Forwarder:
         budget = self.drain_budget
         if deadline is not None:
             budget = min(budget, deadline.remaining() - DRAIN_RESERVE)
-        stop = self._monotonic() + budget
+        stop = self.monotonic() + budget
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
@@ -210,11 +239,11 @@ class Forwarder:
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                self._report(future.result(), tally)
+                report(future.result(), tally)
 
     def _fits(self, stop: float) -> bool:
         """Whether an attempt started now ends before ``stop`` (on the monotonic clock)."""
-        return stop - self._monotonic() >= self.attempt_timeout
+        return stop - self.monotonic() >= self.attempt_timeout
 
     def _attempt_before(self, key: str, stop: float, failed: threading.Event) -> Outcome:
         """One item of a drain (on a worker thread), attempted only if it can end before ``stop`` and no
@@ -246,7 +275,7 @@ class Forwarder:
 
     def _attempt(self, key: str, timeout: float) -> Outcome:
         """Lease the item, send it, and store what came of it (thread-safe: the store is, and the send opens
-        its own connection). Logs and metrics are left to :meth:`_report`."""
+        its own connection). Logs and metrics are left to :func:`report`."""
         now = self.clock()
         item = self.state.lease(key, now, timeout + 30)
         if item is None:
@@ -293,23 +322,3 @@ class Forwarder:
         except OSError as exc:  # refused, reset, timed out, or an answer malformed or cut short
             return None, f"{type(exc).__name__}: {str(exc)[:120]}"
         return status, f"HTTP {status}"
-
-    @staticmethod
-    def _report(outcome: Outcome, tally: dict[str, int]) -> None:
-        """Count an attempt's result, and log and meter it when the item was sent."""
-        tally[outcome.result] += 1
-        item = outcome.item
-        if item is None:
-            return
-        log = {"payload_id": item["id"], "subscriber": url_origin(item["url"]), "attempts": outcome.attempts}
-        if outcome.result == "delivered":
-            count("WebhooksDelivered", type=item["type"])
-            logger.info("webhook delivered", extra=log)
-        elif outcome.result == "dead":
-            count("WebhooksDeadLettered", type=item["type"])
-            extra = log | {"reason": outcome.error, "payload": item["data"]}
-            logger.error("webhook dead-lettered", extra=extra)
-        else:
-            count("WebhooksRetried", type=item["type"])
-            extra = log | {"error": outcome.error, "next_attempt_in": outcome.retry_in}
-            logger.warning("webhook delivery failed; will retry", extra=extra)

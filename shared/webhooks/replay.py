@@ -24,11 +24,11 @@ the idempotency keys behind it make safe, as they make two concurrent deliveries
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from shared.storage.state import StateStore
 from shared.support.errors import CallbackAuthError
+from shared.support.records import Record
 from shared.support.timeutil import Clock
 from shared.webhooks.tencent_events import body_digest
 
@@ -36,20 +36,24 @@ PREFIX = "callback-seen:"
 CLOCK_MARGIN = 60  # seconds an item outlives its t: containers' clocks differ a little
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(Record):
     """One callback's place under its ``t``/``sign``: ``replay`` when the same body was handled already."""
 
+    __slots__ = ()
     key: str
     digest: str
     ttl: float
     replay: bool
 
 
-@dataclass
 class ReplayGuard:
-    state: StateStore
-    clock: Clock
+    """Admits callbacks under their ``t``/``sign`` in ``state`` (one guard per callback handled)."""
+
+    __slots__ = ("clock", "state")
+
+    def __init__(self, state: StateStore, clock: Clock) -> None:
+        self.state = state
+        self.clock = clock
 
     def admit(self, body: dict[str, Any], identity: str) -> Seen:
         """Take this body's place under its (verified) ``t``/``sign`` and identity; raise

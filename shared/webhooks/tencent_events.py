@@ -15,6 +15,7 @@ from shared.recordings.models import Name
 from shared.storage.ledger_files import RecordFile
 from shared.support.errors import InvalidRequest
 from shared.support.urls import MAX_URL, URL_PATTERN, url_problem
+from shared.tencent import answers
 
 UnixSeconds = Annotated[int, Field(ge=0, lt=10**11)]  # as shared.support.timeutil: larger means milliseconds
 
@@ -103,15 +104,6 @@ def event_type_of(body: dict[str, Any]) -> int:
     return int(text)
 
 
-def _count(value: Any) -> int | None:
-    """A non-negative whole number (seconds, bytes) as Tencent may send it (a number or digits), else None."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
-        return int(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 2**53:
-        return int(value)
-    return None
-
-
 def record_file_of(event: RecordFileEvent, received: float) -> RecordFile:
     fmt = event.file_format
     return RecordFile(
@@ -120,8 +112,8 @@ def record_file_of(event: RecordFileEvent, received: float) -> RecordFile:
         format=fmt.lower() if isinstance(fmt, str) and 0 < len(fmt) <= 16 else None,
         start=event.start_time,
         end=event.end_time,
-        duration=_count(event.duration),
-        size=_count(event.file_size),
+        duration=answers.count(event.duration),
+        size=answers.count(event.file_size),
         received=received,
     )
 

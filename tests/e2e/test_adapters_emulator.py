@@ -38,7 +38,9 @@ def make_plan(api: LiveApi, emulator: Emulator, mode: Mode = Mode.SCHEDULED, **b
         body.setdefault("end", int((now + timedelta(minutes=40)).timestamp()))
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
     req = (parse_input(model, {"stream": "livetest", **body}), mode)
-    return plan_recording(*req, api, now, default_domain="5000.live.push.com", default_app="live")
+    return plan_recording(
+        req[0].request(req[1]), api, now, default_domain="5000.live.push.com", default_app="live"
+    )
 
 
 @pytest.mark.parametrize("api", list(LiveApi))

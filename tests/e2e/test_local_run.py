@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -76,6 +77,12 @@ def make_run() -> Iterator[int]:
 
 def test_gateway_serves_http_until_terminated() -> None:
     with make_run() as port:
+        # a highlight of a stream that is not live is refused where the generation can tell: push it first
+        push = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_push", data=json.dumps({"stream": "gw"}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(push, timeout=10) as resp:  # noqa: S310 - loopback
+            assert resp.status == 200
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/recordings/realtime",
             data=json.dumps({"stream": "gw", "duration": 60}).encode(),
@@ -154,10 +161,17 @@ def test_a_busy_port_is_one_clear_line_and_a_way_to_choose() -> None:
     assert f"port {port}" in line and "in use" in line and f"PORT={port + 1}" in line and "--port" in line
 
 
-def test_exported_tencent_credentials_alone_never_reach_a_real_account() -> None:
+# the walkthrough at today's instant, and at instants where its programs are on air (a tick books them late,
+# which logs a warning): Monday 20:47 in Shanghai (evening-news), Saturday 09:00 there (weekend-marathon)
+AT = [None, "2026-12-07T12:47:00Z", "2027-01-02T01:00:00Z"]
+
+
+@pytest.mark.parametrize("instant", AT, ids=["now", "weekday-show-on-air", "weekend-show-on-air"])
+def test_exported_tencent_credentials_alone_never_reach_a_real_account(instant: str | None) -> None:
     env = clean_env() | {"TENCENTCLOUD_SECRET_ID": "AKIDexported0000", "TENCENTCLOUD_SECRET_KEY": "exported"}
+    at = [sys.executable, "-m", "devtools.fakenow", instant, "--"] if instant else []
     out = subprocess.run(
-        [sys.executable, "-m", "devtools.run", "--once"],
+        [*at, sys.executable, "-m", "devtools.run", "--once"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -212,6 +226,31 @@ def concatenated_json(text: str) -> list[Any]:
     return found
 
 
+def readme_block(*markers: str) -> str:
+    """The README's one ``sh`` block that holds every marker."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+    (block,) = [b for b in blocks if all(m in b for m in markers)]
+    return block
+
+
+def run_block(block: str, env: dict[str, str] | None = None) -> tuple[list[Any], str]:
+    """``block`` run by bash, as written, against a fresh ``make run`` (its port for 3000): the JSON answers
+    it printed, and all it printed."""
+    if not shutil.which("curl"):
+        pytest.skip("curl is not on this machine")
+    with make_run() as port:
+        out = subprocess.run(
+            [shutil.which("bash") or "/bin/bash", "-c", block.replace("127.0.0.1:3000", f"127.0.0.1:{port}")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=clean_env() | (env or {}),
+        )
+    return concatenated_json(out.stdout), out.stdout
+
+
 @pytest.mark.dates
 def test_the_readme_examples_run_as_written_against_make_run() -> None:
     if not shutil.which("curl"):
@@ -227,32 +266,50 @@ def test_the_readme_examples_run_as_written_against_make_run() -> None:
             env=clean_env(),
         )
         answers = concatenated_json(out.stdout)  # curl -s prints each answer without a newline
-        created = [a for a in answers if "task_id" in a and "mode" in a]
+        created = [a for a in answers if "task_id" in a and "mode" in a and "files" not in a]
         assert {a["mode"] for a in created} == {"scheduled", "realtime"}, out.stdout
         listing = next(a for a in answers if "tasks" in a)
         assert {a["task_id"] for a in created} <= {t["task_id"] for t in listing["tasks"]}
+        assert all(t["status"] in ("scheduled", "recording") for t in listing["tasks"]), listing
+        # the recording looked up, then stopped and deleted without its stream (204s print nothing)
+        described = [a for a in answers if "files" in a]
+        assert [d["status"] for d in described] == ["recording", "deleted"], out.stdout
 
 
 @pytest.mark.dates
 def test_the_readme_programs_walkthrough_runs_as_written_against_make_run() -> None:
-    if not shutil.which("curl"):
-        pytest.skip("curl is not on this machine")
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
-    (block,) = [b for b in blocks if "PUT http://127.0.0.1:3000/programs/noon" in b]
-    with make_run() as port:
-        out = subprocess.run(
-            [shutil.which("bash") or "/bin/bash", "-c", block.replace("127.0.0.1:3000", f"127.0.0.1:{port}")],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env=clean_env(),
-        )
-    stored, tick, shown, deleted = concatenated_json(out.stdout)
-    assert stored["name"] == "noon" and stored["next_tick_books"] > 0, out.stdout
+    (stored, tick, shown, forecast, deleted), printed = run_block(
+        readme_block("PUT http://127.0.0.1:3000/programs/noon")
+    )
+    assert stored["name"] == "noon" and stored["next_tick_books"] > 0, printed
+    # make run's record-task states no limit: the forecast shows the peaks, noon's hours, and none over
+    assert stored["warnings"] == [] and forecast["limit"] is None and forecast["over"] == [], forecast
+    assert {h["hour"][11:] for h in forecast["hours"] if h["peak"]} == {"12:00:00Z"}, forecast
     # the bare tick ({}) booked the stored program (an occurrence the sample programs already booked, the
     # same stream and window, is found and not booked twice): its occurrences now carry task ids
     assert "error" not in tick and tick["failed"] == [] and tick["created"], tick
     assert shown["occurrences"] and all(o["task_id"] for o in shown["occurrences"]), shown
     assert deleted["deleted"] is True and deleted["cancelled"], deleted
+
+
+@pytest.mark.dates
+def test_the_readme_coverage_walkthrough_runs_as_written_against_make_run(tmp_path: Path) -> None:
+    (_callback, recording, stored, tick, coverage), _ = run_block(
+        readme_block("/programs/hourly/coverage"), {"TMPDIR": str(tmp_path)}
+    )
+    assert recording["coverage"]["asked_seconds"] == 120 and recording["coverage"]["files"] == 1, recording
+    assert recording["reconciliation"].startswith("DescribeCallbackRecordsList: 1 recordings reconciled")
+    assert stored["name"] == "hourly" and "error" not in tick and tick["failed"] == [], tick
+    assert coverage["name"] == "hourly" and coverage["reconciliation"].startswith(
+        "DescribeCallbackRecordsList"
+    )
+    svg = (tmp_path / "hourly-coverage.svg").read_text(encoding="utf-8")
+    assert ElementTree.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"  # noqa: S314 - our own answer
+
+
+def test_the_readme_wait_walkthrough_runs_as_written_against_make_run() -> None:
+    (refused, armed, pushed, shown), printed = run_block(readme_block("/_push", '"wait": 600'))
+    assert refused["error"]["code"] == "StreamNotLive", printed
+    assert armed["state"] == "armed" and armed["stream"] == "match-7", printed
+    assert pushed["pushed"] == "begin", printed
+    assert shown["wait_id"] == armed["wait_id"] and shown["state"] == "started" and shown["task_id"], printed

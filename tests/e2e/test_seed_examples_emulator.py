@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 def create(adapter: LiveAdapter, api: LiveApi, mode: Mode, body: dict[str, Any], now: datetime) -> None:
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
-    plan = plan_recording(parse_input(model, body), mode, api, now)
+    plan = plan_recording(parse_input(model, body).request(mode), api, now)
     adapter.create(plan)
 
 

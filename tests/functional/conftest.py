@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+import io
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from devtools import kit
+from devtools import kit, liverec_cli
 from devtools.emulator import Emulator
 from devtools.kit import Subscriber
 from devtools.kit.moto import REGION as AWS_REGION
 from devtools.kit.moto import aws_env, ledger_table, moto_server
+from devtools.run import Gateway
 from shared.app import reset, use_clock
 from shared.support.config import get_settings
 from tests.conftest import FCGI_APPID, FCGI_KEY, SECRET_ID, SECRET_KEY
@@ -71,6 +77,9 @@ def configure(fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
             "LIVE_APP": "live",
             "LIVEREC_API_TOKENS": f"{TOKEN},{EVENTS_TOKEN}",
             "POWERTOOLS_METRICS_NAMESPACE": "LiverecTest",
+            # the suite's highlights record streams nobody pushes: the tests of the live check
+            # (test_highlights.py) configure the default, LIVEREC_LIVE_CHECK="" (refuse)
+            "LIVEREC_LIVE_CHECK": "off",
         }
         env.update(extra)
         for key, value in env.items():
@@ -93,6 +102,29 @@ def system_clock_after() -> Iterator[None]:
     (use_clock) and did not restore it would leave the next test in its worker pacing on frozen time, its
     requests flooding the emulator's real-time rate windows and its backoff never waiting."""
     yield
+    use_clock()
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def frozen(
+    request: pytest.FixtureRequest,
+    configure: Callable[..., None],
+    fresh_emulator: Emulator,
+) -> Iterator[float]:
+    """live-record (a one-day horizon) on the given store, at the run's instant, frozen (the functions and
+    the emulator share the clock); yields that instant."""
+    extra = {}
+    if request.param == "dynamodb":
+        request.getfixturevalue("dynamodb")
+        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
+    configure("live-record", **extra)
+    now = float(int(time.time()))
+    fresh_emulator.clock.freeze(now)
+    use_clock(fresh_emulator.clock.now, fresh_emulator.clock.advance, fresh_emulator.clock.now)
+    limits = dict(fresh_emulator.config.rate_limits)  # real-time windows: pacing runs on the frozen clock
+    fresh_emulator.config.rate_limits.clear()
+    yield now
+    fresh_emulator.config.rate_limits.update(limits)
     use_clock()
 
 
@@ -123,3 +155,23 @@ def subscriber() -> Iterator[Subscriber]:
     sub = Subscriber()
     yield sub
     sub.down()
+
+
+@contextmanager
+def local_gateway() -> Iterator[str]:
+    """``make run``'s local gateway on a free loopback port, in front of the functions as configured; its
+    base URL. Stopped on leaving."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def cli(url: str, *args: str) -> tuple[int, str]:
+    """The operators' CLI against ``url``: its exit code and what it printed."""
+    out = io.StringIO()
+    return liverec_cli.main(["--url", url, *args], out), out.getvalue()

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from devtools.emulator import Emulator
 from devtools.kit import Subscriber
-from shared.app import service
+from shared import app
 from shared.support.config import Settings
 from shared.support.errors import ConfigError
 from shared.support.urls import url_problem
@@ -76,7 +76,7 @@ def started_task(emulator: Emulator) -> str:
 
 def kept_files(task_id: str) -> list[str]:
     """The URLs of the files kept for the task, sorted (files of one window are in no arrival order)."""
-    ledger, now = service().ledger, time.time()
+    ledger, now = app.ledger(), time.time()
     entry = ledger.by_task("record-task", task_id, now)
     assert entry is not None
     return sorted(f.url for f in ledger.files(entry, now).files)

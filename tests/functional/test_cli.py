@@ -3,7 +3,6 @@ and against servers that redirect elsewhere or answer with terminal escape seque
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
@@ -14,10 +13,8 @@ from typing import Any
 
 import pytest
 
-from devtools import liverec_cli
 from devtools.emulator import Emulator
-from devtools.run import Gateway
-from tests.functional.conftest import TOKEN
+from tests.functional.conftest import TOKEN, cli, local_gateway
 
 # programs booked at the wall clock: make test-dates runs these at awkward instants
 pytestmark = pytest.mark.dates
@@ -28,17 +25,8 @@ NEWS = {"stream": "news", "cron": "0 */6 * * *", "timezone": "UTC", "duration": 
 @pytest.fixture
 def gateway(configure: Callable[..., None], fresh_emulator: Emulator) -> Iterator[str]:
     configure("live-record", LIVEREC_PROGRAMS="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def cli(url: str, *args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return liverec_cli.main(["--url", url, *args], out), out.getvalue()
+    with local_gateway() as url:
+        yield url
 
 
 def test_programs_tick_upcoming_files(

@@ -17,7 +17,7 @@ from devtools.kit import LambdaContext
 from tests.functional.conftest import http_event
 
 ROUTES = Routes.from_serverless().routes
-SAMPLE = {"name": "evening-news", "task_id": "1000"}  # a value for each path variable
+SAMPLE = {"name": "evening-news", "task_id": "1000", "wait_id": "w1"}  # a value for each path variable
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
 
 
@@ -26,8 +26,15 @@ def concrete(path: str) -> str:
 
 
 def served(function: str, path: str) -> set[str]:
-    """What serverless.yml routes to ``function`` on ``path``."""
-    return {r.method for r in ROUTES if r.function == function and r.path == path}
+    """What serverless.yml routes to ``function`` on ``path`` made concrete: every route of the function
+    whose path matches it (``/programs/forecast`` is ``GET /programs/forecast``'s, and ``{name}``'s too: a
+    PUT or DELETE there reaches the function, which answers it)."""
+    here = concrete(path)
+    return {
+        r.method
+        for r in ROUTES
+        if r.function == function and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", r.path), here)
+    }
 
 
 def preflight(route: Route, method: str, lambda_context: LambdaContext) -> tuple[int, dict[str, str]]:

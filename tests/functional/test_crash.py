@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from shared.recordings.service import LEASE_MARGIN
+from shared.recordings.creating import LEASE_MARGIN
 from shared.storage.ledger import CLOCK_SKEW
 from tests.functional.conftest import TABLE, http_event
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed

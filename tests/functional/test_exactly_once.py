@@ -14,10 +14,11 @@ from devtools.kit import LambdaContext, parse
 from functions.realtime import handler as realtime
 from functions.rollout import handler as rollout
 from functions.webhooks import handler as webhooks
+from shared.recordings.creating import LEASE_MARGIN
+from shared.recordings.finding import lookup_windows
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput
 from shared.recordings.programs import Program
 from shared.recordings.rollout import tick
-from shared.recordings.service import LEASE_MARGIN, RecordingService, lookup_windows
 from shared.storage.ledger import Origin
 from shared.storage.memory import MemoryLedger
 from shared.support.config import LiveApi, Settings
@@ -28,6 +29,7 @@ from shared.tencent.generations import RECORD_TASK
 from shared.tencent.types import Mode
 from tests.functional.conftest import http_event
 from tests.functional.test_webhooks import CALLBACK_KEY, RULES, begin, signed
+from tests.utils import Recordings
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 DAY = 86400
@@ -46,15 +48,15 @@ class Ticking:
 @pytest.fixture
 def make_service(
     fresh_emulator: Emulator, make_settings: Callable[..., Settings]
-) -> Iterator[Callable[..., RecordingService]]:
+) -> Iterator[Callable[..., Recordings]]:
     fresh_emulator.clock.freeze(NOW.timestamp())
 
     def build(
         api: LiveApi = LiveApi.RECORD_TASK, ledger: MemoryLedger | None = None, **extra: str
-    ) -> RecordingService:
+    ) -> Recordings:
         settings = make_settings(api, endpoint=fresh_emulator.base_url, **extra)
         clock = fresh_emulator.clock.now
-        return RecordingService(settings, get_adapter(settings, clock=clock), ledger or MemoryLedger(), clock)
+        return Recordings(settings, get_adapter(settings, clock=clock), ledger or MemoryLedger(), clock)
 
     yield build
 
@@ -79,7 +81,7 @@ def test_look_up_windows_hold_every_span_whole_and_stay_under_a_week() -> None:
 
 
 def test_a_task_whose_end_lies_past_a_week_is_still_found(
-    make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     # a booked task near the end of CreateRecordTask's 6-day horizon, found from today
     svc = make_service()
@@ -95,7 +97,7 @@ def test_a_task_whose_end_lies_past_a_week_is_still_found(
 
 
 def test_look_ups_follow_every_scroll_token_page(
-    make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     fresh_emulator.config.describe_page_size = 2
     svc = make_service()
@@ -114,7 +116,7 @@ def test_look_ups_follow_every_scroll_token_page(
 
 
 def test_a_create_that_could_be_cut_off_is_not_sent(
-    make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     svc = make_service()
     clock = Ticking()
@@ -130,7 +132,7 @@ def test_a_create_that_could_be_cut_off_is_not_sent(
 
 
 def test_a_timeout_that_can_never_fit_names_live_timeout(
-    make_service: Callable[..., RecordingService],
+    make_service: Callable[..., Recordings],
 ) -> None:
     svc = make_service(LIVE_TIMEOUT="30")
     with pytest.raises(ConfigError) as info:
@@ -142,7 +144,7 @@ def test_a_timeout_that_can_never_fit_names_live_timeout(
     assert info.value.field == "LIVE_TIMEOUT" and "29 s" in info.value.message
 
 
-def test_the_lease_outlasts_the_invocation(make_service: Callable[..., RecordingService]) -> None:
+def test_the_lease_outlasts_the_invocation(make_service: Callable[..., Recordings]) -> None:
     ledger = MemoryLedger()
     svc = make_service(ledger=ledger)
     deadline = Deadline(at=Ticking()() + 29.0, total=29.0, monotonic=Ticking())
@@ -156,7 +158,7 @@ def test_the_lease_outlasts_the_invocation(make_service: Callable[..., Recording
 
 @pytest.mark.parametrize("policy", ["report", "recreate"])
 def test_fcgi_unknown_outcome_follows_the_policy(
-    policy: str, make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    policy: str, make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     svc = make_service(LiveApi.FCGI, LIVEREC_UNKNOWN_OUTCOME=policy)
     data = RealtimeRecordingInput(stream="doubt")
@@ -208,30 +210,35 @@ def test_on_lambda_the_timer_and_callbacks_refuse_the_in_process_ledger(
 
 
 def test_a_tick_short_of_time_leaves_the_rest_to_the_next(
-    make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     svc = make_service()
     clock = Ticking()
     program = Program(stream="hourly", cron="0 * * * *", timezone="UTC", duration=600)
     created: list[Any] = []
-    original = svc.create
 
-    def create(*args: Any, **kwargs: Any) -> Any:
-        outcome = original(*args, **kwargs)
-        created.append(outcome)
-        clock.t += 1.0  # each create takes a second of the invocation
-        return outcome
+    class Slow:  # each create takes a second of the invocation
+        def __getattr__(self, name: str) -> Any:
+            return getattr(svc.creator, name)
 
-    svc.create = create  # type: ignore[method-assign]
+        def create(self, *args: Any, **kwargs: Any) -> Any:
+            outcome = svc.creator.create(*args, **kwargs)
+            created.append(outcome)
+            clock.t += 1.0
+            return outcome
+
     first = tick(
-        svc, [program], horizon=timedelta(days=1), deadline=Deadline(at=20.0, total=20.0, monotonic=clock)
+        svc.booking._replace(creator=Slow()),
+        [program],
+        horizon=timedelta(days=1),
+        deadline=Deadline(at=20.0, total=20.0, monotonic=clock),
     )
     # 20 s, a second per create, LIVE_TIMEOUT 10 s and 2 s for the ledger: nine fit
     assert len(first.created) == 9 and len(first.deferred) == first.occurrences - 9
     # soonest first: what is about to start is booked, the far end of the horizon waits
     starts = [c["start"] for c in first.created]
     assert starts == sorted(starts) and first.deferred[0]["start"] >= starts[-1]
-    second = tick(svc, [program], horizon=timedelta(days=1))
+    second = tick(svc.booking, [program], horizon=timedelta(days=1))
     assert len(second.created) == len(first.deferred) and second.deferred == []
     assert len(fresh_emulator.tasks()) == first.occurrences
 
@@ -241,12 +248,12 @@ def test_a_tick_short_of_time_leaves_the_rest_to_the_next(
 
 @pytest.mark.parametrize("action", ["stop", "delete"])
 def test_a_stopped_or_deleted_occurrence_is_never_booked_again(
-    action: str, make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    action: str, make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     ledger = MemoryLedger()
     svc = make_service(ledger=ledger)
     program = Program(name="news", stream="news", cron="0 12 * * *", timezone="UTC", duration=3600)
-    first = tick(svc, [program], horizon=timedelta(days=1))
+    first = tick(svc.booking, [program], horizon=timedelta(days=1))
     booked = first.created[0]
     getattr(svc, action)(booked["task_id"], "news")
     assert ledger.by_task("record-task", booked["task_id"], NOW.timestamp()).state == f"{action}ped".replace(
@@ -255,37 +262,37 @@ def test_a_stopped_or_deleted_occurrence_is_never_booked_again(
     # a day of ticks in fresh services on the same ledger: the occurrence stays as the operator left it
     for hour in range(1, 24):
         fresh_emulator.clock.freeze(NOW.timestamp() + hour * 3600)
-        again = tick(make_service(ledger=ledger), [program], horizon=timedelta(days=1))
+        again = tick(make_service(ledger=ledger).booking, [program], horizon=timedelta(days=1))
         assert booked["task_id"] not in {c["task_id"] for c in again.created}
     windows = [(t.start, t.end) for t in fresh_emulator.tasks()]
     assert len(windows) == len(set(windows))
 
 
 def test_an_occurrence_is_identified_by_domain_and_app(
-    make_service: Callable[..., RecordingService], fresh_emulator: Emulator
+    make_service: Callable[..., Recordings], fresh_emulator: Emulator
 ) -> None:
     svc = make_service(LiveApi.LIVE_RECORD)  # one day ahead: one occurrence per program
     programs = [
         Program(stream="same", domain=domain, cron="0 12 * * *", timezone="UTC", duration=600)
         for domain in ("a.push.example", "b.push.example")
     ]
-    report = tick(svc, programs, horizon=timedelta(days=1))
+    report = tick(svc.booking, programs, horizon=timedelta(days=1))
     assert len(report.created) == 2 and {t.domain for t in fresh_emulator.tasks()} == {
         "a.push.example",
         "b.push.example",
     }
-    assert tick(svc, programs, horizon=timedelta(days=1)).created == []
+    assert tick(svc.booking, programs, horizon=timedelta(days=1)).created == []
 
 
 def test_a_realtime_recording_through_the_function_gets_its_lease_from_the_context(
     configure: Callable[..., None], fresh_emulator: Emulator
 ) -> None:
-    from shared.app import service
+    from shared.app import ledger, now
 
     context = LambdaContext(remaining_ms=13_000)  # 13 s left: LIVE_TIMEOUT 10 s and 2 s for the ledger fit
     event = http_event("POST", "/recordings/realtime", {"stream": "s"}, headers={"Idempotency-Key": "ctx"})
     assert parse(realtime.lambda_handler(event, context))[0] == 201
-    entry = service().ledger.get("http:ctx", service().clock())
+    entry = ledger().get("http:ctx", now())
     assert entry.lease_until - entry.claimed_at <= 13.0 + LEASE_MARGIN
     # a function whose whole timeout cannot hold LIVE_TIMEOUT: the deployment is to blame, named
     short = LambdaContext(remaining_ms=11_000)
@@ -295,7 +302,7 @@ def test_a_realtime_recording_through_the_function_gets_its_lease_from_the_conte
     assert len(fresh_emulator.tasks()) == 1
 
 
-def test_origin_keys_do_not_collide_across_origins(make_service: Callable[..., RecordingService]) -> None:
+def test_origin_keys_do_not_collide_across_origins(make_service: Callable[..., Recordings]) -> None:
     svc = make_service()
     data = RealtimeRecordingInput(stream="s")
     a = svc.create(data, Mode.REALTIME, "same-key")

@@ -241,7 +241,7 @@ def test_a_kicks_drain_sends_its_payload_first_even_before_the_due_index_shows_i
         return 200
 
     clock = FakeClock()
-    fwd = forwarder(lagging, "http://127.0.0.1:9/x", clock, send=send, workers=1, _monotonic=lambda: 0.0)
+    fwd = forwarder(lagging, "http://127.0.0.1:9/x", clock, send=send, workers=1, monotonic=lambda: 0.0)
     for n in range(20):
         fwd.publish(f"old-{n}", "record.status", DATA)
     clock.now += 1
@@ -384,7 +384,7 @@ def test_one_tick_delivers_a_backlog_of_300_each_exactly_once(state: Any, subscr
     clock = FakeClock()
     ids = backlog(state, subscriber.url, clock, 300)
     # When one tick drains the outbox, on its threads (its clock stands still: time is never short here)
-    fwd = forwarder(state, subscriber.url, clock, _monotonic=lambda: 0.0)
+    fwd = forwarder(state, subscriber.url, clock, monotonic=lambda: 0.0)
     assert fwd.workers > 1
     assert fwd.drain() == {"delivered": 300, "retrying": 0, "dead": 0, "skipped": 0}
     # Then the subscriber got every event once, signed, and nothing is left due
@@ -410,7 +410,7 @@ def test_a_slow_subscriber_ends_the_tick_before_its_deadline_and_the_next_tick_s
         started.append(ticking.advance(1.0 if slow else 0.0))
         return http_send(url, body, headers, timeout)
 
-    fwd = forwarder(state, subscriber.url, clock, send=send, workers=workers, _monotonic=ticking)
+    fwd = forwarder(state, subscriber.url, clock, send=send, workers=workers, monotonic=ticking)
     # When a tick drains it (25 s, 2 s an attempt)
     first = fwd.drain()
     # Then it sent only what could end in time: 24 sends started at 0..23 s, each done by 25 s (and, with
@@ -431,7 +431,7 @@ def test_two_ticks_at_once_never_send_an_item_twice(state: Any, subscriber: Subs
     # Given 300 events waiting, and two ticks (two containers) draining the outbox together
     clock = FakeClock()
     ids = backlog(state, subscriber.url, clock, 300)
-    ticks = [forwarder(state, subscriber.url, clock, _monotonic=lambda: 0.0) for _ in range(2)]
+    ticks = [forwarder(state, subscriber.url, clock, monotonic=lambda: 0.0) for _ in range(2)]
     barrier = threading.Barrier(2)
     results: list[dict[str, int]] = []
 
@@ -462,7 +462,7 @@ def test_a_store_failing_mid_tick_fails_the_tick_and_leaves_the_rest_due(subscri
 
     state, clock = Failing(), FakeClock()
     backlog(state, subscriber.url, clock, 200)
-    fwd = forwarder(state, subscriber.url, clock, workers=1, _monotonic=lambda: 0.0)
+    fwd = forwarder(state, subscriber.url, clock, workers=1, monotonic=lambda: 0.0)
     with pytest.raises(IdempotencyStoreUnavailable):
         fwd.drain()  # the timer's failure queue records the tick
     # what was queued behind the failure was not tried: 9 delivered, the other 191 still due

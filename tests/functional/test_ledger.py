@@ -136,13 +136,13 @@ def test_the_program_store_reads_only_what_is_asked_each_in_a_bounded_number_of_
 
 def test_the_summaries_of_a_ticks_shards_are_read_at_once(ledger: Any) -> None:
     old = 1000 - 8 * 86400  # noted more than a week ago
-    ledger.note_settled("3", Summary(), {"a": 2000}, {}, 1000, unresolved={"b": 2500})
-    ledger.note_settled("9", Summary(), {"c": 1500}, {}, old)
+    ledger.note_settled("3", Summary.empty(), {"a": 2000}, {}, 1000, unresolved={"b": 2500})
+    ledger.note_settled("9", Summary.empty(), {"c": 1500}, {}, old)
     settled = ledger.settled(["3", "9", "12"], 1001)
     assert settled["3"].done == {"a": 2000} and settled["3"].unresolved == {"b": 2500}
     if isinstance(ledger, DynamoDBLedger):  # the summary item's TTL: a week unwritten, it holds nothing
         assert settled["9"].done == {} and settled["9"].version == 1
-    assert settled["12"] == Summary()
+    assert settled["12"] == Summary.empty()
 
 
 def test_only_the_owner_settles_or_releases(ledger: Any) -> None:
@@ -359,10 +359,10 @@ def test_a_table_without_aws_credentials_is_a_configuration_error(
 def test_memory_selects_the_in_process_ledger(
     configure: Callable[..., None], lambda_context: LambdaContext
 ) -> None:
-    from shared.app import service
+    from shared.app import ledger
 
     configure(LIVEREC_IDEMPOTENCY_TABLE="memory")
-    assert isinstance(service().ledger, MemoryLedger)
+    assert isinstance(ledger(), MemoryLedger)
 
 
 def test_serverless_yml_grants_every_operation_the_stores_send(dynamodb: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import shared
 from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, parse
 from functions.realtime import handler as realtime
@@ -38,6 +39,7 @@ def test_every_line_of_a_request_carries_its_id_and_tencents(
     assert parse(realtime.lambda_handler(event, lambda_context))[0] == 201
     lines = log_lines(out.getvalue())
     assert lines and all(line.get("correlation_id") == "api-gw-request-7" for line in lines)
+    assert all(line.get("version") == shared.__version__ for line in lines)  # the release, on every line
     (call,) = [line for line in lines if line["message"] == "tencent call"]
     request_id = fresh_emulator.requests()[-1].response["Response"]["RequestId"]
     assert call["action"] == "CreateRecordTask" and call["request_id"] == request_id

@@ -54,6 +54,8 @@ def every_file(task_id: str) -> tuple[list[dict[str, Any]], int]:
         assert status == 200, body
         detail = RecordingDetail.model_validate(body)
         assert len(detail.files) <= 100  # an answer holds a page
+        # the coverage of all the files on the first page only: paging reads each file once
+        assert (body["coverage"] is None) == (pages > 0), body["coverage"]
         files += body["files"]
         pages += 1
         token = detail.next
@@ -71,11 +73,11 @@ def a_minute(task_id: str, n: int, start: int) -> RecordFile:
 def test_thousands_of_files_are_kept_once_each_and_read_back_in_pages(store: Any) -> None:
     """3,000 files in memory; on DynamoDB a day and more of 1-minute files (1,500): under moto every index
     query reads the whole table, so 3,000 files there cost most of a minute (moto's cost, not DynamoDB's)."""
-    from shared.app import service
+    from shared import app
 
     count = 3000 if store is None else 1500
     task_id = highlight()["task_id"]
-    ledger, now = service().ledger, service().clock()
+    ledger, now = app.ledger(), app.now()
     files = [a_minute(task_id, n, int(now) - 200_000)._replace(received=now) for n in range(count)]
     # delivered from 4 threads at once, every seventh file twice (Tencent redelivers)
     with ThreadPoolExecutor(4) as pool:
@@ -167,11 +169,11 @@ def test_a_recording_past_the_bound_is_413_with_the_reason_and_still_forwarded(
 def test_a_file_whose_entry_is_over_the_bound_is_413_and_still_forwarded(
     store: Any, subscriber: Subscriber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.app import service
+    from shared import app
     from shared.storage import ledger_files
 
     task_id = highlight()["task_id"]
-    ledger, now = service().ledger, service().clock()
+    ledger, now = app.ledger(), app.now()
     # past the bound itself (a callback's fields cannot reach it): refused by both stores alike, for a task
     # they know (another task's file is not kept whatever its size)
     huge = a_minute(task_id, 1, 0)._replace(url="x" * 20_000)
@@ -208,7 +210,7 @@ def test_dynamodb_refusing_an_item_for_its_size_is_413_never_503(dynamodb: Any) 
 def test_files_an_earlier_version_kept_on_the_entry_are_read_with_the_new_ones(
     dynamodb: Any, tracking: Callable[..., None]
 ) -> None:
-    from shared.app import service
+    from shared import app
 
     tracking("live-record", LIVEREC_IDEMPOTENCY_TABLE=TABLE)
     task_id = highlight()["task_id"]
@@ -242,7 +244,7 @@ def test_files_an_earlier_version_kept_on_the_entry_are_read_with_the_new_ones(
     shown, _ = every_file(task_id)
     assert [f["file_id"] for f in shown] == [f["file_id"] for f in old + new]  # each once, newest last
     assert shown[0]["url"] == old[0]["video_url"] and shown[0]["size"] == 75_000_000
-    ledger, now = service().ledger, service().clock()
+    ledger, now = app.ledger(), app.now()
     entry = ledger.by_task("live-record", task_id, now)
     after, paged = None, []
     for _ in range(3):  # pages of two run across both shapes

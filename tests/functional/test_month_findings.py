@@ -13,7 +13,8 @@ from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, parse
 from functions.rollout import handler as rollout
 from functions.scheduled import handler as scheduled
-from shared.app import service, use_clock
+from shared import app
+from shared.app import use_clock
 from shared.recordings.models import ScheduledRecordingInput
 from shared.support.errors import IdempotencyStoreUnavailable
 from shared.tencent.types import Mode
@@ -30,9 +31,8 @@ def test_a_reconcile_that_dies_before_settling_never_creates_again(
     clock = fresh_emulator.clock
     clock.freeze(T0)
     use_clock(clock.now, clock.advance, clock.now)
-    svc = service()
     data = ScheduledRecordingInput(stream="s", start=T0 + 86400, end=T0 + 90000)
-    real = type(svc.ledger).settle
+    real = type(app.ledger()).settle
     failing = [1]
 
     def settle(self: Any, *args: Any, **kwargs: Any) -> bool:
@@ -41,14 +41,15 @@ def test_a_reconcile_that_dies_before_settling_never_creates_again(
             raise IdempotencyStoreUnavailable("the ledger is down (as a container killed here)")
         return bool(real(self, *args, **kwargs))
 
-    monkeypatch.setattr(type(svc.ledger), "settle", settle)
-    svc.create(data, Mode.SCHEDULED, "k")  # created; the ledger could not record it: in doubt
+    monkeypatch.setattr(type(app.ledger()), "settle", settle)
+    request = data.request(Mode.SCHEDULED)
+    app.creator().create(request, "k")  # created; the ledger could not record it: in doubt
     clock.advance(3600)
     failing[0] = 1  # the reconcile finds the task, reclaims the key, and dies before it settles
     with pytest.raises(IdempotencyStoreUnavailable):
-        svc.create(data, Mode.SCHEDULED, "k")
+        app.creator().create(request, "k")
     clock.advance(3600)
-    svc.create(data, Mode.SCHEDULED, "k")  # the take-over stayed in doubt: reconciled again, not created
+    app.creator().create(request, "k")  # the take-over stayed in doubt: reconciled again, not created
     assert len(fresh_emulator.tasks()) == 1, [(t.task_id, t.start) for t in fresh_emulator.tasks()]
 
 
@@ -85,7 +86,7 @@ def test_a_create_the_ledger_could_not_settle_is_reconciled_then_cancelled(
     assert (
         parse(scheduled.lambda_handler(http_event("PUT", "/programs/p", evening), LambdaContext()))[0] == 201
     )
-    ledger = type(service().ledger)
+    ledger = type(app.ledger())
     real, failing = ledger.settle, [1]
 
     def settle(self: Any, *args: Any, **kwargs: Any) -> bool:

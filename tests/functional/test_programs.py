@@ -17,7 +17,8 @@ from devtools.gateway import Routes
 from devtools.kit import LambdaContext, parse
 from functions.rollout import handler as rollout
 from shared.app import program_store
-from shared.edge.responses import ErrorBody, ProgramDeleted, ProgramList, ProgramView
+from shared.edge.program_responses import ProgramDeleted, ProgramList, ProgramView
+from shared.edge.responses import ErrorBody
 from shared.storage.program_store import MAX_PROGRAMS
 from tests.functional.conftest import TABLE, http_event
 
@@ -45,15 +46,8 @@ def bare_tick() -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("store", ["memory", "dynamodb"])
-def test_put_list_tick_delete(
-    store: str, request: pytest.FixtureRequest, configure: Configure, fresh_emulator: Emulator
-) -> None:
-    extra = {}
-    if store == "dynamodb":
-        request.getfixturevalue("dynamodb")
-        extra["LIVEREC_IDEMPOTENCY_TABLE"] = TABLE
-    configure("live-record", **extra)
+def test_put_list_tick_delete(frozen: float, fresh_emulator: Emulator) -> None:
+    """On either store, at the run's instant, frozen: what the tick books is what the PUTs answered."""
     status, body = put("news", NEWS)
     assert status == 201, body
     view = ProgramView.model_validate(body)
@@ -63,7 +57,12 @@ def test_put_list_tick_delete(
     assert all(not o.booked and o.state is None for o in view.occurrences)
     status, body = put("news", NEWS | {"duration": 900})
     assert status == 200 and body["program"]["duration"] == 900  # replaced
-    assert put("weather", NEWS | {"stream": "weather"})[0] == 201
+    # the shorter occurrence under way may have ended already: what is booked now follows the replacement
+    news = ProgramView.model_validate(body)
+    assert all(datetime.fromisoformat(o.end) > datetime.fromtimestamp(frozen, UTC) for o in news.occurrences)
+    status, body = put("weather", NEWS | {"stream": "weather"})
+    assert status == 201
+    weather = ProgramView.model_validate(body)
 
     status, body = api(http_event("GET", "/programs"))
     assert status == 200
@@ -71,7 +70,10 @@ def test_put_list_tick_delete(
 
     report = bare_tick()  # no input and no LIVEREC_PROGRAMS: the stored programs alone
     assert "error" not in report, report
-    assert len(report["created"]) == 2 * len(view.occurrences)
+    assert len(weather.occurrences) == len(
+        view.occurrences
+    )  # the same times as news was, at the same instant
+    assert len(report["created"]) == len(news.occurrences) + len(weather.occurrences)
     assert {t.stream for t in fresh_emulator.tasks()} == {"news", "weather"}
     status, body = api(http_event("GET", "/programs/news"))
     assert status == 200
@@ -568,3 +570,29 @@ def test_programs_across_fresh_containers_on_dynamodb(
 
     assert item("program#news") is None and item("program#weather") is not None  # one small item each
     assert item("programs#count") == {"id": {"S": "programs#count"}, "total": {"N": "1"}}
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1], ids=["a-second-before", "on-the-start", "a-second-after"])
+def test_what_a_put_shows_the_next_tick_books_at_an_occurrence_boundary(
+    offset: int, configure: Configure, fresh_emulator: Emulator
+) -> None:
+    """The PUT's view says what the next tick books, also when an occurrence starts on the horizon's last
+    second (seen failing when a run reached this test at 06:00:00 with the news every six hours)."""
+    from shared.app import use_clock
+
+    configure("live-record")  # a one-day horizon
+    now = time.time()
+    boundary = float(int(now // 21600 + 1) * 21600 + offset)  # the next 00/06/12/18 UTC, to the second
+    fresh_emulator.clock.freeze(boundary)
+    use_clock(fresh_emulator.clock.now, fresh_emulator.clock.advance, fresh_emulator.clock.now)
+    try:
+        status, body = put("news", NEWS)
+        assert status == 201, body
+        view = ProgramView.model_validate(body)
+        report = bare_tick()
+    finally:
+        use_clock()
+    # by their ends: one under way is booked from now (shortened), shown from its start
+    booked = {c["end"] for c in report["created"]}
+    shown = {o.end for o in view.occurrences if not o.booked}
+    assert len(booked) == view.next_tick_books and booked <= shown, (booked, shown)

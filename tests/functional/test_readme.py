@@ -175,7 +175,9 @@ def test_the_layout_sections_match_the_tree() -> None:
         assert list(root.glob(path.replace("<name>", "*"))), path
     architecture = (root / "ARCHITECTURE.md").read_text(encoding="utf-8")
     entries = sorted(
-        p.name for p in (root / "shared").iterdir() if p.name not in ("__init__.py", "__pycache__")
+        p.name
+        for p in (root / "shared").iterdir()
+        if p.name not in ("__init__.py", "__pycache__", "py.typed")  # py.typed: PEP 561's marker, no layer
     )
     for entry in entries:  # and every layer of shared/ is in both
         assert f"shared/{entry}" + ("/" if (root / "shared" / entry).is_dir() else "") in block, entry

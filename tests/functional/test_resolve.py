@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devtools.emulator import Emulator
-from shared.edge.responses import ProgramDeleted, ProgramView
+from shared.edge.program_responses import ProgramDeleted, ProgramView
 from tests.functional.conftest import http_event
 from tests.functional.test_programs import Configure, api, bare_tick, put, steady
 

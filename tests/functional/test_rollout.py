@@ -17,23 +17,23 @@ from functions.rollout import handler as rollout
 from shared.recordings.planning import plan_chunks
 from shared.recordings.programs import Program
 from shared.recordings.rollout import tick
-from shared.recordings.service import RecordingService
-from shared.storage.ledger import Claim, Entry, Origin, fingerprint, ledger_key
+from shared.storage.ledger import Claim, Entry, Origin, ledger_key
 from shared.storage.memory import MemoryLedger
 from shared.support.config import LiveApi, Settings
 from shared.support.errors import LiverecError
 from shared.support.pacing import TokenBucket
 from shared.tencent.adapter import get_adapter
+from tests.utils import Recordings
 
-Factory = Callable[..., RecordingService]
+Factory = Callable[..., Recordings]
 
 
 @pytest.fixture
 def make_service(fresh_emulator: Emulator, make_settings: Callable[..., Settings]) -> Iterator[Factory]:
-    def build(api: LiveApi = LiveApi.RECORD_TASK) -> RecordingService:
+    def build(api: LiveApi = LiveApi.RECORD_TASK) -> Recordings:
         settings = make_settings(api, endpoint=fresh_emulator.base_url)
         clock = fresh_emulator.clock.now
-        return RecordingService(settings, get_adapter(settings, clock=clock), MemoryLedger(), clock)
+        return Recordings(settings, get_adapter(settings, clock=clock), MemoryLedger(), clock)
 
     yield build
 
@@ -50,7 +50,7 @@ def test_cst_weekday_program_fills_the_six_day_horizon(
     # Given Monday 2026-11-23 10:00 China time, a weekday 20:00 program of an hour
     at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     program = Program(stream="news", cron="0 20 * * MON-FRI", timezone="Asia/Shanghai", duration=3600)
-    report = tick(make_service(), [program])
+    report = tick(make_service().booking, [program])
     # Then Mon..Fri of this week (start <= now + 6 days), every one at 20:00 CST, none at the weekend
     assert report.failed == [] and len(report.created) == 5
     assert local_starts(fresh_emulator, "Asia/Shanghai") == sorted(
@@ -65,7 +65,7 @@ def test_dst_zone_keeps_local_wall_time_across_the_switch(
     # Europe/Berlin springs forward on 2026-03-29: 01:30 local is 00:30Z before, 23:30Z (previous day) after
     at(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
     program = Program(stream="radio", cron="30 1 * * *", timezone="Europe/Berlin", duration=1800)
-    report = tick(make_service(), [program])
+    report = tick(make_service().booking, [program])
     assert report.failed == [] and len(report.created) == 6
     starts = sorted(t.start for t in fresh_emulator.tasks())
     assert {datetime.fromtimestamp(s, tz=ZoneInfo("Europe/Berlin")).strftime("%H:%M") for s in starts} == {
@@ -80,7 +80,7 @@ def test_windows_longer_than_a_day_are_split_into_consecutive_tasks(
 ) -> None:
     at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     program = Program(stream="marathon", cron="0 8 * * SAT", timezone="Asia/Shanghai", duration=30 * 3600)
-    report = tick(make_service(), [program])
+    report = tick(make_service().booking, [program])
     assert report.failed == []
     tasks = sorted(fresh_emulator.tasks(), key=lambda t: t.start)
     assert [t.end - t.start for t in tasks] == [86400, 6 * 3600]
@@ -94,8 +94,10 @@ def test_two_ticks_create_nothing_twice(
     at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
     svc = make_service(api)
-    first = tick(svc, [program], horizon=timedelta(days=3))
-    second = tick(svc, [program], horizon=timedelta(days=3))  # the same container, e.g. Lambda's retry
+    first = tick(svc.booking, [program], horizon=timedelta(days=3))
+    second = tick(
+        svc.booking, [program], horizon=timedelta(days=3)
+    )  # the same container, e.g. Lambda's retry
     assert first.created and second.created == [] and second.existing == first.occurrences
     assert len(fresh_emulator.tasks()) == len(first.created)
 
@@ -106,8 +108,8 @@ def test_a_tick_in_another_container_finds_the_booked_tasks(
 ) -> None:
     at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
-    first = tick(make_service(api), [program], horizon=timedelta(days=3))
-    other = tick(make_service(api), [program], horizon=timedelta(days=3))  # fresh in-process store
+    first = tick(make_service(api).booking, [program], horizon=timedelta(days=3))
+    other = tick(make_service(api).booking, [program], horizon=timedelta(days=3))  # fresh in-process store
     assert other.created == [] and len(fresh_emulator.tasks()) == len(first.created)
 
 
@@ -115,7 +117,7 @@ def test_a_tick_in_another_container_finds_the_booked_tasks(
 def test_the_emulator_rate_limit_is_never_surfaced(make_service: Factory, fresh_emulator: Emulator) -> None:
     # 48 occurrences against CreateRecordTask's 20 requests per second (real time, real bucket)
     program = Program(stream="hourly", cron="0 */3 * * *", timezone="UTC", duration=600)
-    report = tick(make_service(), [program])
+    report = tick(make_service().booking, [program])
     assert report.failed == [] and len(report.created) == report.occurrences >= 40
     limited = [
         r
@@ -132,9 +134,9 @@ def test_a_failed_occurrence_is_reported_and_booked_on_the_next_tick(
     program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
     svc = make_service()
     fresh_emulator.faults.http_error(status=502, count=1, action="CreateRecordTask")
-    first = tick(svc, [program], horizon=timedelta(days=2))
+    first = tick(svc.booking, [program], horizon=timedelta(days=2))
     assert len(first.failed) == 1 and first.failed[0]["error"]["code"] == "OutcomeUnknown"
-    second = tick(svc, [program], horizon=timedelta(days=2))
+    second = tick(svc.booking, [program], horizon=timedelta(days=2))
     assert second.failed == [] and len(second.created) == 1
     assert len(fresh_emulator.tasks()) == first.occurrences
 
@@ -159,26 +161,26 @@ def test_an_unresolved_occurrence_is_reported_from_the_summary_until_the_policy_
     program = Program(stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
     ledger, clock = ReadCountingLedger(), fresh_emulator.clock.now
 
-    def service(policy: str) -> RecordingService:
+    def service(policy: str) -> Recordings:
         settings = make_settings(
             LiveApi.FCGI, endpoint=fresh_emulator.base_url, LIVEREC_UNKNOWN_OUTCOME=policy
         )
-        return RecordingService(settings, get_adapter(settings, clock=clock), ledger, clock)
+        return Recordings(settings, get_adapter(settings, clock=clock), ledger, clock)
 
     # fcgi cannot look tasks up: a create that reached Tencent but got no answer stays in doubt
     fresh_emulator.faults.drop_after_store(count=1, action="Live_Tape_Start")
-    first = tick(service("report"), [program], horizon=timedelta(days=2))
+    first = tick(service("report").booking, [program], horizon=timedelta(days=2))
     # in doubt from the tick that sent it: reported unresolved, not failed (a failure is retried)
     assert first.failed == [] and [u["error"]["code"] for u in first.unresolved] == ["OutcomeUnknown"]
     booked = len(fresh_emulator.tasks())
     ledger.entries_read = 0
     for _ in range(2):
-        later = tick(service("report"), [program], horizon=timedelta(days=2))
+        later = tick(service("report").booking, [program], horizon=timedelta(days=2))
         # reported again from the summary alone: no entry read, never created again
         assert [u["start"] for u in later.unresolved] == [u["start"] for u in first.unresolved]
         assert later.created == [] and ledger.entries_read == 0 and len(fresh_emulator.tasks()) == booked
     # an operator who chooses LIVEREC_UNKNOWN_OUTCOME=recreate gets it booked again on the next tick
-    recreated = tick(service("recreate"), [program], horizon=timedelta(days=2))
+    recreated = tick(service("recreate").booking, [program], horizon=timedelta(days=2))
     assert recreated.unresolved == [] and len(recreated.created) == 1 and ledger.entries_read == 1
     assert len(fresh_emulator.tasks()) == booked + 1
 
@@ -191,7 +193,7 @@ def test_an_occurrence_under_way_is_booked_from_now_and_reported_shortened(
     at(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
     noon = Program(name="noon", stream="noon", cron="0 12 23 11 *", timezone="UTC", duration=3600)
     service = make_service(api)
-    report = tick(service, [noon], horizon=timedelta(hours=1))
+    report = tick(service.booking, [noon], horizon=timedelta(hours=1))
     # Then what remains of it is booked, from now, and the report says so
     half = datetime(2026, 11, 23, 12, 30, tzinfo=UTC).timestamp()
     assert report.failed == [] and len(report.created) == 1
@@ -200,7 +202,7 @@ def test_an_occurrence_under_way_is_booked_from_now_and_reported_shortened(
         ("2026-11-23T12:00:00Z", "2026-11-23T12:30:00Z")
     ]
     # and only once: a later tick finds it booked
-    again = tick(service, [noon], horizon=timedelta(hours=1))
+    again = tick(service.booking, [noon], horizon=timedelta(hours=1))
     assert again.created == [] and again.existing == 1 and len(fresh_emulator.tasks()) == 1
 
 
@@ -210,7 +212,7 @@ def test_the_ended_days_of_a_long_occurrence_are_never_asked_for(
     # Given a 72-hour program on air since Monday 10:00 UTC, 50 hours ago, in a generation that splits at 24 h
     at(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     long = Program(name="long", stream="long", cron="0 10 23 11 *", timezone="UTC", duration=72 * 3600)
-    report = tick(make_service(LiveApi.V2), [long])
+    report = tick(make_service(LiveApi.V2).booking, [long])
     # Then what remains of the day on air is booked, and the two that ended are neither planned nor failed
     day, now = (datetime(2026, 11, 25, hour, 0, tzinfo=UTC).timestamp() for hour in (10, 12))
     assert report.failed == [] and report.occurrences == 1 and len(report.shortened) == 1
@@ -223,7 +225,7 @@ def test_one_program_over_the_limit_is_skipped_alone(
     at(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     flood = Program(name="flood", stream="flood", cron="* * * * *", timezone="UTC", duration=7 * 86400)
     news = Program(name="news", stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
-    report = tick(make_service(LiveApi.LIVE_RECORD), [flood, news], horizon=timedelta(days=1))
+    report = tick(make_service(LiveApi.LIVE_RECORD).booking, [flood, news], horizon=timedelta(days=1))
     # the flood is reported on its own, naming the field; everyone else is booked as usual
     assert [(s["program"], s["error"]["field"]) for s in report.skipped] == [("flood", "cron")]
     assert report.failed == [] and len(report.created) == 1
@@ -242,8 +244,7 @@ def test_a_tick_that_died_before_sending_is_booked_by_the_next_not_left_in_doubt
     (chunk,) = plan_chunks(
         [program], api, datetime(2026, 11, 23, 2, 0, tzinfo=UTC), timedelta(days=1), **where
     )
-    data = chunk.request()
-    fp = fingerprint({"mode": "scheduled", "body": data.model_dump(mode="json", exclude_unset=True)})
+    fp = chunk.request().fingerprint
     now = fresh_emulator.clock.now()
     dead = Claim(
         ledger_key("rollout", chunk.key),
@@ -255,7 +256,7 @@ def test_a_tick_that_died_before_sending_is_booked_by_the_next_not_left_in_doubt
     )
     assert svc.ledger.claim(dead) is None
     # Then the next tick books it: nothing had left, so nothing is in doubt
-    report = tick(svc, [program], horizon=timedelta(days=1))
+    report = tick(svc.booking, [program], horizon=timedelta(days=1))
     assert report.unresolved == [] and report.failed == [] and len(report.created) == 1
     assert len(fresh_emulator.tasks()) == 1
 
@@ -276,13 +277,13 @@ def test_a_5xx_carrying_tencents_error_is_an_answer_not_a_doubt(
     program = Program(name="news", stream="news", cron="0 20 * * *", timezone="Asia/Shanghai", duration=3600)
     svc = make_service(api)
     fresh_emulator.faults.http_error(status=503, count=1, action=CREATE[api], error_body=True)
-    first = tick(svc, [program], horizon=timedelta(days=1))
+    first = tick(svc.booking, [program], horizon=timedelta(days=1))
     # Tencent answered and refused: a failure retried by the next tick, never an occurrence in doubt
     assert len(first.failed) == 1 and first.failed[0]["error"]["code"] != "OutcomeUnknown", first.failed[0][
         "error"
     ]["message"]
     assert first.unresolved == [] and len(fresh_emulator.tasks()) == first.occurrences - 1
-    second = tick(svc, [program], horizon=timedelta(days=1))
+    second = tick(svc.booking, [program], horizon=timedelta(days=1))
     assert (
         second.failed == [] and len(second.created) == 1 and len(fresh_emulator.tasks()) == first.occurrences
     )

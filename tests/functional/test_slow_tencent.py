@@ -35,7 +35,7 @@ CREATED = {"Response": {"TaskId": "UpTbk5RSVhRQFkAAfHwQCCjcRD0l", "RequestId": "
 def test_a_create_tencent_answers_unusably_is_504_and_its_entry_the_unknown_outcome(
     case: str, reply: Reply, configure: Callable[..., None]
 ) -> None:
-    from shared.app import service
+    from shared.app import ledger, now
 
     with Loopback(reply) as server:
         configure(LIVE_ENDPOINT=f"http://127.0.0.1:{server.port}", LIVE_TIMEOUT="3.5")
@@ -45,7 +45,7 @@ def test_a_create_tencent_answers_unusably_is_504_and_its_entry_the_unknown_outc
         assert time.monotonic() - started < 15  # within LIVE_TIMEOUT, where the dripping answer takes 30 s
     assert (status, body["error"]["code"]) == (504, "OutcomeUnknown"), body
     assert len(json.dumps(body)) < 2000  # nothing of the answer is quoted
-    entry = service().ledger.get(f"http:{case}", service().clock())
+    entry = ledger().get(f"http:{case}", now())
     assert entry is not None and entry.state == "unknown" and entry.recording.task_id is None
 
 
@@ -58,7 +58,7 @@ def test_a_list_tencent_answers_unusably_is_502(configure: Callable[..., None]) 
 
 
 def test_an_unknown_outcome_is_reconciled_by_the_next_attempt(
-    configure: Callable[..., None], fresh_emulator: Any
+    configure: Callable[..., None], fresh_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The entry a huge answer left in doubt is looked up at Tencent (the emulator, which has no such task)
     by the retry with the same key, and created then: the claim was never stuck."""
@@ -67,10 +67,12 @@ def test_an_unknown_outcome_is_reconciled_by_the_next_attempt(
     with Loopback(huge) as server:
         configure(LIVE_ENDPOINT=f"http://127.0.0.1:{server.port}")
         assert parse(realtime.lambda_handler(event, LambdaContext()))[0] == 504
-    from shared.app import service
+    from shared.app import ledger
+    from shared.support.config import get_settings
 
-    ledger = service().ledger
-    configure(LIVE_ENDPOINT=fresh_emulator.base_url)
-    service().ledger = ledger  # the same ledger, now with the real (emulated) Tencent behind it
+    kept = ledger()
+    monkeypatch.setenv("LIVE_ENDPOINT", fresh_emulator.base_url)
+    get_settings.cache_clear()  # the settings read again, as after a secret's TTL: the container's ledger stays
+    assert ledger() is kept  # the same ledger (one per table), now with the real (emulated) Tencent behind it
     status, body = parse(realtime.lambda_handler(event, LambdaContext()))
     assert status == 201 and body["task_id"] == fresh_emulator.tasks()[0].task_id, body

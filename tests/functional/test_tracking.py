@@ -178,8 +178,9 @@ def test_the_ledger_lists_a_recording_in_doubt_without_a_task_id(
     status, body = api(http_event("GET", "/recordings", query={"stream": "match-1"}))
     listed = TaskList.model_validate(body)
     assert status == 200 and sorted((t.task_id or "", t.status) for t in listed.tasks) == sorted(
-        [(made, "recording"), ("", "unknown")]
+        [(made, "recording"), ("", "in_doubt")]
     )
+    assert all(t.tencent_status is None and t.source == "ledger" for t in listed.tasks)
 
 
 @pytest.mark.parametrize("api_name", APIS)
@@ -214,10 +215,10 @@ def test_a_scheduled_recording_is_scheduled_then_recording_then_ended(
         )
     )
     assert status == 201, created
-    from shared.app import service
+    from shared.app import lookup
 
     for at, state in ((now, "scheduled"), (now + 700, "recording"), (now + 1300, "ended")):
-        monkeypatch.setattr(service(), "clock", lambda at=at: float(at))
+        monkeypatch.setattr(lookup(), "clock", lambda at=at: float(at))
         status, body = api(http_event("GET", f"/recordings/{created['task_id']}"))
         assert (status, body["state"]) == (200, state)
 
@@ -240,9 +241,9 @@ def test_the_file_is_kept_before_it_is_forwarded(
 ) -> None:
     tracking("fcgi")
     task_id = highlight()["task_id"]
-    from shared.app import service
+    from shared.app import ledger as the_ledger
 
-    ledger = service().ledger
+    ledger = the_ledger()
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise IdempotencyStoreUnavailable("the table is unavailable")

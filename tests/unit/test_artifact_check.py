@@ -17,6 +17,9 @@ from devtools.events import (
     hook_signature,
     local_defaults,
 )
+from devtools.runtime import TAG
+
+OTHER = "cpython-310" if TAG != "cpython-310" else "cpython-311"  # native code of another Python
 
 
 def test_samples_are_signed_with_the_served_keys_not_the_deployers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,14 +76,14 @@ def _artifact(tmp_path: Path, native: dict[str, bytes], architecture: str | None
 def test_native_code_is_told_apart_by_its_header_and_its_tag() -> None:
     from devtools.check_package import native_platform
 
-    so = "pydantic_core/_pydantic_core.cpython-311-{}-linux-gnu.so"
+    so = f"pydantic_core/_pydantic_core.{TAG}-{{}}-linux-gnu.so"
     assert native_platform(so.format("x86_64"), _elf(0x3E)) == "linux-x86_64"
     assert native_platform(so.format("aarch64"), _elf(0xB7)) == "linux-arm64"
-    assert native_platform("pydantic_core/_pydantic_core.cpython-311-darwin.so", MACHO) == "macos"
+    assert native_platform(f"pydantic_core/_pydantic_core.{TAG}-darwin.so", MACHO) == "macos"
     assert (
         native_platform("pydantic_core/_pydantic_core.cp311-win_amd64.pyd", b"MZ" + b"\0" * 62) == "windows"
     )
-    assert native_platform(so.format("x86_64").replace("311", "312"), _elf(0x3E)).endswith("for cpython-312")
+    assert native_platform(so.format("x86_64").replace(TAG, OTHER), _elf(0x3E)).endswith(f"for {OTHER}")
     assert "(named aarch64)" in native_platform(so.format("aarch64"), _elf(0x3E))
     assert native_platform(so.format("aarch64"), b"stub") == "linux-arm64"  # no header: the tag decides
     assert native_platform("lib/libfoo.so", b"stub") == "unknown"
@@ -90,11 +93,11 @@ def test_a_zip_with_the_hosts_wheels_fails_the_check(tmp_path: Path) -> None:
     from devtools.check_package import problems
 
     # Given a zip packaged on a Mac without the platform flags (the host's pydantic_core went in)
-    artifact = _artifact(tmp_path, {"pydantic_core/_pydantic_core.cpython-311-darwin.so": MACHO})
+    artifact = _artifact(tmp_path, {f"pydantic_core/_pydantic_core.{TAG}-darwin.so": MACHO})
     found = " ".join(problems(artifact, "x86_64")[0])
     assert "native code for macos in an x86_64 artifact" in found and "pipCmdExtraArgs" in found
     # and an x86_64 wheel in a zip deployed as arm64 is refused as well
-    x86 = _artifact(tmp_path / "b", {"a/_x.cpython-311-x86_64-linux-gnu.so": _elf(0x3E)})
+    x86 = _artifact(tmp_path / "b", {f"pydantic_core/_x.{TAG}-x86_64-linux-gnu.so": _elf(0x3E)})
     assert problems(x86, "x86_64")[0] == []
     assert "native code for linux-x86_64 in an arm64 artifact" in " ".join(problems(x86, "arm64")[0])
 
@@ -105,7 +108,9 @@ def test_an_artifact_this_machine_cannot_run_is_checked_and_said_not_served(
     from devtools import check_package
 
     # Given an arm64 artifact (its template says arm64, its wheels are aarch64) on an x86_64 Linux machine
-    artifact = _artifact(tmp_path / "b", {"a/_x.cpython-311-aarch64-linux-gnu.so": _elf(0xB7)}, "arm64")
+    artifact = _artifact(
+        tmp_path / "b", {f"pydantic_core/_x.{TAG}-aarch64-linux-gnu.so": _elf(0xB7)}, "arm64"
+    )
     monkeypatch.setattr(check_package, "host_architecture", lambda: "x86_64")
     monkeypatch.setattr(check_package, "run_artifact", lambda artifact: pytest.fail("served"))
     # When it is checked, Then it passes on its contents and says plainly that nothing was served

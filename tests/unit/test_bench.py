@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -205,3 +206,38 @@ def test_the_outbox_benchmark_delivers_its_backlog_once_and_says_how_fast() -> N
     assert set(result) == {"backlog", "delivered", "seconds", "per_minute", "duplicates"}
     assert result["backlog"] == result["delivered"] == 40 and result["duplicates"] == 0
     assert result["seconds"] > 0 and result["per_minute"] > 0
+
+
+@pytest.mark.parametrize(
+    "kind", ["Record", "NamedTuple", "dataclass(frozen, slots)", "dataclass(frozen)", "__slots__ class"]
+)
+def test_the_value_types_benchmark_defines_one_shape_in_each_kind(kind: str) -> None:
+    from bench.value_types import CLASSES, KINDS, module_text
+
+    namespace: dict[str, object] = {"__name__": "values"}
+    exec(KINDS[kind][0], namespace)  # noqa: S102 - the kind's facility, imported as the process does
+    code = compile(module_text(kind), "values", "exec", dont_inherit=True)  # as the process compiles it
+    exec(code, namespace)  # noqa: S102 - the module the process runs
+    classes = [namespace[f"C{i}"] for i in range(CLASSES)]
+    assert len({id(c) for c in classes}) == CLASSES
+    built = classes[0](task_id="t", stream="s", status="on")  # type: ignore[operator]
+    assert (built.key(), built.domain, built.status) == ("s:t", None, "on")
+
+
+def test_the_value_types_benchmark_replaces_its_own_section_of_the_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import value_types
+
+    (tmp_path / "bench").mkdir()
+    results = tmp_path / "bench" / "RESULTS.md"
+    results.write_text("# Benchmarks\n\n## Cold start\n\ncold\n", encoding="utf-8")
+    monkeypatch.setattr(value_types, "ROOT", tmp_path)
+    info = {k: "x" for k in ("date", "commit", "cpu", "cores", "memory_gib", "os", "python")}
+    for figure in ("first", "second"):
+        value_types.write(Section("values", value_types.TITLE, figure, [], {"n": figure}), info)
+    text = results.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\n## Cold start\n\ncold\n\n## Value types")
+    assert text.count("## Value types") == 1 and "second" in text and "first" not in text
+    raw = json.loads((tmp_path / "bench" / "results.json").read_text(encoding="utf-8"))
+    assert raw["values"]["n"] == "second"

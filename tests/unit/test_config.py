@@ -364,18 +364,18 @@ def test_get_settings_validates_on_first_use(clean_env: pytest.MonkeyPatch) -> N
 def test_what_the_generation_requires_is_checked_when_the_service_is_first_built(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
-    from shared.app import reset, service
+    from shared.app import creator, reset
 
     # Given no credentials, When the service is first needed, Then that call fails, naming the variable
     reset()
     with pytest.raises(ConfigError) as info:
-        service()
+        creator()
     assert info.value.field == "TENCENTCLOUD_SECRET_ID"
     # And nothing is cached: once the environment is fixed, the next call succeeds
     clean_env.setenv("TENCENTCLOUD_SECRET_ID", SECRET_ID)
     clean_env.setenv("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
     get_settings.cache_clear()
-    assert service().settings.secret_id == SECRET_ID
+    assert creator().adapter is not None and get_settings().secret_id == SECRET_ID
     reset()
 
 
@@ -394,3 +394,20 @@ def test_get_settings_caches_until_cleared(clean_env: pytest.MonkeyPatch) -> Non
     second = get_settings()
     assert second is not first
     assert (second.secret_id, second.api) == ("AKIDsecond000", LiveApi.V2)
+
+
+@pytest.mark.parametrize("table", [None, "", "memory"])
+def test_snapstart_refuses_the_in_process_ledger(table: str | None) -> None:
+    # Given a function restored from a SnapStart snapshot, and the in-process ledger (unset, blank, "memory")
+    env = {**API3, "AWS_LAMBDA_FUNCTION_NAME": "liverec-prod-realtime"}
+    env |= {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
+    if table is not None:
+        env["LIVEREC_IDEMPOTENCY_TABLE"] = table
+    # Then the configuration is refused, naming the variable: each container would create once on its own
+    err = config_error(env)
+    assert err.field == "LIVEREC_IDEMPOTENCY_TABLE" and "SnapStart" in err.message
+    assert SECRET_KEY not in everything_shown(err)
+    # the DynamoDB ledger is fine, and so is the in-process one without SnapStart
+    assert validated(env | {"LIVEREC_IDEMPOTENCY_TABLE": "liverec-prod-idempotency"}).idempotency_table
+    for init in ("on-demand", "provisioned-concurrency"):
+        assert validated(env | {"AWS_LAMBDA_INITIALIZATION_TYPE": init}).idempotency_table is None

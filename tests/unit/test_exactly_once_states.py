@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from devtools.kit.tencent import FakeAdapter
+from shared.recordings.creating import LEASE_MARGIN, MAX_RUN
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput
-from shared.recordings.service import LEASE_MARGIN, MAX_RUN, RecordingService
 from shared.storage.ledger import CLOCK_SKEW, Claim, Origin, Recording, ledger_key
 from shared.storage.memory import MemoryLedger, MemoryState
 from shared.support.config import LiveApi, Settings
@@ -28,6 +28,7 @@ from shared.support.timeutil import Deadline
 from shared.tencent.types import Mode
 from shared.webhooks.callbacks import CallbackRule, CallbackService
 from shared.webhooks.outbox import Forwarder
+from tests.utils import Recordings
 
 T0 = 1_796_000_000.0
 HIGHLIGHT = RealtimeRecordingInput(stream="s", duration=600)
@@ -47,21 +48,21 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def build(make_settings: Callable[..., Settings], clock: Clock) -> Callable[..., RecordingService]:
-    def service(api: LiveApi = LiveApi.RECORD_TASK, *outcomes: Any, **extra: str) -> RecordingService:
+def build(make_settings: Callable[..., Settings], clock: Clock) -> Callable[..., Recordings]:
+    def service(api: LiveApi = LiveApi.RECORD_TASK, *outcomes: Any, **extra: str) -> Recordings:
         settings = make_settings(api, **extra)
-        return RecordingService(settings, FakeAdapter(api, outcomes), MemoryLedger(), clock)
+        return Recordings(settings, FakeAdapter(api, outcomes), MemoryLedger(), clock)
 
     return service
 
 
-def fake(svc: RecordingService) -> FakeAdapter:
+def fake(svc: Recordings) -> FakeAdapter:
     assert isinstance(svc.adapter, FakeAdapter)
     return svc.adapter
 
 
 def test_created_once_then_replayed_and_another_body_conflicts(
-    build: Callable[..., RecordingService],
+    build: Callable[..., Recordings],
 ) -> None:
     svc = build()
     first = svc.create(HIGHLIGHT, Mode.REALTIME, "k")
@@ -73,7 +74,7 @@ def test_created_once_then_replayed_and_another_body_conflicts(
 
 @pytest.mark.parametrize("api", [LiveApi.RECORD_TASK, LiveApi.V2])
 def test_an_unanswered_create_that_was_stored_is_adopted_where_tencent_lists(
-    api: LiveApi, build: Callable[..., RecordingService]
+    api: LiveApi, build: Callable[..., Recordings]
 ) -> None:
     svc = build(api, "stored_no_answer")
     with pytest.raises(OutcomeUnknown):
@@ -86,7 +87,7 @@ def test_an_unanswered_create_that_was_stored_is_adopted_where_tencent_lists(
 
 
 def test_an_unanswered_create_that_was_lost_is_made_again_once(
-    build: Callable[..., RecordingService],
+    build: Callable[..., Recordings],
 ) -> None:
     svc = build(LiveApi.RECORD_TASK, "lost_no_answer")
     with pytest.raises(OutcomeUnknown):
@@ -97,7 +98,7 @@ def test_an_unanswered_create_that_was_lost_is_made_again_once(
 
 @pytest.mark.parametrize("api", [LiveApi.LIVE_RECORD, LiveApi.FCGI])
 def test_where_tencent_cannot_list_an_unknown_outcome_is_never_made_again(
-    api: LiveApi, build: Callable[..., RecordingService]
+    api: LiveApi, build: Callable[..., Recordings]
 ) -> None:
     svc = build(api, "lost_no_answer")
     with pytest.raises(OutcomeUnknown):
@@ -109,7 +110,7 @@ def test_where_tencent_cannot_list_an_unknown_outcome_is_never_made_again(
     assert fake(svc).creates == 1
 
 
-def test_recreate_policy_makes_it_again(build: Callable[..., RecordingService]) -> None:
+def test_recreate_policy_makes_it_again(build: Callable[..., Recordings]) -> None:
     svc = build(LiveApi.FCGI, "stored_no_answer", LIVEREC_UNKNOWN_OUTCOME="recreate")
     with pytest.raises(OutcomeUnknown):
         svc.create(HIGHLIGHT, Mode.REALTIME, "k")
@@ -125,7 +126,7 @@ def test_recreate_policy_makes_it_again(build: Callable[..., RecordingService]) 
     ],
 )
 def test_a_create_that_certainly_did_not_happen_frees_the_key(
-    refusal: Exception, build: Callable[..., RecordingService]
+    refusal: Exception, build: Callable[..., Recordings]
 ) -> None:
     svc = build(LiveApi.RECORD_TASK, refusal)
     with pytest.raises(type(refusal)):
@@ -133,7 +134,7 @@ def test_a_create_that_certainly_did_not_happen_frees_the_key(
     assert not svc.create(HIGHLIGHT, Mode.REALTIME, "k").replayed and fake(svc).creates == 1
 
 
-def test_not_enough_time_sends_nothing_and_frees_the_key(build: Callable[..., RecordingService]) -> None:
+def test_not_enough_time_sends_nothing_and_frees_the_key(build: Callable[..., Recordings]) -> None:
     svc = build()
     short = Deadline(at=5.0, total=29.0, monotonic=lambda: 0.0)
     with pytest.raises(NotEnoughTime):
@@ -141,7 +142,7 @@ def test_not_enough_time_sends_nothing_and_frees_the_key(build: Callable[..., Re
     assert fake(svc).creates == 0 and not svc.create(HIGHLIGHT, Mode.REALTIME, "k").replayed
 
 
-def _dead_holder(svc: RecordingService, clock: Clock, key: str = "k", *, sent: bool = True) -> None:
+def _dead_holder(svc: Recordings, clock: Clock, key: str = "k", *, sent: bool = True) -> None:
     """A claim whose container died mid-create: its plan recorded, its lease about to run out; ``sent``: it
     died after noting that it was sending (else before: nothing left for Tencent)."""
     plan = svc.plan(HIGHLIGHT, Mode.REALTIME)
@@ -158,7 +159,7 @@ def _dead_holder(svc: RecordingService, clock: Clock, key: str = "k", *, sent: b
 
 
 def test_a_live_holder_is_waited_for_never_reconciled_under(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build()
     _dead_holder(svc, clock)
@@ -169,7 +170,7 @@ def test_a_live_holder_is_waited_for_never_reconciled_under(
 
 
 def test_a_dead_holders_task_is_adopted_once_its_lease_runs_out(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build()
     _dead_holder(svc, clock)
@@ -180,7 +181,7 @@ def test_a_dead_holders_task_is_adopted_once_its_lease_runs_out(
 
 
 def test_a_dead_holder_in_a_generation_that_cannot_list_is_unresolved(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build(LiveApi.FCGI)
     _dead_holder(svc, clock)
@@ -192,7 +193,7 @@ def test_a_dead_holder_in_a_generation_that_cannot_list_is_unresolved(
 
 @pytest.mark.parametrize("api", [LiveApi.FCGI, LiveApi.LIVE_RECORD, LiveApi.RECORD_TASK])
 def test_a_holder_that_died_before_sending_left_nothing_in_doubt(
-    api: LiveApi, build: Callable[..., RecordingService], clock: Clock
+    api: LiveApi, build: Callable[..., Recordings], clock: Clock
 ) -> None:
     # Given a claim whose container died between writing it and sending the create (never marked sending)
     svc = build(api)
@@ -204,7 +205,7 @@ def test_a_holder_that_died_before_sending_left_nothing_in_doubt(
 
 
 def test_a_reader_whose_clock_runs_ahead_never_creates_under_a_sending_holder(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     # Given a holder that has sent its create (still in flight: nothing at Tencent yet), and a reader in
     # another container whose clock runs 50 s ahead, past the holder's lease by that clock
@@ -218,7 +219,7 @@ def test_a_reader_whose_clock_runs_ahead_never_creates_under_a_sending_holder(
 
 
 def test_a_create_is_noted_as_sending_before_it_leaves(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build(LiveApi.FCGI)
     seen: list[bool] = []
@@ -234,9 +235,7 @@ def test_a_create_is_noted_as_sending_before_it_leaves(
     assert seen == [True]
 
 
-def test_the_lease_is_the_time_left_and_a_margin(
-    build: Callable[..., RecordingService], clock: Clock
-) -> None:
+def test_the_lease_is_the_time_left_and_a_margin(build: Callable[..., Recordings], clock: Clock) -> None:
     svc = build()
     svc.create(HIGHLIGHT, Mode.REALTIME, "k", deadline=Deadline(at=20.0, total=29.0, monotonic=lambda: 0.0))
     entry = svc.ledger.get(ledger_key("http", "k"), clock.now)
@@ -244,7 +243,7 @@ def test_the_lease_is_the_time_left_and_a_margin(
 
 
 def test_a_ledger_that_fails_after_the_create_still_answers_with_the_task(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build()
     ledger = svc.ledger
@@ -264,7 +263,7 @@ def test_a_ledger_that_fails_after_the_create_still_answers_with_the_task(
     assert again.body["task_id"] == "task-1" and fake(svc).creates == 1
 
 
-def test_stop_and_delete_are_recorded(build: Callable[..., RecordingService], clock: Clock) -> None:
+def test_stop_and_delete_are_recorded(build: Callable[..., Recordings], clock: Clock) -> None:
     svc = build()
     task = svc.create(
         ScheduledRecordingInput(stream="s", start=int(T0) + 600, duration=600), Mode.SCHEDULED, "k"
@@ -285,9 +284,17 @@ RULES = (
 )
 
 
-def callbacks(svc: RecordingService, clock: Clock) -> CallbackService:
+def callbacks(svc: Recordings, clock: Clock) -> CallbackService:
     state = MemoryState()
-    return CallbackService(svc, state, Forwarder(urls=(), secret=None, state=state), RULES, clock=clock)
+    return CallbackService(
+        svc.creator,
+        svc.stopper,
+        svc.lookup,
+        state=state,
+        forwarder=Forwarder(urls=(), secret=None, state=state),
+        rules=RULES,
+        clock=clock,
+    )
 
 
 def begin(stream: str, event_type: int = 1, at: float = T0) -> dict[str, Any]:
@@ -302,7 +309,7 @@ def begin(stream: str, event_type: int = 1, at: float = T0) -> dict[str, Any]:
 
 
 def test_a_stream_begin_records_once_however_often_it_is_delivered(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build()
     cb = callbacks(svc, clock)
@@ -312,7 +319,7 @@ def test_a_stream_begin_records_once_however_often_it_is_delivered(
 
 
 def test_a_refusal_a_redelivery_cannot_fix_is_acknowledged_a_transient_one_is_not(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     refused = TencentInputError(
         "InvalidParameter", "bad stream", api="record-task", action="CreateRecordTask"
@@ -326,7 +333,7 @@ def test_a_refusal_a_redelivery_cannot_fix_is_acknowledged_a_transient_one_is_no
 
 
 def test_a_redelivery_after_a_dead_handler_is_unresolved_where_tencent_cannot_list(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build(LiveApi.FCGI, "lost_no_answer")
     cb = callbacks(svc, clock)
@@ -336,7 +343,7 @@ def test_a_redelivery_after_a_dead_handler_is_unresolved_where_tencent_cannot_li
 
 
 def test_stream_end_stops_only_what_a_stop_on_end_rule_started(
-    build: Callable[..., RecordingService], clock: Clock
+    build: Callable[..., Recordings], clock: Clock
 ) -> None:
     svc = build()
     cb = callbacks(svc, clock)

@@ -61,6 +61,12 @@ class Loopback:
                     self._answer(conn)
 
     def _answer(self, conn: socket.socket) -> None:
+        try:
+            self._exchange(conn)
+        except TimeoutError:  # a client keeping the connection open with nothing more to ask: it is done
+            return
+
+    def _exchange(self, conn: socket.socket) -> None:
         while self.replies and (request := read_request(conn)) is not None:
             self.requests.append(request)
             reply = self.replies.pop(0)

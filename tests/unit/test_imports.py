@@ -1,8 +1,10 @@
 """Import discipline: what each deployment loads. Never boto3, requests, or the Tencent SDK's client or
-models: of the SDK, only its signing primitives (tencentcloud.common.sign)."""
+models: of the SDK, only its signing primitives (tencentcloud.common.sign). And the deployable code's
+size: a module at most 350 lines, a function 60, a class 200."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -59,8 +61,8 @@ HANDLER_PROBE = textwrap.dedent(
     """
     import json, sys
     import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
-    from shared.app import service
-    service()
+    from shared.app import creator, lookup, stopper
+    creator(); lookup(); stopper()
     names = ("boto3", "botocore.session", "botocore.client")
     print(json.dumps({name: name in sys.modules for name in names}))
     """
@@ -90,10 +92,10 @@ TABLE_PROBE = textwrap.dedent(
     import json, sys
     import functions.scheduled.handler, functions.realtime.handler, functions.tasks.handler
     import functions.webhooks.handler
-    from shared.app import service, state
+    from shared.app import ledger, state
     from shared.storage.ledger_dynamodb import DynamoDBLedger
     from shared.storage.state_dynamodb import DynamoDBState
-    assert isinstance(service().ledger, DynamoDBLedger) and isinstance(state(), DynamoDBState)
+    assert isinstance(ledger(), DynamoDBLedger) and isinstance(state(), DynamoDBState)
     names = ("boto3", "botocore.session", "botocore.client")
     print(json.dumps({name: name in sys.modules for name in names}))
     """
@@ -132,3 +134,44 @@ def test_no_deployable_module_is_over_350_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 350
     }
     assert long == {}, "split these modules by what they do"
+
+
+FUNCTION_LINES, CLASS_LINES = 60, 200
+
+
+def too_long(source: str) -> dict[str, int]:
+    """The functions over FUNCTION_LINES and the classes over CLASS_LINES in ``source``, with their
+    lines (from the first decorator), by name."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = (node.end_lineno or node.lineno) - first + 1
+            bound = CLASS_LINES if isinstance(node, ast.ClassDef) else FUNCTION_LINES
+            if lines > bound:
+                found[node.name] = lines
+    return found
+
+
+def test_the_length_check_counts_a_definition_from_its_first_decorator_to_its_last_line() -> None:
+    def body(n: int) -> str:
+        return "".join(f"    x{i} = {i}\n" for i in range(n))
+
+    assert too_long("def f():\n" + body(FUNCTION_LINES - 1)) == {}
+    assert too_long("def f():\n" + body(FUNCTION_LINES)) == {"f": FUNCTION_LINES + 1}
+    assert too_long("@cache\ndef f():\n" + body(FUNCTION_LINES - 1)) == {"f": FUNCTION_LINES + 1}
+    assert too_long("class C:\n" + body(CLASS_LINES - 1)) == {}
+    assert too_long("class C:\n" + body(CLASS_LINES)) == {"C": CLASS_LINES + 1}
+
+
+def test_no_function_over_60_lines_and_no_class_over_200() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = {
+        (str(path.relative_to(root)), name): lines
+        for top in ("shared", "functions")
+        for path in sorted((root / top).rglob("*.py"))
+        for name, lines in too_long(path.read_text(encoding="utf-8")).items()
+    }
+    assert found == {}, "split them by what they do"

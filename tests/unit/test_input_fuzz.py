@@ -76,7 +76,9 @@ def test_any_body_plans_or_fails_with_invalid_request(body: Any, api: LiveApi, m
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
     try:
         req = (parse_input(model, body), mode)
-        plan = plan_recording(*req, api, NOW, default_domain="d.push.com", default_app="live")
+        plan = plan_recording(
+            req[0].request(req[1]), api, NOW, default_domain="d.push.com", default_app="live"
+        )
     except InvalidRequest as exc:
         assert exc.message  # a clear message, never empty
         assert exc.field is None or isinstance(exc.field, str)

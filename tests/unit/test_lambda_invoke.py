@@ -89,19 +89,29 @@ def endpoint() -> Iterator[Any]:
         server.stop()
 
 
-def invoker(url: str, token: str | None = None, deadline: float = 1.0) -> AsyncInvoker:
+def invoker(
+    url: str, token: str | None = None, deadline: float = 1.0, version: str | None = None
+) -> AsyncInvoker:
     credentials = Credentials(ENV["AWS_ACCESS_KEY_ID"], ENV["AWS_SECRET_ACCESS_KEY"], token)
     return AsyncInvoker(
-        credentials, "ap-east-1", "liverec-prod-webhooks", url, deadline=deadline, clock=lambda: WHEN
+        credentials,
+        "ap-east-1",
+        "liverec-prod-webhooks",
+        url,
+        version=version,
+        deadline=deadline,
+        clock=lambda: WHEN,
     )
 
 
 ACCEPTED = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 
 
-@pytest.mark.parametrize("token", [None, "session-token-value"])
+@pytest.mark.parametrize(
+    ("token", "version"), [(None, None), ("session-token-value", None), ("session-token-value", "17")]
+)
 def test_the_request_is_an_asynchronous_invoke_signed_as_botocore_signs_it(
-    endpoint: Any, token: str | None
+    endpoint: Any, token: str | None, version: str | None
 ) -> None:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -109,17 +119,21 @@ def test_the_request_is_an_asynchronous_invoke_signed_as_botocore_signs_it(
 
     server = endpoint(ACCEPTED)
     body = json.dumps(drain_event("tencent-100-abc")).encode()
-    assert invoker(server.url, token).invoke(body) == 202
+    assert invoker(server.url, token, version=version).invoke(body) == 202
     (raw,) = server.requests
     head, _, sent = raw.partition(b"\r\n\r\n")
     line, *fields = head.decode().split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (f.partition(":") for f in fields)}
-    assert line == "POST /2015-03-31/functions/liverec-prod-webhooks/invocations HTTP/1.1"
+    # under SnapStart, the version this code runs as (restored from its snapshot), not $LATEST
+    target = "/2015-03-31/functions/liverec-prod-webhooks/invocations" + (
+        f"?Qualifier={version}" if version else ""
+    )
+    assert line == f"POST {target} HTTP/1.1"
     assert headers["x-amz-invocation-type"] == "Event" and sent == body
     # botocore's signature over the same request, at the same instant
     theirs = AWSRequest(
         method="POST",
-        url=f"{server.url}/2015-03-31/functions/liverec-prod-webhooks/invocations",
+        url=f"{server.url}{target}",
         data=body,
         headers={"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"},
     )
@@ -191,7 +205,11 @@ def test_at_most_max_answer_bytes_are_read(endpoint: Any) -> None:
 
 def test_from_the_environment_the_function_region_and_endpoint() -> None:
     built = AsyncInvoker.from_env(ENV)
-    assert built.path == "/2015-03-31/functions/liverec-prod-webhooks/invocations"
+    assert built.path == "/2015-03-31/functions/liverec-prod-webhooks/invocations" and built.query == ""
+    # the version this code runs as (SnapStart runs published versions only); $LATEST is unqualified
+    assert AsyncInvoker.from_env(ENV | {"AWS_LAMBDA_FUNCTION_VERSION": "42"}).query == "Qualifier=42"
+    for unqualified in ("$LATEST", "", "4 2", "snapstart&x=1"):
+        assert AsyncInvoker.from_env(ENV | {"AWS_LAMBDA_FUNCTION_VERSION": unqualified}).query == ""
     assert built.endpoint == "https://lambda.ap-east-1.amazonaws.com"
     assert AsyncInvoker.from_env(ENV | {"AWS_REGION": "cn-north-1"}).endpoint.endswith(".amazonaws.com.cn")
     local = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:3002"}

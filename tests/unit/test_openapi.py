@@ -59,7 +59,8 @@ def statuses(method: str, path: str) -> set[int]:
 
 def test_each_route_declares_what_it_can_answer() -> None:
     create = {201, 400, 401, 409, 413, 415, 422, 429, 502, 503, 504}
-    assert statuses("POST", "/recordings/realtime") == create
+    assert statuses("POST", "/recordings/realtime") == create | {202}  # 202: armed to wait for its stream
+    assert statuses("GET", "/recordings/realtime/{wait_id}") >= {200, 401, 404, 422, 503}
     assert statuses("POST", "/recordings/scheduled") == create
     assert statuses("POST", "/hooks/highlight") == create
     assert {200, 401, 422, 429, 502, 503} <= statuses("GET", "/recordings")

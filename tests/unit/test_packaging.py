@@ -1,34 +1,40 @@
-"""The deployed dependency list is the project's runtime list, and neither mentions boto3."""
+"""The runtime dependencies leave boto3 out; the artifact holds what it must (the locks: test_locks.py)."""
 
 from __future__ import annotations
 
+import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.runtime import TAG
+
+OTHER = "cpython-310" if TAG != "cpython-310" else "cpython-311"  # bytecode of another Python
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_requirements_txt_matches_pyproject() -> None:
+def test_the_runtime_dependencies_leave_boto3_out() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    bundled = [
-        line.strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert sorted(bundled) == sorted(declared)
     assert not any(dep.lower().startswith(("boto3", "botocore")) for dep in declared)
 
 
-def test_serverless_pins_v3_and_the_npm_plugin() -> None:
+def test_the_tooling_is_osls_4_under_the_name_the_plugins_know_with_its_offline_line() -> None:
     import json
 
     dev = json.loads((ROOT / "package.json").read_text())["devDependencies"]
-    assert dev["serverless"].startswith("3.") and "serverless-python-requirements" in dev
-    text = (ROOT / "serverless.yml").read_text()
-    assert 'frameworkVersion: "3"' in text and "runtime: python3.11" in text
+    # osls installed as `serverless`: serverless-offline 14 declares serverless ^4 as its peer, and npm would
+    # otherwise add the unsupported Serverless Framework beside it to satisfy that peer
+    assert dev["serverless"].startswith("npm:osls@4.") and dev["serverless-offline"].startswith("14.")
+    assert "serverless-python-requirements" in dev
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    installed = lock["node_modules/serverless"]
+    assert installed["name"] == "osls" and installed["version"].startswith("4.")
+    assert "node_modules/aws-sdk" not in lock  # the AWS SDK for JavaScript v2 (past its support) is gone
+    assert 'frameworkVersion: "4"' in (ROOT / "serverless.yml").read_text()
 
 
 def test_the_artifact_check_catches_what_must_not_ship(tmp_path: Path) -> None:
@@ -48,6 +54,39 @@ def test_the_artifact_check_catches_what_must_not_ship(tmp_path: Path) -> None:
     found = " ".join(problems(bad)[0])
     for word in ("functions/realtime/handler.py", "boto3/", "tests/", "node_modules/"):
         assert word in found
+
+
+def test_the_artifact_holds_only_what_its_list_names(tmp_path: Path) -> None:
+    import zipfile
+
+    from devtools.check_package import ALLOWED_TOPS, HANDLERS, problems
+
+    # Given a zip with what `make package` builds today: our code, the runtime dependencies, root bytecode
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as z:
+        for name in (*HANDLERS, "jmespath/parser.py", "typing_extensions.py", "tencentcloud/common/sign.py"):
+            z.writestr(name, "")
+    assert problems(good)[0] == []
+    # When the requirements plugin's stray files come along (before #28: bin/ scripts, requirements.txt)
+    stray = tmp_path / "stray.zip"
+    with zipfile.ZipFile(stray, "w") as z:
+        for name in (*HANDLERS, "bin/jp.py", "bin/idna", "requirements.txt", ".completed_requirements"):
+            z.writestr(name, "")
+    found = problems(stray)[0]
+    # Then each is refused by name, and nothing else
+    assert len(found) == 3
+    assert [f.split(" (")[0] for f in found] == [
+        "must not ship: .completed_requirements",
+        "must not ship: bin/",
+        "must not ship: requirements.txt",
+    ]
+    # and serverless.yml keeps them out: the plugin's noDeploy matches an injected path's first part
+    block = (
+        (ROOT / "serverless.yml").read_text().split("    noDeploy:\n", 1)[1].split("\n  idempotencyTable:")[0]
+    )
+    no_deploy = set(re.findall(r"^      - (\S+)$", block, flags=re.MULTILINE))
+    assert {"bin", "requirements.txt", ".completed_requirements", "boto3"} <= no_deploy
+    assert not ALLOWED_TOPS & no_deploy
 
 
 def _pyc(tmp_path: Path, mode: str) -> bytes:
@@ -71,14 +110,14 @@ def test_only_hash_checked_runtime_bytecode_may_ship(tmp_path: Path) -> None:
     with zipfile.ZipFile(artifact, "w") as z:
         for name in HANDLERS:
             z.writestr(name, "")
-        z.writestr("shared/__pycache__/ok.cpython-311.pyc", _pyc(tmp_path, "CHECKED_HASH"))
-        z.writestr("shared/__pycache__/stale.cpython-311.pyc", _pyc(tmp_path, "TIMESTAMP"))
-        z.writestr("shared/__pycache__/other.cpython-312.pyc", _pyc(tmp_path, "CHECKED_HASH"))
+        z.writestr(f"shared/__pycache__/ok.{TAG}.pyc", _pyc(tmp_path, "CHECKED_HASH"))
+        z.writestr(f"shared/__pycache__/stale.{TAG}.pyc", _pyc(tmp_path, "TIMESTAMP"))
+        z.writestr(f"shared/__pycache__/other.{OTHER}.pyc", _pyc(tmp_path, "CHECKED_HASH"))
         z.writestr("shared/loose.pyc", _pyc(tmp_path, "CHECKED_HASH"))
     found = " ".join(problems(artifact)[0])
-    assert "ok.cpython-311" not in found
-    assert "stale.cpython-311.pyc (timestamp-checked" in found
-    assert "other.cpython-312.pyc" in found and "shared/loose.pyc" in found
+    assert f"ok.{TAG}" not in found
+    assert f"stale.{TAG}.pyc (timestamp-checked" in found
+    assert f"other.{OTHER}.pyc" in found and "shared/loose.pyc" in found
 
 
 def test_precompile_adds_hash_checked_bytecode_and_keeps_everything_else(
@@ -101,16 +140,20 @@ def test_precompile_adds_hash_checked_bytecode_and_keeps_everything_else(
         "modules_to_compile",
         lambda code: {code / "shared" / "a.py", code / "pydantic" / "b.py"},
     )
+    if sys.version_info[:2] != precompile.RUNTIME:  # bytecode is the runtime's: any other Python must refuse
+        with pytest.raises(RuntimeError, match=r"run this with python3\.\d+ \(the Lambda runtime\)"):
+            precompile.precompile(artifact)
+        return
     # When the artifact is precompiled (twice: the second run replaces, not duplicates)
     precompile.precompile(artifact)
     count, _ = precompile.precompile(artifact)
     # Then exactly those two gain hash-checked bytecode, and every original file is still there
     with zipfile.ZipFile(artifact) as z:
         names = z.namelist()
-        pyc = z.read("shared/__pycache__/a.cpython-311.pyc")
+        pyc = z.read(f"shared/__pycache__/a.{TAG}.pyc")
     assert count == 2 and len(names) == len(set(names))
     assert {"shared/a.py", "pydantic/b.py", "pydantic/unused.py", "pydantic_core/x.so"} <= set(names)
-    assert "pydantic/__pycache__/b.cpython-311.pyc" in names
+    assert f"pydantic/__pycache__/b.{TAG}.pyc" in names
     assert not any("unused" in n and n.endswith(".pyc") for n in names)
     assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b11
 

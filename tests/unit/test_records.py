@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.storage.ledger import Origin, Recording
+from shared.storage.ledger import Claim, Origin, Recording, Summary
 from shared.support.records import Record
 from shared.tencent.types import TaskQuery
 
@@ -86,3 +86,26 @@ def test_a_record_class_is_checked_when_defined() -> None:
 
         class NoSlots(Record):
             a: int
+
+
+def test_a_claim_draws_a_fresh_owner_unless_given_one_and_keeps_it() -> None:
+    plan = Recording("v2", "scheduled", "s", "d", "a", 1000, 2000)
+    first, second = (
+        Claim("k", "fp", Origin("http"), 1.0, 60.0, plan),
+        Claim("k", "fp", Origin("http"), 1.0, 60.0, plan),
+    )
+    assert first.owner and second.owner and first.owner != second.owner  # two claims, two tokens
+    again = Claim("k", "fp", Origin("http"), 2.0, 61.0, plan, first.owner, sent=True)  # a take-over keeps it
+    assert (again.owner, again.sent) == (first.owner, True) and again.entry().owner == first.owner
+    pickled = pickle.loads(pickle.dumps(first))  # noqa: S301 - our own bytes
+    for copied in (copy.deepcopy(first), pickled, first._replace(now=5.0)):
+        assert copied.owner == first.owner
+
+
+def test_a_summary_merges_into_a_new_one_and_is_left_as_it_was() -> None:
+    seen = Summary({"a": 10, "b": 20}, 3, {"c": 30})
+    merged = seen.merged({"c": 30}, {"d": 40}, {"a": 10})
+    assert merged == Summary({"b": 20, "c": 30}, 4, {"d": 40})  # noted done: no longer unresolved
+    assert seen == Summary({"a": 10, "b": 20}, 3, {"c": 30})
+    assert Summary.empty() == Summary({}, 0, {}) and Summary.empty(7).version == 7
+    assert Summary.empty().done is not Summary.empty().done  # nothing shared between two summaries

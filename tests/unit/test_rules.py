@@ -26,7 +26,9 @@ def ts(dt: datetime) -> int:
 def plan(api: LiveApi, body: dict[str, Any], now: datetime, mode: Mode = Mode.SCHEDULED) -> RecordingPlan:
     model = ScheduledRecordingInput if mode is Mode.SCHEDULED else RealtimeRecordingInput
     req = (parse_input(model, body), mode)
-    return plan_recording(*req, api, now, default_domain="5000.live.push.com", default_app="live")
+    return plan_recording(
+        req[0].request(req[1]), api, now, default_domain="5000.live.push.com", default_app="live"
+    )
 
 
 def rejects(api: LiveApi, body: dict[str, Any], now: datetime, mode: Mode = Mode.SCHEDULED) -> InvalidRequest:
@@ -98,6 +100,28 @@ def test_record_task_six_day_horizon(now: datetime) -> None:
     assert err.field == "start" and "6 days" in err.message
 
 
+@pytest.mark.parametrize("given", ["end", "duration"])
+def test_record_task_end_lies_strictly_before_now_plus_seven_days(given: str, now: datetime) -> None:
+    # the latest start (now + 6 days) and a whole day: its end is exactly now + 7 days, which CreateRecordTask
+    # refuses (EndTime < now + 7 days); a second shorter is the latest end it takes
+    def body(length: timedelta) -> dict[str, Any]:
+        start = ts(now + timedelta(days=6))
+        length_s = int(length.total_seconds())
+        return {"stream": "s", "start": start, given: start + length_s if given == "end" else length_s}
+
+    err = rejects(LiveApi.RECORD_TASK, body(timedelta(days=1)), now)
+    assert (err.status, err.code, err.field) == (422, "InvalidRequest", given)
+    assert "7 days" in err.message and "strictly" in err.message
+    ok = plan(LiveApi.RECORD_TASK, body(timedelta(days=1, seconds=-1)), now)
+    assert ok.end == now + timedelta(days=7, seconds=-1)
+
+
+@pytest.mark.parametrize("api", [LiveApi.LIVE_RECORD, LiveApi.V2, LiveApi.FCGI])
+def test_an_end_seven_days_ahead_is_refused_by_record_task_only(api: LiveApi, now: datetime) -> None:
+    p = plan(api, window(now, timedelta(days=6), timedelta(days=1)), now)  # no end bound stated
+    assert p.end == now + timedelta(days=7)
+
+
 @pytest.mark.parametrize("api", [LiveApi.LIVE_RECORD, LiveApi.V2, LiveApi.FCGI])
 def test_six_day_horizon_is_record_task_only(api: LiveApi, now: datetime) -> None:
     assert plan(api, window(now, timedelta(days=9), timedelta(hours=1)), now).start == now + timedelta(days=9)
@@ -127,7 +151,7 @@ def test_record_task_needs_domain_and_app(missing: str, now: datetime) -> None:
     defaults = {"default_domain": "d.example.com", "default_app": "live"}
     defaults[f"default_{missing}"] = None  # type: ignore[assignment]
     with pytest.raises(InvalidRequest) as info:
-        plan_recording(*req, LiveApi.RECORD_TASK, now, **defaults)  # type: ignore[arg-type]
+        plan_recording(req[0].request(req[1]), LiveApi.RECORD_TASK, now, **defaults)  # type: ignore[arg-type]
     assert info.value.field == missing and f"LIVE_{missing.upper()}" in info.value.message
 
 
@@ -361,3 +385,24 @@ def _query_error(query: TaskQuery, now: datetime) -> InvalidRequest:
     with pytest.raises(InvalidRequest) as info:
         check_task_query(query, now)
     return info.value
+
+
+def test_a_tick_waits_for_a_chunk_ending_on_record_tasks_end_horizon() -> None:
+    # a whole-day program starting exactly at the 6-day horizon ends at now + 7 days, which CreateRecordTask
+    # refuses: the tick at that instant leaves it, the next one (a minute on) books it
+    from datetime import UTC
+
+    from shared.recordings.planning import plan_chunks
+    from shared.recordings.programs import Program
+
+    now = datetime(2026, 5, 20, 18, 30, tzinfo=UTC)
+    program = Program(stream="day", cron="30 18 * * *", timezone="UTC", duration=86400)
+    horizon = timedelta(days=6)
+    ends = [c.end for c in plan_chunks([program], LiveApi.RECORD_TASK, now, horizon)]
+    assert now + timedelta(days=7) not in ends and now + timedelta(days=6) in ends
+    later = now + timedelta(minutes=1)
+    ends = [c.end for c in plan_chunks([program], LiveApi.RECORD_TASK, later, horizon)]
+    assert now + timedelta(days=7) in ends
+    # no end bound elsewhere: the same tick plans it
+    ends = [c.end for c in plan_chunks([program], LiveApi.V2, now, horizon)]
+    assert now + timedelta(days=7) in ends

@@ -39,7 +39,7 @@ def test_seed_001_fcgi_live_tape_start_real_time(make_settings: Callable[..., Se
         parse_input(RealtimeRecordingInput, {"stream": "8888_test123", "end": "2017-05-20T10:30:00+08:00"}),
         Mode.REALTIME,
     )
-    plan = plan_recording(*req, LiveApi.FCGI, now)
+    plan = plan_recording(req[0].request(req[1]), LiveApi.FCGI, now)
     # When the adapter signs it with the seed's t
     query = encode_query(adapter.signed_pairs(adapter.build_create(plan), t=1471850187))
     # Then the query is the seed's, byte for byte, but for the sign (md5 of OUR key + t)
@@ -69,7 +69,7 @@ def test_seed_000_fcgi_live_tape_start_scheduled(make_settings: Callable[..., Se
         ),
         Mode.SCHEDULED,
     )
-    plan = plan_recording(*req, LiveApi.FCGI, cst("2017-05-20 09:00:00"))
+    plan = plan_recording(req[0].request(req[1]), LiveApi.FCGI, cst("2017-05-20 09:00:00"))
     query = encode_query(adapter.signed_pairs(adapter.build_create(plan), t=1471850187))
     seed = (
         "cmd=1234&interface=Live_Tape_Start"
@@ -100,7 +100,7 @@ def test_seed_002_create_live_record(make_settings: Callable[..., Settings]) -> 
         "format": "flv",
     }
     req = (parse_input(ScheduledRecordingInput, body), Mode.SCHEDULED)
-    plan = plan_recording(*req, LiveApi.LIVE_RECORD, cst("2018-09-11 12:00:00"))
+    plan = plan_recording(req[0].request(req[1]), LiveApi.LIVE_RECORD, cst("2018-09-11 12:00:00"))
     wire = adapter.build_create(plan)
     # Then the parameters, URL-encoded in order, are the seed's query after Action=
     seed = (
@@ -124,7 +124,7 @@ def test_seed_002_highlight_mode_and_stream_param(make_settings: Callable[..., S
         Mode.REALTIME,
     )
     now = cst("2018-09-11 12:00:00")
-    wire = adapter.build_create(plan_recording(*req, LiveApi.LIVE_RECORD, now))
+    wire = adapter.build_create(plan_recording(req[0].request(req[1]), LiveApi.LIVE_RECORD, now))
     assert wire.params["Highlight"] == 1
     assert "StartTime" not in wire.params  # ignored by Tencent in highlight mode, so not sent
     assert wire.params["EndTime"] == "2018-09-11 12:02:00"
@@ -141,7 +141,7 @@ def test_seed_003_v2_create_record(make_settings: Callable[..., Settings]) -> No
         parse_input(RealtimeRecordingInput, {"stream": "123", "end": "2016-01-21T12:00:00+08:00"}),
         Mode.REALTIME,
     )
-    plan = plan_recording(*req, LiveApi.V2, cst("2016-01-21 11:45:00"))
+    plan = plan_recording(req[0].request(req[1]), LiveApi.V2, cst("2016-01-21 11:45:00"))
     wire = adapter.build_create(plan)
     assert wire.action == "CreateRecord"
     assert wire.params == {"channelId": "123", "endTime": "2016-01-21 12:00:00", "tapeType": 1}
@@ -183,7 +183,9 @@ def test_seed_004_create_record_task(make_settings: Callable[..., Settings]) -> 
         "template_id": 0,
     }
     req = (parse_input(ScheduledRecordingInput, body), Mode.SCHEDULED)
-    plan = plan_recording(*req, LiveApi.RECORD_TASK, datetime.fromtimestamp(1589880000, tz=CST))
+    plan = plan_recording(
+        req[0].request(req[1]), LiveApi.RECORD_TASK, datetime.fromtimestamp(1589880000, tz=CST)
+    )
     wire = adapter.build_create(plan)
     assert wire.action == "CreateRecordTask"
     assert wire.params == {
@@ -202,6 +204,6 @@ def test_record_task_real_time_omits_start_time(make_settings: Callable[..., Set
     req = (parse_input(RealtimeRecordingInput, {"stream": "livetest"}), Mode.REALTIME)
     now = datetime.fromtimestamp(1589880000, tz=CST)
     wire = adapter.build_create(
-        plan_recording(*req, LiveApi.RECORD_TASK, now, default_domain="d", default_app="a")
+        plan_recording(req[0].request(req[1]), LiveApi.RECORD_TASK, now, default_domain="d", default_app="a")
     )
     assert "StartTime" not in wire.params and wire.params["EndTime"] == 1589880000 + 300

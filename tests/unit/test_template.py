@@ -109,10 +109,12 @@ def test_only_the_webhooks_function_invokes_a_function_and_only_itself() -> None
         # a callback's kick: an asynchronous invocation of the function itself (shared/webhooks/kick.py)
         (statement,) = invoking
         assert actions([statement]) == {"lambda:InvokeFunction"} and statement["Effect"] == "Allow"
-        assert statement["Resource"] == [
+        # itself by name, and (SnapStart) the published version it runs as: name:<version>
+        itself = (
             "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
             "${self:service}-${sls:stage}-webhooks"
-        ]
+        )
+        assert statement["Resource"] == [itself, f"{itself}:*"]
     assert not any(a.startswith("lambda:") for a in actions(doc["provider"]["iam"]["role"]["statements"]))
 
 
@@ -232,6 +234,7 @@ def test_the_metrics_nobody_was_paged_for_are_alarmed_on_the_dimensions_they_car
     alarmed = {
         "RolloutFailed": "RolloutFailedAlarm",
         "RolloutUnresolved": "RolloutUnresolvedAlarm",
+        "CoverageShort": "CoverageShortAlarm",
         "WebhooksDeadLettered": "WebhooksDeadLetteredAlarm",
     }
     for metric, alarm in alarmed.items():
@@ -302,3 +305,68 @@ def test_the_template_check_finds_a_secret_value_and_a_non_reference() -> None:
         assert reference_problems({"Resources": {"F": function}}) == [
             "F LIVE_CALLBACK_KEY is not a reference to /liverec/prod/ (ssm: or secretsmanager:)"
         ]
+
+
+def test_snapstart_is_one_param_off_by_default_and_on_every_function_with_it() -> None:
+    doc = serverless_yml()
+    assert doc["params"]["default"]["snapStart"] == "${env:LIVEREC_SNAPSTART, 'false'}"
+    assert not any("snapStart" in params for stage, params in doc["params"].items() if stage != "default")
+    for name, function in doc["functions"].items():
+        assert function["snapStart"] == "${strToBool(${param:snapStart})}", name
+    # the timers' asynchronous settings name the function as their EventBridge permissions do, with SnapStart
+    # and without (the Serverless rule ES1007 compares them literally)
+    targets = doc["custom"]["asyncTarget"]
+    extensions = doc["resources"]["extensions"]
+    for name in ("rollout", "webhooks"):
+        arn = f"{name.capitalize()}LambdaFunction.Arn"
+        assert targets["false"][name] == arn
+        assert targets["true"][name] == [":", [arn, "snapstart"]]
+        assert extensions[f"{name.capitalize()}LambdaEvConf"]["Properties"]["FunctionName"] == (
+            f"${{self:custom.asyncTarget.${{strToBool(${{param:snapStart}})}}.{name}}}"
+        )
+
+
+def _snapstart_template(integration_uri: Any) -> dict[str, Any]:
+    alias = {"Fn::Join": [":", [{"Fn::GetAtt": ["FLambdaFunction", "Arn"]}, "snapstart"]]}
+    return {
+        "Resources": {
+            "FLambdaFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"SnapStart": {"ApplyOn": "PublishedVersions"}},
+            },
+            "FSnapStartLambdaAlias": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {
+                    "FunctionName": {"Ref": "FLambdaFunction"},
+                    "FunctionVersion": {"Fn::GetAtt": ["FLambdaVersionX", "Version"]},
+                    "Name": "snapstart",
+                },
+            },
+            "I": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {"IntegrationUri": integration_uri},
+            },
+            "P": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": alias}},
+            "R": {"Type": "AWS::Events::Rule", "Properties": {"Targets": [{"Arn": alias, "Id": "t"}]}},
+            "E": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {"Qualifier": "snapstart"}},
+        }
+    }
+
+
+def test_the_template_check_finds_an_invoker_of_latest_and_a_function_without_snapstart() -> None:
+    from devtools.check_template import PARAMS, snapstart_problems
+
+    assert "snapStart=true" in PARAMS  # make check-template packages with SnapStart on
+    alias = {"Fn::Join": [":", [{"Fn::GetAtt": ["FLambdaFunction", "Arn"]}, "snapstart"]]}
+    assert snapstart_problems(_snapstart_template(alias)) == []
+    latest = _snapstart_template({"Fn::GetAtt": ["FLambdaFunction", "Arn"]})
+    assert snapstart_problems(latest) == ["I IntegrationUri does not name a function's alias snapstart"]
+    resources = _snapstart_template(alias)["Resources"]
+    del resources["FLambdaFunction"]["Properties"]["SnapStart"]
+    resources["FSnapStartLambdaAlias"]["Properties"]["Name"] = "live"
+    resources["E"]["Properties"]["Qualifier"] = "$LATEST"
+    assert snapstart_problems({"Resources": resources}) == [
+        "FLambdaFunction has no SnapStart ApplyOn PublishedVersions",
+        "FLambdaFunction has no alias snapstart on a published version",
+        "E (asynchronous settings) is not on the alias snapstart",
+    ]

@@ -387,6 +387,11 @@ def test_api3_envelope_errors(emu: Emulator) -> None:
             "InvalidParameter",
             "6 days",
         ),
+        (  # the furthest start, a full day: its end is exactly now + 7 days
+            record_task(StartTime=T0 + 6 * 86400, EndTime=T0 + 7 * 86400),
+            "InvalidParameter",
+            "7 days",
+        ),
         (record_task(EndTime=T0 + 60, StreamType=2), "InvalidParameter", "StreamType"),
         (record_task(EndTime=T0 + 60, TemplateId=-1), "InvalidParameter", "TemplateId"),
         (record_task(EndTime=T0 + 60, TemplateId="x"), "InvalidParameter", "TemplateId"),
@@ -410,7 +415,8 @@ def test_create_record_task_rules(emu: Emulator, params: dict[str, Any], expecte
     "params",
     [
         record_task(EndTime=T0 + 86400),  # start now, a full day
-        record_task(StartTime=T0 + 6 * 86400, EndTime=T0 + 7 * 86400),  # the furthest start, a full day
+        # the furthest start, a day less a second: EndTime < now + 7 days (the SDK's text: strictly less)
+        record_task(StartTime=T0 + 6 * 86400, EndTime=T0 + 7 * 86400 - 1),
         record_task(StartTime=T0 - 3600, EndTime=T0 + 60),  # started in the past, still ahead
         record_task(EndTime=T0 + 60, StreamType=1, TemplateId=987654, Extension=""),  # unknown template: HLS
     ],

@@ -410,7 +410,7 @@ def test_push_begin_and_end_around_a_task_bound_its_file(emu: Emulator, receiver
     assert all(b.get("session_id") != idle and b.get("task_id") != idle for b in receiver.bodies())
 
 
-def test_window_over_and_delete_end_recordings_and_only_running_tasks_start(
+def test_window_over_and_stop_end_recordings_delete_does_not_and_only_running_tasks_start(
     emu: Emulator, receiver: Receiver
 ) -> None:
     configure(emu, receiver)
@@ -436,10 +436,16 @@ def test_window_over_and_delete_end_recordings_and_only_running_tasks_start(
         60,
     )
 
-    api3(emu, "DeleteRecordTask", {"TaskId": long})
+    # DeleteRecordTask does not stop a running task (only new pushes): it records on, hidden
+    assert "Error" not in api3(emu, "DeleteRecordTask", {"TaskId": long})
+    assert emu.callbacks.wait_idle(5) and len(receiver.received) == 7
+    (gone,) = [t for t in emu.tasks() if t.task_id == long]
+    assert gone.deleted and gone.running
+    # a stop ends one
+    api3(emu, "StopRecordTask", {"TaskId": third})
     got = [r.body for r in receiver.wait_for(9)]
     assert kinds(got[7:]) == [(332, "record_ended"), (100, None)]
-    assert (got[8]["task_id"], got[8]["start_time"], got[8]["end_time"]) == (long, T0, T0 + 100)
+    assert (got[8]["task_id"], got[8]["start_time"], got[8]["end_time"]) == (third, T0, T0 + 100)
     assert emu.callbacks.wait_idle(5)
     assert len(receiver.received) == 9
 

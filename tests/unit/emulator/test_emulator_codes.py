@@ -39,6 +39,24 @@ DOCUMENTED: dict[str, set[str]] = {
     | {"InternalError.SystemError", "ResourceUnavailable.InvalidVodStatus", "UnsupportedOperation"},
     "DeleteRecordTask": SERVICE_STATE | {"ResourceUnavailable.InvalidVodStatus", "UnsupportedOperation"},
     "DescribeRecordTask": SERVICE_STATE | {"UnsupportedOperation"},
+    "DescribeCallbackRecordsList": {"FailedOperation", "InvalidParameterValue", "MissingParameter"},
+    # DescribeLiveStreamState's list in the Go SDK's client.go
+    "DescribeLiveStreamState": SERVICE_STATE
+    | {
+        "FailedOperation",
+        "FailedOperation.CallOtherSvrFailed",
+        "InternalError.CallOtherSvrError",
+        "InternalError.ConfigNotExist",
+        "InternalError.GetBizidError",
+        "InternalError.GetStreamInfoError",
+        "InternalError.GetUpstreamInfoError",
+        "InternalError.NotPermmitOperat",
+        "InternalError.StreamStatusError",
+        "InternalError.UpdateDataError",
+        "InvalidParameterValue",
+        "MissingParameter",
+        "ResourceNotFound.UserNotExist",
+    },
     "CreateLiveRecord": SERVICE_STATE
     | {
         "InvalidParameterValue",
