@@ -8,7 +8,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from devtools.emulator import Emulator
 from devtools.kit import LambdaContext, Subscriber, parse
 from functions.rollout import handler as rollout
 from functions.webhooks import handler
+from shared import app
 from shared.webhooks.signature import sign_header
 from shared.webhooks.signature import verify as verify_webhook
 from tests.functional.conftest import TABLE, http_event
@@ -127,12 +128,22 @@ def hook(
     body: Any, *, secret: str = HOOK_SECRET, t: int | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any, dict[str, Any]]:
     raw = body if isinstance(body, str) else json.dumps(body)
-    t = int(time.time()) if t is None else t
+    t = int(app.now()) if t is None else t
     hdrs = {"Liverec-Signature": sign_header([secret], t, raw.encode())} | (headers or {})
     event = http_event("POST", "/hooks/highlight", raw_body=raw, token=None, headers=hdrs)
     response = handler.lambda_handler(event, LambdaContext())
     status, data = parse(response)
     return status, data, response.get("headers") or {}
+
+
+@pytest.fixture
+def still() -> Iterator[float]:
+    """The functions' clock held at one whole second, so a timestamp 301 s off stays 301 s off however
+    slowly the test runs (a loaded machine once made it 300, inside the tolerance)."""
+    at = float(int(time.time()))
+    app.use_clock(lambda: at)
+    yield at
+    app.use_clock()
 
 
 def live_tasks(emulator: Emulator) -> list[Any]:
@@ -428,8 +439,8 @@ def test_hook_with_a_rotated_secret_is_accepted(hooks: Any) -> None:
     ("call", "status", "code"),
     [
         (lambda: hook({"stream": "s"}, secret="some-other-secret-0123456789"), 401, "InvalidSignature"),
-        (lambda: hook({"stream": "s"}, t=int(time.time()) - 301), 401, "SignatureExpired"),
-        (lambda: hook({"stream": "s"}, t=int(time.time()) + 301), 401, "SignatureExpired"),
+        (lambda: hook({"stream": "s"}, t=int(app.now()) - 301), 401, "SignatureExpired"),
+        (lambda: hook({"stream": "s"}, t=int(app.now()) + 301), 401, "SignatureExpired"),
         (lambda: hook({"stream": "s"}, headers={"Liverec-Signature": ""}), 401, "MissingSignature"),
         (lambda: hook({"stream": "s"}, headers={"Liverec-Signature": "v1=abc"}), 401, "MalformedSignature"),
         (
@@ -468,10 +479,17 @@ def test_hook_with_a_rotated_secret_is_accepted(hooks: Any) -> None:
         "long-idempotency-key-unsigned",
     ],
 )
-def test_hook_refusals(hooks: Any, fresh_emulator: Emulator, call: Any, status: int, code: str) -> None:
+def test_hook_refusals(
+    hooks: Any, still: float, fresh_emulator: Emulator, call: Any, status: int, code: str
+) -> None:
     got, body, _ = call()
     assert (got, body["error"]["code"]) == (status, code)
     assert live_tasks(fresh_emulator) == []
+
+
+@pytest.mark.parametrize("offset", [-300, 300])
+def test_hook_at_the_tolerance_edge_is_accepted(hooks: Any, still: float, offset: int) -> None:
+    assert hook({"stream": f"edge{offset}"}, t=int(still) + offset)[0] == 201
 
 
 def test_tampered_hook_body_is_refused(hooks: Any, fresh_emulator: Emulator) -> None:
