@@ -32,7 +32,9 @@ Choices, and why:
   stream and window: one recording, two owners) added on day 3 and cancelled on day 16 while a tick runs,
   another cancelled while a tick runs on day 18; one-off ``POST /recordings/scheduled`` on the streams and
   windows of programs (one that the cancelled program asks for too: it must survive) and one overlapping a
-  program's window. Days scale with ``--days``.
+  program's window; a program with a calendar (``calendar``) put on day 3 and replaced on day 13 by one
+  skipping a day more, which record-task has booked by then: its booking must be taken back (the PUT's
+  ``withdrawn``, or the next tick's). Days scale with ``--days``; the calendar's dates do not.
 - **The configured programs** are in ``LIVEREC_PROGRAMS`` and the ticks are bare scheduled events, so the
   HTTP function knows them too (README: programs given only in the schedule's input are unknown to it);
   ``--configured input`` puts them in the schedule's input instead.
@@ -58,9 +60,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from devtools.month_verdict import Asked, Identity, Verdict, judge
 
@@ -123,6 +126,13 @@ STORED: dict[str, dict[str, Any]] = {  # over HTTP, as PUT
     "ops": {"stream": "ops", "cron": "5 */3 * * *", "timezone": "UTC", "duration": 600},
 }
 LATE_AGAIN = STORED["late"] | {"cron": "45 */6 * * *"}  # the replacement
+# a program with a calendar (README, "Calendars with exceptions"), its dates counted from the month's start
+# (not scaled: one past the month does nothing): a day skipped, a start skipped, two moves (one to another
+# length, on the day the UK's clocks go forward when the month starts on March 1st) and an added
+# occurrence; replaced on day 13 by the same program skipping day 15 too, which record-task's horizon has
+# booked by then: the PUT (or the next tick's sweep) must take that booking back
+CALENDAR = {"stream": "show", "cron": "0 19 * * *", "timezone": "Europe/London", "duration": 1800}
+SKIP_DAY, SKIP_START, MOVES, ADD, SKIP_AGAIN = 7, 9, ((11, "21:30", None), (27, "18:00", 3600)), 13, 15
 # (day of a 30-day month, what): scaled to --days; each happens at a tick's instant, before it or with it
 OPERATOR = (
     (3.0, "put evening-copy"),
@@ -131,7 +141,9 @@ OPERATOR = (
     (5.0, "put ops"),
     (6.0, "one-off news"),
     (8.0, "one-off loop"),
+    (3.0, "put holidays"),
     (10.0, "replace late"),
+    (13.0, "replace holidays"),
     (11.5, "cancel late"),
     (16.0, "cancel evening-copy"),
     (18.0, "one-off ops"),
@@ -157,16 +169,51 @@ class Version:
     until: float = float("inf")
 
 
-def pieces(api: str, body: dict[str, Any], lo: float, hi: float) -> list[tuple[int, int]]:
-    """The program's windows starting in [lo, hi), split at the generation's cap (tests/utils.py's cron)."""
+def calendar(start: float, again: bool = False) -> dict[str, Any]:
+    """The calendar program's body for a month starting at ``start`` (``again``: its replacement)."""
+
+    def date(day: int) -> str:
+        return (datetime.fromtimestamp(start, UTC) + timedelta(days=day)).date().isoformat()
+
+    moved: list[dict[str, Any]] = []
+    for day, to, length in MOVES:
+        move = {"from": f"{date(day)}T19:00", "to": f"{date(day)}T{to}"}
+        moved.append(move | ({"duration": length} if length else {}))
+    skipped = [date(SKIP_DAY), f"{date(SKIP_START)}T19:00"] + ([date(SKIP_AGAIN)] if again else [])
+    added = [{"start": f"{date(ADD)}T08:00", "duration": 900}]
+    return CALENDAR | {"except": skipped, "moved": moved, "added": added}
+
+
+def occurrences(body: dict[str, Any], lo: float, hi: float) -> list[tuple[int, int]]:
+    """The program's (start, duration) starting in [lo, hi): the cron's (tests/utils.py's reading), with
+    the calendar's exceptions applied here, independently of shared/recordings/calendars.py."""
     from tests.utils import cron_starts
 
-    found = []
-    first, last = (datetime.fromtimestamp(t, UTC) for t in (lo, hi))
-    cap = CAP[api]
+    zone, length = ZoneInfo(body["timezone"]), int(body["duration"])
+
+    def local(text: str) -> int:
+        moment = datetime.fromisoformat(text)
+        return int((moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp())
+
+    skipped = body.get("except", [])
+    days, starts = {s for s in skipped if "T" not in s}, {local(s) for s in skipped if "T" in s}
+    moves = {local(m["from"]): (local(m["to"]), m.get("duration", length)) for m in body.get("moved", [])}
+    found = [(local(a["start"]), a.get("duration", length)) for a in body.get("added", [])]
+    margin = DAY if body.get("moved") else 0  # a move here is hours: a day either side finds its origin
+    first, last = (datetime.fromtimestamp(t, UTC) for t in (lo - margin, hi + margin))
     for start in cron_starts(body["cron"], body["timezone"], first, last):
         begin = int(start.timestamp())
-        end = begin + int(body["duration"])
+        if begin not in starts and start.astimezone(zone).date().isoformat() not in days:
+            found.append(moves.get(begin, (begin, length)))
+    return sorted(o for o in found if lo <= o[0] < hi)
+
+
+def pieces(api: str, body: dict[str, Any], lo: float, hi: float) -> list[tuple[int, int]]:
+    """The program's windows starting in [lo, hi), split at the generation's cap."""
+    found = []
+    cap = CAP[api]
+    for start, length in occurrences(body, lo, hi):
+        begin, end = start, start + int(length)
         while begin < end:
             piece_end = min(end, begin + cap) if cap else end
             found.append((begin, piece_end))
@@ -346,9 +393,11 @@ class Month:
             verb, name = what.split()
             index = self.instant(day)
             if verb == "put":
-                actions.setdefault(index, []).append(("put", name, STORED[name]))
+                body = calendar(self.start) if name == "holidays" else STORED[name]
+                actions.setdefault(index, []).append(("put", name, body))
             elif verb == "replace":
-                actions.setdefault(index, []).append(("replace", name, LATE_AGAIN))
+                body = calendar(self.start, again=True) if name == "holidays" else LATE_AGAIN
+                actions.setdefault(index, []).append(("replace", name, body))
             elif verb == "cancel":
                 actions.setdefault(index, []).append(("cancel", name, name == "evening-copy"))
             else:
@@ -437,6 +486,18 @@ class Month:
             self.not_cancelled |= {
                 self.reported(o | {"stream": stream, "domain": DOMAIN}) for o in body["not_cancelled"]
             }
+        elif method == "PUT":  # what new exceptions took back, or were told they could not
+            self.withdrawn(body["name"], body.get("withdrawn", []))
+
+    def withdrawn(self, name: str, entries: list[dict[str, Any]]) -> None:
+        """A PUT's or a tick's ``withdrawn``: those kept (with a reason) are the operator's to check."""
+        if not entries:
+            return
+        stream = next(v.body["stream"] for v in self.versions if v.name == name)
+        self.stats["withdrawn"] += sum(1 for o in entries if o.get("action"))
+        kept = [o for o in entries if not o.get("action")]
+        self.stats["withdrawn: kept"] += len(kept)
+        self.not_cancelled |= {self.reported(o | {"stream": stream, "domain": DOMAIN}) for o in kept}
 
     # --- the ticks --------------------------------------------------------------------------------------
 
@@ -510,6 +571,8 @@ class Month:
         run.unresolved = {self.reported(o) for o in report.get("unresolved", [])}
         for key in ("created", "failed", "unresolved", "pending", "deferred", "revoked"):
             self.stats[f"report: {key}"] += len(report.get(key, []))
+        for entry in report.get("withdrawn", []):
+            self.withdrawn(entry["program"], [entry])
         self.runs.append(run)
         return answered
 
@@ -555,12 +618,13 @@ class Month:
         for version in self.versions:
             active = [r for r in self.runs if version.since <= r.at < version.until]
             cancel = self.cancels.get(version.name)
+            taken_back = self.taken_back(version)
             for piece in pieces(self.api, version.body, self.start - 2 * DAY, self.end + horizon + DAY):
                 runs = [r for r in active if due(piece, r.at, horizon)]
                 if not runs:
                     continue
                 wanted = identity(self.api, version.body["stream"], *piece)
-                if cancel is not None and piece[0] > cancel:
+                if (cancel is not None and piece[0] > cancel) or piece in taken_back:
                     cancellable.add(wanted)
                 elif version.since <= piece[0] < min(version.until, self.end):
                     asked.expected.add(wanted)
@@ -574,6 +638,18 @@ class Month:
         asked.not_cancelled = set(self.not_cancelled)
         asked.lists = self.api in DESCRIBE
         return asked
+
+    def taken_back(self, version: Version) -> set[tuple[int, int]]:
+        """The occurrences a version asked for that its replacement's exceptions skip or move away, not
+        started at the replacement (README: such a PUT cancels their bookings; a changed cron or duration
+        leaves them be)."""
+        after = [v for v in self.versions if v.name == version.name and v.since >= version.until]
+        same = ("stream", "cron", "timezone", "duration")
+        if not after or any(after[0].body[k] != version.body[k] for k in same):
+            return set()
+        hi = self.end + HORIZON[self.api] + DAY
+        kept = set(pieces(self.api, after[0].body, version.until, hi))
+        return {p for p in pieces(self.api, version.body, version.until, hi) if p not in kept}
 
     def tasks(self) -> list[tuple[Identity, bool]]:
         found = []

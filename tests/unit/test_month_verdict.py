@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devtools.month import due, pieces
+from devtools.month import calendar, due, occurrences, pieces
 from devtools.month_verdict import Asked, Identity, judge
 
 A: Identity = ("d", "a", "news", 1000, 2000)
@@ -92,6 +92,33 @@ def test_pieces_split_at_the_generations_cap_and_due_follows_the_horizon() -> No
     ]
     assert due(found[0], saturday - 86400, 86400) and not due(found[0], saturday - 86401, 86400)
     assert due(found[0], saturday + 86399, 86400) and not due(found[0], saturday + 86400, 86400)
+
+
+def test_the_calendar_programs_oracle_applies_each_exception_and_agrees_with_the_product() -> None:
+    """The month's calendar program read by the oracle (devtools.month.occurrences, written apart from
+    shared/recordings/calendars.py) and by the product: the same windows; and the oracle's own reading of
+    each exception, by hand."""
+    from shared.recordings.programs import Program, starts_after
+
+    start = at("2027-03-01T00:00:00")
+    body = calendar(start, again=True)
+    found = occurrences(body, start, start + 30 * 86400)
+    product = []
+    for begin, end in starts_after(
+        Program.model_validate(body | {"name": "holidays"}), datetime.fromtimestamp(start - 1, UTC)
+    ):
+        if begin.timestamp() >= start + 30 * 86400:
+            break
+        product.append((int(begin.timestamp()), int((end - begin).total_seconds())))
+    assert found == product
+    starts = {begin for begin, _ in found}
+    for day in ("2027-03-08", "2027-03-10", "2027-03-12", "2027-03-16"):  # skipped, skipped, moved, skipped
+        assert int(at(f"{day}T19:00:00")) not in starts
+    assert (int(at("2027-03-12T21:30:00")), 1800) in found  # moved later
+    assert (int(at("2027-03-14T08:00:00")), 900) in found  # added
+    assert (int(at("2027-03-28T17:00:00")), 3600) in found  # moved, 18:00 BST on the day clocks go forward
+    assert (int(at("2027-03-29T18:00:00")), 1800) in found  # 19:00 BST
+    assert len(found) == 30 - 3 + 1  # 30 days, 3 skipped, 1 added (a move keeps the count)
 
 
 @pytest.mark.parametrize("mode", ["before", "after", "outage"])
