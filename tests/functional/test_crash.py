@@ -1,5 +1,5 @@
-"""Exactly once through a crash: a container is killed (SIGKILL, as a Lambda timeout or OOM ends it) after
-its create reached Tencent, and the same request comes again once its lease has run out by any clock (61 s and
+"""Exactly once through a crash (an HTTP create, a stream-begin rule, an armed highlight): a container is
+killed (SIGKILL, as a Lambda timeout or OOM ends it) after its create reached Tencent, and the same request comes again once its lease has run out by any clock (61 s and
 the clock-skew allowance, ``shared.storage.ledger.CLOCK_SKEW``) and an hour later, each time in a fresh
 process, with the ledger on DynamoDB (moto's server).
 
@@ -136,3 +136,38 @@ def test_a_stream_begin_whose_handler_died_records_once_on_redelivery(
         else:
             assert result["statusCode"] == 200 and json.loads(result["body"]) == {"code": 0}
         assert len(fresh_emulator.tasks()) == 1
+
+
+@pytest.mark.parametrize("api", ["record-task", "fcgi"])
+def test_an_armed_highlight_whose_starting_handler_died_starts_once(
+    api: str, crash_env: Callable[[str], None], fresh_emulator: Emulator
+) -> None:
+    """A highlight armed with ``wait`` (its own container), then its stream begins: the handler starting it
+    is killed after its create reached Tencent; Tencent's redeliveries, each in a fresh container, make no
+    second task, and the armed request shows the task (record-task looks it up) or ``unknown`` (fcgi cannot:
+    never created again)."""
+    crash_env(api)
+    arm = http_event("POST", "/recordings/realtime", {"stream": "armed-crash", "duration": 120, "wait": 600})
+    armed = answer(container("realtime", T0, arm))
+    assert armed["statusCode"] == 202, armed
+    wait_id = json.loads(armed["body"])["wait_id"]
+    fields = fresh_emulator.callbacks.push_begin("5000.live.push.com", "live", "armed-crash")
+
+    def delivery(at: float) -> dict[str, Any]:
+        body = json.dumps(signed(fields, t=int(at) + 600))
+        return http_event("POST", "/callbacks/tencent", raw_body=body, token=None)
+
+    killed_after_create(fresh_emulator, api, "webhooks", delivery(T0))
+    (task,) = fresh_emulator.tasks()
+    held_until = T0 + 29 + LEASE_MARGIN + CLOCK_SKEW
+    for later in (60, 120, 180):
+        fresh_emulator.clock.freeze(T0 + later)
+        result = answer(container("webhooks", T0 + later, delivery(T0 + later)))
+        assert result["statusCode"] == (409 if T0 + later < held_until else 200), result
+        assert len(fresh_emulator.tasks()) == 1
+    shown = answer(container("realtime", T0 + 180, http_event("GET", f"/recordings/realtime/{wait_id}")))
+    state = json.loads(shown["body"])
+    if api in LISTS:
+        assert (state["state"], state["task_id"]) == ("started", task.task_id), state
+    else:
+        assert state["state"] == "unknown" and state["task_id"] is None, state
