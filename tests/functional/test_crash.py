@@ -1,7 +1,8 @@
 """Exactly once through a crash (an HTTP create, a stream-begin rule, an armed highlight): a container is
-killed (SIGKILL, as a Lambda timeout or OOM ends it) after its create reached Tencent, and the same request comes again once its lease has run out by any clock (61 s and
-the clock-skew allowance, ``shared.storage.ledger.CLOCK_SKEW``) and an hour later, each time in a fresh
-process, with the ledger on DynamoDB (moto's server).
+killed (SIGKILL, as a Lambda timeout or OOM ends it) after its create reached Tencent, and the same request
+comes again once its lease has run out by any clock (61 s and the clock-skew allowance,
+``shared.storage.ledger.CLOCK_SKEW``) and an hour later, each time in a fresh process, with the ledger on
+DynamoDB (moto's server).
 
 Where the generation can look tasks up, the retry adopts the task the dead container made; where it cannot,
 it refuses to make another (409 OutcomeUnknown for HTTP; acknowledged and reported for a callback). Either
