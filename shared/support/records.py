@@ -4,14 +4,14 @@ as tuples, unpacked, ``_replace``, a ``repr`` by name). Every immutable value in
 (ARCHITECTURE.md, "Value types").
 
 A hand-written replacement of ``typing.NamedTuple``, kept for what a cold start pays to define a class
-(``python -m bench.value_types``, bench/RESULTS.md "Value types": 2026-12-07, AMD EPYC, 2 cores, Python
-3.11.7; medians of 31 fresh processes; a class of six fields): 0.068 ms a record, 0.135 ms a named tuple
-(``collections.namedtuple`` compiles a generated ``__new__`` and type-checks every annotation), 0.940 ms a
-frozen slotted dataclass (it compiles each method it generates). A handler's import defines up to 26 value
-classes: 1.8 ms as records, 3.5 ms as named tuples, 24.4 ms as dataclasses. Here the fields are read from
-the class's own annotations (never evaluated) and each becomes a read-only property over its tuple slot.
-The price is the build, by a ``__new__`` in Python: 1.9 us an instance against 0.7 us; a warm create
-builds 8, 9 us more. Type checkers see a frozen dataclass (``dataclass_transform``): the same constructor
+(``python -m bench.value_types``, bench/RESULTS.md "Value types": 2026-12-07 21:56 UTC, AMD EPYC, 2 cores,
+Python 3.11.7; medians of 21 fresh processes; a class of six fields): 0.019 ms a record, 0.089 ms a named
+tuple (``collections.namedtuple`` compiles a generated ``__new__`` and type-checks every annotation),
+0.617 ms a frozen slotted dataclass (it compiles each method it generates). A handler's import defines up to
+39 value classes: 0.7 ms as records, 3.5 ms as named tuples, 24.0 ms as dataclasses. Here the fields are
+read from the class's own annotations (never evaluated) and each becomes a read-only property over its tuple
+slot. The price is the build, by a ``__new__`` in Python: 1.35 us an instance against 0.47 us; a warm create
+builds 11, 10 us more. Type checkers see a frozen dataclass (``dataclass_transform``): the same constructor
 signature and the same errors for a missing field or an assignment.
 """
 

@@ -5,6 +5,7 @@ run in CI as `make bench-smoke`; no time is asserted anywhere.)"""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -241,3 +242,20 @@ def test_the_value_types_benchmark_replaces_its_own_section_of_the_results(
     assert text.count("## Value types") == 1 and "second" in text and "first" not in text
     raw = json.loads((tmp_path / "bench" / "results.json").read_text(encoding="utf-8"))
     assert raw["values"]["n"] == "second"
+
+
+def test_the_committed_results_hold_no_placeholder_run() -> None:
+    """Every section of bench/RESULTS.md and bench/results.json comes from a real run: a date, a commit, a
+    machine (a test once wrote its placeholder run over the real value-types section)."""
+    root = Path(__file__).resolve().parents[2] / "bench"
+    written = [
+        line
+        for line in (root / "RESULTS.md").read_text(encoding="utf-8").splitlines()
+        if "Written by" in line
+    ]
+    assert written
+    for line in written:
+        assert re.search(r" on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC, commit [0-9a-f]{7,}", line), line
+    for name, section in json.loads((root / "results.json").read_text(encoding="utf-8")).items():
+        machine = section.get("machine") if isinstance(section, dict) else None
+        assert not machine or "x" not in (machine.get("date"), machine.get("commit")), name
