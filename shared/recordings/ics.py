@@ -8,8 +8,9 @@ The rule is translated, not kept: a program's occurrences come from its cron and
 (shared/recordings/calendars.py), so what is imported is what ``GET /programs/{name}`` shows and what a tick
 books, whatever the file. A rule part with no cron equivalent (INTERVAL above 1, BYSETPOS, BYWEEKNO,
 BYYEARDAY, BYMONTHDAY with BYDAY, ...) is refused, 422 naming it (``RRULE.INTERVAL``), never approximated.
-No library: the subset read here is a few dozen lines, and bounded: the file's size (:data:`MAX_BYTES`), its
-lines, the nesting of its components and the events it holds; nothing recurses on the input.
+The file is parsed by ``icalendar`` (shared/recordings/ics_read.py), after bounds of ours on the text; its
+import costs about 30 ms of CPU (bench/RESULTS.md, "Calendars"), paid only by a ``text/calendar`` PUT:
+functions/scheduled/handler.py imports this module inside that branch, and no module imports it at load.
 """
 
 from __future__ import annotations
@@ -17,38 +18,41 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from shared.recordings.calendars import FIRST_YEAR, LAST_YEAR, MAX_EACH
+from shared.recordings.ics_read import (
+    MAX_BYTES,
+    Event,
+    events,
+    every,
+    first,
+    moment,
+    refuse,
+    rule_of,
+    seconds_of,
+    time_of,
+    times_of,
+    zone_of,
+)
 from shared.support.errors import InvalidRequest
 
-MAX_BYTES = 64 * 1024
-MAX_LINES = 5000
-MAX_DEPTH = 4  # VCALENDAR > VEVENT > VALARM, and one more
+__all__ = ["MAX_BYTES", "program_body", "stream_of"]
+
 MAX_COUNT = 3660  # a COUNT read (ten years of a daily program)
 DAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
 KNOWN = {"FREQ", "INTERVAL", "UNTIL", "COUNT", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "BYMINUTE"}
 KNOWN |= {"BYSECOND", "WKST"}  # WKST changes nothing without INTERVAL or BYWEEKNO, both refused
 ORDINALS = (None, "1", "2", "3", "4", "5", "+1", "-1")
-LINE = re.compile(r"^([A-Za-z0-9-]{1,64})((?:;[^:]*)?):(.*)$")
-PARAM = re.compile(r';([A-Za-z0-9-]{1,64})=("[^"]*"|[^;:]*)')
-DURATION = re.compile(r"^P(?:(\d{1,3})W)?(?:(\d{1,3})D)?(?:T(?:(\d{1,5})H)?(?:(\d{1,6})M)?(?:(\d{1,7})S)?)?$")
-
-Prop = tuple[str, dict[str, str], str]  # name, parameters, value
-
-
-def refuse(message: str, field: str) -> InvalidRequest:
-    return InvalidRequest(f"iCalendar: {message}", field=field)
 
 
 def program_body(raw: bytes, stream: dict[str, str]) -> dict[str, Any]:
     """The program body an iCalendar file describes, on ``stream`` (``stream``, and ``domain``/``app`` where
     given): validated afterwards as any body is (Program)."""
-    master, overrides = _events(_lines(raw))
+    master, overrides = events(raw)
     return stream | _translate(master, overrides)
 
 
@@ -59,82 +63,25 @@ def stream_of(query: Mapping[str, str]) -> dict[str, str]:
     return {key: query[key] for key in ("stream", "domain", "app") if query.get(key)}
 
 
-def _lines(raw: bytes) -> list[str]:
-    if len(raw) > MAX_BYTES:
-        raise refuse(f"the file is over {MAX_BYTES} bytes", "body")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise refuse("the file is not UTF-8", "body") from None
-    lines: list[str] = []
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if line[:1] in (" ", "\t") and lines:
-            lines[-1] += line[1:]  # unfolded (RFC 5545 3.1)
-        elif line.strip():
-            lines.append(line)
-        if len(lines) > MAX_LINES:
-            raise refuse(f"more than {MAX_LINES} lines", "body")
-    return lines
-
-
-def _events(lines: list[str]) -> tuple[list[Prop], list[list[Prop]]]:
-    """The one recurring VEVENT and the VEVENTs overriding its occurrences, each its own properties (a
-    VALARM's, a VTIMEZONE's are skipped: the zone is the TZID's IANA name)."""
-    stack: list[str] = []
-    events: list[list[Prop]] = []
-    for line in lines:
-        found = LINE.match(line)
-        if found is None:
-            raise refuse(f"not a content line: {line[:60]!r}", "body")
-        name, params, value = found.group(1).upper(), found.group(2), found.group(3)
-        if name == "BEGIN":
-            stack.append(value.upper())
-            if len(stack) > MAX_DEPTH:
-                raise refuse("components nested too deep", "body")
-            if stack[-1] == "VEVENT":
-                events.append([])
-        elif name == "END":
-            if not stack or stack.pop() != value.upper():
-                raise refuse(f"END:{value[:30]} does not close the component it ends", "body")
-        elif stack and stack[-1] == "VEVENT":
-            events[-1].append((name, {k.upper(): v.strip('"') for k, v in PARAM.findall(params)}, value))
-        if len(events) > MAX_EACH + 1:
-            raise refuse(f"more than {MAX_EACH + 1} events", "VEVENT")
-    masters = [e for e in events if _first(e, "RECURRENCE-ID") is None]
-    if len(masters) != 1:
-        raise refuse(f"{len(masters)} recurring events: a program is imported from exactly one", "VEVENT")
-    return masters[0], [e for e in events if e is not masters[0]]
-
-
-def _first(event: list[Prop], name: str) -> Prop | None:
-    return next((p for p in event if p[0] == name), None)
-
-
-def _translate(master: list[Prop], overrides: list[list[Prop]]) -> dict[str, Any]:
-    start_prop = _first(master, "DTSTART")
-    if start_prop is None:
-        raise refuse("the event has no DTSTART", "DTSTART")
-    zone = _zone(start_prop)
-    start = _time(start_prop, zone, "DTSTART")
-    if start.second:
-        raise refuse("DTSTART has seconds: a program starts on a minute", "DTSTART")
-    rule_prop = _first(master, "RRULE")
-    if sum(p[0] == "RRULE" for p in master) > 1:
+def _translate(master: Event, overrides: list[Event]) -> dict[str, Any]:
+    start, zone = _start(master)
+    rules = every(master, "RRULE")
+    if len(rules) > 1:
         raise refuse("more than one RRULE: a program is one rule", "RRULE")
-    if rule_prop is None:
+    if not rules:
         raise refuse("the event has no RRULE: one recording is POST /recordings/scheduled", "RRULE")
-    rule = _rule(rule_prop[2])
+    rule, until_value = rule_of(rules[0], frozenset(KNOWN))
     cron = _cron(rule, start)
     body: dict[str, Any] = {"cron": cron, "timezone": zone.key, "duration": _duration(master, start, zone)}
     body["since"] = _local(start)
-    until = _until(rule, cron, start, zone)
+    until = _until(rule, until_value, cron, start, zone)
     if until is not None:
         body["until"] = _local(until)
-    gone = [t for p in master if p[0] == "EXDATE" for t in _times(p, zone, "EXDATE")]
+    gone = times_of(every(master, "EXDATE"), zone, "EXDATE")
     skipped = [_local(t) for t in gone]
     # DTSTART is always the first occurrence (RFC 5545 3.8.5.3); an RDATE the rule makes too is one
     # occurrence, and an EXDATE removes an RDATE as it does the rule's
-    extra = [start] + [t for p in master if p[0] == "RDATE" for t in _times(p, zone, "RDATE")]
+    extra = [start, *times_of(every(master, "RDATE"), zone, "RDATE")]
     made = [t for t in extra if t >= start and (until is None or t <= until) and _cron_makes(cron, t, zone)]
     added = [{"start": _local(t)} for t in dict.fromkeys(extra) if t not in made and t not in gone]
     moved = _overrides(overrides, zone, body["duration"], skipped)
@@ -144,42 +91,22 @@ def _translate(master: list[Prop], overrides: list[list[Prop]]) -> dict[str, Any
     return body
 
 
-def _zone(prop: Prop) -> ZoneInfo:
-    name = prop[1].get("TZID")
-    if name is None:
-        if prop[2].upper().endswith("Z"):
-            return ZoneInfo("UTC")
-        raise refuse("DTSTART is a floating time: give its TZID (an IANA zone)", "DTSTART")
-    if not re.fullmatch(r"[A-Za-z0-9_+\-]{1,32}(/[A-Za-z0-9_+\-]{1,32}){0,2}", name):
-        raise refuse(f"TZID {name[:40]!r} is not an IANA zone name (e.g. Europe/Berlin)", "DTSTART")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise refuse(f"TZID {name!r} is not an IANA zone (e.g. Europe/Berlin)", "DTSTART") from None
-
-
-def _time(prop: Prop, zone: ZoneInfo, field: str, value: str | None = None) -> datetime:
-    """A DATE-TIME (local in the property's TZID, else the program's zone, or UTC with Z) as an aware time."""
-    text = (value if value is not None else prop[2]).strip()
-    if prop[1].get("VALUE", "DATE-TIME").upper() != "DATE-TIME" or "T" not in text.upper():
-        raise refuse(f"{field} is not a DATE-TIME: a program's occurrences start at a time", field)
-    try:
-        moment = datetime.strptime(text.upper().removesuffix("Z"), "%Y%m%dT%H%M%S")
-    except ValueError:
-        raise refuse(f"{field} {text[:40]!r} is not a DATE-TIME (YYYYMMDDTHHMMSS)", field) from None
-    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise refuse(f"{field} is not between {FIRST_YEAR} and the end of {LAST_YEAR}", field)
-    if text.upper().endswith("Z"):
-        return moment.replace(tzinfo=UTC).astimezone(zone)
-    own = _zone(prop) if "TZID" in prop[1] else zone
-    return moment.replace(tzinfo=own).astimezone(zone)
-
-
-def _times(prop: Prop, zone: ZoneInfo, field: str) -> list[datetime]:
-    values = prop[2].split(",")
-    if len(values) > MAX_EACH:
-        raise refuse(f"{field} lists more than {MAX_EACH} times", field)
-    return [_time(prop, zone, field, v) for v in values]
+def _start(master: Event) -> tuple[datetime, ZoneInfo]:
+    """DTSTART, in the zone of its TZID (or UTC, given with Z): the program's zone."""
+    prop = first(master, "DTSTART")
+    if prop is None:
+        raise refuse("the event has no DTSTART", "DTSTART")
+    zone = zone_of(prop, "DTSTART")
+    if zone is None:
+        if not isinstance(getattr(prop, "dt", None), datetime) or prop.dt.tzinfo is None:
+            raise refuse(
+                "DTSTART is a floating time or a date: give a time and its TZID (an IANA zone)", "DTSTART"
+            )
+        zone = ZoneInfo("UTC")
+    start = time_of(prop, zone, "DTSTART")
+    if start.second:
+        raise refuse("DTSTART has seconds: a program starts on a minute", "DTSTART")
+    return start, zone
 
 
 def _local(moment: datetime) -> str:
@@ -187,36 +114,17 @@ def _local(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _duration(event: list[Prop], start: datetime, zone: ZoneInfo) -> int:
-    end_prop, length_prop = _first(event, "DTEND"), _first(event, "DURATION")
+def _duration(event: Event, start: datetime, zone: ZoneInfo) -> int:
+    end_prop, length_prop = first(event, "DTEND"), first(event, "DURATION")
     if end_prop is not None:
-        seconds = int((_time(end_prop, zone, "DTEND") - start).total_seconds())
+        seconds = int((time_of(end_prop, zone, "DTEND") - start).total_seconds())
     elif length_prop is not None:
-        seconds = _seconds(length_prop[2], "DURATION")
+        seconds = seconds_of(length_prop, "DURATION")
     else:
         raise refuse("the event has neither DTEND nor DURATION: how long is each recording?", "DTEND")
     if not 0 < seconds <= 7 * 86400:
         raise refuse("an occurrence lasts more than 0 s and at most 7 days", "DTEND")
     return seconds
-
-
-def _seconds(text: str, field: str) -> int:
-    found = DURATION.fullmatch(text.strip().upper())
-    if found is None or text.strip().upper() in ("P", "PT"):
-        raise refuse(f"{field} {text[:40]!r} is not a duration (e.g. PT1H30M)", field)
-    weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
-    return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def _rule(text: str) -> dict[str, str]:
-    parts: dict[str, str] = {}
-    for part in text.split(";")[:20]:
-        key, _, value = part.partition("=")
-        key = key.strip().upper()
-        if key not in KNOWN:
-            raise refuse(f"RRULE's {key[:20]} has no cron equivalent", f"RRULE.{key[:20]}")
-        parts[key] = value.strip().upper()
-    return parts
 
 
 def _cron(rule: dict[str, str], start: datetime) -> str:
@@ -284,15 +192,15 @@ def _weekdays(text: str, *, ordinals: bool) -> str:
     return ",".join(out)
 
 
-def _until(rule: dict[str, str], cron: str, start: datetime, zone: ZoneInfo) -> datetime | None:
-    """The last start the rule allows: UNTIL, or the COUNTth occurrence (DTSTART the first)."""
+def _until(rule: dict[str, str], value: Any, cron: str, start: datetime, zone: ZoneInfo) -> datetime | None:
+    """The last start the rule allows: UNTIL (a date: its whole local day), or the COUNTth occurrence
+    (DTSTART the first)."""
     if "UNTIL" in rule and "COUNT" in rule:
         raise refuse("UNTIL and COUNT together", "RRULE.COUNT")
     if "UNTIL" in rule:
-        text = rule["UNTIL"]
-        if re.fullmatch(r"\d{8}", text):  # a date: its whole local day
-            return _time(("UNTIL", {}, f"{text}T235959"), zone, "RRULE.UNTIL")
-        return _time(("UNTIL", {}, text), zone, "RRULE.UNTIL")
+        if not isinstance(value, datetime) and hasattr(value, "year"):
+            value = datetime.combine(value, time(23, 59, 59))
+        return moment(value, None, zone, "RRULE.UNTIL")
     if "COUNT" not in rule:
         return None
     count = rule["COUNT"]
@@ -309,23 +217,23 @@ def _cron_makes(cron: str, start: datetime, zone: ZoneInfo) -> bool:
 
 
 def _overrides(
-    events: list[list[Prop]], zone: ZoneInfo, duration: int, skipped: list[str]
+    events: list[Event], zone: ZoneInfo, duration: int, skipped: list[str]
 ) -> list[dict[str, Any]]:
     """Each override of one occurrence: moved (its new start, and its own duration where it differs), or,
     cancelled, skipped."""
     moved = []
     for event in events:
-        origin = _first(event, "RECURRENCE-ID")
+        origin = first(event, "RECURRENCE-ID")
         if origin is None:
             continue  # only the master has none
-        was = _time(origin, zone, "RECURRENCE-ID")
-        status = _first(event, "STATUS")
-        if status is not None and status[2].strip().upper() == "CANCELLED":
+        was = time_of(origin, zone, "RECURRENCE-ID")
+        status = first(event, "STATUS")
+        if status is not None and str(status).strip().upper() == "CANCELLED":
             skipped.append(_local(was))
             continue
-        start_prop = _first(event, "DTSTART")
-        start = _time(start_prop, zone, "DTSTART") if start_prop is not None else was
-        length = _duration(event, start, zone) if {"DTEND", "DURATION"} & {p[0] for p in event} else duration
+        start_prop = first(event, "DTSTART")
+        start = time_of(start_prop, zone, "DTSTART") if start_prop is not None else was
+        length = _duration(event, start, zone) if "DTEND" in event or "DURATION" in event else duration
         move = {"from": _local(was), "to": _local(start)}
         moved.append(move | ({"duration": length} if length != duration else {}))
     return moved
