@@ -1,15 +1,8 @@
-"""A program from an iCalendar file (RFC 5545): one recurring VEVENT, with DTSTART;TZID, DTEND or
-DURATION, RRULE, EXDATE and RDATE, and the events overriding single occurrences (RECURRENCE-ID), turned into
-the body ``PUT /programs/{name}`` takes: the rule as a cron in the event's zone, DTSTART and UNTIL (or COUNT)
-as ``since`` and ``until``, EXDATE as ``except``, RDATE as ``added``, an override as ``moved`` (cancelled:
-``except``).
+"""The hand-written iCalendar reader shared/recordings/ics.py had before it parsed with ``icalendar``, kept
+as the baseline bench/calendars.py compares (import cost, parse time); no deployed code imports it.
 
-The rule is translated, not kept: a program's occurrences come from its cron and its exceptions alone
-(shared/recordings/calendars.py), so what is imported is what ``GET /programs/{name}`` shows and what a tick
-books, whatever the file. A rule part with no cron equivalent (INTERVAL above 1, BYSETPOS, BYWEEKNO,
-BYYEARDAY, BYMONTHDAY with BYDAY, ...) is refused, 422 naming it (``RRULE.INTERVAL``), never approximated.
-No library: the subset read here is a few dozen lines, and bounded: the file's size (:data:`MAX_BYTES`), its
-lines, the nesting of its components and the events it holds; nothing recurses on the input.
+Its reading: a content-line regex, the parameters by regex, the components by a stack, each property read
+from its text; the translation is the one shared/recordings/ics.py still does.
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
-"""Bad input never escapes as a traceback: any JSON value either plans or raises InvalidRequest."""
+"""Bad input never escapes as a traceback: any JSON value either plans or raises InvalidRequest, and any
+bytes sent as an iCalendar file either import or raise InvalidRequest (icalendar's errors included)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from shared.recordings.ics import program_body
 from shared.recordings.models import RealtimeRecordingInput, ScheduledRecordingInput, parse_input
+from shared.recordings.programs import Program
 from shared.recordings.rules import plan_recording
 from shared.support.config import LiveApi
 from shared.support.errors import InvalidRequest
@@ -89,3 +94,45 @@ def test_any_body_plans_or_fails_with_invalid_request(body: Any, api: LiveApi, m
         assert (plan.end - plan.start).total_seconds() <= 86400
     if mode is Mode.REALTIME and api is not LiveApi.RECORD_TASK:
         assert (plan.end - NOW).total_seconds() <= 1800
+
+
+ICS_SAMPLE = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nEND:VTIMEZONE\r\n"
+    "BEGIN:VEVENT\r\nUID:u@example.com\r\nDTSTART;TZID=Europe/Berlin:20261020T200000\r\n"
+    "DTEND;TZID=Europe/Berlin:20261020T210000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU;UNTIL=20261229T190000Z\r\n"
+    "EXDATE;TZID=Europe/Berlin:20261026T200000\r\nRDATE:20261025T013000Z\r\nEND:VEVENT\r\n"
+    "BEGIN:VEVENT\r\nUID:u@example.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20261027T200000\r\n"
+    "DTSTART;TZID=Europe/Berlin:20261027T220000\r\nDURATION:PT1H30M\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+ics_pieces = st.sampled_from(
+    [*"\r\n:;=,\" \t", "\r\n ", "BEGIN:", "END:", "VEVENT", "VTIMEZONE", "VALUE=DATE", "VALUE=PERIOD", "TZID=",
+     "RRULE:", "RDATE:", "EXDATE:", "COUNT=", "UNTIL=", "BYDAY=", "DURATION:P", "RECURRENCE-ID:", "Z", "T",
+     "99991231", "00010101", "STATUS:CANCELLED", "\x00", "é", "-1"]
+)  # fmt: skip
+
+
+@st.composite
+def garbled_calendars(draw: st.DrawFn) -> bytes:
+    """A well-formed calendar with a few edits (insertions, deletions, replacements), or random bytes."""
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=300))
+    text = ICS_SAMPLE
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 3))
+        text = text[:at] + draw(st.one_of(ics_pieces, st.text(max_size=3), st.just(""))) + text[at + cut :]
+    return text.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(garbled_calendars())
+def test_any_icalendar_file_imports_or_fails_with_invalid_request(raw: bytes) -> None:
+    """A malformed file is a 422 naming what is wrong (icalendar's ValueErrors and recorded errors included),
+    never a traceback; what imports is a program as any other (validated as a PUT's body is)."""
+    try:
+        body = program_body(raw, {"stream": "s"})
+    except InvalidRequest as refused:
+        assert refused.field
+        return
+    with contextlib.suppress(ValidationError):  # the PUT's own validation: a 422 there too
+        Program.model_validate(body)
