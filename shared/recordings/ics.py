@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,7 @@ from shared.support.errors import InvalidRequest
 
 __all__ = ["MAX_BYTES", "program_body", "stream_of"]
 
+GAP_YEARS = 28  # the Gregorian calendar's weekdays repeat every 28 years (within 1901-2099)
 MAX_COUNT = 3660  # a COUNT read (ten years of a daily program)
 DAYS = {"SU": 0, "MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6}
 KNOWN = {"FREQ", "INTERVAL", "UNTIL", "COUNT", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "BYMINUTE"}
@@ -75,6 +76,7 @@ def _translate(master: Event, overrides: list[Event]) -> dict[str, Any]:
     body: dict[str, Any] = {"cron": cron, "timezone": zone.key, "duration": _duration(master, start, zone)}
     body["since"] = _local(start)
     until = _until(rule, until_value, cron, start, zone)
+    _no_gap(cron, start, until, zone, "RRULE.BYHOUR" if "BYHOUR" in rule else "DTSTART")
     if until is not None:
         body["until"] = _local(until)
     gone = times_of(every(master, "EXDATE"), zone, "EXDATE")
@@ -206,9 +208,46 @@ def _until(rule: dict[str, str], value: Any, cron: str, start: datetime, zone: Z
     count = rule["COUNT"]
     if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
         raise refuse(f"COUNT is 1 to {MAX_COUNT}", "RRULE.COUNT")
-    # the first occurrence is DTSTART, whether the cron makes it or not; then the cron's after it
+    # RFC 5545 3.8.5.3 leaves the set undefined when DTSTART is not one of the rule's starts: readers count
+    # it (RFC's "first occurrence") or not (dateutil's rrule); refused rather than one reading guessed
+    if not _cron_makes(cron, start, zone):
+        raise refuse("COUNT with a DTSTART the rule does not make (RFC 5545: undefined)", "RRULE.COUNT")
     later = list(itertools.islice(CronSim(cron, start), int(count) - 1))
     return later[-1] if later else start
+
+
+def _no_gap(cron: str, start: datetime, until: datetime | None, zone: ZoneInfo, field: str) -> None:
+    """A start the cron makes at a local time a DST change skips (02:30 on Europe/Berlin's spring change) is
+    refused: RFC 5545 reads that time with the offset before the change (03:30), a cron starts at the
+    change's end (03:00). The zone's changes are looked for over the program's span, at most GAP_YEARS (the
+    calendar's cycle: a 29 March falls on the change's Sunday again)."""
+    last = start + timedelta(days=GAP_YEARS * 366)
+    last = min(last, until) if until is not None else last
+    first, final = start.replace(tzinfo=None), last.astimezone(zone).replace(tzinfo=None)
+    walls = [(h, m) for h in _field(cron, 1) for m in _field(cron, 0)]
+    day = first.date()
+    offset = _noon_offset(day, zone)
+    while day <= final.date():
+        later = _noon_offset(day + timedelta(days=7), zone)
+        days = [day + timedelta(days=n) for n in range(8)] if later != offset else []
+        for wall in (datetime.combine(d, time(h, m)) for d in days for h, m in walls):
+            there = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+            if there == wall or not first <= wall <= final:
+                continue
+            if (
+                next(iter(CronSim(cron, wall - timedelta(minutes=1)))) == wall
+            ):  # naive: the wall clock's fields
+                raise refuse(f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key} (a DST change)", field)
+        day, offset = day + timedelta(days=7), later
+
+
+def _field(cron: str, index: int) -> list[int]:
+    """The minutes (0) or hours (1) of a cron this module wrote: numbers, comma-separated."""
+    return [int(v) for v in cron.split()[index].split(",")]
+
+
+def _noon_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    return datetime.combine(day, time(12), tzinfo=zone).utcoffset()
 
 
 def _cron_makes(cron: str, start: datetime, zone: ZoneInfo) -> bool:

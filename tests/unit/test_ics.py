@@ -118,3 +118,26 @@ def test_folded_lines_and_bounds() -> None:
     assert refused.value.field == "body"
     with pytest.raises(InvalidRequest, match="DATE-TIME"):
         body("RRULE:FREQ=DAILY", start="DTSTART;TZID=Europe/Berlin;VALUE=DATE:20260105")
+
+
+def test_what_rfc_5545_and_cron_read_differently_is_refused() -> None:
+    """Found by tests/unit/test_ics_oracle.py against recurring_ical_events: a COUNT from a DTSTART the rule
+    does not make (RFC 5545 leaves the set undefined; readers differ on whether DTSTART counts), and a start
+    the rule puts in a DST gap (RFC 5545 reads 02:15 on 29 March in Berlin as 03:15, a cron starts at 03:00)."""
+    with pytest.raises(InvalidRequest) as refused:
+        body("RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3", start="DTSTART;TZID=Europe/Berlin:20260104T200000")
+    assert refused.value.field == "RRULE.COUNT"
+    for rule, field in (("FREQ=DAILY", "DTSTART"), ("FREQ=MONTHLY;BYMONTHDAY=29", "DTSTART")):
+        with pytest.raises(InvalidRequest, match="2026-03-29 02:15 does not exist") as refused:
+            body(f"RRULE:{rule}", start="DTSTART;TZID=Europe/Berlin:20260101T021500")
+        assert refused.value.field == field
+    with pytest.raises(InvalidRequest, match="DST") as refused:
+        body("RRULE:FREQ=DAILY;BYHOUR=2,20", start="DTSTART;TZID=America/New_York:20260101T201500")
+    assert refused.value.field == "RRULE.BYHOUR"
+    # the same times where no change skips them: a Wednesday, a zone without DST, a rule ending before it
+    assert body("RRULE:FREQ=WEEKLY;BYDAY=WE", start="DTSTART;TZID=Europe/Berlin:20260107T021500")["cron"]
+    assert body("RRULE:FREQ=DAILY", start="DTSTART;TZID=Asia/Kolkata:20260101T021500")["cron"] == "15 2 * * *"
+    found = body(
+        "RRULE:FREQ=DAILY;UNTIL=20260328T120000Z", start="DTSTART;TZID=Europe/Berlin:20260101T021500"
+    )
+    assert found["until"] == "2026-03-28T13:00:00+01:00"  # UNTIL itself, the day before the change
