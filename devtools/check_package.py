@@ -55,6 +55,8 @@ ALLOWED_TOPS = frozenset(
         *("aws_lambda_powertools", "jmespath"),  # powertools and its one dependency
         *("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions.py"),
         *("cronsim", "tencentcloud"),
+        # the iCalendar import (loaded only for a text/calendar PUT) and its dependencies
+        *("icalendar", "dateutil", "six.py", "tzdata"),
         "__pycache__",  # the top-level modules' hash-checked bytecode (devtools/precompile.py)
     }
 )

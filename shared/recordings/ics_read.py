@@ -73,7 +73,7 @@ def _bounded(raw: bytes) -> str:
     kept: list[str] = []
     count = 0
     for line in lines:
-        name = re.match(r"[A-Za-z0-9-]*", line).group().upper()  # type: ignore[union-attr]
+        name = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
         edge = EDGE.fullmatch(line) if name in ("BEGIN", "END") else None
         if name in ("BEGIN", "END") and edge is None:
             raise refuse(f"not a BEGIN or END line: {line[:60]!r}", "body")
