@@ -7,7 +7,9 @@ as ``since`` and ``until``, EXDATE as ``except``, RDATE as ``added``, an overrid
 The rule is translated, not kept: a program's occurrences come from its cron and its exceptions alone
 (shared/recordings/calendars.py), so what is imported is what ``GET /programs/{name}`` shows and what a tick
 books, whatever the file. A rule part with no cron equivalent (INTERVAL above 1, BYSETPOS, BYWEEKNO,
-BYYEARDAY, BYMONTHDAY with BYDAY, ...) is refused, 422 naming it (``RRULE.INTERVAL``), never approximated.
+BYYEARDAY, BYMONTHDAY with BYDAY, ...) is refused, 422 naming it (``RRULE.INTERVAL``), never approximated;
+so is what RFC 5545 and a cron read differently (tests/unit/test_ics_oracle.py compares with another reader):
+a COUNT from a DTSTART the rule does not make, a start the rule puts in a DST gap.
 The file is parsed by ``icalendar`` (shared/recordings/ics_read.py), after bounds of ours on the text; its
 import costs about 29 ms of CPU, against 4.6 ms for the hand-written reader it replaced (bench/RESULTS.md,
 "Calendars": fresh processes, 2-core AMD EPYC), paid only by a ``text/calendar`` PUT:
